@@ -1,0 +1,126 @@
+import { ed25519Sign, ed25519Verify, sha256 } from './crypto.js';
+import { fromBase64url, toBase64url } from './encoding.js';
+import { formatPath, ShuniuError } from './errors.js';
+import { assertIJson, jcs, jcsBytes, parseIJson } from './ijson.js';
+import { PROTOCOL_VERSION, type RecordType, recordSchemas, type SignedRecord } from './schemas.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A record before signing. It can never carry a signature. */
+export type UnsignedRecord = DistributiveOmit<SignedRecord, 'sig'> & { sig?: never };
+
+declare const verifiedBrand: unique symbol;
+
+/**
+ * A record whose schema, signature and chain position have been checked.
+ * Only `verifyRecord` (and `assumeVerified`, for records read back from a
+ * store that only ever held verified ones) make these, so the resolver and
+ * storage cannot be handed an unchecked record by mistake.
+ */
+export interface Verified<R extends SignedRecord = SignedRecord> {
+  readonly id: string;
+  readonly record: R;
+  readonly [verifiedBrand]: true;
+}
+
+/**
+ * Marks a record verified without checking. Only for records that were
+ * verified before they were stored, and for benchmarks that measure the
+ * resolver alone.
+ */
+export function assumeVerified<R extends SignedRecord>(record: R, id: string = recordId(record)): Verified<R> {
+  return { id, record } as Verified<R>;
+}
+
+/**
+ * The signed bytes of a record (spec/records.md §Signed bytes): RFC 8785 JCS
+ * of the record without `sig` and without `sealed`, as UTF-8. The sealed part
+ * is covered through `sealedHash`, so it can be erased and the record still
+ * verifies.
+ */
+export function signedBytes(record: UnsignedRecord | SignedRecord): Uint8Array {
+  const { sig: _sig, sealed: _sealed, ...rest } = record as SignedRecord;
+  assertIJson(rest);
+  return jcsBytes(rest);
+}
+
+/** Record id: base64url(SHA-256(signed bytes)), 43 characters. */
+export function recordId(record: UnsignedRecord | SignedRecord): string {
+  return toBase64url(sha256(signedBytes(record)));
+}
+
+/** base64url(SHA-256(JCS(value))): the digest used for hub ids, sealed parts and state hashes. */
+export function digest(value: unknown): string {
+  assertIJson(value);
+  return toBase64url(sha256(jcsBytes(value)));
+}
+
+/**
+ * Checks a parsed JSON value against the envelope and the body schema of its
+ * type, returning the typed record.
+ *
+ * @throws ShuniuError E_IJSON, E_VERSION or E_SCHEMA (with zod's issues and the JSON path)
+ */
+export function parseRecord(input: unknown): SignedRecord {
+  const value = typeof input === 'string' ? parseIJson(input) : input;
+  if (typeof input !== 'string') assertIJson(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ShuniuError('E_SCHEMA', 'a record must be a JSON object', { path: [] });
+  }
+  const obj = value as Record<string, unknown>;
+  if ('v' in obj && obj.v !== PROTOCOL_VERSION) {
+    throw new ShuniuError('E_VERSION', `unsupported protocol version ${JSON.stringify(obj.v)} (this node speaks ${PROTOCOL_VERSION})`, { path: ['v'] });
+  }
+  const type = obj.type;
+  if (typeof type !== 'string' || !Object.hasOwn(recordSchemas, type)) {
+    throw new ShuniuError('E_SCHEMA', `unknown record type ${JSON.stringify(type)} at $.type`, {
+      path: ['type'],
+      issues: [{ code: 'invalid_value', path: ['type'], message: 'unknown record type' }],
+    });
+  }
+  const res = recordSchemas[type as RecordType].safeParse(obj);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => ({
+      code: i.code,
+      path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: i.message,
+    }));
+    const first = issues[0];
+    throw new ShuniuError('E_SCHEMA', first ? `${formatPath(first.path)}: ${first.message}` : 'schema violation', {
+      path: first?.path ?? [],
+      issues,
+    });
+  }
+  return res.data as SignedRecord;
+}
+
+/**
+ * Signs a record with an Ed25519 secret key. Returns a new object; the input
+ * is not changed. The result is checked against its schema, so nothing
+ * invalid is ever signed.
+ *
+ * @example const signed = signRecord(unsigned, keys.signing.secretKey)
+ */
+export function signRecord<R extends UnsignedRecord>(unsigned: R, secretKey: Uint8Array): SignedRecord {
+  if ((unsigned as { sig?: unknown }).sig !== undefined) throw new ShuniuError('E_ARGUMENT', 'record is already signed');
+  const sig = toBase64url(ed25519Sign(signedBytes(unsigned), secretKey));
+  return parseRecord({ ...unsigned, sig });
+}
+
+/** True when `sig` is a valid Ed25519 signature of the record's signed bytes by `publicKey` (base64url). */
+export function checkSignature(record: SignedRecord, publicKey: string, bytes: Uint8Array = signedBytes(record)): boolean {
+  let pk: Uint8Array;
+  let sig: Uint8Array;
+  try {
+    pk = fromBase64url(publicKey);
+    sig = fromBase64url(record.sig);
+  } catch {
+    return false;
+  }
+  return ed25519Verify(sig, bytes, pk);
+}
+
+/** Canonical JSON text of a whole signed record (including sig and sealed), for storage and the wire. */
+export function recordJson(record: SignedRecord): string {
+  return jcs(record);
+}

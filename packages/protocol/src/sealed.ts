@@ -1,0 +1,59 @@
+import { type KeyPair, openSealed, randomBytes, sealTo, secretboxOpen, secretboxSeal } from './crypto.js';
+import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js';
+import { ShuniuError } from './errors.js';
+import { assertIJson, type JsonValue, jcs, parseIJson } from './ijson.js';
+import { digest } from './record.js';
+import type { Sealed, SignedRecord } from './schemas.js';
+
+/**
+ * Encrypts personal data (names, phone numbers, addresses) so that only the
+ * named hubs can read it (spec/records.md §Sealed part). The payload is
+ * encrypted once with a random key (XSalsa20-Poly1305); that key is sealed to
+ * each recipient's X25519 key (libsodium sealed box). The record signs only
+ * `sealedHash`, so the part can later be erased and the record still verifies.
+ *
+ * @example const { sealed, sealedHash } = seal({ phone: '138…' }, [{ hub, encryptionKey }])
+ */
+export function seal(payload: JsonValue, recipients: { hub: string; encryptionKey: string }[]): { sealed: Sealed; sealedHash: string } {
+  assertIJson(payload);
+  if (recipients.length === 0) throw new ShuniuError('E_ARGUMENT', 'a sealed part needs at least one recipient');
+  const key = randomBytes(32);
+  const nonce = randomBytes(24);
+  const ct = secretboxSeal(utf8(jcs(payload)), nonce, key);
+  const sealed: Sealed = {
+    alg: 'x25519-xsalsa20poly1305',
+    nonce: toBase64url(nonce),
+    ct: toBase64url(ct),
+    to: recipients.map((r) => ({ hub: r.hub, key: toBase64url(sealTo(key, fromBase64url(r.encryptionKey))) })),
+  };
+  return { sealed, sealedHash: sealedHashOf(sealed) };
+}
+
+/** base64url(SHA-256(JCS(sealed))). */
+export function sealedHashOf(sealed: Sealed): string {
+  return digest(sealed);
+}
+
+/**
+ * Opens the sealed part of a record as hub `hub` with its X25519 key pair.
+ *
+ * @throws ShuniuError E_SEALED when the record has no sealed part, it was not sealed to this hub, or it was tampered with
+ */
+export function openSealedPart(record: SignedRecord, hub: string, keyPair: KeyPair): JsonValue {
+  const s = record.sealed;
+  if (!s) throw new ShuniuError('E_SEALED', 'record has no sealed part (never had one, or it was erased)');
+  if (record.sealedHash !== sealedHashOf(s)) throw new ShuniuError('E_SEALED', 'sealed part does not match sealedHash');
+  const entry = s.to.find((t) => t.hub === hub);
+  if (!entry) throw new ShuniuError('E_SEALED', `sealed part is not addressed to hub ${hub}`);
+  const key = openSealed(fromBase64url(entry.key), keyPair);
+  if (!key || key.length !== 32) throw new ShuniuError('E_SEALED', 'cannot open the sealed key with this key pair');
+  const plain = secretboxOpen(fromBase64url(s.ct), fromBase64url(s.nonce), key);
+  if (!plain) throw new ShuniuError('E_SEALED', 'sealed payload fails authentication');
+  return parseIJson(fromUtf8(plain));
+}
+
+/** The record with its sealed part erased; it still verifies because only sealedHash is signed. */
+export function eraseSealed<R extends SignedRecord>(record: R): R {
+  const { sealed: _s, ...rest } = record;
+  return rest as R;
+}

@@ -1,0 +1,185 @@
+import { sha256 } from './crypto.js';
+import { fromBase64url, toBase64url } from './encoding.js';
+import { ShuniuError } from './errors.js';
+import { compareHlc } from './hlc.js';
+import { type HubKeys, hubIdOf } from './hub.js';
+import { assumeVerified, checkSignature, signedBytes, type Verified } from './record.js';
+import type { Hlc, SignedRecord } from './schemas.js';
+import { sealedHashOf } from './sealed.js';
+
+/** What a verifier must know of an author's chain: its keys and head, and the id it holds at a sequence number. */
+export interface ChainView {
+  keys: HubKeys;
+  head: { seq: number; id: string; hlc: Hlc };
+  idAt(seq: number): string | undefined;
+}
+
+export type VerifyResult =
+  /** Next in the author's chain (or a recovery rotation): store and apply it. */
+  | { kind: 'valid'; verified: Verified; keys: HubKeys; recovery: boolean }
+  /** Same id as a record already held. */
+  | { kind: 'duplicate'; id: string }
+  /** Predecessor (or the author's inception) not held: hold aside and fetch it. */
+  | { kind: 'gap'; id: string; error: ShuniuError }
+  /** A validly signed second record at a taken sequence number: the proof is `existing` and `verified`. */
+  | { kind: 'fork'; verified: Verified; existing: string; error: ShuniuError }
+  | { kind: 'invalid'; id?: string; error: ShuniuError };
+
+export interface VerifyOptions {
+  /** Receiver's wall clock (ms). When given, records more than `maxSkewMs` ahead are refused with E_CLOCK_SKEW. */
+  now?: number;
+  /** Default 10 minutes (spec/records.md §Clock). */
+  maxSkewMs?: number;
+}
+
+export const DEFAULT_MAX_SKEW_MS = 10 * 60 * 1000;
+
+const invalid = (code: ConstructorParameters<typeof ShuniuError>[0], message: string, id?: string, path?: (string | number)[]): VerifyResult => ({
+  kind: 'invalid',
+  ...(id ? { id } : {}),
+  error: new ShuniuError(code, message, path ? { path } : {}),
+});
+
+/**
+ * Verifies one parsed record against what is known of its author's chain
+ * (spec/records.md §Verification, steps 1–7). Never throws for a bad record:
+ * the outcome is a result with its error code.
+ *
+ * @example
+ * const r = verifyRecord(parseRecord(line), chains.view(record.hub))
+ * if (r.kind === 'valid') chains.append(r)
+ */
+export function verifyRecord(record: SignedRecord, chain: ChainView | undefined, opts: VerifyOptions = {}): VerifyResult {
+  const bytes = signedBytes(record);
+  const id = toBase64url(sha256(bytes));
+
+  if (record.sealed !== undefined) {
+    if (record.sealedHash === undefined) return invalid('E_SEALED', 'sealed part present without sealedHash', id, ['sealedHash']);
+    if (sealedHashOf(record.sealed) !== record.sealedHash) return invalid('E_SEALED', 'sealed part does not match sealedHash', id, ['sealed']);
+  }
+  if (opts.now !== undefined && record.hlc.ms > opts.now + (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) {
+    return invalid('E_CLOCK_SKEW', `hlc ${record.hlc.ms} is more than ${opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS} ms ahead of this node's clock`, id, ['hlc']);
+  }
+  if (chain && chain.idAt(record.seq) === id) return { kind: 'duplicate', id };
+
+  if (record.type === 'hub.inception') {
+    if (record.seq !== 0 || record.prev !== null) return invalid('E_CHAIN', 'hub.inception must have seq 0 and prev null', id, ['seq']);
+    if (hubIdOf(record.body) !== record.hub) return invalid('E_HUB_ID', 'hub id is not base64url(SHA-256(JCS(inception body)))', id, ['hub']);
+    if (!checkSignature(record, record.body.signingKey, bytes))
+      return invalid('E_SIG', 'signature does not verify with the inception signing key', id, ['sig']);
+    const keys = { signingKey: record.body.signingKey, encryptionKey: record.body.encryptionKey, recoveryCommitment: record.body.recoveryCommitment };
+    const verified = assumeVerified(record, id);
+    if (chain) return { kind: 'fork', verified, existing: chain.idAt(0) as string, error: forkError(record, chain.idAt(0) as string, id) };
+    return { kind: 'valid', verified, keys, recovery: false };
+  }
+
+  if (record.seq === 0 || record.prev === null) return invalid('E_CHAIN', 'only hub.inception may have seq 0 or prev null', id, ['seq']);
+  if (!chain) return { kind: 'gap', id, error: new ShuniuError('E_GAP', `no inception held for hub ${record.hub}`, { path: ['hub'] }) };
+
+  const recovery = record.type === 'hub.keys.rotated' && record.body.recovery !== undefined;
+  let signer = chain.keys.signingKey;
+  if (recovery && record.type === 'hub.keys.rotated' && record.body.recovery) {
+    signer = record.body.recovery.key;
+    if (toBase64url(sha256(fromBase64url(signer))) !== chain.keys.recoveryCommitment) {
+      return invalid('E_SIG', 'recovery key does not match the recovery commitment', id, ['body', 'recovery', 'key']);
+    }
+  }
+  if (!checkSignature(record, signer, bytes))
+    return invalid('E_SIG', `signature does not verify with the ${recovery ? 'recovery' : 'current signing'} key of hub ${record.hub}`, id, ['sig']);
+  const verified = assumeVerified(record, id);
+
+  const next = nextKeys(chain.keys, record);
+  if (recovery && record.seq <= chain.head.seq + 1) {
+    // A recovery rotation may branch off at any earlier record: it is how a
+    // hub whose signing key was stolen cuts the thief's records off.
+    if (chain.idAt(record.seq - 1) !== record.prev) return invalid('E_CHAIN', `prev is not the id held at seq ${record.seq - 1}`, id, ['prev']);
+    return { kind: 'valid', verified, keys: next, recovery: true };
+  }
+  if (record.seq > chain.head.seq + 1) {
+    return { kind: 'gap', id, error: new ShuniuError('E_GAP', `hub ${record.hub}: seq ${record.seq} but head is ${chain.head.seq}`, { path: ['seq'] }) };
+  }
+  if (record.seq <= chain.head.seq) {
+    const existing = chain.idAt(record.seq) as string;
+    return { kind: 'fork', verified, existing, error: forkError(record, existing, id) };
+  }
+  if (record.prev !== chain.head.id) return invalid('E_CHAIN', `prev does not match the id of seq ${chain.head.seq}`, id, ['prev']);
+  if (compareHlc(record.hlc, chain.head.hlc) <= 0) return invalid('E_CHAIN', 'hlc must be later than the previous record', id, ['hlc']);
+  return { kind: 'valid', verified, keys: next, recovery: false };
+}
+
+function forkError(record: SignedRecord, existing: string, id: string): ShuniuError {
+  return new ShuniuError('E_FORK', `hub ${record.hub} signed two records at seq ${record.seq}: ${existing} and ${id}`, {
+    path: ['seq'],
+    detail: { hub: record.hub, seq: record.seq, ids: [existing, id] },
+  });
+}
+
+/** The keys in force after a record: changed only by hub.keys.rotated. */
+export function nextKeys(keys: HubKeys, record: SignedRecord): HubKeys {
+  if (record.type !== 'hub.keys.rotated') return keys;
+  const { signingKey, encryptionKey, recoveryCommitment } = record.body;
+  return { signingKey, encryptionKey, recoveryCommitment };
+}
+
+/** Proof that a hub equivocated: two of its validly signed records with one sequence number. */
+export interface ForkProof {
+  hub: string;
+  seq: number;
+  records: [SignedRecord, SignedRecord];
+}
+
+interface MemChain {
+  keys: HubKeys;
+  ids: string[];
+  records: SignedRecord[];
+}
+
+/**
+ * In-memory chains of many hubs: verify records in order and keep what was
+ * accepted. Used by `shuniu verify`, the tests and browser tools; the node
+ * keeps the same data in SQLite.
+ *
+ * @example const chains = new MemoryChains(); for (const r of records) chains.add(r)
+ */
+export class MemoryChains {
+  private readonly hubs = new Map<string, MemChain>();
+  readonly forks: ForkProof[] = [];
+
+  view(hub: string): ChainView | undefined {
+    const c = this.hubs.get(hub);
+    if (!c) return undefined;
+    const last = c.records[c.records.length - 1] as SignedRecord;
+    return {
+      keys: c.keys,
+      head: { seq: c.ids.length - 1, id: c.ids[c.ids.length - 1] as string, hlc: last.hlc },
+      idAt: (seq) => c.ids[seq],
+    };
+  }
+
+  /** Verifies `input` (raw JSON text or a parsed record) and appends it when valid. */
+  add(record: SignedRecord, opts: VerifyOptions = {}): VerifyResult {
+    const res = verifyRecord(record, this.view(record.hub), opts);
+    if (res.kind === 'valid') {
+      const v = res.verified;
+      const c = this.hubs.get(v.record.hub);
+      if (!c) this.hubs.set(v.record.hub, { keys: res.keys, ids: [v.id], records: [v.record] });
+      else {
+        // A recovery rotation truncates the chain at its branch point.
+        c.ids.length = v.record.seq;
+        c.records.length = v.record.seq;
+        c.ids.push(v.id);
+        c.records.push(v.record);
+        c.keys = res.keys;
+      }
+    } else if (res.kind === 'fork') {
+      const c = this.hubs.get(res.verified.record.hub) as MemChain;
+      const other = c.records[res.verified.record.seq] as SignedRecord;
+      this.forks.push({ hub: res.verified.record.hub, seq: res.verified.record.seq, records: [other, res.verified.record] });
+    }
+    return res;
+  }
+
+  record(hub: string, seq: number): SignedRecord | undefined {
+    return this.hubs.get(hub)?.records[seq];
+  }
+}
