@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * `shuniu <command> [args]`. Each command is a module in ./commands exporting
+ * `run(args): Promise<number>`, loaded on demand so that `shuniu verify`
+ * does not pay for the HTTP server or SQLite.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isShuniuError } from '@shuniu/protocol';
+
+const HELP = `shuniu — Shuniu hub node and protocol tools
+
+usage: shuniu <command> [options]
+
+protocol:
+  keygen  --out FILE [--created RFC3339]   new hub identity: key file (mode 0600), inception record on stdout
+  sign    --key FILE [RECORD.json]         sign an unsigned record (stdin if no file); signed record on stdout
+  verify  [FILE ...]                       verify records as JSON lines (stdin if no file): "ok <id>" or "error <code> <message>"
+
+node:
+  init    --dir DIR --name NAME --level LEVEL --region CODE [--parent URL]
+  start   --dir DIR [--port N]
+  token   --dir DIR --scope operator|subscriber [--ttl 1h]
+
+Run "shuniu <command> --help" for a command's options.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return cmd ? 0 : 2;
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  if (!/^[a-z]+$/.test(cmd) || !existsSync(join(here, 'commands', `${cmd}.${ext}`))) {
+    process.stderr.write(`shuniu: unknown command "${cmd}"\n\n${HELP}\n`);
+    return 2;
+  }
+  const mod = (await import(`./commands/${cmd}.js`)) as { run(args: string[]): Promise<number> };
+  return mod.run(args);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1]);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (isShuniuError(err)) process.stderr.write(`shuniu: ${err.code} ${err.message}\n`);
+      else process.stderr.write(`shuniu: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
