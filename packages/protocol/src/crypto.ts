@@ -87,6 +87,28 @@ export function sealTo(message: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return na().crypto_box_seal(message, publicKey);
 }
 
+/**
+ * The same sealed box as `sealTo`, with the ephemeral key pair derived from a
+ * given 32-byte seed instead of the CSPRNG: epk ‖ crypto_box(message, nonce =
+ * BLAKE2b-192(epk ‖ recipient pk), recipient pk, esk). Only for reproducible
+ * test vectors; a reused seed leaks the message key to anyone who knows it.
+ */
+export function sealToWithEphemeralSeed(message: Uint8Array, publicKey: Uint8Array, ephemeralSeed: Uint8Array): Uint8Array {
+  need(publicKey, 32, 'X25519 public key');
+  need(ephemeralSeed, 32, 'ephemeral seed');
+  const s = na();
+  const eph = s.crypto_box_seed_keypair(ephemeralSeed);
+  const nonceIn = new Uint8Array(64);
+  nonceIn.set(eph.publicKey, 0);
+  nonceIn.set(publicKey, 32);
+  const nonce = s.crypto_generichash(24, nonceIn, null);
+  const box = s.crypto_box_easy(message, nonce, publicKey, eph.privateKey);
+  const out = new Uint8Array(32 + box.length);
+  out.set(eph.publicKey, 0);
+  out.set(box, 32);
+  return out;
+}
+
 /** Opens a sealed box; undefined when it was not sealed to this key pair or is damaged. */
 export function openSealed(box: Uint8Array, kp: KeyPair): Uint8Array | undefined {
   try {

@@ -1,6 +1,6 @@
 import { encryptionKeyPairFromSeed, type KeyPair, randomSeed, sha256, signingKeyPairFromSeed } from './crypto.js';
 import { fromHex, toBase64url, toHex } from './encoding.js';
-import { ShuniuError } from './errors.js';
+import { formatPath, ShuniuError } from './errors.js';
 import { HybridClock } from './hlc.js';
 import { digest, recordId, signRecord, type UnsignedRecord } from './record.js';
 import { type BodyOf, type Hlc, hubInceptionBody, PROTOCOL_VERSION, type RecordType, type Sealed, type SignedRecord } from './schemas.js';
@@ -55,7 +55,16 @@ export function publicKeysOf(pairs: HubKeyPairs): HubKeys {
  * life: rotations change the keys, never the id.
  */
 export function hubIdOf(inceptionBody: BodyOf<'hub.inception'>): string {
-  return digest(hubInceptionBody.parse(inceptionBody));
+  const res = hubInceptionBody.safeParse(inceptionBody);
+  if (!res.success) {
+    const issues = res.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
+    throw new ShuniuError('E_SCHEMA', `not a hub.inception body: ${formatPath(issues[0]?.path ?? [])}: ${issues[0]?.message}`, {
+      path: issues[0]?.path ?? [],
+      issues,
+    });
+  }
+  // The body itself is hashed, not zod's copy (see parseRecord on "__proto__").
+  return digest(inceptionBody);
 }
 
 /** A key file as `shuniu keygen` writes it (spec/keys.md). Seeds are hex. */

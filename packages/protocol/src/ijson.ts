@@ -259,12 +259,19 @@ export function assertIJson(value: unknown, path: (string | number)[] = [], dept
 /**
  * RFC 8785 JSON Canonicalization Scheme of a JSON value, as a string.
  * Members sorted by UTF-16 code units, ECMAScript number formatting, minimal
- * string escaping. The caller checks I-JSON first (assertIJson/parseIJson).
+ * string escaping. The caller checks I-JSON first (assertIJson/parseIJson);
+ * non-finite numbers are refused here too (E_IJSON).
  *
  * @example jcs({ b: 1, a: [true, 'x'] }) // '{"a":[true,"x"],"b":1}'
  */
 export function jcs(value: unknown): string {
-  const out = canonicalize(value);
+  let out: string | undefined;
+  try {
+    out = canonicalize(value);
+  } catch (cause) {
+    // NaN, ±Infinity (RFC 8785 §3.2.2.3) and BigInt: a typed error, not a bare Error.
+    throw new ShuniuError('E_IJSON', `value has no RFC 8785 form: ${(cause as Error).message}`, { cause });
+  }
   if (out === undefined) throw new ShuniuError('E_IJSON', 'value has no JSON form');
   return out;
 }

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './hlc.js';
 export * from './hub.js';
 export * from './ijson.js';
+export * from './json-schema.js';
 export * from './record.js';
 export * from './schemas.js';
 export * from './sealed.js';

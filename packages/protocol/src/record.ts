@@ -91,7 +91,20 @@ export function parseRecord(input: unknown): SignedRecord {
       issues,
     });
   }
-  return res.data as SignedRecord;
+  // The validated input is returned, not zod's output: zod rebuilds objects
+  // by assignment, which turns a member named "__proto__" (legal JSON, and
+  // allowed inside `ext`) into a prototype and drops it, so the parsed record
+  // would no longer match its signature.
+  return cloneJson(obj) as SignedRecord;
+}
+
+/** Deep copy of a JSON value that keeps "__proto__" as an ordinary own member. */
+function cloneJson(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: cloneJson(x), enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /**

@@ -39,6 +39,17 @@ export const timestamp = z
 export const text = (max: number) => z.string().min(1).max(max);
 export const ext = z.record(z.string(), z.unknown()).describe('extensions: the only object that may hold members this version does not define');
 
+/**
+ * An http(s) endpoint URL, checked by a pattern alone: no parser that would
+ * trim or normalize the value (zod's z.url() strips whitespace, so the parsed
+ * record differed from the signed one), and simple to implement elsewhere.
+ * Hosts are ASCII (IDNs in punycode); no user info.
+ */
+export const endpointUrl = z
+  .string()
+  .max(500)
+  .regex(/^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?([/?#][\x21-\x7E]*)?$/, 'expected an http(s) URL such as https://hub.example.org/');
+
 export const localizedName = z.strictObject({ zh: text(200), en: text(200).optional() });
 
 export const hubLevel = z.enum(['national', 'province', 'city', 'county', 'org']);
@@ -113,7 +124,7 @@ export const hubProfileBody = z.strictObject({
   level: hubLevel,
   region: regionCode,
   parent: hubIdSchema.optional(),
-  endpoints: z.array(z.url({ protocol: /^https?$/ }).max(500)).max(8),
+  endpoints: z.array(endpointUrl).max(8),
   contact: text(200).optional(),
   ext: ext.optional(),
 });

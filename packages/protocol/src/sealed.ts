@@ -1,4 +1,4 @@
-import { type KeyPair, openSealed, randomBytes, sealTo, secretboxOpen, secretboxSeal } from './crypto.js';
+import { type KeyPair, openSealed, randomBytes, sealTo, sealToWithEphemeralSeed, secretboxOpen, secretboxSeal } from './crypto.js';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js';
 import { ShuniuError } from './errors.js';
 import { assertIJson, type JsonValue, jcs, parseIJson } from './ijson.js';
@@ -14,19 +14,37 @@ import type { Sealed, SignedRecord } from './schemas.js';
  *
  * @example const { sealed, sealedHash } = seal({ phone: '138…' }, [{ hub, encryptionKey }])
  */
-export function seal(payload: JsonValue, recipients: { hub: string; encryptionKey: string }[]): { sealed: Sealed; sealedHash: string } {
+export function seal(payload: JsonValue, recipients: { hub: string; encryptionKey: string }[], opts: SealOptions = {}): { sealed: Sealed; sealedHash: string } {
   assertIJson(payload);
   if (recipients.length === 0) throw new ShuniuError('E_ARGUMENT', 'a sealed part needs at least one recipient');
-  const key = randomBytes(32);
-  const nonce = randomBytes(24);
+  const rand = opts.randomBytes;
+  const key = rand ? exactly(rand(32), 32) : randomBytes(32);
+  const nonce = rand ? exactly(rand(24), 24) : randomBytes(24);
   const ct = secretboxSeal(utf8(jcs(payload)), nonce, key);
   const sealed: Sealed = {
     alg: 'x25519-xsalsa20poly1305',
     nonce: toBase64url(nonce),
     ct: toBase64url(ct),
-    to: recipients.map((r) => ({ hub: r.hub, key: toBase64url(sealTo(key, fromBase64url(r.encryptionKey))) })),
+    to: recipients.map((r) => {
+      const pk = fromBase64url(r.encryptionKey);
+      return { hub: r.hub, key: toBase64url(rand ? sealToWithEphemeralSeed(key, pk, exactly(rand(32), 32)) : sealTo(key, pk)) };
+    }),
   };
   return { sealed, sealedHash: sealedHashOf(sealed) };
+}
+
+export interface SealOptions {
+  /**
+   * Replaces the CSPRNG, for reproducible test vectors only. Called for the
+   * payload key (32 bytes), the nonce (24), then one ephemeral seed (32) per
+   * recipient, in that order.
+   */
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+function exactly(b: Uint8Array, n: number): Uint8Array {
+  if (!(b instanceof Uint8Array) || b.length !== n) throw new ShuniuError('E_ARGUMENT', `randomBytes(${n}) returned the wrong length`);
+  return b;
 }
 
 /** base64url(SHA-256(JCS(sealed))). */

@@ -12,6 +12,12 @@ export interface ChainView {
   keys: HubKeys;
   head: { seq: number; id: string; hlc: Hlc };
   idAt(seq: number): string | undefined;
+  /**
+   * The keys a record at `seq` (1 ≤ seq ≤ head.seq + 1) had to be signed
+   * with: those in force after records 0…seq−1. Needed to judge a fork or a
+   * recovery that branches off before a rotation; when absent, `keys` is used.
+   */
+  keysAt?(seq: number): HubKeys | undefined;
 }
 
 export type VerifyResult =
@@ -30,6 +36,13 @@ export interface VerifyOptions {
   now?: number;
   /** Default 10 minutes (spec/records.md §Clock). */
   maxSkewMs?: number;
+  /** The record's signed bytes, when the caller computed them already. */
+  bytes?: Uint8Array;
+  /**
+   * Signature outcomes computed elsewhere (a node verifies in worker
+   * threads), keyed by `${publicKey} ${recordId}`; missing keys are checked here.
+   */
+  checked?: ReadonlyMap<string, boolean>;
 }
 
 export const DEFAULT_MAX_SKEW_MS = 10 * 60 * 1000;
@@ -50,7 +63,7 @@ const invalid = (code: ConstructorParameters<typeof ShuniuError>[0], message: st
  * if (r.kind === 'valid') chains.append(r)
  */
 export function verifyRecord(record: SignedRecord, chain: ChainView | undefined, opts: VerifyOptions = {}): VerifyResult {
-  const bytes = signedBytes(record);
+  const bytes = opts.bytes ?? signedBytes(record);
   const id = toBase64url(sha256(bytes));
 
   if (record.sealed !== undefined) {
@@ -65,7 +78,7 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
   if (record.type === 'hub.inception') {
     if (record.seq !== 0 || record.prev !== null) return invalid('E_CHAIN', 'hub.inception must have seq 0 and prev null', id, ['seq']);
     if (hubIdOf(record.body) !== record.hub) return invalid('E_HUB_ID', 'hub id is not base64url(SHA-256(JCS(inception body)))', id, ['hub']);
-    if (!checkSignature(record, record.body.signingKey, bytes))
+    if (!(opts.checked?.get(`${record.body.signingKey} ${id}`) ?? checkSignature(record, record.body.signingKey, bytes)))
       return invalid('E_SIG', 'signature does not verify with the inception signing key', id, ['sig']);
     const keys = { signingKey: record.body.signingKey, encryptionKey: record.body.encryptionKey, recoveryCommitment: record.body.recoveryCommitment };
     const verified = assumeVerified(record, id);
@@ -76,27 +89,33 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
   if (record.seq === 0 || record.prev === null) return invalid('E_CHAIN', 'only hub.inception may have seq 0 or prev null', id, ['seq']);
   if (!chain) return { kind: 'gap', id, error: new ShuniuError('E_GAP', `no inception held for hub ${record.hub}`, { path: ['hub'] }) };
 
+  // Before the signature: a rotation among the missing records may have
+  // changed the key, so the signature cannot be judged yet.
+  if (record.seq > chain.head.seq + 1) {
+    return { kind: 'gap', id, error: new ShuniuError('E_GAP', `hub ${record.hub}: seq ${record.seq} but head is ${chain.head.seq}`, { path: ['seq'] }) };
+  }
+
+  // Keys in force at the record's position, not the head's: a fork or a
+  // recovery may sit before a later rotation.
+  const keys = (record.seq <= chain.head.seq ? chain.keysAt?.(record.seq) : undefined) ?? chain.keys;
   const recovery = record.type === 'hub.keys.rotated' && record.body.recovery !== undefined;
-  let signer = chain.keys.signingKey;
+  let signer = keys.signingKey;
   if (recovery && record.type === 'hub.keys.rotated' && record.body.recovery) {
     signer = record.body.recovery.key;
-    if (toBase64url(sha256(fromBase64url(signer))) !== chain.keys.recoveryCommitment) {
+    if (toBase64url(sha256(fromBase64url(signer))) !== keys.recoveryCommitment) {
       return invalid('E_SIG', 'recovery key does not match the recovery commitment', id, ['body', 'recovery', 'key']);
     }
   }
-  if (!checkSignature(record, signer, bytes))
+  if (!(opts.checked?.get(`${signer} ${id}`) ?? checkSignature(record, signer, bytes)))
     return invalid('E_SIG', `signature does not verify with the ${recovery ? 'recovery' : 'current signing'} key of hub ${record.hub}`, id, ['sig']);
   const verified = assumeVerified(record, id);
 
-  const next = nextKeys(chain.keys, record);
-  if (recovery && record.seq <= chain.head.seq + 1) {
+  const next = nextKeys(keys, record);
+  if (recovery) {
     // A recovery rotation may branch off at any earlier record: it is how a
     // hub whose signing key was stolen cuts the thief's records off.
     if (chain.idAt(record.seq - 1) !== record.prev) return invalid('E_CHAIN', `prev is not the id held at seq ${record.seq - 1}`, id, ['prev']);
     return { kind: 'valid', verified, keys: next, recovery: true };
-  }
-  if (record.seq > chain.head.seq + 1) {
-    return { kind: 'gap', id, error: new ShuniuError('E_GAP', `hub ${record.hub}: seq ${record.seq} but head is ${chain.head.seq}`, { path: ['seq'] }) };
   }
   if (record.seq <= chain.head.seq) {
     const existing = chain.idAt(record.seq) as string;
@@ -132,6 +151,8 @@ interface MemChain {
   keys: HubKeys;
   ids: string[];
   records: SignedRecord[];
+  /** keysAfter[i]: keys in force after record i. */
+  keysAfter: HubKeys[];
 }
 
 /**
@@ -153,6 +174,7 @@ export class MemoryChains {
       keys: c.keys,
       head: { seq: c.ids.length - 1, id: c.ids[c.ids.length - 1] as string, hlc: last.hlc },
       idAt: (seq) => c.ids[seq],
+      keysAt: (seq) => c.keysAfter[seq - 1],
     };
   }
 
@@ -162,13 +184,15 @@ export class MemoryChains {
     if (res.kind === 'valid') {
       const v = res.verified;
       const c = this.hubs.get(v.record.hub);
-      if (!c) this.hubs.set(v.record.hub, { keys: res.keys, ids: [v.id], records: [v.record] });
+      if (!c) this.hubs.set(v.record.hub, { keys: res.keys, ids: [v.id], records: [v.record], keysAfter: [res.keys] });
       else {
         // A recovery rotation truncates the chain at its branch point.
         c.ids.length = v.record.seq;
         c.records.length = v.record.seq;
+        c.keysAfter.length = v.record.seq;
         c.ids.push(v.id);
         c.records.push(v.record);
+        c.keysAfter.push(res.keys);
         c.keys = res.keys;
       }
     } else if (res.kind === 'fork') {
