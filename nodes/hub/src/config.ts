@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type HubLevel, ShuniuError } from '@shuniu/protocol';
+
+/** Everything a node reads at start (spec/node.md §Configuration). */
+export interface NodeConfig {
+  name: string;
+  level: HubLevel;
+  region: string;
+  host: string;
+  port: number;
+  /** URL peers reach this node at; defaults to http://host:port. */
+  publicUrl?: string;
+  /** Hub ids whose admissions this node trusts. */
+  roots: string[];
+  /** Whether feed and state reads need a subscriber token. */
+  publicRead: boolean;
+  limits: {
+    bodyBytes: number;
+    batchRecords: number;
+    ratePerSecond: number;
+    rateBurst: number;
+    maxHeld: number;
+    maxSkewMs: number;
+  };
+  federation: {
+    pushBatch: number;
+    pushParallel: number;
+    pullIntervalMs: number;
+    pullPage: number;
+    requestTimeoutMs: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    parkAfter: number;
+    parkMs: number;
+  };
+  checkpointEvery: number;
+}
+
+export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> = {
+  host: '127.0.0.1',
+  port: 7420,
+  publicRead: true,
+  limits: { bodyBytes: 8 * 1024 * 1024, batchRecords: 2000, ratePerSecond: 200, rateBurst: 400, maxHeld: 100_000, maxSkewMs: 10 * 60 * 1000 },
+  federation: {
+    pushBatch: 500,
+    pushParallel: 4,
+    pullIntervalMs: 30_000,
+    pullPage: 1000,
+    requestTimeoutMs: 10_000,
+    backoffBaseMs: 500,
+    backoffMaxMs: 60_000,
+    parkAfter: 8,
+    parkMs: 5 * 60_000,
+  },
+  checkpointEvery: 1000,
+};
+
+export const CONFIG_FILE = 'config.json';
+export const KEY_FILE = 'hub.key.json';
+export const DB_FILE = 'hub.db';
+
+export type ConfigOverrides = Partial<Omit<NodeConfig, 'limits' | 'federation'>> & {
+  limits?: Partial<NodeConfig['limits']>;
+  federation?: Partial<NodeConfig['federation']>;
+};
+
+/** SHUNIU_* environment variables that override the file (flags override both). */
+export function envOverrides(env: NodeJS.ProcessEnv = process.env): ConfigOverrides {
+  const o: ConfigOverrides = {};
+  const num = (k: string) => {
+    const v = env[k];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ShuniuError('E_ARGUMENT', `${k} must be a non-negative integer`);
+    return n;
+  };
+  if (env.SHUNIU_HOST) o.host = env.SHUNIU_HOST;
+  const port = num('SHUNIU_PORT');
+  if (port !== undefined) o.port = port;
+  if (env.SHUNIU_PUBLIC_URL) o.publicUrl = env.SHUNIU_PUBLIC_URL;
+  if (env.SHUNIU_PUBLIC_READ) o.publicRead = env.SHUNIU_PUBLIC_READ !== 'false' && env.SHUNIU_PUBLIC_READ !== '0';
+  const pull = num('SHUNIU_PULL_INTERVAL_MS');
+  if (pull !== undefined) o.federation = { pullIntervalMs: pull };
+  const rate = num('SHUNIU_RATE_PER_SECOND');
+  const body = num('SHUNIU_BODY_BYTES');
+  if (rate !== undefined || body !== undefined)
+    o.limits = { ...(rate !== undefined ? { ratePerSecond: rate } : {}), ...(body !== undefined ? { bodyBytes: body } : {}) };
+  return o;
+}
+
+export function mergeConfig(base: NodeConfig, o: ConfigOverrides): NodeConfig {
+  return {
+    ...base,
+    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'limits' && k !== 'federation')),
+    limits: { ...base.limits, ...o.limits },
+    federation: { ...base.federation, ...o.federation },
+  };
+}
+
+export function readConfig(dir: string): NodeConfig {
+  let raw: string;
+  try {
+    raw = readFileSync(join(dir, CONFIG_FILE), 'utf8');
+  } catch (cause) {
+    throw new ShuniuError('E_NOT_FOUND', `no ${CONFIG_FILE} in ${dir}: run \`shuniu init\` first`, { cause });
+  }
+  const file = JSON.parse(raw) as ConfigOverrides & Pick<NodeConfig, 'name' | 'level' | 'region' | 'roots'>;
+  return mergeConfig({ ...DEFAULTS, name: file.name, level: file.level, region: file.region, roots: file.roots ?? [] }, file);
+}

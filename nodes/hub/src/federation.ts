@@ -1,0 +1,216 @@
+import type { NodeConfig } from './config.js';
+import type { Ingestor } from './ingest.js';
+import type { PeerRow, Store } from './store/types.js';
+
+export interface FederationEvents {
+  /** Human-readable progress (push results, pulled pages); the CLI prints it. */
+  log?: (msg: string) => void;
+  /** Backfill progress for one hub's log pulled from a peer. */
+  progress?: (p: { peer: string; hub: string; have: number; head: number }) => void;
+}
+
+/** Counts-only semaphore bounding concurrent outbound requests. */
+class Semaphore {
+  private waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiters.push(r));
+    return () => {
+      const w = this.waiters.shift();
+      if (w) w();
+      else this.free++;
+    };
+  }
+}
+
+/**
+ * Federation (spec/node.md §Federation): one persistent outbound queue per
+ * peer (a cursor over the ingest order, so after an outage everything
+ * missing is sent, oldest first), and a scheduled pull that exchanges heads
+ * and fetches only the missing ranges.
+ */
+export class Federation {
+  private readonly sem: Semaphore;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private pullTimer: NodeJS.Timeout | undefined;
+  private pulling: Promise<void> | undefined;
+  private stopped = false;
+  private readonly inflight = new Set<AbortController>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ingestor: Ingestor,
+    private readonly cfg: NodeConfig['federation'],
+    private readonly self: { hubId: string; url: () => string },
+    private readonly events: FederationEvents = {},
+  ) {
+    this.sem = new Semaphore(cfg.pushParallel);
+  }
+
+  start(): void {
+    this.ingestor.onCommit(() => this.kickAll());
+    this.kickAll();
+    if (this.cfg.pullIntervalMs > 0) {
+      const tick = () => {
+        if (this.stopped) return;
+        void this.pullAll().finally(() => {
+          if (!this.stopped) this.pullTimer = setTimeout(tick, this.cfg.pullIntervalMs);
+        });
+      };
+      this.pullTimer = setTimeout(tick, 0);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pullTimer) clearTimeout(this.pullTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const a of this.inflight) a.abort();
+    await Promise.allSettled([...this.running.values(), this.pulling ?? Promise.resolve()]);
+  }
+
+  /** Wakes every push queue (after a commit, or when peers changed). */
+  kickAll(): void {
+    for (const p of this.store.peers()) if (p.push) this.kick(p.url);
+  }
+
+  kick(url: string): void {
+    if (this.stopped) return;
+    if (this.running.has(url)) {
+      this.again.add(url);
+      return;
+    }
+    const run = this.drain(url).finally(() => {
+      this.running.delete(url);
+      if (this.again.delete(url)) this.kick(url);
+    });
+    this.running.set(url, run);
+  }
+
+  private async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const ctl = new AbortController();
+    this.inflight.add(ctl);
+    const t = setTimeout(() => ctl.abort(), this.cfg.requestTimeoutMs);
+    try {
+      return await fetch(url, { ...init, signal: ctl.signal, headers: { 'shuniu-peer': this.self.url(), ...(init.headers ?? {}) } });
+    } finally {
+      clearTimeout(t);
+      this.inflight.delete(ctl);
+    }
+  }
+
+  private peer(url: string): PeerRow | undefined {
+    return this.store.peers().find((p) => p.url === url);
+  }
+
+  private async drain(url: string): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const peer = this.peer(url);
+      if (!peer?.push) return;
+      const wait = peer.nextAttemptMs - Date.now();
+      if (wait > 0) {
+        // Parked or backing off: retry later by itself, costing nobody else anything.
+        if (!this.timers.has(url)) {
+          const t = setTimeout(() => {
+            this.timers.delete(url);
+            this.kick(url);
+          }, wait);
+          t.unref();
+          this.timers.set(url, t);
+        }
+        return;
+      }
+      let rows = this.store.since(peer.cursor, this.cfg.pushBatch);
+      if (rows.length === 0) return;
+      const last = (rows[rows.length - 1] as { ord: number }).ord;
+      rows = rows.filter((r) => r.source !== url);
+      if (rows.length === 0) {
+        this.store.updatePeer(url, { cursor: last });
+        continue;
+      }
+      const release = await this.sem.acquire();
+      try {
+        const res = await this.request(`${url}/v1/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `[${rows.map((r) => r.json).join(',')}]`,
+        });
+        if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status}`);
+        const body = (await res.json()) as { summary?: Record<string, number> };
+        // A 4xx other than 429 would fail again identically: move past it
+        // and let the peer's scheduled pull fetch whatever it still lacks.
+        this.store.updatePeer(url, { cursor: last, failures: 0, nextAttemptMs: 0, parked: false, lastError: res.ok ? null : `HTTP ${res.status}` });
+        this.events.log?.(`push → ${url}: ${rows.length} records ${JSON.stringify(body.summary ?? {})}`);
+      } catch (e) {
+        if (this.stopped) return;
+        const failures = peer.failures + 1;
+        const parked = failures >= this.cfg.parkAfter;
+        const delay = parked ? this.cfg.parkMs : Math.min(this.cfg.backoffMaxMs, this.cfg.backoffBaseMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
+        this.store.updatePeer(url, { failures, parked, nextAttemptMs: Date.now() + Math.round(delay), lastError: (e as Error).message });
+        this.events.log?.(`push → ${url} failed (${(e as Error).message}); ${parked ? 'parked' : 'retry'} in ${Math.round(delay)} ms`);
+      } finally {
+        release();
+      }
+    }
+  }
+
+  /** One pull round over every peer that allows it. */
+  pullAll(): Promise<void> {
+    if (this.pulling) return this.pulling;
+    this.pulling = (async () => {
+      for (const p of this.store.peers()) {
+        if (this.stopped) break;
+        if (!p.pull) continue;
+        try {
+          await this.pullFrom(p.url);
+        } catch (e) {
+          if (!this.stopped) this.events.log?.(`pull ← ${p.url} failed: ${(e as Error).message}`);
+        }
+      }
+    })().finally(() => {
+      this.pulling = undefined;
+    });
+    return this.pulling;
+  }
+
+  /**
+   * Catches up from one peer: exchange heads, fetch the missing range of each
+   * hub in pages, repeat while something new was accepted (an admission met
+   * in one round can open a hub's log in the next).
+   */
+  async pullFrom(url: string): Promise<{ accepted: number }> {
+    let accepted = 0;
+    for (let round = 0; round < 6 && !this.stopped; round++) {
+      const res = await this.request(`${url}/v1/heads`);
+      if (!res.ok) throw new Error(`heads: HTTP ${res.status}`);
+      const theirs = ((await res.json()) as { heads: Record<string, number> }).heads;
+      let progress = 0;
+      for (const [hub, head] of Object.entries(theirs)) {
+        if (this.stopped) break;
+        if (this.store.isBlocked(hub)) continue;
+        let have = this.store.heads()[hub] ?? -1;
+        while (have < head && !this.stopped) {
+          const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${have}&limit=${this.cfg.pullPage}`);
+          if (!page.ok) throw new Error(`log: HTTP ${page.status}`);
+          const body = (await page.json()) as { records: unknown[] };
+          if (body.records.length === 0) break;
+          const acks = await this.ingestor.ingest(body.records, url);
+          const n = acks.filter((a) => a.status === 'accepted').length;
+          progress += n;
+          const now = this.store.heads()[hub] ?? -1;
+          this.events.progress?.({ peer: url, hub, have: now, head });
+          if (now <= have) break;
+          have = now;
+        }
+      }
+      accepted += progress;
+      if (progress === 0) break;
+    }
+    if (accepted > 0) this.events.log?.(`pull ← ${url}: ${accepted} records`);
+    return { accepted };
+  }
+}

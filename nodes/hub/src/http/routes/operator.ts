@@ -1,0 +1,124 @@
+import { hubIdSchema, hubLevel, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { Publisher } from '../../publisher.js';
+import type { Store } from '../../store/types.js';
+import { readJson } from '../body.js';
+import { problemResponse } from '../problem.js';
+
+export interface OperatorDeps {
+  publisher: Publisher;
+  store: Store;
+  hubId: string;
+  operator: MiddlewareHandler;
+  onPeersChanged: () => void;
+}
+
+/** Operator write routes: POST path → record type, and the body member naming the target record. */
+export const WRITE_ROUTES: { path: string; type: RecordType; target?: string }[] = [
+  { path: '/v1/needs', type: 'need.posted' },
+  { path: '/v1/needs/:id/update', type: 'need.updated', target: 'need' },
+  { path: '/v1/needs/:id/close', type: 'need.closed', target: 'need' },
+  { path: '/v1/offers', type: 'offer.posted' },
+  { path: '/v1/offers/:id/update', type: 'offer.updated', target: 'offer' },
+  { path: '/v1/offers/:id/withdraw', type: 'offer.withdrawn', target: 'offer' },
+  { path: '/v1/allocations', type: 'allocation' },
+  { path: '/v1/allocations/:id/accept', type: 'allocation.accepted', target: 'allocation' },
+  { path: '/v1/allocations/:id/decline', type: 'allocation.declined', target: 'allocation' },
+  { path: '/v1/handoffs', type: 'custody.handoff' },
+  { path: '/v1/receipts', type: 'custody.receipt' },
+  { path: '/v1/deliveries', type: 'custody.delivered' },
+  { path: '/v1/attestations', type: 'attestation' },
+  { path: '/v1/profile', type: 'hub.profile' },
+];
+
+const admissionRequest = z.strictObject({
+  child: hubIdSchema,
+  level: hubLevel,
+  region: regionCode,
+  url: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+const peerRequest = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  role: z.enum(['parent', 'child', 'follow', 'peer']),
+  push: z.boolean().optional(),
+  pull: z.boolean().optional(),
+});
+
+const blockRequest = z.strictObject({ hub: hubIdSchema, reason: z.string().max(500).optional() });
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
+  throw new ShuniuError('E_SCHEMA', issues[0]?.message ?? 'invalid request', { issues });
+}
+
+/**
+ * Writes signed by this node (spec/node.md §Operator writes), peers and the
+ * block list. All need an operator token.
+ */
+export function operatorRoutes(deps: OperatorDeps) {
+  const app = new Hono();
+
+  const answer = async (c: Context, type: RecordType, body: unknown) => {
+    const { id, record, ack } = await deps.publisher.publish(type, body);
+    if (ack.status === 'accepted') return c.json({ id, ord: ack.ord, record }, 201);
+    if (ack.status === 'rejected' || ack.status === 'blocked')
+      return problemResponse(c, new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message));
+    return c.json({ id, ack, record }, 202);
+  };
+
+  for (const r of WRITE_ROUTES) {
+    app.post(r.path, deps.operator, async (c) => {
+      const body = await readJson(c);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ShuniuError('E_SCHEMA', 'the request body must be a JSON object');
+      if (r.target) {
+        const id = c.req.param('id') as string;
+        if (!recordIdSchema.safeParse(id).success) throw new ShuniuError('E_ARGUMENT', 'not a record id');
+        return answer(c, r.type, { ...body, [r.target]: id });
+      }
+      return answer(c, r.type, body);
+    });
+  }
+
+  app.post('/v1/admissions', deps.operator, async (c) => {
+    const req = parseWith(admissionRequest, await readJson(c));
+    const res = await answer(c, 'hub.admitted', { child: req.child, level: req.level, region: req.region });
+    if (req.url && res.status < 300) {
+      deps.store.upsertPeer({ url: req.url, role: 'child', hub: req.child });
+      deps.onPeersChanged();
+    }
+    return res;
+  });
+
+  app.get('/v1/peers', deps.operator, (c) => c.json({ peers: deps.store.peers() }));
+  app.post('/v1/peers', deps.operator, async (c) => {
+    const req = parseWith(peerRequest, await readJson(c));
+    deps.store.upsertPeer(req);
+    deps.onPeersChanged();
+    return c.json({ peer: deps.store.peers().find((p) => p.url === req.url) }, 201);
+  });
+  app.delete('/v1/peers', deps.operator, (c) => {
+    const url = c.req.query('url');
+    if (!url) throw new ShuniuError('E_ARGUMENT', 'url query parameter required');
+    deps.store.removePeer(url);
+    deps.onPeersChanged();
+    return c.body(null, 204);
+  });
+
+  app.get('/v1/blocks', deps.operator, (c) => c.json({ blocked: deps.store.blocked() }));
+  app.post('/v1/blocks', deps.operator, async (c) => {
+    const req = parseWith(blockRequest, await readJson(c));
+    if (req.hub === deps.hubId) throw new ShuniuError('E_ARGUMENT', 'a node cannot block its own hub');
+    deps.store.block(req.hub, req.reason ?? '', Date.now());
+    return c.json({ blocked: req.hub }, 201);
+  });
+  app.delete('/v1/blocks/:hub', deps.operator, (c) => {
+    deps.store.unblock(c.req.param('hub'));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+import { hubIdSchema, ShuniuError } from '@shuniu/protocol';
+import { Hono } from 'hono';
+import type { Ack, Ingestor } from '../../ingest.js';
+import type { Store } from '../../store/types.js';
+import { intParam, readJson } from '../body.js';
+import { problemResponse, STATUS_OF } from '../problem.js';
+
+export interface RecordsDeps {
+  store: Store;
+  ingestor: Ingestor;
+  maxBatch: number;
+  /** Who sent a push, for echo suppression: the `shuniu-peer` header or the address. */
+  sourceOf: (c: import('hono').Context) => string;
+}
+
+/**
+ * Push and pull of signed records (spec/node.md §Push, §Pull).
+ *
+ * @example app.route('/', recordRoutes({ store, ingestor, maxBatch: 2000, sourceOf }))
+ */
+export function recordRoutes(deps: RecordsDeps) {
+  const app = new Hono();
+
+  app.post('/v1/records', async (c) => {
+    const body = await readJson(c);
+    let values: unknown[];
+    let single = false;
+    if (Array.isArray(body)) values = body;
+    else if (body && typeof body === 'object' && Array.isArray((body as { records?: unknown }).records)) values = (body as { records: unknown[] }).records;
+    else {
+      values = [body];
+      single = true;
+    }
+    if (values.length > deps.maxBatch) throw new ShuniuError('E_TOO_LARGE', `a batch holds at most ${deps.maxBatch} records`);
+    const acks = await deps.ingestor.ingest(values, deps.sourceOf(c));
+    if (!single) return c.json({ acks, summary: summarize(acks) });
+    return singleResponse(c, acks[0] as Ack);
+  });
+
+  app.get('/v1/records/:id', (c) => {
+    const r = deps.store.recordById(c.req.param('id'));
+    if (!r) throw new ShuniuError('E_NOT_FOUND', `no record ${c.req.param('id')}`);
+    return c.body(r.json, 200, { 'content-type': 'application/json' });
+  });
+
+  app.get('/v1/heads', (c) => c.json({ heads: deps.store.heads() }));
+
+  app.get('/v1/hubs/:hub/log', (c) => {
+    const hub = c.req.param('hub');
+    if (!hubIdSchema.safeParse(hub).success) throw new ShuniuError('E_ARGUMENT', 'not a hub id');
+    const after = intParam(c.req.query('after'), 'after', -1, -1, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(c.req.query('limit'), 'limit', 500, 1, 5000);
+    const rows = deps.store.log(hub, after, limit);
+    const head = deps.store.heads()[hub];
+    if (head === undefined) throw new ShuniuError('E_NOT_FOUND', `this node holds no record of hub ${hub}`);
+    const last = rows[rows.length - 1];
+    return c.body(
+      `{"hub":${JSON.stringify(hub)},"head":${head},"records":[${rows.map((r) => r.json).join(',')}],"next":${last && last.seq < head ? last.seq : 'null'}}`,
+      200,
+      {
+        'content-type': 'application/json',
+      },
+    );
+  });
+
+  return app;
+}
+
+export function summarize(acks: Ack[]): Record<string, number> {
+  const s: Record<string, number> = { accepted: 0, duplicate: 0, held: 0, blocked: 0, rejected: 0 };
+  for (const a of acks) s[a.status] = (s[a.status] ?? 0) + 1;
+  return s;
+}
+
+/** A single pushed record answers with the status of its one acknowledgement. */
+function singleResponse(c: import('hono').Context, ack: Ack): Response {
+  switch (ack.status) {
+    case 'accepted':
+      return c.json({ ack }, 201);
+    case 'duplicate':
+      return c.json({ ack }, 200);
+    case 'held':
+      return c.json({ ack }, 202);
+    default: {
+      const err = new ShuniuError(
+        ack.code as ConstructorParameters<typeof ShuniuError>[0],
+        ack.message,
+        ack.status === 'rejected' && ack.issues ? { issues: ack.issues as never } : {},
+      );
+      if (!(err.code in STATUS_OF)) return c.json({ ack }, 400);
+      return problemResponse(c, err);
+    }
+  }
+}

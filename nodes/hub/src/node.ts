@@ -1,0 +1,334 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import {
+  Author,
+  assumeVerified,
+  type BodyOf,
+  createHub,
+  formatTimestamp,
+  type HubLevel,
+  type KeyFile,
+  keyPairsFromSeeds,
+  parseRecord,
+  publicKeysOf,
+  ready,
+  recordId,
+  ShuniuError,
+  seedsFromKeyFile,
+  type Verified,
+} from '@shuniu/protocol';
+import { Hono } from 'hono';
+import { TokenAuth } from './auth.js';
+import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
+import { Federation, type FederationEvents } from './federation.js';
+import { limitBody, rateLimit } from './http/body.js';
+import { onError, problemResponse } from './http/problem.js';
+import { discoveryRoutes } from './http/routes/discovery.js';
+import { feedRoutes } from './http/routes/feed.js';
+import { operatorRoutes } from './http/routes/operator.js';
+import { recordRoutes } from './http/routes/records.js';
+import { stateRoutes } from './http/routes/state.js';
+import { Ingestor } from './ingest.js';
+import { Publisher } from './publisher.js';
+import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
+import { SqliteStore } from './store/sqlite.js';
+import { Trust } from './trust.js';
+import { VerifyPool } from './verify-pool.js';
+
+export interface OpenOptions {
+  overrides?: ConfigOverrides;
+  /** Federation progress and log lines. */
+  events?: FederationEvents;
+  /** Verification threads (default: one per core). */
+  threads?: number;
+  state?: StateFactory;
+  log?: (msg: string) => void;
+}
+
+/**
+ * A running hub node over one data directory (spec/node.md).
+ *
+ * @example
+ * const node = await HubNode.open('/var/lib/shuniu')
+ * const url = await node.listen()
+ */
+export class HubNode {
+  readonly app: Hono;
+  readonly federation: Federation;
+  private server: ServerType | undefined;
+  private url: string | undefined;
+  private closingResolve!: () => void;
+  private readonly closing = new Promise<void>((r) => {
+    this.closingResolve = r;
+  });
+  private sinceCheckpoint = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: NodeConfig,
+    readonly hubId: string,
+    readonly store: SqliteStore,
+    readonly ingestor: Ingestor,
+    readonly publisher: Publisher,
+    readonly auth: TokenAuth,
+    readonly trust: Trust,
+    private readonly pool: VerifyPool,
+    readonly stateFactory: StateFactory,
+    events: FederationEvents,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl() }, events);
+    this.app = this.buildApp();
+    ingestor.onCommit((max) => this.maybeCheckpoint(max));
+  }
+
+  static async open(dir: string, opts: OpenOptions = {}): Promise<HubNode> {
+    await ready();
+    const config = mergeConfig(mergeConfig(readConfig(dir), envOverrides()), opts.overrides ?? {});
+    const keyFile = JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as KeyFile;
+    const seeds = seedsFromKeyFile(keyFile);
+    const keys = keyPairsFromSeeds(seeds);
+    const store = new SqliteStore(join(dir, DB_FILE));
+    const hubId = keyFile.hub;
+    const factory = opts.state ?? defaultStateFactory;
+    const trust = new Trust(config.roots, hubId, store);
+    const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
+    const loadState = () => HubNode.loadState(store, config.roots, factory);
+    const ingestor = new Ingestor(
+      store,
+      pool,
+      trust,
+      loadState(),
+      { maxSkewMs: config.limits.maxSkewMs, maxHeld: config.limits.maxHeld, now: () => Date.now() },
+      loadState,
+    );
+    const view = store.chainView(hubId);
+    if (!view) throw new ShuniuError('E_NOT_FOUND', `the store in ${dir} does not hold this hub's inception`);
+    const author = new Author({
+      hub: hubId,
+      secretKey: keys.signing.secretKey,
+      head: { seq: view.head.seq, id: view.head.id, hlc: view.head.hlc },
+      wall: () => Date.now(),
+    });
+    const publisher = new Publisher(author, store, ingestor);
+    const auth = TokenAuth.fromSigningSeed(hubId, seeds.signing);
+    const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log);
+  }
+
+  /** State from the last checkpoint plus the records stored after it (spec/node.md §Checkpoints). */
+  private static loadState(store: SqliteStore, roots: string[], factory: StateFactory): StateEngine {
+    const cp = store.checkpoint();
+    let state: StateEngine;
+    let after = 0;
+    try {
+      state = factory(roots, cp ? JSON.parse(cp.snapshot) : undefined);
+      after = cp?.ord ?? 0;
+    } catch {
+      // A snapshot this version cannot read is rebuilt from the records.
+      state = factory(roots);
+    }
+    for (;;) {
+      const rows = store.since(after, 5000);
+      if (rows.length === 0) break;
+      for (const r of rows) state.apply(assumeVerified(parseRecord(JSON.parse(r.json)), r.id) as Verified);
+      after = (rows[rows.length - 1] as { ord: number }).ord;
+    }
+    return state;
+  }
+
+  private maybeCheckpoint(max: number): void {
+    if (++this.sinceCheckpoint < 1 && this.config.checkpointEvery > 0) return;
+    const cp = this.store.checkpoint();
+    if (max - (cp?.ord ?? 0) < this.config.checkpointEvery) return;
+    this.checkpoint();
+  }
+
+  /** Saves the resolver snapshot with the ingest order it covers. */
+  checkpoint(): void {
+    this.store.saveCheckpoint(this.store.maxOrd(), JSON.stringify(this.ingestor.engine.toJSON()));
+    this.sinceCheckpoint = 0;
+  }
+
+  publicUrl(): string {
+    return this.config.publicUrl ?? this.url ?? `http://${this.config.host}:${this.config.port}`;
+  }
+
+  private buildApp(): Hono {
+    const app = new Hono();
+    const { store, ingestor, config } = this;
+    app.onError(onError((m, e) => this.log(`error ${m}: ${(e as Error)?.stack ?? String(e)}`)));
+    app.notFound((c) => problemResponse(c, new ShuniuError('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+    const addr = (c: Parameters<typeof getConnInfo>[0]) => {
+      try {
+        return getConnInfo(c).remote.address ?? 'unknown';
+      } catch {
+        return 'in-process';
+      }
+    };
+    app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => c.req.header('shuniu-peer') ?? addr(c) }));
+    app.use('/v1/*', limitBody(config.limits.bodyBytes));
+    const reader = config.publicRead ? undefined : this.auth.require('subscriber');
+    if (reader) {
+      app.use('/v1/feed', reader);
+      app.use('/v1/feed/*', reader);
+      app.use('/v1/state/*', reader);
+    }
+    app.route(
+      '/',
+      discoveryRoutes({
+        hubId: this.hubId,
+        keys: () => this.store.chainView(this.hubId)?.keys ?? { signingKey: '', encryptionKey: '' },
+        profile: () => this.store.hubProfiles().find((h) => h.hub === this.hubId)?.profile ?? null,
+        roots: () => [...config.roots],
+        publicUrl: () => this.publicUrl(),
+        tokenJwk: this.auth.publicJwk,
+        publicRead: config.publicRead,
+      }),
+    );
+    app.route('/', recordRoutes({ store, ingestor, maxBatch: config.limits.batchRecords, sourceOf: (c) => c.req.header('shuniu-peer') ?? `addr:${addr(c)}` }));
+    app.route('/', feedRoutes({ store, ingestor, closing: this.closing }));
+    app.route('/', stateRoutes({ store, ingestor, trust: this.trust }));
+    app.route(
+      '/',
+      operatorRoutes({
+        publisher: this.publisher,
+        store,
+        hubId: this.hubId,
+        operator: this.auth.require('operator'),
+        onPeersChanged: () => this.federation.kickAll(),
+      }),
+    );
+    app.get('/v1/status', (c) =>
+      c.json({
+        hub: this.hubId,
+        records: store.maxOrd(),
+        held: store.heldCount(),
+        forks: store.forks().length,
+        trusted: this.trust.list(),
+        peers: store.peers().map((p) => ({ url: p.url, role: p.role, cursor: p.cursor, failures: p.failures, parked: p.parked, lastError: p.lastError })),
+      }),
+    );
+    return app;
+  }
+
+  /** Serves on `port` (0 for any free port) and starts federation; resolves to the base URL. */
+  async listen(port = this.config.port, host = this.config.host): Promise<string> {
+    const info = await new Promise<AddressInfo>((resolve, reject) => {
+      const server = serve({ fetch: this.app.fetch, port, hostname: host }, resolve);
+      server.once('error', reject);
+      this.server = server;
+    });
+    this.url = `http://${host}:${info.port}`;
+    await this.refreshProfile();
+    this.federation.start();
+    return this.url;
+  }
+
+  /** Signs a new hub.profile when the URL peers reach us at changed (e.g. a new port). */
+  private async refreshProfile(): Promise<void> {
+    const current = this.store.hubProfiles().find((h) => h.hub === this.hubId)?.profile as BodyOf<'hub.profile'> | null;
+    if (!current) return;
+    const url = this.publicUrl();
+    if (current.endpoints.length === 1 && current.endpoints[0] === url) return;
+    await this.publisher.publish('hub.profile', { ...current, endpoints: [url] });
+  }
+
+  async close(): Promise<void> {
+    this.closingResolve();
+    await this.federation.stop();
+    if (this.server) {
+      const s = this.server;
+      await new Promise<void>((r) => {
+        s.close(() => r());
+        (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+    }
+    try {
+      this.checkpoint();
+    } catch {
+      // The records are committed; without a checkpoint the next start replays them.
+    }
+    await this.pool.close();
+    this.store.close();
+  }
+}
+
+export interface InitOptions {
+  dir: string;
+  name: string;
+  level: HubLevel;
+  region: string;
+  /** Parent node URL: becomes a peer, its hub id the profile's parent, its roots ours. */
+  parent?: string;
+  /** Nodes to follow (pull from and push to) without being their child. */
+  follow?: string[];
+  roots?: string[];
+  port?: number;
+  host?: string;
+  publicUrl?: string;
+  now?: number;
+}
+
+/** Makes a data directory: key file (0600), config.json, database with hub.inception and hub.profile. */
+export async function initDataDir(o: InitOptions): Promise<{ hubId: string; config: NodeConfig }> {
+  await ready();
+  if (existsSync(join(o.dir, KEY_FILE))) throw new ShuniuError('E_ARGUMENT', `${o.dir} already holds a hub (${KEY_FILE})`);
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const now = o.now ?? Date.now();
+  const hub = createHub({ created: formatTimestamp(Math.floor(now / 1000) * 1000), hlc: { ms: now, c: 0 } });
+  const keyPath = join(o.dir, KEY_FILE);
+  writeFileSync(keyPath, `${JSON.stringify(hub.keyFile, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(keyPath, 0o600);
+
+  let parentHub: string | undefined;
+  const roots = new Set(o.roots ?? []);
+  const upstream = [...(o.parent ? [o.parent] : []), ...(o.follow ?? [])];
+  for (const url of upstream) {
+    const res = await fetch(`${url}/.well-known/shuniu`);
+    if (!res.ok) throw new ShuniuError('E_NOT_FOUND', `${url}/.well-known/shuniu answered ${res.status}`);
+    const wk = (await res.json()) as { hub: string; trust?: { roots?: string[] } };
+    if (url === o.parent) parentHub = wk.hub;
+    // Trust on first use: the upstream's roots become ours (spec/node.md §Trust).
+    for (const r of wk.trust?.roots ?? []) roots.add(r);
+  }
+  if (roots.size === 0) roots.add(hub.id);
+
+  const config: NodeConfig = {
+    ...DEFAULTS,
+    name: o.name,
+    level: o.level,
+    region: o.region,
+    roots: [...roots],
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+  };
+  writeFileSync(join(o.dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+
+  const store = new SqliteStore(join(o.dir, DB_FILE));
+  try {
+    const author = Author.fromNewHub(hub, () => now);
+    const url = o.publicUrl ?? `http://${config.host}:${config.port}`;
+    const profile = author.sign('hub.profile', {
+      name: { zh: o.name },
+      level: o.level,
+      region: o.region,
+      ...(parentHub ? { parent: parentHub } : {}),
+      endpoints: [url],
+    });
+    const keys = publicKeysOf(hub.keys);
+    store.transaction(() => {
+      store.appendRecord(assumeVerified(hub.inception, recordId(hub.inception)), keys, { source: 'local', recovery: false, now });
+      store.appendRecord(assumeVerified(profile.record, profile.id), keys, { source: 'local', recovery: false, now });
+      if (o.parent) store.upsertPeer({ url: o.parent, role: 'parent', hub: parentHub ?? null });
+      for (const f of o.follow ?? []) store.upsertPeer({ url: f, role: 'follow' });
+    });
+  } finally {
+    store.close();
+  }
+  return { hubId: hub.id, config };
+}

@@ -1,0 +1,79 @@
+/**
+ * Numbered schema migrations (spec/node.md §Storage). Each runs once, in
+ * order, inside a transaction; `PRAGMA user_version` records the last one
+ * applied. Never edit a shipped migration: add the next number.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: '001-init',
+    sql: `
+CREATE TABLE records (
+  ord INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  hub TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  region TEXT,
+  urgency TEXT,
+  grp TEXT,
+  source TEXT NOT NULL,
+  superseded INTEGER NOT NULL DEFAULT 0,
+  received_ms INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE UNIQUE INDEX records_chain ON records(hub, seq) WHERE superseded = 0;
+CREATE INDEX records_type ON records(type, ord);
+CREATE TABLE hubs (
+  hub TEXT PRIMARY KEY,
+  head_seq INTEGER NOT NULL,
+  head_id TEXT NOT NULL,
+  hlc_ms INTEGER NOT NULL,
+  hlc_c INTEGER NOT NULL,
+  signing_key TEXT NOT NULL,
+  encryption_key TEXT NOT NULL,
+  recovery_commitment TEXT NOT NULL,
+  profile TEXT
+);
+CREATE TABLE admissions (
+  child TEXT NOT NULL,
+  by_hub TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (child, record)
+);
+CREATE TABLE held (
+  id TEXT PRIMARY KEY,
+  hub TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  source TEXT NOT NULL,
+  received_ms INTEGER NOT NULL
+);
+CREATE INDEX held_chain ON held(hub, seq);
+CREATE TABLE forks (
+  hub TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  existing TEXT NOT NULL,
+  other TEXT NOT NULL,
+  json TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (hub, seq, other)
+);
+CREATE TABLE peers (
+  url TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  hub TEXT,
+  push INTEGER NOT NULL DEFAULT 1,
+  pull INTEGER NOT NULL DEFAULT 1,
+  cursor INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  parked INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  last_pull_ms INTEGER
+);
+CREATE TABLE blocked (hub TEXT PRIMARY KEY, reason TEXT, since_ms INTEGER NOT NULL);
+CREATE TABLE checkpoint (k INTEGER PRIMARY KEY CHECK (k = 1), ord INTEGER NOT NULL, snapshot TEXT NOT NULL);
+`,
+  },
+];

@@ -1,0 +1,311 @@
+import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** Columns the feed filters on, pulled out of the body at insert time. */
+function indexColumns(r: SignedRecord): { region: string | null; urgency: string | null; grp: string | null } {
+  const b = r.body as Record<string, unknown>;
+  const region = typeof b.region === 'string' ? b.region : null;
+  const urgency = typeof b.urgency === 'string' ? b.urgency : null;
+  const ben = b.beneficiaries as { group?: unknown } | undefined;
+  const grp = ben && typeof ben.group === 'string' ? ben.group : null;
+  return { region, urgency, grp };
+}
+
+/**
+ * The SQLite store (better-sqlite3, WAL). synchronous=FULL: WAL with NORMAL
+ * may lose the last transactions on power loss, and we acknowledge records
+ * as stored, so every COMMIT is fsynced (spec/node.md §Durability).
+ */
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      hub: p('SELECT * FROM hubs WHERE hub = ?'),
+      idAt: p('SELECT id FROM records WHERE hub = ? AND seq = ? AND superseded = 0'),
+      keysBefore: p(
+        "SELECT json FROM records WHERE hub = ? AND seq < ? AND superseded = 0 AND type IN ('hub.inception', 'hub.keys.rotated') ORDER BY seq DESC LIMIT 1",
+      ),
+      has: p('SELECT 1 FROM records WHERE id = ?'),
+      insert: p(
+        'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES (@id, @hub, @seq, @type, @region, @urgency, @grp, @source, @now, @json)',
+      ),
+      supersede: p('UPDATE records SET superseded = 1 WHERE hub = ? AND seq >= ? AND superseded = 0'),
+      upsertHub: p(
+        `INSERT INTO hubs (hub, head_seq, head_id, hlc_ms, hlc_c, signing_key, encryption_key, recovery_commitment) VALUES (@hub, @seq, @id, @ms, @c, @sk, @ek, @rc)
+         ON CONFLICT(hub) DO UPDATE SET head_seq = @seq, head_id = @id, hlc_ms = @ms, hlc_c = @c, signing_key = @sk, encryption_key = @ek, recovery_commitment = @rc`,
+      ),
+      profile: p('UPDATE hubs SET profile = ? WHERE hub = ?'),
+      byId: p('SELECT ord, id, hub, seq, type, json FROM records WHERE id = ?'),
+      log: p('SELECT ord, id, hub, seq, type, json FROM records WHERE hub = ? AND seq > ? AND superseded = 0 ORDER BY seq LIMIT ?'),
+      since: p('SELECT ord, id, hub, seq, type, source, json FROM records WHERE ord > ? ORDER BY ord LIMIT ?'),
+      maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
+      heads: p('SELECT hub, head_seq FROM hubs'),
+      hubs: p('SELECT * FROM hubs ORDER BY hub'),
+      admissions: p('SELECT child, by_hub FROM admissions'),
+      addAdmission: p('INSERT OR IGNORE INTO admissions (child, by_hub, record) VALUES (?, ?, ?)'),
+      hold: p('INSERT OR IGNORE INTO held (id, hub, seq, json, source, received_ms) VALUES (@id, @hub, @seq, @json, @source, @now)'),
+      heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
+      dropHeld: p('DELETE FROM held WHERE id = ?'),
+      heldCount: p('SELECT COUNT(*) AS n FROM held'),
+      heldHubs: p('SELECT hub, MIN(seq) AS seq FROM held GROUP BY hub'),
+      addFork: p('INSERT OR IGNORE INTO forks (hub, seq, existing, other, json, received_ms) VALUES (?, ?, ?, ?, ?, ?)'),
+      forks: p('SELECT hub, seq, existing, other FROM forks ORDER BY hub, seq'),
+      isBlocked: p('SELECT 1 FROM blocked WHERE hub = ?'),
+      block: p('INSERT OR REPLACE INTO blocked (hub, reason, since_ms) VALUES (?, ?, ?)'),
+      unblock: p('DELETE FROM blocked WHERE hub = ?'),
+      blocked: p('SELECT hub, reason FROM blocked ORDER BY hub'),
+      peers: p('SELECT * FROM peers ORDER BY url'),
+      upsertPeer: p(
+        `INSERT INTO peers (url, role, hub, push, pull) VALUES (@url, @role, @hub, @push, @pull)
+         ON CONFLICT(url) DO UPDATE SET role = @role, hub = COALESCE(@hub, hub), push = @push, pull = @pull, parked = 0, failures = 0, next_attempt_ms = 0`,
+      ),
+      removePeer: p('DELETE FROM peers WHERE url = ?'),
+      checkpoint: p('SELECT ord, snapshot FROM checkpoint WHERE k = 1'),
+      saveCheckpoint: p('INSERT OR REPLACE INTO checkpoint (k, ord, snapshot) VALUES (1, ?, ?)'),
+    };
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  chainView(hub: string): ChainView | undefined {
+    const h = this.st.hub!.get(hub) as Row | undefined;
+    if (!h) return undefined;
+    const idAt = this.st.idAt!;
+    return {
+      keys: { signingKey: h.signing_key as string, encryptionKey: h.encryption_key as string, recoveryCommitment: h.recovery_commitment as string },
+      head: { seq: h.head_seq as number, id: h.head_id as string, hlc: { ms: h.hlc_ms as number, c: h.hlc_c as number } },
+      idAt: (seq) => (idAt.get(hub, seq) as { id: string } | undefined)?.id,
+      keysAt: (seq) => {
+        const row = this.st.keysBefore!.get(hub, seq) as { json: string } | undefined;
+        if (!row) return undefined;
+        const b = (JSON.parse(row.json) as SignedRecord).body as HubKeys;
+        return { signingKey: b.signingKey, encryptionKey: b.encryptionKey, recoveryCommitment: b.recoveryCommitment };
+      },
+    };
+  }
+
+  hasRecord(id: string): boolean {
+    return this.st.has!.get(id) !== undefined;
+  }
+
+  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number }): number {
+    const r = v.record;
+    if (meta.recovery) this.st.supersede!.run(r.hub, r.seq);
+    const info = this.st.insert!.run({
+      id: v.id,
+      hub: r.hub,
+      seq: r.seq,
+      type: r.type,
+      ...indexColumns(r),
+      source: meta.source,
+      now: meta.now,
+      json: JSON.stringify(r),
+    });
+    this.st.upsertHub!.run({
+      hub: r.hub,
+      seq: r.seq,
+      id: v.id,
+      ms: r.hlc.ms,
+      c: r.hlc.c,
+      sk: keys.signingKey,
+      ek: keys.encryptionKey,
+      rc: keys.recoveryCommitment,
+    });
+    if (r.type === 'hub.profile') this.st.profile!.run(JSON.stringify(r.body), r.hub);
+    return Number(info.lastInsertRowid);
+  }
+
+  recordById(id: string): StoredRecord | undefined {
+    return this.st.byId!.get(id) as StoredRecord | undefined;
+  }
+
+  log(hub: string, after: number, limit: number): StoredRecord[] {
+    return this.st.log!.all(hub, after, limit) as StoredRecord[];
+  }
+
+  feed(after: number, limit: number, f: FeedFilter): StoredRecord[] {
+    const where = ['ord > ?'];
+    const args: unknown[] = [after];
+    if (f.region) {
+      where.push('region LIKE ?');
+      args.push(`${f.region}%`);
+    }
+    for (const [col, vals] of [
+      ['type', f.types],
+      ['urgency', f.urgency],
+      ['grp', f.group],
+    ] as const) {
+      if (vals && vals.length > 0) {
+        where.push(`${col} IN (${vals.map(() => '?').join(',')})`);
+        args.push(...vals);
+      }
+    }
+    args.push(limit);
+    return this.db
+      .prepare(`SELECT ord, id, hub, seq, type, json FROM records WHERE ${where.join(' AND ')} ORDER BY ord LIMIT ?`)
+      .all(...args) as StoredRecord[];
+  }
+
+  since(ord: number, limit: number): StoredRecord[] {
+    return this.st.since!.all(ord, limit) as StoredRecord[];
+  }
+
+  maxOrd(): number {
+    return (this.st.maxOrd!.get() as { m: number }).m;
+  }
+
+  heads(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.st.heads!.all() as { hub: string; head_seq: number }[]) out[r.hub] = r.head_seq;
+    return out;
+  }
+
+  hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[] {
+    return (this.st.hubs!.all() as Row[]).map((h) => ({
+      hub: h.hub as string,
+      headSeq: h.head_seq as number,
+      keys: { signingKey: h.signing_key as string, encryptionKey: h.encryption_key as string, recoveryCommitment: h.recovery_commitment as string },
+      profile: h.profile ? JSON.parse(h.profile as string) : null,
+    }));
+  }
+
+  admissions(): { child: string; by: string }[] {
+    return (this.st.admissions!.all() as { child: string; by_hub: string }[]).map((r) => ({ child: r.child, by: r.by_hub }));
+  }
+
+  addAdmission(child: string, by: string, record: string): void {
+    this.st.addAdmission!.run(child, by, record);
+  }
+
+  hold(row: HeldRow, now: number, max: number): boolean {
+    if ((this.st.heldCount!.get() as { n: number }).n >= max) return false;
+    this.st.hold!.run({ ...row, now });
+    return true;
+  }
+
+  heldFor(hub: string, seq: number): HeldRow[] {
+    return this.st.heldFor!.all(hub, seq) as HeldRow[];
+  }
+
+  dropHeld(id: string): void {
+    this.st.dropHeld!.run(id);
+  }
+
+  heldCount(): number {
+    return (this.st.heldCount!.get() as { n: number }).n;
+  }
+
+  heldHubs(): { hub: string; seq: number }[] {
+    return this.st.heldHubs!.all() as { hub: string; seq: number }[];
+  }
+
+  addFork(hub: string, seq: number, existing: string, other: Verified, now: number): void {
+    this.st.addFork!.run(hub, seq, existing, other.id, JSON.stringify(other.record), now);
+  }
+
+  forks(): { hub: string; seq: number; existing: string; other: string }[] {
+    return this.st.forks!.all() as { hub: string; seq: number; existing: string; other: string }[];
+  }
+
+  isBlocked(hub: string): boolean {
+    return this.st.isBlocked!.get(hub) !== undefined;
+  }
+
+  block(hub: string, reason: string, now: number): void {
+    this.st.block!.run(hub, reason, now);
+  }
+
+  unblock(hub: string): void {
+    this.st.unblock!.run(hub);
+  }
+
+  blocked(): { hub: string; reason: string | null }[] {
+    return this.st.blocked!.all() as { hub: string; reason: string | null }[];
+  }
+
+  peers(): PeerRow[] {
+    return (this.st.peers!.all() as Row[]).map((r) => ({
+      url: r.url as string,
+      role: r.role as PeerRow['role'],
+      hub: (r.hub as string | null) ?? null,
+      push: r.push === 1,
+      pull: r.pull === 1,
+      cursor: r.cursor as number,
+      failures: r.failures as number,
+      nextAttemptMs: r.next_attempt_ms as number,
+      parked: r.parked === 1,
+      lastError: (r.last_error as string | null) ?? null,
+    }));
+  }
+
+  upsertPeer(p: { url: string; role: PeerRow['role']; hub?: string | null; push?: boolean; pull?: boolean }): void {
+    this.st.upsertPeer!.run({ url: p.url, role: p.role, hub: p.hub ?? null, push: p.push === false ? 0 : 1, pull: p.pull === false ? 0 : 1 });
+  }
+
+  removePeer(url: string): void {
+    this.st.removePeer!.run(url);
+  }
+
+  updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void {
+    const cols: Record<string, string> = {
+      cursor: 'cursor',
+      failures: 'failures',
+      nextAttemptMs: 'next_attempt_ms',
+      parked: 'parked',
+      lastError: 'last_error',
+      hub: 'hub',
+    };
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const col = cols[k];
+      if (!col || v === undefined) continue;
+      sets.push(`${col} = ?`);
+      args.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    }
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE url = ?`).run(...args, url);
+  }
+
+  checkpoint(): { ord: number; snapshot: string } | undefined {
+    return this.st.checkpoint!.get() as { ord: number; snapshot: string } | undefined;
+  }
+
+  saveCheckpoint(ord: number, snapshot: string): void {
+    this.st.saveCheckpoint!.run(ord, snapshot);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

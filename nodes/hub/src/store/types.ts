@@ -1,0 +1,83 @@
+import type { ChainView, HubKeys, Verified } from '@shuniu/protocol';
+
+/** One stored record and where it sits in this node's ingest order. */
+export interface StoredRecord {
+  ord: number;
+  id: string;
+  hub: string;
+  seq: number;
+  type: string;
+  json: string;
+  /** "local", or the peer it came from (only filled by `since`). */
+  source?: string;
+}
+
+/** Filters of the node feed (spec/node.md §Feed). Empty means no filter. */
+export interface FeedFilter {
+  region?: string;
+  types?: string[];
+  urgency?: string[];
+  group?: string[];
+}
+
+export interface PeerRow {
+  url: string;
+  role: 'parent' | 'child' | 'follow' | 'peer';
+  hub: string | null;
+  push: boolean;
+  pull: boolean;
+  cursor: number;
+  failures: number;
+  nextAttemptMs: number;
+  parked: boolean;
+  lastError: string | null;
+}
+
+export interface HeldRow {
+  id: string;
+  hub: string;
+  seq: number;
+  json: string;
+  source: string;
+}
+
+/**
+ * What the node needs from a store. Narrow on purpose: a PostgreSQL store
+ * implements the same calls. Every write happens inside `transaction`, and
+ * nothing is acknowledged before it returns.
+ */
+export interface Store {
+  transaction<T>(fn: () => T): T;
+  chainView(hub: string): ChainView | undefined;
+  hasRecord(id: string): boolean;
+  /** Appends a verified record; a recovery rotation first marks the records it cuts off as superseded. */
+  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number }): number;
+  recordById(id: string): StoredRecord | undefined;
+  log(hub: string, after: number, limit: number): StoredRecord[];
+  feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
+  /** Records after `ord`, any filter, for push queues and replay. */
+  since(ord: number, limit: number): StoredRecord[];
+  maxOrd(): number;
+  heads(): Record<string, number>;
+  hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[];
+  admissions(): { child: string; by: string }[];
+  addAdmission(child: string, by: string, record: string): void;
+  hold(row: HeldRow, now: number, max: number): boolean;
+  heldFor(hub: string, seq: number): HeldRow[];
+  dropHeld(id: string): void;
+  heldCount(): number;
+  heldHubs(): { hub: string; seq: number }[];
+  addFork(hub: string, seq: number, existing: string, other: Verified, now: number): void;
+  forks(): { hub: string; seq: number; existing: string; other: string }[];
+  isBlocked(hub: string): boolean;
+  block(hub: string, reason: string, now: number): void;
+  unblock(hub: string): void;
+  blocked(): { hub: string; reason: string | null }[];
+  peers(): PeerRow[];
+  upsertPeer(p: { url: string; role: PeerRow['role']; hub?: string | null; push?: boolean; pull?: boolean }): void;
+  removePeer(url: string): void;
+  updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void;
+  checkpoint(): { ord: number; snapshot: string } | undefined;
+  saveCheckpoint(ord: number, snapshot: string): void;
+  close(): void;
+}

@@ -1,0 +1,78 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubNode } from '../src/node.js';
+import { needBody, post, startNode, TestHub } from './helpers.js';
+
+let node: HubNode;
+let url: string;
+let token: string;
+let dir: string;
+let county: TestHub;
+
+beforeAll(async () => {
+  ({ node, url, token, dir } = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }));
+  county = await TestHub.make();
+  const res = await post(`${url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, token);
+  expect(res.status).toBe(201);
+});
+afterAll(async () => {
+  await node.close();
+});
+
+describe('data directory', () => {
+  it('keeps the key file private and serves discovery', async () => {
+    expect(statSync(join(dir, 'hub.key.json')).mode & 0o777).toBe(0o600);
+    const wk = (await (await fetch(`${url}/.well-known/shuniu`)).json()) as { hub: string; protocol: { versions: number[] }; trust: { roots: string[] } };
+    expect(wk.hub).toBe(node.hubId);
+    expect(wk.protocol.versions).toEqual([1]);
+    expect(wk.trust.roots).toEqual([node.hubId]);
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['records', 'sealed', 'shuniu-jwt-v1']);
+  });
+});
+
+describe('push and pull', () => {
+  it('accepts an admitted hub, then reports duplicates', async () => {
+    county.sign('hub.profile', { name: { zh: '孝南区枢纽' }, level: 'county', region: '420902', endpoints: [] });
+    county.sign('need.posted', needBody());
+    const res = await post(`${url}/v1/records`, county.records);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { acks: { status: string }[]; summary: Record<string, number> };
+    expect(body.acks.map((a) => a.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    const again = (await (await post(`${url}/v1/records`, { records: county.records })).json()) as { summary: Record<string, number> };
+    expect(again.summary).toMatchObject({ duplicate: 3, accepted: 0 });
+  });
+
+  it('holds a record after a gap and applies it when the gap fills', async () => {
+    const a = county.sign('need.posted', needBody({ quantity: 10 }));
+    const b = county.sign('need.posted', needBody({ quantity: 20, urgency: 'high' }));
+    const held = await post(`${url}/v1/records`, b);
+    expect(held.status).toBe(202);
+    expect(((await held.json()) as { ack: { status: string; code: string } }).ack).toMatchObject({ status: 'held', code: 'E_GAP' });
+    const res = await post(`${url}/v1/records`, a);
+    expect(res.status).toBe(201);
+    const heads = (await (await fetch(`${url}/v1/heads`)).json()) as { heads: Record<string, number> };
+    expect(heads.heads[county.id]).toBe(4);
+  });
+
+  it('serves a hub log in pages', async () => {
+    const p1 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=-1&limit=2`)).json()) as { records: { seq: number }[]; next: number | null; head: number };
+    expect(p1.records.map((r) => r.seq)).toEqual([0, 1]);
+    expect(p1.next).toBe(1);
+    const p2 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=1&limit=10`)).json()) as { records: { seq: number }[]; next: number | null };
+    expect(p2.records.map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(p2.next).toBeNull();
+  });
+
+  it('filters the feed by region, type, urgency and group with a cursor', async () => {
+    const all = (await (await fetch(`${url}/v1/feed?types=need.posted`)).json()) as { records: { ord: number; record: { seq: number } }[]; cursor: number };
+    expect(all.records.map((r) => r.record.seq)).toEqual([2, 3, 4]);
+    const high = (await (await fetch(`${url}/v1/feed?region=4209&urgency=high&group=medical_staff`)).json()) as { records: { record: { seq: number } }[] };
+    expect(high.records.map((r) => r.record.seq)).toEqual([4]);
+    const none = (await (await fetch(`${url}/v1/feed?region=4211`)).json()) as { records: unknown[] };
+    expect(none.records).toEqual([]);
+    const after = (await (await fetch(`${url}/v1/feed?types=need.posted&after=${all.records[0]?.ord}`)).json()) as { records: unknown[] };
+    expect(after.records).toHaveLength(2);
+  });
+});
