@@ -23,7 +23,7 @@ import type { SigJob, VerifyPool } from './verify-pool.js';
 export type Ack =
   | { index: number; status: 'accepted'; id: string; ord: number }
   | { index: number; status: 'duplicate'; id: string }
-  | { index: number; status: 'held'; id: string; code: 'E_GAP'; message: string }
+  | { index: number; status: 'held'; id: string; code: 'E_GAP' | 'E_NOT_ADMITTED'; message: string }
   | { index: number; status: 'blocked'; id: string; code: 'E_BLOCKED'; message: string }
   | { index: number; status: 'rejected'; id?: string; code: string; message: string; issues?: unknown[] };
 
@@ -103,19 +103,10 @@ export class Ingestor {
     let stored = false;
     try {
       this.store.transaction(() => {
-        let pending = prepared;
-        // Records refused only because their author was not yet admitted get
-        // another pass when the same batch admitted someone.
-        for (let pass = 0; pass < 8 && pending.length > 0; pass++) {
-          const admittedBefore = this.trust.list().length;
-          const retry: Prepared[] = [];
-          for (const p of pending) {
-            const ack = this.one(p, checked, retry, source);
-            acks[p.index] = ack;
-            if (ack.status === 'accepted') stored = true;
-          }
-          if (this.trust.list().length === admittedBefore) break;
-          pending = retry;
+        for (const p of prepared) {
+          const ack = this.one(p, checked, source);
+          acks[p.index] = ack;
+          if (ack.status === 'accepted') stored = true;
         }
       });
     } catch (e) {
@@ -170,7 +161,7 @@ export class Ingestor {
     return out;
   }
 
-  private one(p: Prepared, checked: Map<string, boolean>, retry: Prepared[], source: string): Ack {
+  private one(p: Prepared, checked: Map<string, boolean>, source: string): Ack {
     const { index, record, id } = p;
     const chain = this.store.chainView(record.hub);
     const res = verifyRecord(record, chain, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, bytes: p.bytes, checked });
@@ -190,12 +181,12 @@ export class Ingestor {
       }
       case 'valid': {
         if (!this.trust.accepts(record.hub)) {
-          retry.push(p);
-          return rejected(
-            index,
-            new ShuniuError('E_NOT_ADMITTED', `hub ${record.hub} is not admitted by a chain of hub.admitted records from a trusted root`),
-            id,
-          );
+          // Kept aside until an admission reaches this node: records travel
+          // in any order, and the admission may come later or from elsewhere.
+          const err = new ShuniuError('E_NOT_ADMITTED', `hub ${record.hub} is not admitted by a chain of hub.admitted records from a trusted root`);
+          const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
+          if (!kept) return rejected(index, err, id);
+          return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
         const ord = this.append(res.verified, res.keys, res.recovery, source);
         this.releaseHeld(record.hub, record.seq + 1);
@@ -208,7 +199,15 @@ export class Ingestor {
     const ord = this.store.appendRecord(v, keys, { source, recovery, now: this.opts.now() });
     if (v.record.type === 'hub.admitted') {
       this.store.addAdmission(v.record.body.child, v.record.hub, v.id);
+      const before = this.trust.list();
       this.trust.recompute();
+      this.state.apply(v);
+      // Newly trusted hubs: apply what was held for want of their admission.
+      for (const hub of this.trust.list()) {
+        if (before.includes(hub)) continue;
+        this.releaseHeld(hub, (this.store.chainView(hub)?.head.seq ?? -1) + 1);
+      }
+      return ord;
     }
     this.state.apply(v);
     return ord;
@@ -221,17 +220,22 @@ export class Ingestor {
       if (rows.length === 0) return;
       let advanced = false;
       for (const row of rows) {
-        this.store.dropHeld(row.id);
-        if (advanced) continue;
+        if (advanced) {
+          this.store.dropHeld(row.id);
+          continue;
+        }
         let record: SignedRecord;
         try {
           record = parseRecord(JSON.parse(row.json));
         } catch {
+          this.store.dropHeld(row.id);
           continue;
         }
         const chain: ChainView | undefined = this.store.chainView(hub);
         const res = verifyRecord(record, chain, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs });
-        if (res.kind === 'valid' && this.trust.accepts(hub)) {
+        if (res.kind === 'valid' && !this.trust.accepts(hub)) continue;
+        this.store.dropHeld(row.id);
+        if (res.kind === 'valid') {
           this.append(res.verified, res.keys, res.recovery, row.source);
           advanced = true;
         } else if (res.kind === 'fork') {

@@ -17,13 +17,21 @@ export async function startNode(
   opts: OpenOptions = {},
 ): Promise<{ node: HubNode; url: string; dir: string; token: string }> {
   const dir = o.dir ?? tempDir().dir;
-  await initDataDir({ dir, name: o.name, level: o.level, region: o.region, port: 0, ...(o.parent ? { parent: o.parent } : {}), ...(o.follow ? { follow: o.follow } : {}) });
+  await initDataDir({
+    dir,
+    name: o.name,
+    level: o.level,
+    region: o.region,
+    port: 0,
+    ...(o.parent ? { parent: o.parent } : {}),
+    ...(o.follow ? { follow: o.follow } : {}),
+  });
   return reopen(dir, opts);
 }
 
-export async function reopen(dir: string, opts: OpenOptions = {}): Promise<{ node: HubNode; url: string; dir: string; token: string }> {
+export async function reopen(dir: string, opts: OpenOptions = {}, port = 0): Promise<{ node: HubNode; url: string; dir: string; token: string }> {
   const node = await HubNode.open(dir, { log: () => {}, threads: 1, ...opts, overrides: { port: 0, federation: { pullIntervalMs: 0 }, ...opts.overrides } });
-  const url = await node.listen(0);
+  const url = await node.listen(port);
   const token = await node.auth.issue('operator', 3600);
   return { node, url, dir, token };
 }

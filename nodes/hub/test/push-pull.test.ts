@@ -57,7 +57,11 @@ describe('push and pull', () => {
   });
 
   it('serves a hub log in pages', async () => {
-    const p1 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=-1&limit=2`)).json()) as { records: { seq: number }[]; next: number | null; head: number };
+    const p1 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=-1&limit=2`)).json()) as {
+      records: { seq: number }[];
+      next: number | null;
+      head: number;
+    };
     expect(p1.records.map((r) => r.seq)).toEqual([0, 1]);
     expect(p1.next).toBe(1);
     const p2 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=1&limit=10`)).json()) as { records: { seq: number }[]; next: number | null };
