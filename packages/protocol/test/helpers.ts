@@ -36,3 +36,30 @@ export function outcome(chains: MemoryChains, input: string | SignedRecord, opts
   const r = chains.add(record, opts);
   return r.kind === 'valid' || r.kind === 'duplicate' ? r.kind : r.error.code;
 }
+
+import { Author, type BodyOf, createHub, type HubSeeds, type NewHub, sha256, utf8 } from '../src/index.js';
+
+export const T0 = Date.parse('2020-01-24T00:00:00Z');
+
+export function seedsOf(label: string): HubSeeds {
+  const s = (role: string) => sha256(utf8(`test:${label}/${role}`));
+  return { signing: s('signing'), encryption: s('encryption'), recovery: s('recovery') };
+}
+
+/** A hub with fixed seeds and an Author on a clock that moves one second per record. */
+export function testHub(label: string, t0 = T0): { hub: NewHub; author: Author } {
+  const hub = createHub({ seeds: seedsOf(label), created: new Date(t0).toISOString().replace('.000Z', 'Z'), hlc: { ms: t0, c: 0 } });
+  let t = t0;
+  return { hub, author: Author.fromNewHub(hub, () => (t += 1000)) };
+}
+
+export const maskNeed: BodyOf<'need.posted'> = {
+  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+  quantity: 400,
+  unit: { name: 'box', base: 'piece', size: 50 },
+  urgency: 'critical',
+  neededBy: '2020-01-27T00:00:00Z',
+  region: '420902',
+  beneficiaries: { group: 'medical_staff', count: 1200 },
+  requester: { name: '孝南区人民医院', kind: 'hospital' },
+};
