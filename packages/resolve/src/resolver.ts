@@ -1,0 +1,1528 @@
+import { compareHlc, digest, type Hlc, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
+import { BucketMap } from './buckets.js';
+import type {
+  AllocationState,
+  Conflict,
+  ConflictRule,
+  DetailValue,
+  HubState,
+  NeedState,
+  OfferState,
+  ResolvedState,
+  ResolverOptions,
+  ShipmentLineState,
+  ShipmentState,
+} from './types.js';
+
+/** Two needs for one requester and item whose neededBy lie within this window are likely duplicates (spec/resolution.md §Duplicates). */
+export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+const MAX = Number.MAX_SAFE_INTEGER;
+/** Quantities saturate at 2^53−1 so the state stays I-JSON whatever the records say. */
+const sat = (x: number): number => Math.min(x, MAX);
+const mul = (q: number, size: number): number => sat(q * size);
+
+const B64_32 = /^[A-Za-z0-9_-]{43}$/;
+
+type Rec = SignedRecord;
+
+interface HubData {
+  id: string;
+  bySeq: Map<number, string[]>;
+  /** live[seq] = the id that counts at that seq; the counting chain is live[0..length-1]. */
+  live: string[];
+  forkedAt: number;
+  forkSeqs: Set<number>;
+  recoveries: string[];
+  recovery: string | undefined;
+  admissions: string[];
+  profiles: string[];
+  rotations: string[];
+  admitted: boolean;
+  full: boolean;
+  count: number;
+}
+
+interface NeedInfo {
+  id: string;
+  hub: string;
+  hlc: Hlc;
+  body: RecordOf<'need.posted'>['body'];
+  quantity: number;
+  urgency: NeedState['urgency'];
+  neededBy: string;
+  neededByMs: number;
+  beneficiaries: NeedState['beneficiaries'];
+  closed: NeedState['closed'];
+  updates: string[];
+  dupKey: string;
+}
+
+interface OfferInfo {
+  id: string;
+  hub: string;
+  hlc: Hlc;
+  body: RecordOf<'offer.posted'>['body'];
+  quantity: number;
+  valueFen: number;
+  intent: OfferState['intent'];
+  withdrawn: string | undefined;
+  updates: string[];
+}
+
+interface AllocInfo {
+  id: string;
+  hub: string;
+  hlc: Hlc;
+  offer: string;
+  need: string;
+  quantity: number;
+  decided: 'accepted' | 'declined' | undefined;
+  decision: string | undefined;
+  voidReason: AllocationState['voidReason'];
+  /** Stands within the offer's capacity (first pass). */
+  s1: boolean;
+  /** Stands within the need's capacity too (second pass). */
+  s2: boolean;
+}
+
+interface ShipContrib {
+  from: string;
+  to: string;
+  received: boolean;
+  perAlloc: Map<string, { shipped: number; accepted: number; need: string }>;
+  /** Accepted base units per item code (for the receiver's holdings). */
+  acceptedByItem: Map<string, number>;
+  /** Shipped base units per `item|lot`. */
+  lotShipped: Map<string, number>;
+  /** Accepted base units per `item|lot`. */
+  lotAccepted: Map<string, number>;
+}
+
+interface DelivContrib {
+  hub: string;
+  need: string;
+  byItem: Map<string, number>;
+}
+
+/** A sum kept by delta plus its members, for the custody groups. */
+class Group {
+  readonly m = new Map<string, { to: string; q: number }>();
+  total = 0;
+  put(key: string, to: string, q: number): void {
+    const old = this.m.get(key);
+    if (old) this.total -= old.q;
+    this.m.set(key, { to, q });
+    this.total = sat(this.total + q);
+  }
+  remove(key: string): void {
+    const old = this.m.get(key);
+    if (!old) return;
+    this.total -= old.q;
+    this.m.delete(key);
+  }
+}
+
+type Stage = 'needBase' | 'offerBase' | 'allocBase' | 'offerStage' | 'needStage' | 'ship' | 'deliv' | 'needView' | 'offerView' | 'allocView';
+const STAGES: Stage[] = ['needBase', 'offerBase', 'allocBase', 'offerStage', 'needStage', 'ship', 'deliv', 'needView', 'offerView', 'allocView'];
+
+/** Binary min-heap of [deadline ms, stage, id]: objects whose status flips when the record clock passes a date. */
+class DeadlineHeap {
+  private readonly a: [number, Stage, string][] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): [number, Stage, string] | undefined {
+    return this.a[0];
+  }
+  push(e: [number, Stage, string]): void {
+    const a = this.a;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((a[p] as [number, Stage, string])[0] <= e[0]) break;
+      a[i] = a[p] as [number, Stage, string];
+      i = p;
+    }
+    a[i] = e;
+  }
+  pop(): [number, Stage, string] | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || !last) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const c = r < a.length && (a[r] as [number, Stage, string])[0] < (a[l] as [number, Stage, string])[0] ? r : l;
+      if ((a[c] as [number, Stage, string])[0] >= last[0]) break;
+      a[i] = a[c] as [number, Stage, string];
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const a = m.get(k);
+  if (a) a.push(v);
+  else m.set(k, [v]);
+}
+
+function setAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s) s.add(v);
+  else m.set(k, new Set([v]));
+}
+
+const byHlcId = (a: { hlc: Hlc; id: string }, b: { hlc: Hlc; id: string }): number => compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** Resolution order of competing allocations: accepted first, then hlc, then record id (spec/resolution.md §Over-allocation). */
+const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || byHlcId(a, b);
+const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
+
+/**
+ * The deterministic resolver: keeps, for every object, the set of records
+ * that touch it and re-derives only the objects a new record touches
+ * (spec/resolution.md). The resolved state and its hash depend only on the
+ * SET of records applied: not on their order, duplicates or the local clock.
+ *
+ * @example
+ * const r = new Resolver({ roots: [province.id] })
+ * for (const v of verifiedRecords) r.apply(v)
+ * r.state().needs[needId].status // 'partly_allocated'
+ * r.stateHash() // equal on every replica holding the same records
+ */
+export class Resolver {
+  private readonly roots: Set<string>;
+  private readonly recs = new Map<string, Rec>();
+  private clock = 0;
+  private readonly hubData = new Map<string, HubData>();
+  private admissionDirty = false;
+  private admissionOf = new Map<string, { parent: string; record: string }>();
+
+  // Structural references: record ids attached to the id they name. Static
+  // functions of the record set, so they never depend on arrival order.
+  private readonly needUpd = new Map<string, string[]>();
+  private readonly needAlloc = new Map<string, string[]>();
+  private readonly needDeliv = new Map<string, string[]>();
+  private readonly offerUpd = new Map<string, string[]>();
+  private readonly offerAlloc = new Map<string, string[]>();
+  private readonly allocDec = new Map<string, string[]>();
+  private readonly allocShip = new Map<string, Set<string>>();
+  private readonly handoffRoot = new Map<string, string>();
+  private readonly shipVersions = new Map<string, string[]>();
+  private readonly shipReceipts = new Map<string, string[]>();
+  private readonly waitHandoff = new Map<string, string[]>();
+  private readonly correctedBy = new Map<string, string[]>();
+
+  // Derived, per object.
+  private readonly needInfo = new Map<string, NeedInfo>();
+  private readonly offerInfo = new Map<string, OfferInfo>();
+  private readonly allocInfo = new Map<string, AllocInfo>();
+  private readonly needStageInfo = new Map<string, { allocated: number; standing: string[] }>();
+  private readonly shipContrib = new Map<string, ShipContrib>();
+  private readonly delivContrib = new Map<string, DelivContrib>();
+  private readonly dupGroups = new Map<string, Set<string>>();
+  private readonly dhGroups = new Map<string, Group>();
+  private readonly lotShipped = new Map<string, Group>();
+  private readonly lotHeld = new Map<string, Group>();
+  private readonly dbrReceived = new Map<string, Group>();
+  private readonly dbrDelivered = new Map<string, Group>();
+  private readonly ownConflicts = new Map<string, string[]>();
+
+  // The resolved state, kept per bucket for the hash.
+  private readonly hubs = new BucketMap<HubState>();
+  private readonly needs = new BucketMap<NeedState>();
+  private readonly offers = new BucketMap<OfferState>();
+  private readonly allocations = new BucketMap<AllocationState>();
+  private readonly shipments = new BucketMap<ShipmentState>();
+  private readonly conflicts = new BucketMap<Conflict>();
+  private readonly held = new BucketMap<string>();
+  private readonly pending = new BucketMap<string[]>();
+
+  private readonly dirty: Record<Stage, Set<string>> = Object.fromEntries(STAGES.map((s) => [s, new Set<string>()])) as Record<Stage, Set<string>>;
+  private readonly dirtyHubs = new Set<string>();
+  private readonly dirtyHubViews = new Set<string>();
+  private readonly dirtyGroups = { dup: new Set<string>(), dh: new Set<string>(), lot: new Set<string>(), dbr: new Set<string>() };
+  private readonly dirtyPending = new Set<string>();
+  private readonly deadlines = new DeadlineHeap();
+
+  constructor(opts: ResolverOptions) {
+    if (!opts || !Array.isArray(opts.roots) || opts.roots.some((r) => typeof r !== 'string' || !B64_32.test(r))) {
+      throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.roots must be an array of hub ids (43 base64url characters)');
+    }
+    this.roots = new Set(opts.roots);
+  }
+
+  /** Number of distinct records applied. */
+  get size(): number {
+    return this.recs.size;
+  }
+
+  /**
+   * Adds one verified record. Idempotent; any order. Cheap: it files the
+   * record under the ids it names and marks those objects for re-derivation,
+   * which happens on the next state()/stateHash()/toJSON().
+   */
+  apply(v: Verified): void {
+    const id = v.id;
+    if (this.recs.has(id)) return;
+    const r = v.record;
+    this.recs.set(id, r);
+    if (r.hlc.ms > this.clock) this.clock = r.hlc.ms;
+
+    let h = this.hubData.get(r.hub);
+    if (!h) {
+      h = {
+        id: r.hub,
+        bySeq: new Map(),
+        live: [],
+        forkedAt: -1,
+        forkSeqs: new Set(),
+        recoveries: [],
+        recovery: undefined,
+        admissions: [],
+        profiles: [],
+        rotations: [],
+        admitted: this.roots.has(r.hub) || this.admissionOf.has(r.hub),
+        full: false,
+        count: 0,
+      };
+      this.hubData.set(r.hub, h);
+    }
+    h.count++;
+    const atSeq = h.bySeq.get(r.seq);
+    if (atSeq) {
+      atSeq.push(id);
+      h.forkSeqs.add(r.seq);
+    } else h.bySeq.set(r.seq, [id]);
+    if (r.seq < h.live.length) h.full = true;
+    if (!h.admitted) this.held.set(id, r.hub);
+    this.dirtyHubs.add(r.hub);
+    this.dirtyHubViews.add(r.hub);
+
+    switch (r.type) {
+      case 'hub.admitted':
+        h.admissions.push(id);
+        this.admissionDirty = true;
+        break;
+      case 'hub.profile':
+        h.profiles.push(id);
+        break;
+      case 'hub.keys.rotated':
+        h.rotations.push(id);
+        if (r.body.recovery) {
+          h.recoveries.push(id);
+          h.full = true;
+        }
+        break;
+      case 'need.updated':
+      case 'need.closed':
+        push(this.needUpd, r.body.need, id);
+        break;
+      case 'offer.updated':
+      case 'offer.withdrawn':
+        push(this.offerUpd, r.body.offer, id);
+        break;
+      case 'allocation':
+        push(this.offerAlloc, r.body.offer, id);
+        push(this.needAlloc, r.body.need, id);
+        break;
+      case 'allocation.accepted':
+      case 'allocation.declined':
+        push(this.allocDec, r.body.allocation, id);
+        break;
+      case 'custody.handoff':
+        if (r.body.corrects === undefined) this.setRoot(id, id);
+        else {
+          const root = this.handoffRoot.get(r.body.corrects);
+          if (root !== undefined) this.setRoot(id, root);
+          else push(this.waitHandoff, r.body.corrects, id);
+        }
+        break;
+      case 'custody.receipt': {
+        const root = this.handoffRoot.get(r.body.handoff);
+        if (root !== undefined) push(this.shipReceipts, root, id);
+        else push(this.waitHandoff, r.body.handoff, id);
+        break;
+      }
+      case 'custody.delivered':
+        push(this.needDeliv, r.body.need, id);
+        if (r.body.corrects !== undefined) push(this.correctedBy, r.body.corrects, id);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A handoff joins its shipment; receipts and corrections that waited for it follow. */
+  private setRoot(handoff: string, root: string): void {
+    this.handoffRoot.set(handoff, root);
+    push(this.shipVersions, root, handoff);
+    const r = this.recs.get(handoff) as RecordOf<'custody.handoff'>;
+    for (const a of r.body.allocations) setAdd(this.allocShip, a, root);
+    this.dirty.ship.add(root);
+    const waiting = this.waitHandoff.get(handoff);
+    if (!waiting) return;
+    this.waitHandoff.delete(handoff);
+    this.dirtyPending.add(handoff);
+    for (const w of waiting) {
+      const wr = this.recs.get(w) as Rec;
+      if (wr.type === 'custody.handoff') this.setRoot(w, root);
+      else push(this.shipReceipts, root, w);
+    }
+  }
+
+  /** True when a record takes part in the state: its author is admitted and it lies on the author's counting chain. */
+  private counts(id: string): boolean {
+    const r = this.recs.get(id);
+    if (!r) return false;
+    const h = this.hubData.get(r.hub) as HubData;
+    return h.admitted && h.live[r.seq] === id;
+  }
+
+  private onChain(id: string): boolean {
+    const r = this.recs.get(id);
+    if (!r) return false;
+    return (this.hubData.get(r.hub) as HubData).live[r.seq] === id;
+  }
+
+  /** Marks what a record feeds, after it started or stopped counting. */
+  private touch(id: string): void {
+    const r = this.recs.get(id) as Rec;
+    this.dirtyHubViews.add(r.hub);
+    const d = this.dirty;
+    switch (r.type) {
+      case 'hub.admitted':
+        this.admissionDirty = true;
+        break;
+      case 'need.posted':
+        d.needBase.add(id);
+        break;
+      case 'need.updated':
+      case 'need.closed':
+        d.needBase.add(r.body.need);
+        this.dirtyPending.add(r.body.need);
+        break;
+      case 'offer.posted':
+        d.offerBase.add(id);
+        break;
+      case 'offer.updated':
+      case 'offer.withdrawn':
+        d.offerBase.add(r.body.offer);
+        this.dirtyPending.add(r.body.offer);
+        break;
+      case 'allocation':
+        d.allocBase.add(id);
+        this.dirtyPending.add(r.body.offer);
+        this.dirtyPending.add(r.body.need);
+        break;
+      case 'allocation.accepted':
+      case 'allocation.declined':
+        d.allocBase.add(r.body.allocation);
+        this.dirtyPending.add(r.body.allocation);
+        break;
+      case 'custody.handoff': {
+        const root = this.handoffRoot.get(id);
+        if (root !== undefined) d.ship.add(root);
+        if (r.body.corrects !== undefined) this.dirtyPending.add(r.body.corrects);
+        break;
+      }
+      case 'custody.receipt': {
+        const root = this.handoffRoot.get(r.body.handoff);
+        if (root !== undefined) d.ship.add(root);
+        this.dirtyPending.add(r.body.handoff);
+        break;
+      }
+      case 'custody.delivered':
+        d.deliv.add(id);
+        if (r.body.corrects !== undefined) d.deliv.add(r.body.corrects);
+        this.dirtyPending.add(r.body.need);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- hubs: counting chain, forks, recovery, admission ------------------------
+
+  /**
+   * Walks forward from the end of the counting chain `live`. Without a
+   * recovery any second record at a seq is a fork and the chain stops before
+   * it; after a recovery only children of the tip (by prev) compete, since the
+   * thief's old branch continues elsewhere. Returns the fork seq or -1.
+   */
+  private extend(h: HubData, live: string[], afterRecovery: boolean): number {
+    for (;;) {
+      const seq = live.length;
+      const ids = h.bySeq.get(seq);
+      if (!ids) return -1;
+      const tip = seq === 0 ? null : live[seq - 1];
+      const children = ids.filter((id) => {
+        const r = this.recs.get(id) as Rec;
+        return seq === 0 ? r.type === 'hub.inception' : r.prev === tip;
+      });
+      if (!afterRecovery && ids.length >= 2) return seq;
+      if (children.length >= 2) return seq;
+      if (children.length === 0) return -1;
+      live.push(children[0] as string);
+    }
+  }
+
+  private refreshChain(h: HubData): void {
+    const old = h.live;
+    if (!h.full) {
+      const start = old.length;
+      h.forkedAt = this.extend(h, old, h.recovery !== undefined);
+      if (h.admitted) for (let s = start; s < old.length; s++) this.touch(old[s] as string);
+      if (old.length > start && h.admissions.length > 0) this.admissionDirty = true;
+      return;
+    }
+    h.full = false;
+    let live: string[] = [];
+    h.recovery = undefined;
+    if (h.recoveries.length > 0) {
+      // The recovery record with the greatest hlc (then id) decides the branch
+      // that survives: its ancestors by prev, then its descendants.
+      const win = h.recoveries.map((id) => ({ id, hlc: (this.recs.get(id) as Rec).hlc })).sort(byHlcId)[h.recoveries.length - 1] as { id: string };
+      const path: string[] = [];
+      let curId: string | null = win.id;
+      let cur: Rec | undefined = this.recs.get(win.id);
+      while (cur && curId !== null) {
+        path.push(curId);
+        if (cur.seq === 0) break;
+        const prevId: string | null = cur.prev;
+        const next: Rec | undefined = prevId === null ? undefined : this.recs.get(prevId);
+        if (!next || next.hub !== h.id || next.seq !== cur.seq - 1) cur = undefined;
+        else {
+          cur = next;
+          curId = prevId;
+        }
+      }
+      // Until every ancestor is held the branch cannot be checked: nothing counts yet.
+      if (cur && cur.seq === 0 && cur.type === 'hub.inception') {
+        live = path.reverse();
+        h.recovery = win.id;
+      }
+    }
+    if (h.recoveries.length === 0 || h.recovery !== undefined) h.forkedAt = this.extend(h, live, h.recovery !== undefined);
+    else h.forkedAt = -1;
+    h.live = live;
+    if (h.admitted) {
+      const n = Math.max(old.length, live.length);
+      for (let s = 0; s < n; s++) {
+        const a = old[s];
+        const b = live[s];
+        if (a === b) continue;
+        if (a !== undefined) this.touch(a);
+        if (b !== undefined) this.touch(b);
+      }
+    }
+    if (h.admissions.length > 0) this.admissionDirty = true;
+  }
+
+  /** Admission is reachability from the roots over counting hub.admitted records; the chosen chain is the shortest, ties by (hlc, id) of the admission. */
+  private refreshAdmission(): void {
+    this.admissionDirty = false;
+    const next = new Map<string, { parent: string; record: string }>();
+    const seen = new Set<string>(this.roots);
+    let frontier = [...this.roots].sort();
+    while (frontier.length > 0) {
+      const best = new Map<string, { parent: string; record: string; hlc: Hlc }>();
+      for (const p of frontier) {
+        const h = this.hubData.get(p);
+        if (!h) continue;
+        for (const a of h.admissions) {
+          if (!this.onChain(a)) continue;
+          const r = this.recs.get(a) as RecordOf<'hub.admitted'>;
+          const child = r.body.child;
+          if (seen.has(child)) continue;
+          const cur = best.get(child);
+          if (!cur || byHlcId({ hlc: r.hlc, id: a }, { hlc: cur.hlc, id: cur.record }) < 0) best.set(child, { parent: p, record: a, hlc: r.hlc });
+        }
+      }
+      frontier = [...best.keys()].sort();
+      for (const [child, b] of best) {
+        seen.add(child);
+        next.set(child, { parent: b.parent, record: b.record });
+      }
+    }
+    const old = this.admissionOf;
+    this.admissionOf = next;
+    for (const h of this.hubData.values()) {
+      const admitted = this.roots.has(h.id) || next.has(h.id);
+      const o = old.get(h.id);
+      const n = next.get(h.id);
+      if (o?.record !== n?.record || o?.parent !== n?.parent) this.dirtyHubViews.add(h.id);
+      if (admitted === h.admitted) continue;
+      h.admitted = admitted;
+      this.dirtyHubViews.add(h.id);
+      for (const ids of h.bySeq.values()) for (const id of ids) admitted ? this.held.delete(id) : this.held.set(id, h.id);
+      for (const id of h.live) this.touch(id);
+    }
+    // A changed parent changes the whole chain below it: refresh every hub view (admissions are rare).
+    for (const h of this.hubData.values()) if (next.has(h.id) || old.has(h.id)) this.dirtyHubViews.add(h.id);
+  }
+
+  private latestOnChain(h: HubData, ids: string[]): Rec | undefined {
+    let best: Rec | undefined;
+    for (const id of ids) {
+      if (h.live[(this.recs.get(id) as Rec).seq] !== id) continue;
+      const r = this.recs.get(id) as Rec;
+      if (!best || r.seq > best.seq) best = r;
+    }
+    return best;
+  }
+
+  private hubView(id: string): void {
+    const h = this.hubData.get(id);
+    if (!h) return;
+    const root = this.roots.has(id);
+    const v: HubState = {
+      id,
+      status: !h.admitted ? 'suspended' : h.forkedAt >= 0 ? 'forked' : 'active',
+      root,
+      admitted: h.admitted,
+      admissionChain: [],
+      records: h.count,
+      forks: [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ seq, ids: sorted(h.bySeq.get(seq) as string[]) })),
+    };
+    const adm = this.admissionOf.get(id);
+    if (h.admitted && adm) {
+      const chain: string[] = [];
+      let cur: string | undefined = adm.parent;
+      while (cur !== undefined && chain.length <= this.admissionOf.size) {
+        chain.push(cur);
+        cur = this.admissionOf.get(cur)?.parent;
+      }
+      v.admissionChain = chain;
+      v.admission = adm.record;
+      const ar = this.recs.get(adm.record) as RecordOf<'hub.admitted'>;
+      v.level = ar.body.level;
+      v.region = ar.body.region;
+    }
+    const prof = this.latestOnChain(h, h.profiles) as RecordOf<'hub.profile'> | undefined;
+    if (prof) {
+      const b = prof.body;
+      const p: HubState['profile'] = { record: h.live[prof.seq] as string, name: b.name, level: b.level, region: b.region, endpoints: b.endpoints };
+      if (b.parent !== undefined) p.parent = b.parent;
+      if (b.contact !== undefined) p.contact = b.contact;
+      v.profile = p;
+      if (root) {
+        v.level = b.level;
+        v.region = b.region;
+      }
+    }
+    const rot = this.latestOnChain(h, h.rotations) as RecordOf<'hub.keys.rotated'> | undefined;
+    const inc = h.live[0] === undefined ? undefined : (this.recs.get(h.live[0]) as RecordOf<'hub.inception'>);
+    const kb = rot?.body ?? inc?.body;
+    const krec = rot ? h.live[rot.seq] : h.live[0];
+    if (kb && krec) v.keys = { record: krec, signingKey: kb.signingKey, encryptionKey: kb.encryptionKey, recoveryCommitment: kb.recoveryCommitment };
+    if (h.live.length > 0) v.head = { seq: h.live.length - 1, id: h.live[h.live.length - 1] as string };
+    if (h.recovery !== undefined) v.recovery = h.recovery;
+    this.hubs.set(id, v);
+    this.setConflicts(
+      `h:${id}`,
+      v.forks.map((f) =>
+        conflict(`${id}/fork/${f.seq}`, 'fork', f.ids, [id], { seq: f.seq, recovered: h.recovery !== undefined && (h.forkedAt < 0 || f.seq < h.forkedAt) }),
+      ),
+    );
+  }
+
+  // ---- conflicts ------------------------------------------------------------------
+
+  private setConflicts(owner: string, list: Conflict[]): void {
+    const old = this.ownConflicts.get(owner);
+    if (!old && list.length === 0) return;
+    if (old) for (const k of old) this.conflicts.delete(k);
+    for (const c of list) this.conflicts.set(c.id, c);
+    if (list.length === 0) this.ownConflicts.delete(owner);
+    else
+      this.ownConflicts.set(
+        owner,
+        list.map((c) => c.id),
+      );
+  }
+
+  private unauthorised(r: Rec, id: string, target: string, expected: string): Conflict {
+    return conflict(`${id}/unauthorised`, 'unauthorised', [id, target], [r.hub, expected], { type: r.type, author: r.hub, expected });
+  }
+
+  // ---- needs and offers -----------------------------------------------------------
+
+  private needBase(id: string): void {
+    const d = this.dirty;
+    const old = this.needInfo.get(id);
+    const p = this.recs.get(id);
+    const own: Conflict[] = [];
+    let info: NeedInfo | undefined;
+    if (p && p.type === 'need.posted' && this.counts(id)) {
+      const b = p.body;
+      info = {
+        id,
+        hub: p.hub,
+        hlc: p.hlc,
+        body: b,
+        quantity: mul(b.quantity, b.unit.size),
+        urgency: b.urgency,
+        neededBy: b.neededBy,
+        neededByMs: timestampMs(b.neededBy),
+        beneficiaries: b.beneficiaries,
+        closed: undefined,
+        updates: [],
+        dupKey: `${b.requester.name}\u0000${b.requester.kind}\u0000${b.item.code}`,
+      };
+      const ups: Rec[] = [];
+      for (const u of this.needUpd.get(id) ?? []) {
+        if (!this.counts(u)) continue;
+        const r = this.recs.get(u) as Rec;
+        if (r.hub !== p.hub) own.push(this.unauthorised(r, u, id, p.hub));
+        else ups.push(r);
+      }
+      ups.sort((a, b) => a.seq - b.seq);
+      for (const r of ups) {
+        const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
+        if (r.type === 'need.updated') {
+          const u = r.body;
+          if (u.quantity !== undefined) info.quantity = mul(u.quantity, b.unit.size);
+          if (u.urgency !== undefined) info.urgency = u.urgency;
+          if (u.neededBy !== undefined) {
+            info.neededBy = u.neededBy;
+            info.neededByMs = timestampMs(u.neededBy);
+          }
+          if (u.beneficiaries !== undefined) info.beneficiaries = u.beneficiaries;
+          info.updates.push(rid);
+        } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: rid };
+      }
+      this.needInfo.set(id, info);
+    } else this.needInfo.delete(id);
+    this.setConflicts(`n:${id}`, own);
+
+    const dupKey = info?.dupKey ?? old?.dupKey;
+    if (dupKey !== undefined) {
+      if (info && info.closed?.reason !== 'cancelled') setAdd(this.dupGroups, dupKey, id);
+      else this.dupGroups.get(dupKey)?.delete(id);
+      this.dirtyGroups.dup.add(dupKey);
+    }
+    for (const a of this.needAlloc.get(id) ?? []) {
+      d.allocBase.add(a);
+      for (const s of this.allocShip.get(a) ?? []) d.ship.add(s);
+    }
+    d.needStage.add(id);
+    d.needView.add(id);
+    this.dirtyPending.add(id);
+  }
+
+  private offerBase(id: string): void {
+    const p = this.recs.get(id);
+    const own: Conflict[] = [];
+    if (p && p.type === 'offer.posted' && this.counts(id)) {
+      const b = p.body;
+      const info: OfferInfo = {
+        id,
+        hub: p.hub,
+        hlc: p.hlc,
+        body: b,
+        quantity: mul(b.quantity, b.unit.size),
+        valueFen: b.valueFen,
+        intent: b.intent,
+        withdrawn: undefined,
+        updates: [],
+      };
+      const ups: Rec[] = [];
+      for (const u of this.offerUpd.get(id) ?? []) {
+        if (!this.counts(u)) continue;
+        const r = this.recs.get(u) as Rec;
+        if (r.hub !== p.hub) own.push(this.unauthorised(r, u, id, p.hub));
+        else ups.push(r);
+      }
+      ups.sort((a, b) => a.seq - b.seq);
+      for (const r of ups) {
+        const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
+        if (r.type === 'offer.updated') {
+          const u = r.body;
+          if (u.quantity !== undefined) info.quantity = mul(u.quantity, b.unit.size);
+          if (u.valueFen !== undefined) info.valueFen = u.valueFen;
+          if (u.intent !== undefined) info.intent = u.intent;
+          info.updates.push(rid);
+        } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = rid;
+      }
+      this.offerInfo.set(id, info);
+    } else this.offerInfo.delete(id);
+    this.setConflicts(`o:${id}`, own);
+    for (const a of this.offerAlloc.get(id) ?? []) this.dirty.allocBase.add(a);
+    this.dirty.offerStage.add(id);
+    this.dirty.offerView.add(id);
+    this.dirtyPending.add(id);
+  }
+
+  // ---- allocations ------------------------------------------------------------------
+
+  private allocBase(id: string): void {
+    const d = this.dirty;
+    const r = this.recs.get(id);
+    const own: Conflict[] = [];
+    this.allocInfo.delete(id);
+    if (r && r.type === 'allocation') {
+      d.offerStage.add(r.body.offer);
+      d.needStage.add(r.body.need);
+      for (const s of this.allocShip.get(id) ?? []) d.ship.add(s);
+    }
+    d.allocView.add(id);
+    this.dirtyPending.add(id);
+    if (r?.type !== 'allocation' || !this.counts(id)) {
+      this.setConflicts(`a:${id}`, own);
+      return;
+    }
+    const offer = this.offerInfo.get(r.body.offer);
+    const need = this.needInfo.get(r.body.need);
+    if (!offer || !need) {
+      this.setConflicts(`a:${id}`, own);
+      return;
+    }
+    if (r.hub !== offer.hub) {
+      own.push(this.unauthorised(r, id, r.body.offer, offer.hub));
+      this.setConflicts(`a:${id}`, own);
+      return;
+    }
+    let decision: Rec | undefined;
+    for (const x of this.allocDec.get(id) ?? []) {
+      if (!this.counts(x)) continue;
+      const dr = this.recs.get(x) as Rec;
+      if (dr.hub !== need.hub) own.push(this.unauthorised(dr, x, id, need.hub));
+      else if (!decision || dr.seq > decision.seq) decision = dr;
+    }
+    const info: AllocInfo = {
+      id,
+      hub: r.hub,
+      hlc: r.hlc,
+      offer: r.body.offer,
+      need: r.body.need,
+      quantity: r.body.quantity,
+      decided: decision ? (decision.type === 'allocation.accepted' ? 'accepted' : 'declined') : undefined,
+      decision: decision ? ((this.hubData.get(decision.hub) as HubData).live[decision.seq] as string) : undefined,
+      voidReason: undefined,
+      s1: false,
+      s2: false,
+    };
+    if (offer.body.item.code !== need.body.item.code) {
+      info.voidReason = 'item_mismatch';
+      own.push(
+        conflict(`${id}/item_mismatch`, 'item_mismatch', [id, offer.id, need.id], [offer.hub, need.hub], {
+          offerItem: offer.body.item.code,
+          needItem: need.body.item.code,
+        }),
+      );
+    } else if (info.decided !== 'accepted' && offer.withdrawn !== undefined) info.voidReason = 'offer_withdrawn';
+    else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
+    this.allocInfo.set(id, info);
+    this.setConflicts(`a:${id}`, own);
+  }
+
+  /** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
+  private offerStage(id: string): void {
+    const offer = this.offerInfo.get(id);
+    const cands: AllocInfo[] = [];
+    for (const a of this.offerAlloc.get(id) ?? []) {
+      const i = this.allocInfo.get(a);
+      if (!i) continue;
+      i.s1 = false;
+      this.dirty.allocView.add(a);
+      this.dirty.needStage.add(i.need);
+      if (!i.voidReason && i.decided !== 'declined') cands.push(i);
+    }
+    this.dirty.offerView.add(id);
+    if (!offer) {
+      this.setConflicts(`os:${id}`, []);
+      return;
+    }
+    cands.sort(allocOrder);
+    let used = 0;
+    let requested = 0;
+    const surplus: string[] = [];
+    for (const i of cands) {
+      requested = sat(requested + i.quantity);
+      if (used + i.quantity <= offer.quantity) {
+        i.s1 = true;
+        used += i.quantity;
+      } else surplus.push(i.id);
+    }
+    const own: Conflict[] = [];
+    if (surplus.length > 0) {
+      own.push(
+        conflict(
+          `${id}/over_allocation`,
+          'over_allocation',
+          [id, ...cands.map((i) => i.id)],
+          [offer.hub, ...cands.map((i) => (this.needInfo.get(i.need) as NeedInfo).hub)],
+          {
+            offered: offer.quantity,
+            requested,
+            standing: used,
+            surplus: sorted(surplus),
+          },
+        ),
+      );
+    }
+    this.setConflicts(`os:${id}`, own);
+  }
+
+  /** Second pass: the need's capacity, over the allocations that stood the first pass, same order. */
+  private needStage(id: string): void {
+    const need = this.needInfo.get(id);
+    const cands: AllocInfo[] = [];
+    for (const a of this.needAlloc.get(id) ?? []) {
+      const i = this.allocInfo.get(a);
+      if (!i) continue;
+      i.s2 = false;
+      this.dirty.allocView.add(a);
+      this.dirty.offerView.add(i.offer);
+      if (i.s1) cands.push(i);
+    }
+    this.dirty.needView.add(id);
+    if (!need) {
+      this.needStageInfo.delete(id);
+      this.setConflicts(`ns:${id}`, []);
+      return;
+    }
+    cands.sort(allocOrder);
+    let used = 0;
+    let requested = 0;
+    const standing: string[] = [];
+    const surplus: string[] = [];
+    for (const i of cands) {
+      requested = sat(requested + i.quantity);
+      if (used + i.quantity <= need.quantity) {
+        i.s2 = true;
+        used += i.quantity;
+        standing.push(i.id);
+      } else surplus.push(i.id);
+    }
+    this.needStageInfo.set(id, { allocated: used, standing });
+    const own: Conflict[] = [];
+    if (surplus.length > 0) {
+      own.push(
+        conflict(`${id}/over_fulfilment`, 'over_fulfilment', [id, ...cands.map((i) => i.id)], [need.hub, ...cands.map((i) => i.hub)], {
+          needed: need.quantity,
+          allocated: requested,
+          standing: used,
+          surplus: sorted(surplus),
+        }),
+      );
+    }
+    this.setConflicts(`ns:${id}`, own);
+  }
+
+  private allocView(id: string): void {
+    const i = this.allocInfo.get(id);
+    if (!i) {
+      this.allocations.delete(id);
+      return;
+    }
+    const v: AllocationState = {
+      id,
+      hub: i.hub,
+      hlc: i.hlc,
+      offer: i.offer,
+      need: i.need,
+      quantity: i.quantity,
+      status: i.voidReason ? 'void' : i.decided === 'declined' ? 'declined' : !i.s1 || !i.s2 ? 'surplus' : i.decided === 'accepted' ? 'accepted' : 'proposed',
+    };
+    if (i.decision !== undefined) v.decision = i.decision;
+    if (v.status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
+    if (i.voidReason) v.voidReason = i.voidReason;
+    this.allocations.set(id, v);
+  }
+
+  // ---- custody ------------------------------------------------------------------------
+
+  private shipment(id: string): void {
+    const d = this.dirty;
+    const own: Conflict[] = [];
+    const old = this.shipContrib.get(id);
+    let contrib: ShipContrib | undefined;
+    let view: ShipmentState | undefined;
+    const root = this.recs.get(id) as RecordOf<'custody.handoff'>;
+    if (this.counts(id) && root.hub !== root.body.from) own.push(this.unauthorised(root, id, id, root.body.from));
+    else if (this.counts(id)) {
+      let eff = root;
+      let effId = id;
+      const versions: string[] = [];
+      for (const vid of this.shipVersions.get(id) ?? []) {
+        if (!this.counts(vid)) continue;
+        const vr = this.recs.get(vid) as RecordOf<'custody.handoff'>;
+        if (vr.hub !== root.hub || vr.body.from !== root.hub) {
+          own.push(this.unauthorised(vr, vid, id, root.hub));
+          continue;
+        }
+        versions.push(vid);
+        if (vr.seq > eff.seq) {
+          eff = vr;
+          effId = vid;
+        }
+      }
+      const b = eff.body;
+      let receipt: RecordOf<'custody.receipt'> | undefined;
+      let receiptId: string | undefined;
+      for (const rid of this.shipReceipts.get(id) ?? []) {
+        if (!this.counts(rid)) continue;
+        const rr = this.recs.get(rid) as RecordOf<'custody.receipt'>;
+        if (rr.hub !== b.to) own.push(this.unauthorised(rr, rid, id, b.to));
+        else if (!receipt || rr.seq > receipt.seq) {
+          receipt = rr;
+          receiptId = rid;
+        }
+      }
+      const lines: ShipmentLineState[] = b.lines.map((l) => {
+        const s: ShipmentLineState = { item: l.item, unit: l.unit, shipped: mul(l.quantity, l.unit.size) };
+        if (l.lot !== undefined) s.lot = l.lot;
+        if (l.expiry !== undefined) s.expiry = l.expiry;
+        return s;
+      });
+      let shipped = 0;
+      for (const l of lines) shipped = sat(shipped + l.shipped);
+      const ea = timestampMs(b.expectedArrival);
+      view = {
+        id,
+        handoff: effId,
+        versions: sorted(versions),
+        hub: root.hub,
+        from: b.from,
+        to: b.to,
+        shipment: b.shipment,
+        expectedArrival: b.expectedArrival,
+        allocations: [...b.allocations],
+        lines,
+        status: 'in_transit',
+        late: false,
+        shipped,
+      };
+      contrib = {
+        from: b.from,
+        to: b.to,
+        received: receipt !== undefined,
+        perAlloc: new Map(),
+        acceptedByItem: new Map(),
+        lotShipped: new Map(),
+        lotAccepted: new Map(),
+      };
+      if (receipt && receiptId) {
+        let mismatch = false;
+        const seen = new Set<number>();
+        for (const rl of receipt.body.lines) {
+          const l = lines[rl.line];
+          const bl = b.lines[rl.line];
+          if (!l || !bl || seen.has(rl.line)) {
+            mismatch = true;
+            continue;
+          }
+          seen.add(rl.line);
+          l.accepted = mul(rl.accepted, bl.unit.size);
+          l.rejected = mul(rl.rejected, bl.unit.size);
+          l.missing = mul(rl.missing, bl.unit.size);
+          if (rl.rejectReason !== undefined) l.rejectReason = rl.rejectReason;
+        }
+        let acc = 0;
+        let rej = 0;
+        let mis = 0;
+        let discrepancy = false;
+        for (const l of lines) {
+          l.accepted ??= 0;
+          l.rejected ??= 0;
+          l.missing ??= 0;
+          l.unaccounted = l.shipped - l.accepted - l.rejected - l.missing;
+          if (l.unaccounted !== 0) mismatch = true;
+          if (l.accepted !== l.shipped) discrepancy = true;
+          acc = sat(acc + l.accepted);
+          rej = sat(rej + l.rejected);
+          mis = sat(mis + l.missing);
+        }
+        view.receipt = receiptId;
+        view.received = receipt.body.received;
+        view.accepted = acc;
+        view.rejected = rej;
+        view.missing = mis;
+        view.status = discrepancy ? 'received_with_discrepancy' : 'received';
+        if (mismatch) {
+          own.push(
+            conflict(`${id}/receipt_mismatch`, 'receipt_mismatch', [id, effId, receiptId], [b.from, b.to], {
+              shipped,
+              accounted: sat(acc + rej + mis),
+            }),
+          );
+        }
+      } else if (ea < this.clock) view.status = 'overdue';
+      else this.deadlines.push([ea, 'ship', id]);
+
+      // Attribute each line to the listed allocations of its item, in list
+      // order, each up to its quantity; the last one takes the rest.
+      const allocs = [...new Set(b.allocations)].map((a) => this.allocInfo.get(a)).filter((x): x is AllocInfo => x !== undefined);
+      const receivedMs = receipt ? timestampMs(receipt.body.received) : undefined;
+      for (const a of allocs) {
+        const n = this.needInfo.get(a.need);
+        if (receivedMs !== undefined && n && receivedMs > n.neededByMs) view.late = true;
+      }
+      lines.forEach((l, i) => {
+        const code = l.item.code;
+        if (contrib === undefined) return;
+        const acc = l.accepted ?? 0;
+        if (acc > 0) contrib.acceptedByItem.set(code, sat((contrib.acceptedByItem.get(code) ?? 0) + acc));
+        const lot = (b.lines[i] as { lot?: string }).lot;
+        if (lot !== undefined) {
+          const k = `${code}|${lot}`;
+          contrib.lotShipped.set(k, sat((contrib.lotShipped.get(k) ?? 0) + l.shipped));
+          if (acc > 0) contrib.lotAccepted.set(k, sat((contrib.lotAccepted.get(k) ?? 0) + acc));
+        }
+        const match = allocs.filter((a) => this.needInfo.get(a.need)?.body.item.code === code);
+        let sLeft = l.shipped;
+        let aLeft = acc;
+        match.forEach((a, j) => {
+          const last = j === match.length - 1;
+          const s = last ? sLeft : Math.min(sLeft, a.quantity);
+          const t = last ? aLeft : Math.min(aLeft, a.quantity);
+          sLeft -= s;
+          aLeft -= t;
+          const pa = contrib?.perAlloc.get(a.id);
+          if (pa) {
+            pa.shipped = sat(pa.shipped + s);
+            pa.accepted = sat(pa.accepted + t);
+          } else contrib?.perAlloc.set(a.id, { shipped: s, accepted: t, need: a.need });
+        });
+      });
+    }
+    this.setConflicts(`s:${id}`, own);
+    if (view) this.shipments.set(id, view);
+    else this.shipments.delete(id);
+    if (contrib) this.shipContrib.set(id, contrib);
+    else this.shipContrib.delete(id);
+
+    // Move this shipment's contributions from the old groups to the new ones.
+    for (const c of [old, contrib]) {
+      if (!c) continue;
+      for (const [a, pa] of c.perAlloc) {
+        d.needView.add(pa.need);
+        const k = `${c.from}|${a}`;
+        this.dhGroup(k).remove(id);
+        this.dirtyGroups.dh.add(k);
+      }
+      for (const k of c.acceptedByItem.keys()) {
+        this.group(this.dbrReceived, `${c.to}|${k}`).remove(id);
+        this.dirtyGroups.dbr.add(`${c.to}|${k}`);
+      }
+      for (const k of c.lotShipped.keys()) {
+        this.group(this.lotShipped, `${c.from}|${k}`).remove(id);
+        this.dirtyGroups.lot.add(`${c.from}|${k}`);
+      }
+      for (const k of c.lotAccepted.keys()) {
+        this.group(this.lotHeld, `${c.to}|${k}`).remove(id);
+        this.dirtyGroups.lot.add(`${c.to}|${k}`);
+      }
+    }
+    if (contrib) {
+      for (const [a, pa] of contrib.perAlloc) this.dhGroup(`${contrib.from}|${a}`).put(id, contrib.to, pa.shipped);
+      for (const [k, q] of contrib.acceptedByItem) this.group(this.dbrReceived, `${contrib.to}|${k}`).put(id, contrib.to, q);
+      for (const [k, q] of contrib.lotShipped) this.group(this.lotShipped, `${contrib.from}|${k}`).put(id, contrib.to, q);
+      for (const [k, q] of contrib.lotAccepted) this.group(this.lotHeld, `${contrib.to}|${k}`).put(id, contrib.to, q);
+    }
+    // The receipt of a handoff another version names also counts as pending until the handoff exists.
+    this.dirtyPending.add(id);
+  }
+
+  private group(m: Map<string, Group>, k: string): Group {
+    let g = m.get(k);
+    if (!g) {
+      g = new Group();
+      m.set(k, g);
+    }
+    return g;
+  }
+
+  private dhGroup(k: string): Group {
+    return this.group(this.dhGroups, k);
+  }
+
+  private delivery(id: string): void {
+    const r = this.recs.get(id);
+    const old = this.delivContrib.get(id);
+    let c: DelivContrib | undefined;
+    if (r && r.type === 'custody.delivered' && this.counts(id)) {
+      const superseded = (this.correctedBy.get(id) ?? []).some((x) => this.counts(x) && (this.recs.get(x) as Rec).hub === r.hub);
+      if (!superseded) {
+        c = { hub: r.hub, need: r.body.need, byItem: new Map() };
+        for (const l of r.body.lines) c.byItem.set(l.item.code, sat((c.byItem.get(l.item.code) ?? 0) + mul(l.quantity, l.unit.size)));
+      }
+    }
+    if (c) this.delivContrib.set(id, c);
+    else this.delivContrib.delete(id);
+    for (const x of [old, c]) {
+      if (!x) continue;
+      this.dirty.needView.add(x.need);
+      for (const k of x.byItem.keys()) {
+        this.group(this.dbrDelivered, `${x.hub}|${k}`).remove(id);
+        this.dirtyGroups.dbr.add(`${x.hub}|${k}`);
+      }
+    }
+    if (c) for (const [k, q] of c.byItem) this.group(this.dbrDelivered, `${c.hub}|${k}`).put(id, c.hub, q);
+  }
+
+  // ---- views with the record clock ----------------------------------------------------
+
+  private needView(id: string): void {
+    const info = this.needInfo.get(id);
+    if (!info) {
+      this.needs.delete(id);
+      return;
+    }
+    const st = this.needStageInfo.get(id) ?? { allocated: 0, standing: [] };
+    let inTransit = 0;
+    let received = 0;
+    for (const a of this.needAlloc.get(id) ?? []) {
+      for (const s of this.allocShip.get(a) ?? []) {
+        const c = this.shipContrib.get(s);
+        const pa = c?.perAlloc.get(a);
+        if (!c || !pa || c.to !== info.hub) continue;
+        if (c.received) received = sat(received + pa.accepted);
+        else inTransit = sat(inTransit + pa.shipped);
+      }
+    }
+    let delivered = 0;
+    const deliveries: string[] = [];
+    for (const x of this.needDeliv.get(id) ?? []) {
+      const c = this.delivContrib.get(x);
+      if (!c) continue;
+      deliveries.push(x);
+      delivered = sat(delivered + (c.byItem.get(info.body.item.code) ?? 0));
+    }
+    const b = info.body;
+    let status: NeedState['status'];
+    if (info.closed) status = info.closed.reason;
+    else if (delivered >= info.quantity) status = 'fulfilled';
+    else if (delivered > 0) status = 'partly_delivered';
+    else if (st.allocated >= info.quantity) status = 'allocated';
+    else if (info.neededByMs < this.clock) status = 'expired';
+    else {
+      status = st.allocated > 0 ? 'partly_allocated' : 'open';
+      this.deadlines.push([info.neededByMs, 'needView', id]);
+    }
+    const v: NeedState = {
+      id,
+      hub: info.hub,
+      hlc: info.hlc,
+      item: b.item,
+      unit: b.unit,
+      quantity: info.quantity,
+      urgency: info.urgency,
+      neededBy: info.neededBy,
+      region: b.region,
+      beneficiaries: info.beneficiaries,
+      requester: b.requester,
+      status,
+      allocated: st.allocated,
+      inTransit,
+      received,
+      delivered,
+      allocations: st.standing,
+      deliveries: deliveries.sort(),
+      updates: info.updates,
+    };
+    if (b.campaign !== undefined) v.campaign = b.campaign;
+    if (b.purpose !== undefined) v.purpose = b.purpose;
+    if (info.closed) v.closed = info.closed;
+    this.needs.set(id, v);
+  }
+
+  private offerView(id: string): void {
+    const info = this.offerInfo.get(id);
+    if (!info) {
+      this.offers.delete(id);
+      return;
+    }
+    const standing: AllocInfo[] = [];
+    for (const a of this.offerAlloc.get(id) ?? []) {
+      const i = this.allocInfo.get(a);
+      if (i?.s1 && i.s2 && !i.voidReason && i.decided !== 'declined') standing.push(i);
+    }
+    standing.sort(allocOrder);
+    let allocated = 0;
+    for (const i of standing) allocated = sat(allocated + i.quantity);
+    const b = info.body;
+    const until = info.intent.validUntil === undefined ? undefined : timestampMs(info.intent.validUntil);
+    let status: OfferState['status'];
+    if (info.withdrawn !== undefined) status = 'withdrawn';
+    else if (allocated >= info.quantity) status = 'allocated';
+    else if (until !== undefined && until < this.clock) status = 'expired';
+    else {
+      status = 'available';
+      if (until !== undefined) this.deadlines.push([until, 'offerView', id]);
+    }
+    const v: OfferState = {
+      id,
+      hub: info.hub,
+      hlc: info.hlc,
+      kind: b.kind,
+      item: b.item,
+      unit: b.unit,
+      quantity: info.quantity,
+      valueFen: info.valueFen,
+      donor: b.donor,
+      intent: info.intent,
+      region: b.region,
+      status,
+      allocated,
+      available: Math.max(0, info.quantity - allocated),
+      allocations: standing.map((i) => i.id),
+      updates: info.updates,
+    };
+    if (b.availableFrom !== undefined) v.availableFrom = b.availableFrom;
+    if (b.campaign !== undefined) v.campaign = b.campaign;
+    if (info.withdrawn !== undefined) v.withdrawn = info.withdrawn;
+    this.offers.set(id, v);
+  }
+
+  // ---- groups ---------------------------------------------------------------------------
+
+  private dupGroup(key: string): void {
+    const ids = this.dupGroups.get(key);
+    const infos = [...(ids ?? [])]
+      .map((id) => this.needInfo.get(id))
+      .filter((x): x is NeedInfo => x !== undefined)
+      .sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : 1));
+    const out: Conflict[] = [];
+    for (let i = 0; i < infos.length; i++) {
+      const a = infos[i] as NeedInfo;
+      for (let j = i + 1; j < infos.length; j++) {
+        const b = infos[j] as NeedInfo;
+        if (b.neededByMs - a.neededByMs > DUPLICATE_WINDOW_MS) break;
+        if (a.hub === b.hub) continue;
+        const [x, y] = a.id < b.id ? [a.id, b.id] : [b.id, a.id];
+        out.push(
+          conflict(`${x}/duplicate_need/${y}`, 'duplicate_need', [x, y], [a.hub, b.hub], {
+            requester: a.body.requester.name,
+            item: a.body.item.code,
+          }),
+        );
+      }
+    }
+    if (ids && ids.size === 0) this.dupGroups.delete(key);
+    this.setConflicts(`dup:${key}`, out);
+  }
+
+  private dhCheck(key: string): void {
+    const g = this.dhGroups.get(key);
+    const [from, alloc] = key.split('|') as [string, string];
+    const ai = this.allocInfo.get(alloc);
+    const out: Conflict[] = [];
+    if (g && ai) {
+      const to = new Set([...g.m.values()].map((x) => x.to));
+      if (to.size >= 2 && g.total > ai.quantity) {
+        out.push(
+          conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.m.keys()], [from, ...to], {
+            allocation: alloc,
+            held: ai.quantity,
+            handedOff: g.total,
+          }),
+        );
+      }
+    }
+    if (g && g.m.size === 0) this.dhGroups.delete(key);
+    this.setConflicts(`dh:${key}`, out);
+  }
+
+  private lotCheck(key: string): void {
+    const s = this.lotShipped.get(key);
+    const h = this.lotHeld.get(key);
+    const out: Conflict[] = [];
+    if (s && h && h.total > 0) {
+      const to = new Set([...s.m.values()].map((x) => x.to));
+      if (to.size >= 2 && s.total > h.total) {
+        const [from, item, ...lot] = key.split('|') as [string, string, ...string[]];
+        out.push(
+          conflict(`${from}/double_handoff/${digest(key)}`, 'double_handoff', [...s.m.keys(), ...h.m.keys()], [from, ...to], {
+            item,
+            lot: lot.join('|'),
+            held: h.total,
+            handedOff: s.total,
+          }),
+        );
+      }
+    }
+    if (s && s.m.size === 0) this.lotShipped.delete(key);
+    if (h && h.m.size === 0) this.lotHeld.delete(key);
+    this.setConflicts(`lot:${key}`, out);
+  }
+
+  private dbrCheck(key: string): void {
+    const rcv = this.dbrReceived.get(key);
+    const dlv = this.dbrDelivered.get(key);
+    const out: Conflict[] = [];
+    const received = rcv?.total ?? 0;
+    if (dlv && dlv.total > received) {
+      const [hub, item] = key.split('|') as [string, string];
+      out.push(
+        conflict(`${hub}/delivered_beyond_received/${item}`, 'delivered_beyond_received', [...dlv.m.keys()], [hub], {
+          item,
+          received,
+          delivered: dlv.total,
+        }),
+      );
+    }
+    if (rcv && rcv.m.size === 0) this.dbrReceived.delete(key);
+    if (dlv && dlv.m.size === 0) this.dbrDelivered.delete(key);
+    this.setConflicts(`dbr:${key}`, out);
+  }
+
+  private pendingView(id: string): void {
+    if (this.needInfo.has(id) || this.offerInfo.has(id) || this.allocInfo.has(id) || this.shipContrib.has(id)) {
+      this.pending.delete(id);
+      return;
+    }
+    const waiting: string[] = [];
+    for (const m of [this.needUpd, this.needAlloc, this.needDeliv, this.offerUpd, this.offerAlloc, this.allocDec, this.waitHandoff]) {
+      for (const x of m.get(id) ?? []) if (this.counts(x)) waiting.push(x);
+    }
+    if (waiting.length === 0) this.pending.delete(id);
+    else this.pending.set(id, sorted(waiting));
+  }
+
+  // ---- flush ----------------------------------------------------------------------------
+
+  private flush(): void {
+    for (let top = this.deadlines.peek(); top && top[0] < this.clock; top = this.deadlines.peek()) {
+      this.deadlines.pop();
+      this.dirty[top[1]].add(top[2]);
+    }
+    for (const id of this.dirtyHubs) this.refreshChain(this.hubData.get(id) as HubData);
+    this.dirtyHubs.clear();
+    if (this.admissionDirty) this.refreshAdmission();
+    for (const id of this.dirtyHubViews) this.hubView(id);
+    this.dirtyHubViews.clear();
+
+    const run = (stage: Stage, f: (id: string) => void): void => {
+      const set = this.dirty[stage];
+      for (const id of set) f(id);
+      set.clear();
+    };
+    run('needBase', (id) => this.needBase(id));
+    run('offerBase', (id) => this.offerBase(id));
+    run('allocBase', (id) => this.allocBase(id));
+    run('offerStage', (id) => this.offerStage(id));
+    run('needStage', (id) => this.needStage(id));
+    run('ship', (id) => this.shipment(id));
+    run('deliv', (id) => this.delivery(id));
+    run('needView', (id) => this.needView(id));
+    run('offerView', (id) => this.offerView(id));
+    run('allocView', (id) => this.allocView(id));
+    for (const k of this.dirtyGroups.dup) this.dupGroup(k);
+    for (const k of this.dirtyGroups.dh) this.dhCheck(k);
+    for (const k of this.dirtyGroups.lot) this.lotCheck(k);
+    for (const k of this.dirtyGroups.dbr) this.dbrCheck(k);
+    for (const s of Object.values(this.dirtyGroups)) s.clear();
+    for (const id of this.dirtyPending) this.pendingView(id);
+    this.dirtyPending.clear();
+  }
+
+  /** The resolved state as plain JSON (maps keyed by id, in sorted key order). */
+  state(): ResolvedState {
+    this.flush();
+    return {
+      v: 1,
+      clock: this.clock,
+      hubs: this.hubs.toObject(),
+      needs: this.needs.toObject(),
+      offers: this.offers.toObject(),
+      allocations: this.allocations.toObject(),
+      shipments: this.shipments.toObject(),
+      conflicts: this.conflicts.toObject(),
+      held: this.held.toObject(),
+      pending: this.pending.toObject(),
+    };
+  }
+
+  /**
+   * base64url SHA-256 of the canonical state (spec/resolution.md §State hash):
+   * digest of {v, clock, and for each map {prefix: digest(bucket)}}. Equal on
+   * every replica that holds the same set of records.
+   */
+  stateHash(): string {
+    this.flush();
+    return digest({
+      v: 1,
+      clock: this.clock,
+      hubs: this.hubs.bucketDigests(),
+      needs: this.needs.bucketDigests(),
+      offers: this.offers.bucketDigests(),
+      allocations: this.allocations.bucketDigests(),
+      shipments: this.shipments.bucketDigests(),
+      conflicts: this.conflicts.bucketDigests(),
+      held: this.held.bucketDigests(),
+      pending: this.pending.bucketDigests(),
+    });
+  }
+
+  /** Counts of the state's maps: cheap, for logs and metrics. */
+  stats(): Record<'records' | 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending', number> {
+    this.flush();
+    return {
+      records: this.recs.size,
+      hubs: this.hubs.size,
+      needs: this.needs.size,
+      offers: this.offers.size,
+      allocations: this.allocations.size,
+      shipments: this.shipments.size,
+      conflicts: this.conflicts.size,
+      held: this.held.size,
+      pending: this.pending.size,
+    };
+  }
+
+  /**
+   * Persistable snapshot: the roots and every record applied with its id, in
+   * an order that replays without pending work (hub by hub, by seq).
+   */
+  toJSON(): ResolverSnapshot {
+    const records: { id: string; record: SignedRecord }[] = [];
+    for (const h of [...this.hubData.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      for (const seq of [...h.bySeq.keys()].sort((a, b) => a - b))
+        for (const id of h.bySeq.get(seq) as string[]) records.push({ id, record: this.recs.get(id) as Rec });
+    }
+    return { v: 1, roots: [...this.roots].sort(), stateHash: this.stateHash(), records };
+  }
+
+  /**
+   * Rebuilds a resolver from toJSON() output. The snapshot's records were
+   * verified before they were stored; they are trusted, not re-verified.
+   *
+   * @throws ShuniuError E_ARGUMENT when the snapshot is not one
+   */
+  static fromJSON(snapshot: unknown, opts: ResolverOptions): Resolver {
+    const s = snapshot as Partial<ResolverSnapshot> | null;
+    if (!s || typeof s !== 'object' || s.v !== 1 || !Array.isArray(s.records)) {
+      throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:1, records:[{id, record}]}');
+    }
+    const r = new Resolver(opts);
+    s.records.forEach((e, i) => {
+      if (!e || typeof e !== 'object' || typeof e.id !== 'string' || !B64_32.test(e.id) || !e.record || typeof e.record !== 'object') {
+        throw new ShuniuError('E_ARGUMENT', `snapshot record ${i} is not {id, record}`, { path: ['records', i] });
+      }
+      r.apply({ id: e.id, record: e.record } as Verified);
+    });
+    return r;
+  }
+}
+
+/** What Resolver.toJSON() returns. */
+export interface ResolverSnapshot {
+  v: 1;
+  roots: string[];
+  /** The state hash when the snapshot was taken (a restart can compare it). */
+  stateHash: string;
+  records: { id: string; record: SignedRecord }[];
+}
+
+function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
+  return { id, rule, records: sorted(records), hubs: sorted(hubs), detail };
+}

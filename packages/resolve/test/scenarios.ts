@@ -1,0 +1,385 @@
+/**
+ * One named scenario per resolution rule (spec/resolution.md). The vector
+ * generator signs them into spec/vectors/resolution/<name>.json; the tests
+ * check every `expect` entry (a dotted path into the resolved state and its
+ * value) and the full expected state.
+ */
+import { digest } from '@shuniu/protocol';
+import { DAY, iso, T0, type World } from './world.js';
+
+export interface Scenario {
+  name: string;
+  comment: string;
+  tags: string[];
+  build(w: World): { roots: string[]; expect: Record<string, unknown> };
+}
+
+/** Standard cast: Hubei province hub (root), Xiaogan city hub, Xiaonan county hub, a foundation. */
+function cast(w: World) {
+  const hubei = w.hub('hubei');
+  const xiaogan = w.hub('xiaogan');
+  const xiaonan = w.hub('xiaonan');
+  const found = w.hub('one-foundation');
+  w.profile(hubei, 'province', '420000', '湖北枢纽');
+  w.admit(hubei, xiaogan, 'city', '420900');
+  w.admit(hubei, found, 'org', '420000');
+  w.admit(xiaogan, xiaonan, 'county', '420902');
+  return { hubei, xiaogan, xiaonan, found };
+}
+
+export const scenarios: Scenario[] = [
+  {
+    name: 'admission',
+    comment:
+      'Roots are admitted by definition; Xiaonan is admitted through Xiaogan (admitted by Hubei). A hub nobody admitted has its records held, and they apply once an admission arrives.',
+    tags: ['admission', 'held'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan } = cast(w);
+      const stranger = w.hub('stranger');
+      const n1 = w.need(stranger, { requester: { name: '某社区', kind: 'community' } });
+      const late = w.hub('late-county');
+      const n2 = w.need(late, { requester: { name: '应城市人民医院', kind: 'hospital' } });
+      w.admit(xiaogan, late, 'county', '420981');
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`hubs.${xiaonan.id}.admitted`]: true,
+          [`hubs.${xiaonan.id}.admissionChain`]: [xiaogan.id, hubei.id],
+          [`hubs.${xiaonan.id}.level`]: 'county',
+          [`hubs.${stranger.id}.status`]: 'suspended',
+          [`held.${n1}`]: stranger.id,
+          [`needs.${n1}`]: undefined,
+          [`needs.${n2}.status`]: 'open',
+          [`hubs.${late.id}.status`]: 'active',
+        },
+      };
+    },
+  },
+  {
+    name: 'authority',
+    comment:
+      'Only the author changes its object: an allocation by a hub that is not the offer author, an acceptance by a hub that is not the need author, a need update by another hub and a receipt by a hub that is not the receiver each become an unauthorised conflict and change nothing.',
+    tags: ['authority', 'unauthorised'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const badAlloc = w.allocate(xiaogan, offer, need, 1000);
+      const alloc = w.allocate(found, offer, need, 1000);
+      const badAccept = w.sign(xiaogan, 'allocation.accepted', { allocation: alloc });
+      const badUpdate = w.sign(xiaogan, 'need.updated', { need, quantity: 1 });
+      const h = w.handoff(found, xiaonan, [alloc], 20);
+      const badReceipt = w.receipt(xiaogan, h, 20);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`allocations.${badAlloc}`]: undefined,
+          [`conflicts.${badAlloc}/unauthorised.rule`]: 'unauthorised',
+          [`allocations.${alloc}.status`]: 'proposed',
+          [`conflicts.${badAccept}/unauthorised.detail.expected`]: xiaonan.id,
+          [`conflicts.${badUpdate}/unauthorised.rule`]: 'unauthorised',
+          [`needs.${need}.quantity`]: 5000,
+          [`conflicts.${badReceipt}/unauthorised.rule`]: 'unauthorised',
+          [`shipments.${h}.status`]: 'in_transit',
+          [`needs.${need}.inTransit`]: 1000,
+        },
+      };
+    },
+  },
+  {
+    name: 'over-allocation',
+    comment:
+      'An offer of 2,000 pieces gets three allocations of 1,000: by hlc the first two stand and the third is surplus, unless the need author accepts the third, which then goes first (accepted before hlc) and pushes the second out. Surplus stays visible.',
+    tags: ['over_allocation', 'surplus', 'accept'],
+    build(w) {
+      const { hubei, xiaonan, found } = cast(w);
+      const offer = w.offer(found, { quantity: 40 });
+      const n1 = w.need(xiaonan, { requester: { name: 'A 医院', kind: 'hospital' } });
+      const n2 = w.need(xiaonan, { requester: { name: 'B 医院', kind: 'hospital' } });
+      const n3 = w.need(xiaonan, { requester: { name: 'C 医院', kind: 'hospital' } });
+      const a1 = w.allocate(found, offer, n1, 1000);
+      const a2 = w.allocate(found, offer, n2, 1000);
+      const a3 = w.allocate(found, offer, n3, 1000);
+      w.sign(xiaonan, 'allocation.accepted', { allocation: a3 });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`allocations.${a1}.status`]: 'proposed',
+          [`allocations.${a3}.status`]: 'accepted',
+          [`allocations.${a2}.status`]: 'surplus',
+          [`allocations.${a2}.surplusOf`]: 'offer',
+          [`offers.${offer}.allocated`]: 2000,
+          [`offers.${offer}.status`]: 'allocated',
+          [`offers.${offer}.allocations`]: [a3, a1],
+          [`conflicts.${offer}/over_allocation.detail.requested`]: 3000,
+          [`needs.${n2}.status`]: 'open',
+        },
+      };
+    },
+  },
+  {
+    name: 'over-fulfilment',
+    comment:
+      'A need of 5,000 pieces gets 3,000 from the foundation and 3,000 from Xiaogan: the later one (by hlc) is surplus for the need. When the need author declines the first, the second stands.',
+    tags: ['over_fulfilment', 'decline'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan);
+      const o1 = w.offer(found);
+      const o2 = w.offer(xiaogan, { donor: { name: '孝感企业', kind: 'company' } });
+      const a1 = w.allocate(found, o1, need, 3000);
+      const a2 = w.allocate(xiaogan, o2, need, 3000);
+      const dec = w.sign(xiaonan, 'allocation.declined', { allocation: a1, reason: '已由其他渠道解决' });
+      const a3 = w.allocate(found, o1, need, 2500);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`allocations.${a1}.status`]: 'declined',
+          [`allocations.${a1}.decision`]: dec,
+          [`allocations.${a2}.status`]: 'proposed',
+          [`allocations.${a3}.status`]: 'surplus',
+          [`allocations.${a3}.surplusOf`]: 'need',
+          [`needs.${need}.allocated`]: 3000,
+          [`needs.${need}.status`]: 'partly_allocated',
+          [`conflicts.${need}/over_fulfilment.detail.surplus`]: [a3],
+        },
+      };
+    },
+  },
+  {
+    name: 'duplicate-need',
+    comment:
+      'Xiaonan and Xiaogan both post a need for N95 masks for the same hospital with neededBy 3 days apart: a duplicate_need conflict, both needs kept. A third need 10 days later is outside the 7-day window.',
+    tags: ['duplicate_need'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan } = cast(w);
+      const n1 = w.need(xiaonan, { neededBy: iso(T0 + 5 * DAY) });
+      const n2 = w.need(xiaogan, { neededBy: iso(T0 + 8 * DAY) });
+      const n3 = w.need(xiaogan, { neededBy: iso(T0 + 19 * DAY) });
+      const [a, b] = n1 < n2 ? [n1, n2] : [n2, n1];
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`conflicts.${a}/duplicate_need/${b}.rule`]: 'duplicate_need',
+          [`needs.${n1}.status`]: 'open',
+          [`needs.${n2}.status`]: 'open',
+          [`needs.${n3}.status`]: 'open',
+        },
+      };
+    },
+  },
+  {
+    name: 'custody-discrepancy',
+    comment:
+      'The foundation ships 20 boxes; Xiaonan receives 17 accepted, 2 rejected (damaged) and 1 missing: received with discrepancy, both figures kept. A later receipt correction (higher seq) replaces it. A receipt whose lines do not add up to what was shipped is a receipt_mismatch conflict.',
+    tags: ['custody', 'discrepancy', 'correction', 'receipt_mismatch'],
+    build(w) {
+      const { hubei, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const alloc = w.allocate(found, offer, need, 2000);
+      const h1 = w.handoff(found, xiaonan, [alloc], 40);
+      const r1 = w.receipt(xiaonan, h1, 30, 5, 5);
+      const r2 = w.receipt(xiaonan, h1, 34, 5, 1, { corrects: r1 });
+      const h2 = w.handoff(found, xiaonan, [alloc], 10);
+      const r3 = w.receipt(xiaonan, h2, 8);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`shipments.${h1}.status`]: 'received_with_discrepancy',
+          [`shipments.${h1}.receipt`]: r2,
+          [`shipments.${h1}.shipped`]: 2000,
+          [`shipments.${h1}.accepted`]: 1700,
+          [`shipments.${h1}.rejected`]: 250,
+          [`shipments.${h1}.missing`]: 50,
+          [`shipments.${h2}.lines.0.unaccounted`]: 100,
+          [`conflicts.${h2}/receipt_mismatch.records`]: [h2, r3].sort(),
+          [`needs.${need}.received`]: 2100,
+        },
+      };
+    },
+  },
+  {
+    name: 'custody-either-order',
+    comment:
+      'A receipt is valid whichever of handoff and receipt arrives first; a handoff correction (corrects) replaces the lines of the shipment, and a receipt naming the first version still counts against the current lines.',
+    tags: ['custody', 'order', 'correction'],
+    build(w) {
+      const { hubei, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const alloc = w.allocate(found, offer, need, 2000);
+      const h1 = w.handoff(found, xiaonan, [alloc], 30);
+      const h1b = w.handoff(found, xiaonan, [alloc], 40, { corrects: h1, shipment: 'SH-fixed' });
+      const r = w.receipt(xiaonan, h1, 40);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`shipments.${h1}.handoff`]: h1b,
+          [`shipments.${h1}.versions`]: [h1, h1b].sort(),
+          [`shipments.${h1}.status`]: 'received',
+          [`shipments.${h1}.receipt`]: r,
+          [`shipments.${h1b}`]: undefined,
+          [`needs.${need}.received`]: 2000,
+          [`needs.${need}.inTransit`]: 0,
+        },
+      };
+    },
+  },
+  {
+    name: 'delivered-beyond-received',
+    comment: 'Xiaonan received 1,000 pieces but records delivering 1,500 to the hospital: a delivered_beyond_received conflict with both figures.',
+    tags: ['custody', 'delivered_beyond_received'],
+    build(w) {
+      const { hubei, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const alloc = w.allocate(found, offer, need, 1000);
+      const h = w.handoff(found, xiaonan, [alloc], 20);
+      w.receipt(xiaonan, h, 20);
+      const d1 = w.delivered(xiaonan, need, [h], 10);
+      const d2 = w.delivered(xiaonan, need, [h], 20);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`needs.${need}.delivered`]: 1500,
+          [`needs.${need}.status`]: 'partly_delivered',
+          [`conflicts.${xiaonan.id}/delivered_beyond_received/PPE.MASK.N95.detail.received`]: 1000,
+          [`conflicts.${xiaonan.id}/delivered_beyond_received/PPE.MASK.N95.records`]: [d1, d2].sort(),
+        },
+      };
+    },
+  },
+  {
+    name: 'overdue-late',
+    comment:
+      'A shipment expected on day 2 with no receipt is overdue once any record carries a later hlc (never the local clock). A shipment received after its need’s neededBy is late. A need whose neededBy passed with nothing allocated is expired.',
+    tags: ['custody', 'overdue', 'late', 'expired'],
+    build(w) {
+      const { hubei, xiaonan, found } = cast(w);
+      const need = w.need(xiaonan, { neededBy: iso(T0 + DAY / 2) });
+      const lonely = w.need(xiaonan, { neededBy: iso(T0 + DAY / 2), requester: { name: '孤立社区', kind: 'community' } });
+      const offer = w.offer(found);
+      const alloc = w.allocate(found, offer, need, 1000);
+      const h1 = w.handoff(found, xiaonan, [alloc], 10, { expectedArrival: iso(T0 + DAY / 4) });
+      const h2 = w.handoff(found, xiaonan, [alloc], 10, { expectedArrival: iso(T0 + DAY / 4) });
+      w.t = T0 + DAY; // a day passes
+      w.receipt(xiaonan, h2, 10);
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`shipments.${h1}.status`]: 'overdue',
+          [`shipments.${h2}.status`]: 'received',
+          [`shipments.${h2}.late`]: true,
+          [`needs.${lonely}.status`]: 'expired',
+          [`needs.${need}.status`]: 'expired',
+          [`needs.${need}.received`]: 500,
+          [`needs.${need}.inTransit`]: 500,
+        },
+      };
+    },
+  },
+  {
+    name: 'double-handoff',
+    comment:
+      'Xiaogan hands the same allocation of 1,000 pieces to Xiaonan and to another county, 1,000 each: double_handoff, not settled by timestamp. It also ships one lot it received 500 pieces of to two receivers, 400 each.',
+    tags: ['custody', 'double_handoff', 'lot'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const other = w.hub('yingcheng');
+      w.admit(xiaogan, other, 'county', '420981');
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const alloc = w.allocate(found, offer, need, 1000);
+      const hA = w.handoff(xiaogan, xiaonan, [alloc], 20);
+      const hB = w.handoff(xiaogan, other, [alloc], 20);
+      const lotLine = { item: { code: 'MED.GLOVE', name: '医用手套' }, quantity: 500, unit: { name: 'pair', base: 'pair', size: 1 }, lot: 'L-2020-01' };
+      const inbound = w.handoff(found, xiaogan, [], 1, { lines: [lotLine] });
+      w.receipt(xiaogan, inbound, 500);
+      const l1 = w.handoff(xiaogan, xiaonan, [], 1, { lines: [{ ...lotLine, quantity: 400 }] });
+      const l2 = w.handoff(xiaogan, other, [], 1, { lines: [{ ...lotLine, quantity: 400 }] });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`conflicts.${alloc}/double_handoff/${xiaogan.id}.records`]: [alloc, hA, hB].sort(),
+          [`conflicts.${alloc}/double_handoff/${xiaogan.id}.detail.handedOff`]: 2000,
+          [`conflicts.${xiaogan.id}/double_handoff/${digest(`${xiaogan.id}|MED.GLOVE|L-2020-01`)}.records`]: [inbound, l1, l2].sort(),
+        },
+      };
+    },
+  },
+  {
+    name: 'fork-recovery',
+    comment:
+      'Xiaonan’s signing key is stolen: the thief signs a second record at seq 3. The hub is forked with both ids as proof and its records from seq 3 stop counting. A hub.keys.rotated signed with the recovery key branching off seq 2 restores it: the branch the recovery continues survives, the thief’s does not.',
+    tags: ['fork', 'recovery'],
+    build(w) {
+      const { hubei, xiaonan } = cast(w);
+      const good1 = w.need(xiaonan, { requester: { name: '甲医院', kind: 'hospital' } }); // seq 1
+      const head = { ...xiaonan.author.head };
+      const thief = w.thief(xiaonan);
+      const stolen = w.need(thief, { requester: { name: '假医院', kind: 'hospital' }, quantity: 9999 }); // seq 2'
+      const good2 = w.need(xiaonan, { requester: { name: '乙医院', kind: 'hospital' } }); // seq 2
+      const rec = w.recover(xiaonan, head); // seq 2'' branching off seq 1
+      const good3 = w.need(xiaonan, { requester: { name: '丙医院', kind: 'hospital' } }); // seq 3
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`hubs.${xiaonan.id}.status`]: 'active',
+          [`hubs.${xiaonan.id}.recovery`]: rec,
+          [`hubs.${xiaonan.id}.forks.0.seq`]: 2,
+          [`needs.${good1}.status`]: 'open',
+          [`needs.${stolen}`]: undefined,
+          [`needs.${good2}`]: undefined,
+          [`needs.${good3}.status`]: 'open',
+          [`conflicts.${xiaonan.id}/fork/2.rule`]: 'fork',
+        },
+      };
+    },
+  },
+  {
+    name: 'fork-unrecovered',
+    comment: 'Two records at one seq and no recovery: the hub is forked, records from the fork seq on stop counting, earlier ones keep counting.',
+    tags: ['fork'],
+    build(w) {
+      const { hubei, xiaonan } = cast(w);
+      const good1 = w.need(xiaonan, { requester: { name: '甲医院', kind: 'hospital' } });
+      const thief = w.thief(xiaonan);
+      const a = w.need(thief, { requester: { name: '假医院', kind: 'hospital' } });
+      const b = w.need(xiaonan, { requester: { name: '乙医院', kind: 'hospital' } });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`hubs.${xiaonan.id}.status`]: 'forked',
+          [`hubs.${xiaonan.id}.forks.0.ids`]: [a, b].sort(),
+          [`needs.${good1}.status`]: 'open',
+          [`needs.${a}`]: undefined,
+          [`needs.${b}`]: undefined,
+        },
+      };
+    },
+  },
+  {
+    name: 'ordering',
+    comment:
+      'One author’s changes to one object go by seq: two need.updated records apply in seq order whatever the arrival order, and need.closed closes it. Competing allocations from different hubs go by hlc, then record id.',
+    tags: ['ordering', 'update', 'close'],
+    build(w) {
+      const { hubei, xiaonan } = cast(w);
+      const need = w.need(xiaonan);
+      w.sign(xiaonan, 'need.updated', { need, quantity: 80, urgency: 'high' });
+      w.sign(xiaonan, 'need.updated', { need, quantity: 60 });
+      const other = w.need(xiaonan, { requester: { name: '已撤销', kind: 'community' } });
+      const close = w.sign(xiaonan, 'need.closed', { need: other, reason: 'cancelled' });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`needs.${need}.quantity`]: 3000,
+          [`needs.${need}.urgency`]: 'high',
+          [`needs.${other}.status`]: 'cancelled',
+          [`needs.${other}.closed.record`]: close,
+        },
+      };
+    },
+  },
+];

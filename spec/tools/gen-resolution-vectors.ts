@@ -1,0 +1,44 @@
+/**
+ * Writes spec/vectors/resolution/<scenario>.json: real signed records (fixed
+ * seeds, fixed clock), the resolved state and its hash, and the `expect`
+ * checks each rule is about. Refuses to write a vector whose checks fail.
+ *
+ *   npx tsx --conditions=@shuniu/source spec/tools/gen-resolution-vectors.ts
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { assumeVerified, ready } from '@shuniu/protocol';
+import { Resolver } from '@shuniu/resolve';
+import { scenarios } from '../../packages/resolve/test/scenarios.js';
+import { lookup, type ResolutionVector } from '../../packages/resolve/test/vectors.js';
+import { World } from '../../packages/resolve/test/world.js';
+
+await ready();
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'resolution');
+mkdirSync(dir, { recursive: true });
+let failed = 0;
+for (const sc of scenarios) {
+  const w = new World();
+  const { roots, expect } = sc.build(w);
+  const r = new Resolver({ roots });
+  for (const e of w.records) r.apply(assumeVerified(e.record, e.id));
+  const state = r.state();
+  const exp: Record<string, unknown> = {};
+  for (const [path, want] of Object.entries(expect)) {
+    const got = lookup(state, path);
+    exp[path] = want === undefined ? null : want;
+    if (!isDeepStrictEqual(got, want)) {
+      failed++;
+      console.error(`${sc.name}: ${path}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+    }
+  }
+  const v: ResolutionVector = { comment: sc.comment, tags: sc.tags, roots, records: w.records, expect: exp, stateHash: r.stateHash(), state };
+  writeFileSync(join(dir, `${sc.name}.json`), `${JSON.stringify(v, null, 2)}\n`);
+}
+if (failed > 0) {
+  console.error(`${failed} expectation(s) failed`);
+  process.exit(1);
+}
+console.log(`wrote ${scenarios.length} vectors to ${dir}`);
