@@ -65,7 +65,14 @@ export function openSealedPart(record: SignedRecord, hub: string, keyPair: KeyPa
   if (!entry) throw new ShuniuError('E_SEALED', `sealed part is not addressed to hub ${hub}`);
   const key = openSealed(fromBase64url(entry.key), keyPair);
   if (!key || key.length !== 32) throw new ShuniuError('E_SEALED', 'cannot open the sealed key with this key pair');
-  const plain = secretboxOpen(fromBase64url(s.ct), fromBase64url(s.nonce), key);
+  let ct: Uint8Array;
+  try {
+    ct = fromBase64url(s.ct);
+  } catch (cause) {
+    // The schema allows any base64url alphabet string here; a non-canonical one cannot be a box we made.
+    throw new ShuniuError('E_SEALED', 'sealed ct is not canonical base64url', { cause });
+  }
+  const plain = secretboxOpen(ct, fromBase64url(s.nonce), key);
   if (!plain) throw new ShuniuError('E_SEALED', 'sealed payload fails authentication');
   return parseIJson(fromUtf8(plain));
 }

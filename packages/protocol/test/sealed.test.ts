@@ -114,3 +114,14 @@ describe('sealed parts (spec/records.md §Sealed part)', () => {
     expect(seen).toContain('E_SEALED');
   });
 });
+
+describe('sealed part decoding', () => {
+  it('a non-canonical ct is E_SEALED when opening, not E_ARGUMENT', () => {
+    const { D, record } = setup();
+    const sealed = record.sealed as NonNullable<SignedRecord['sealed']>;
+    // A length of 1 mod 4 is no byte string's encoding.
+    const fixedUp = { ...sealed, ct: `${sealed.ct.slice(0, sealed.ct.length - (sealed.ct.length % 4))}A` };
+    const rec = { ...record, sealed: fixedUp, sealedHash: sealedHashOf(fixedUp) } as SignedRecord;
+    expect(codeOf(() => openSealedPart(rec, D.hub.id, D.hub.keys.encryption))).toBe('E_SEALED');
+  });
+});
