@@ -36,7 +36,7 @@ export class TokenAuth {
   }
 
   /** Issues a token; `ttlSeconds` bounds its life. */
-  async issue(scope: Scope, ttlSeconds: number, subject = scope): Promise<string> {
+  async issue(scope: Scope, ttlSeconds: number, subject: string = scope): Promise<string> {
     const { priv } = await this.keys();
     return new SignJWT({ scope })
       .setProtectedHeader({ alg: 'EdDSA', kid: this.kid, typ: 'JWT' })
