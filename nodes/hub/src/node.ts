@@ -64,7 +64,6 @@ export class HubNode {
   private readonly closing = new Promise<void>((r) => {
     this.closingResolve = r;
   });
-  private sinceCheckpoint = 0;
 
   private constructor(
     readonly dir: string,
@@ -140,17 +139,21 @@ export class HubNode {
     return state;
   }
 
+  /**
+   * The resolver's snapshot holds the whole state, so checkpoints come after
+   * max(checkpointEvery, size at the last checkpoint) new records: writing
+   * them stays linear in the number of records overall.
+   */
   private maybeCheckpoint(max: number): void {
-    if (++this.sinceCheckpoint < 1 && this.config.checkpointEvery > 0) return;
-    const cp = this.store.checkpoint();
-    if (max - (cp?.ord ?? 0) < this.config.checkpointEvery) return;
+    if (this.config.checkpointEvery <= 0) return;
+    const at = this.store.checkpoint()?.ord ?? 0;
+    if (max - at < Math.max(this.config.checkpointEvery, at)) return;
     this.checkpoint();
   }
 
   /** Saves the resolver snapshot with the ingest order it covers. */
   checkpoint(): void {
     this.store.saveCheckpoint(this.store.maxOrd(), JSON.stringify(this.ingestor.engine.toJSON()));
-    this.sinceCheckpoint = 0;
   }
 
   publicUrl(): string {

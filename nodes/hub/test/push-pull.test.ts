@@ -80,3 +80,21 @@ describe('push and pull', () => {
     expect(after.records).toHaveLength(2);
   });
 });
+
+describe('resolved state', () => {
+  it('serves needs and hubs with filters, and the state hash', async () => {
+    const needs = (await (await fetch(`${url}/v1/state/needs?region=4209&urgency=critical`)).json()) as {
+      needs: { hub: string; quantity: number; urgency: string }[];
+    };
+    expect(needs.needs.length).toBeGreaterThan(0);
+    expect(needs.needs.every((n) => n.hub === county.id && n.urgency === 'critical')).toBe(true);
+    expect(needs.needs.map((n) => n.quantity)).toContain(200 * 50);
+    const none = (await (await fetch(`${url}/v1/state/needs?region=4211`)).json()) as { needs: unknown[] };
+    expect(none.needs).toEqual([]);
+    const hubs = (await (await fetch(`${url}/v1/state/hubs`)).json()) as { hubs: { id: string; admitted: boolean }[] };
+    expect(hubs.hubs.find((h) => h.id === county.id)?.admitted).toBe(true);
+    const hash = (await (await fetch(`${url}/v1/state/hash`)).json()) as { stateHash: string };
+    expect(hash.stateHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await fetch(`${url}/v1/state/nothing`)).status).toBe(404);
+  });
+});
