@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RECORD_TYPES, recordSchemas, sealedSchema, signedRecordSchema } from './schemas.js';
 
 /** Base of the `$id` of every generated schema; the file name follows. */
-export const JSON_SCHEMA_BASE = 'https://shuniu.example/spec/schemas/';
+export const JSON_SCHEMA_BASE = 'https://shuniu.org/spec/schemas/';
 
 /**
  * JSON Schemas (draft 2020-12) of the wire formats, generated from the zod
