@@ -55,7 +55,7 @@ const invalid = (code: ConstructorParameters<typeof ShuniuError>[0], message: st
 
 /**
  * Verifies one parsed record against what is known of its author's chain
- * (spec/records.md §Verification, steps 1–7). Never throws for a bad record:
+ * (spec/records.md §8, steps 6–21). Never throws for a bad record:
  * the outcome is a result with its error code.
  *
  * @example
