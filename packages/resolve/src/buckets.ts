@@ -1,4 +1,37 @@
-import { digest } from '@shuniu/protocol';
+import { sha256, toBase64url, utf8 } from '@shuniu/protocol';
+
+/**
+ * RFC 8785 (JCS) text of the resolver's own values: plain objects, arrays,
+ * well-formed strings, safe integers and booleans only, for which JCS is
+ * JSON.stringify with member names sorted by UTF-16 code units. Several times
+ * faster than the general canonicalizer on large states; the tests check it
+ * against jcs() on every vector state.
+ */
+export function canonicalJson(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + canonicalJson(v[i]);
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(x)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** base64url(SHA-256(JCS(v))) for resolver values: equals digest(v) from @shuniu/protocol. */
+export function stateDigest(v: unknown): string {
+  return toBase64url(sha256(utf8(canonicalJson(v))));
+}
 
 /**
  * A map whose canonical digest is kept per bucket (the first two characters of
@@ -62,7 +95,9 @@ export class BucketMap<V> {
   bucketDigests(): Record<string, string> {
     for (const b of this.dirty) {
       const m = this.buckets.get(b);
-      if (m) this.digests.set(b, digest(Object.fromEntries(m)));
+      // Same bytes as digest(): the views are built from verified records with
+      // saturated integers, so the I-JSON walk that digest() adds is skipped.
+      if (m) this.digests.set(b, stateDigest(Object.fromEntries(m)));
       else this.digests.delete(b);
     }
     this.dirty.clear();

@@ -300,7 +300,9 @@ export class Resolver {
       atSeq.push(id);
       h.forkSeqs.add(r.seq);
     } else h.bySeq.set(r.seq, [id]);
-    if (r.seq < h.live.length) h.full = true;
+    // A record below the tip may fork the chain; and while a recovery's
+    // ancestry is incomplete, any record may be the missing ancestor.
+    if (r.seq < h.live.length || (h.recoveries.length > 0 && h.recovery === undefined)) h.full = true;
     if (!h.admitted) this.held.set(id, r.hub);
     this.dirtyHubs.add(r.hub);
     this.dirtyHubViews.add(r.hub);
