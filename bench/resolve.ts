@@ -67,7 +67,9 @@ function generate(n: number): { roots: string[]; records: Verified[] } {
   const cities = Array.from({ length: 16 }, () => newHub());
   for (const c of cities) mk(root, 'hub.admitted', { child: c.id, level: 'city', region: '420900' });
   const counties = Array.from({ length: 100 }, () => newHub());
-  counties.forEach((c, i) => mk(cities[i % cities.length] as GenHub, 'hub.admitted', { child: c.id, level: 'county', region: '420902' }));
+  counties.forEach((c, i) => {
+    mk(cities[i % cities.length] as GenHub, 'hub.admitted', { child: c.id, level: 'county', region: '420902' });
+  });
   const founds = Array.from({ length: 20 }, () => newHub());
   for (const f of founds) mk(root, 'hub.admitted', { child: f.id, level: 'org', region: '420000' });
 

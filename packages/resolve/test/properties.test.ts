@@ -160,7 +160,9 @@ describe('resolver properties', () => {
         const { roots, records } = build(steps);
         const a = new Resolver({ roots });
         const b = new Resolver({ roots });
-        records.forEach((r, i) => (mask[i % mask.length] ? a : b).apply(r));
+        records.forEach((r, i) => {
+          (mask[i % mask.length] ? a : b).apply(r);
+        });
         // Interim states differ in general; each is still a valid state.
         a.stateHash();
         b.stateHash();
