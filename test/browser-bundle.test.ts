@@ -28,7 +28,7 @@ function browserLikeContext(): Record<string, unknown> {
   const ctx: Record<string, unknown> = {
     hostEncode: (s: string) => Array.from(encoder.encode(s)),
     hostDecode: (a: ArrayLike<number>) => decoder.decode(Uint8Array.from(a)),
-    WebAssembly,
+    WebAssembly: (globalThis as Record<string, unknown>).WebAssembly,
     crypto: { getRandomValues: (a: Uint8Array) => globalThis.crypto.getRandomValues(a) },
     console,
     setTimeout,
