@@ -1,0 +1,291 @@
+import { beneficiaryGroup, needClosedBody, needPostedBody, needUpdatedBody, orgKind, purpose, urgency } from '@shuniu/protocol';
+import type { NeedState } from '@shuniu/resolve';
+import { useState } from 'preact/hooks';
+import { NeedCard } from '../components/cards.js';
+import { RegionSelect } from '../components/region.js';
+import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
+import { publish } from '../lib/api.js';
+import { fromLocalInput, shortId, toLocalInput } from '../lib/format.js';
+import { inRegion } from '../lib/regions.js';
+import { navigate, type Route } from '../lib/router.js';
+import { getState, t, useApp } from '../lib/store.js';
+import { numberOf, prune } from '../lib/validate.js';
+
+const NEED_STATUSES = ['open', 'partly_allocated', 'allocated', 'partly_delivered', 'fulfilled', 'expired', 'cancelled'] as const;
+
+/** Common catalogue codes offered as suggestions; any dotted upper-case code is accepted. */
+export const ITEM_SUGGESTIONS: [string, string][] = [
+  ['PPE.MASK.N95', 'N95 口罩'],
+  ['PPE.MASK.SURGICAL', '医用外科口罩'],
+  ['PPE.GOWN', '防护服'],
+  ['PPE.GLOVE', '医用手套'],
+  ['PPE.GOGGLES', '护目镜'],
+  ['MED.THERMOMETER', '体温计'],
+  ['MED.DISINFECTANT', '消毒液'],
+  ['FOOD.VEGETABLES', '蔬菜'],
+  ['FOOD.RICE', '大米'],
+  ['LIVING.DIAPERS', '纸尿裤'],
+  ['SERVICE.COUNSELLING', '心理疏导'],
+];
+
+export function ItemDatalist() {
+  return (
+    <datalist id="item-codes">
+      {ITEM_SUGGESTIONS.map(([c, n]) => (
+        <option value={c} key={c}>
+          {n}
+        </option>
+      ))}
+    </datalist>
+  );
+}
+
+function matches(n: NeedState, p: URLSearchParams): boolean {
+  const item = (p.get('item') ?? '').trim().toLowerCase();
+  if (!inRegion(n.region, p.get('region') ?? '')) return false;
+  if (item && !n.item.code.toLowerCase().includes(item) && !n.item.name.toLowerCase().includes(item)) return false;
+  if (p.get('urgency') && n.urgency !== p.get('urgency')) return false;
+  if (p.get('group') && n.beneficiaries.group !== p.get('group')) return false;
+  const status = p.get('status') ?? '';
+  if (status === 'active') return !n.closed && !['fulfilled', 'expired', 'cancelled'].includes(n.status);
+  if (status && n.status !== status) return false;
+  return true;
+}
+
+const URGENCY_ORDER = { critical: 0, high: 1, normal: 2, low: 3 } as const;
+
+export function NeedsPage({ route }: { route: Route }) {
+  const s = useApp();
+  const [creating, setCreating] = useState(false);
+  const p = route.params;
+  const setParam = (k: string, v: string) => {
+    const next: Record<string, string> = Object.fromEntries(p.entries());
+    if (v) next[k] = v;
+    else delete next[k];
+    navigate('/needs', next, true);
+  };
+  const list = (s.needs ?? [])
+    .filter((n) => matches(n, p))
+    .sort((a, b) => URGENCY_ORDER[a.urgency] - URGENCY_ORDER[b.urgency] || a.neededBy.localeCompare(b.neededBy) || (a.id < b.id ? -1 : 1));
+  const mine = (n: NeedState) => s.signedIn && s.node?.hub === n.hub;
+  return (
+    <>
+      <h1>{t('needs.title')}</h1>
+      {s.missing.needs ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.needs })}</Notice> : null}
+      {s.signedIn ? (
+        <button type="button" class="primary" aria-expanded={creating} aria-controls="new-need" onClick={() => setCreating(!creating)}>
+          {t('needs.new')}
+        </button>
+      ) : (
+        <p class="muted">
+          <a href="#/signin">{t('nav.signin')}</a> · {t('common.needSignin')}
+        </p>
+      )}
+      {creating ? <NewNeedForm onDone={() => setCreating(false)} /> : null}
+      <fieldset class="filters">
+        <legend>{t('common.filters')}</legend>
+        <RegionSelect
+          id="flt-region"
+          label={t('field.region')}
+          value={p.get('region') ?? ''}
+          onChange={(v) => setParam('region', v)}
+          allowPrefecture
+          empty={t('common.all')}
+        />
+        <div class="field">
+          <label for="flt-item">{t('field.item')}</label>
+          <input id="flt-item" type="search" value={p.get('item') ?? ''} onInput={(e) => setParam('item', (e.currentTarget as HTMLInputElement).value)} />
+        </div>
+        <div class="field">
+          <label for="flt-urgency">{t('field.urgency')}</label>
+          <select id="flt-urgency" value={p.get('urgency') ?? ''} onChange={(e) => setParam('urgency', (e.currentTarget as HTMLSelectElement).value)}>
+            {enumOptions('urgency', urgency.options, t('common.all')).map(([v, l]) => (
+              <option value={v} key={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="flt-group">{t('field.beneficiaries.group')}</label>
+          <select id="flt-group" value={p.get('group') ?? ''} onChange={(e) => setParam('group', (e.currentTarget as HTMLSelectElement).value)}>
+            {enumOptions('group', beneficiaryGroup.options, t('common.all')).map(([v, l]) => (
+              <option value={v} key={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="flt-status">{t('field.status')}</label>
+          <select id="flt-status" value={p.get('status') ?? ''} onChange={(e) => setParam('status', (e.currentTarget as HTMLSelectElement).value)}>
+            {enumOptions('needStatus', NEED_STATUSES, t('common.all')).map(([v, l]) => (
+              <option value={v} key={v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <a href="#/needs" class="button-link">
+          {t('common.clear')}
+        </a>
+      </fieldset>
+      <p class="muted" aria-live="polite">
+        {s.needs ? t('common.count', { n: list.length }) : t('common.loading')}
+      </p>
+      <div class="cards">
+        {list.map((n) => (
+          <NeedCard n={n} key={n.id}>
+            {mine(n) && !n.closed ? <NeedActions n={n} /> : null}
+          </NeedCard>
+        ))}
+      </div>
+    </>
+  );
+}
+
+function NeedActions({ n }: { n: NeedState }) {
+  const [open, setOpen] = useState<'update' | 'close' | undefined>();
+  return (
+    <div class="actions">
+      <button type="button" aria-expanded={open === 'update'} onClick={() => setOpen(open === 'update' ? undefined : 'update')}>
+        {t('needs.update')}
+      </button>
+      <button type="button" aria-expanded={open === 'close'} onClick={() => setOpen(open === 'close' ? undefined : 'close')}>
+        {t('needs.close')}
+      </button>
+      {open === 'update' ? <UpdateNeedForm n={n} /> : null}
+      {open === 'close' ? <CloseNeedForm n={n} /> : null}
+    </div>
+  );
+}
+
+function defaults(): Values {
+  const region = getState().node?.profile?.region ?? '';
+  return {
+    'item.code': '',
+    'item.name': '',
+    quantity: '',
+    'unit.name': '个',
+    'unit.base': '个',
+    'unit.size': '1',
+    urgency: 'high',
+    neededBy: toLocalInput(Date.now() + 3 * 86_400_000),
+    region: /^\d{4}[1-9]\d$|^\d{4}\d[1-9]$/.test(region) ? region : '',
+    'beneficiaries.group': 'medical_staff',
+    'beneficiaries.count': '',
+    'requester.name': '',
+    'requester.kind': 'hospital',
+    campaign: '',
+    purpose: '',
+    note: '',
+  };
+}
+
+function buildNeed(v: Values) {
+  return prune({
+    item: { code: v['item.code']?.trim(), name: v['item.name']?.trim() },
+    quantity: numberOf(v.quantity ?? ''),
+    unit: { name: v['unit.name']?.trim(), base: v['unit.base']?.trim(), size: numberOf(v['unit.size'] ?? '') },
+    urgency: v.urgency,
+    neededBy: fromLocalInput(v.neededBy ?? ''),
+    region: v.region,
+    beneficiaries: { group: v['beneficiaries.group'], count: numberOf(v['beneficiaries.count'] ?? '') },
+    requester: { name: v['requester.name']?.trim(), kind: v['requester.kind'] },
+    campaign: v.campaign?.trim(),
+    purpose: v.purpose,
+    note: v.note?.trim(),
+  });
+}
+
+function NewNeedForm({ onDone }: { onDone: () => void }) {
+  const f = useRecordForm(needPostedBody, defaults(), buildNeed, (b) => publish('/v1/needs', b));
+  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  return (
+    <form id="new-need" class="record-form" onSubmit={f.submit} noValidate aria-labelledby="new-need-h">
+      <h2 id="new-need-h">{t('needs.new')}</h2>
+      <ErrorSummary issues={f.issues} error={f.error} />
+      {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      <ItemDatalist />
+      <div class="grid">
+        <Field name="item.name" {...common} />
+        <Field name="item.code" list="item-codes" hint="PPE.MASK.N95" {...common} />
+        <Field name="quantity" type="number" inputMode="numeric" min={1} {...common} />
+        <Field name="unit.name" {...common} />
+        <Field name="unit.base" {...common} />
+        <Field name="unit.size" type="number" inputMode="numeric" min={1} {...common} />
+        <Field name="urgency" options={enumOptions('urgency', urgency.options)} {...common} />
+        <Field name="neededBy" type="datetime-local" {...common} />
+        <RegionSelect
+          id="f-region"
+          label={t('field.region')}
+          value={f.values.region ?? ''}
+          onChange={(v) => f.set('region', v)}
+          empty="—"
+          issues={f.fieldIssues.region ?? []}
+        />
+        <Field name="beneficiaries.group" options={enumOptions('group', beneficiaryGroup.options)} {...common} />
+        <Field name="beneficiaries.count" type="number" inputMode="numeric" min={0} {...common} />
+        <Field name="requester.name" {...common} />
+        <Field name="requester.kind" options={enumOptions('orgKind', orgKind.options)} {...common} />
+        <Field name="campaign" optional {...common} />
+        <Field name="purpose" optional options={enumOptions('purpose', purpose.options, '—')} {...common} />
+        <Field name="note" type="textarea" optional {...common} />
+      </div>
+      <div class="form-actions">
+        <Submit busy={f.busy} />
+        <button type="button" onClick={onDone}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function UpdateNeedForm({ n }: { n: NeedState }) {
+  const f = useRecordForm(
+    needUpdatedBody,
+    { quantity: '', urgency: '', neededBy: '', note: '' },
+    (v) => prune({ need: n.id, quantity: numberOf(v.quantity ?? ''), urgency: v.urgency, neededBy: fromLocalInput(v.neededBy ?? ''), note: v.note?.trim() }),
+    (b) => {
+      const { need: _need, ...rest } = b as Record<string, unknown>;
+      return publish(`/v1/needs/${n.id}/update`, rest);
+    },
+  );
+  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  return (
+    <form class="record-form inline" onSubmit={f.submit} noValidate aria-label={t('needs.updateTitle')}>
+      <ErrorSummary issues={f.issues} error={f.error} />
+      {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      <div class="grid">
+        <Field name="quantity" type="number" inputMode="numeric" optional hint={`${n.unit.name}`} {...common} />
+        <Field name="urgency" optional options={enumOptions('urgency', urgency.options, '—')} {...common} />
+        <Field name="neededBy" type="datetime-local" optional {...common} />
+        <Field name="note" type="textarea" optional {...common} />
+      </div>
+      <Submit busy={f.busy} />
+    </form>
+  );
+}
+
+function CloseNeedForm({ n }: { n: NeedState }) {
+  const f = useRecordForm(
+    needClosedBody,
+    { reason: 'fulfilled', note: '' },
+    (v) => prune({ need: n.id, reason: v.reason, note: v.note?.trim() }),
+    (b) => {
+      const { need: _need, ...rest } = b as Record<string, unknown>;
+      return publish(`/v1/needs/${n.id}/close`, rest);
+    },
+  );
+  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  return (
+    <form class="record-form inline" onSubmit={f.submit} noValidate aria-label={t('needs.closeTitle')}>
+      <ErrorSummary issues={f.issues} error={f.error} />
+      {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      <Field name="reason" label={t('needs.closeReason')} options={enumOptions('closeReason', ['fulfilled', 'expired', 'cancelled'])} {...common} />
+      <Field name="note" type="textarea" optional {...common} />
+      <Submit busy={f.busy} />
+    </form>
+  );
+}

@@ -1,0 +1,271 @@
+import { beneficiaryGroup, donorKind, offerKind, offerPostedBody, offerWithdrawnBody, purpose } from '@shuniu/protocol';
+import type { OfferState } from '@shuniu/resolve';
+import { useState } from 'preact/hooks';
+import { OfferCard } from '../components/cards.js';
+import { RegionSelect } from '../components/region.js';
+import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
+import { publish } from '../lib/api.js';
+import { fromLocalInput, shortId } from '../lib/format.js';
+import { inRegion, regionName } from '../lib/regions.js';
+import { navigate, type Route } from '../lib/router.js';
+import { getState, t, useApp } from '../lib/store.js';
+import { numberOf, prune } from '../lib/validate.js';
+import { ItemDatalist } from './needs.js';
+
+const OFFER_STATUSES = ['available', 'allocated', 'withdrawn', 'expired'] as const;
+
+function matches(o: OfferState, p: URLSearchParams): boolean {
+  const item = (p.get('item') ?? '').trim().toLowerCase();
+  if (!inRegion(o.region, p.get('region') ?? '')) return false;
+  if (item && !o.item.code.toLowerCase().includes(item) && !o.item.name.toLowerCase().includes(item)) return false;
+  if (p.get('kind') && o.kind !== p.get('kind')) return false;
+  if (p.get('group') && o.intent.groups && !o.intent.groups.includes(p.get('group') as never)) return false;
+  if (p.get('status') && o.status !== p.get('status')) return false;
+  return true;
+}
+
+export function OffersPage({ route }: { route: Route }) {
+  const s = useApp();
+  const [creating, setCreating] = useState(false);
+  const p = route.params;
+  const setParam = (k: string, v: string) => {
+    const next: Record<string, string> = Object.fromEntries(p.entries());
+    if (v) next[k] = v;
+    else delete next[k];
+    navigate('/offers', next, true);
+  };
+  const list = (s.offers ?? []).filter((o) => matches(o, p)).sort((a, b) => b.available - a.available || (a.id < b.id ? -1 : 1));
+  const select = (id: string, key: string, label: string, opts: [string, string][]) => (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={p.get(key) ?? ''} onChange={(e) => setParam(key, (e.currentTarget as HTMLSelectElement).value)}>
+        {opts.map(([v, l]) => (
+          <option value={v} key={v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+  return (
+    <>
+      <h1>{t('offers.title')}</h1>
+      {s.missing.offers ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.offers })}</Notice> : null}
+      {s.signedIn ? (
+        <button type="button" class="primary" aria-expanded={creating} aria-controls="new-offer" onClick={() => setCreating(!creating)}>
+          {t('offers.new')}
+        </button>
+      ) : (
+        <p class="muted">
+          <a href="#/signin">{t('nav.signin')}</a> · {t('common.needSignin')}
+        </p>
+      )}
+      {creating ? <NewOfferForm onDone={() => setCreating(false)} /> : null}
+      <fieldset class="filters">
+        <legend>{t('common.filters')}</legend>
+        <RegionSelect
+          id="oflt-region"
+          label={t('field.region')}
+          value={p.get('region') ?? ''}
+          onChange={(v) => setParam('region', v)}
+          allowPrefecture
+          empty={t('common.all')}
+        />
+        <div class="field">
+          <label for="oflt-item">{t('field.item')}</label>
+          <input id="oflt-item" type="search" value={p.get('item') ?? ''} onInput={(e) => setParam('item', (e.currentTarget as HTMLInputElement).value)} />
+        </div>
+        {select('oflt-kind', 'kind', t('field.kind'), enumOptions('offerKind', offerKind.options, t('common.all')))}
+        {select('oflt-group', 'group', t('field.intent.groups'), enumOptions('group', beneficiaryGroup.options, t('common.all')))}
+        {select('oflt-status', 'status', t('field.status'), enumOptions('offerStatus', OFFER_STATUSES, t('common.all')))}
+        <a href="#/offers" class="button-link">
+          {t('common.clear')}
+        </a>
+      </fieldset>
+      <p class="muted" aria-live="polite">
+        {s.offers ? t('common.count', { n: list.length }) : t('common.loading')}
+      </p>
+      <div class="cards">
+        {list.map((o) => (
+          <OfferCard o={o} key={o.id}>
+            {s.signedIn && s.node?.hub === o.hub && o.status !== 'withdrawn' ? <WithdrawForm o={o} /> : null}
+          </OfferCard>
+        ))}
+      </div>
+    </>
+  );
+}
+
+function WithdrawForm({ o }: { o: OfferState }) {
+  const [open, setOpen] = useState(false);
+  const f = useRecordForm(
+    offerWithdrawnBody,
+    { reason: '' },
+    (v) => prune({ offer: o.id, reason: v.reason?.trim() }),
+    (b) => {
+      const { offer: _offer, ...rest } = b as Record<string, unknown>;
+      return publish(`/v1/offers/${o.id}/withdraw`, rest);
+    },
+  );
+  return (
+    <div class="actions">
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {t('offers.withdraw')}
+      </button>
+      {open ? (
+        <form class="record-form inline" onSubmit={f.submit} noValidate aria-label={t('offers.withdrawTitle')}>
+          <ErrorSummary issues={f.issues} error={f.error} />
+          {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+          <Field name="reason" type="textarea" optional values={f.values} set={f.set} issues={f.fieldIssues} />
+          <Submit busy={f.busy} />
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+/** Checkbox group for a donor-intent list; the value is kept comma-joined in the form state. */
+function Checks({
+  name,
+  prefix,
+  options,
+  values,
+  set,
+}: {
+  name: string;
+  prefix: string;
+  options: readonly string[];
+  values: Values;
+  set: (k: string, v: string) => void;
+}) {
+  const chosen = new Set((values[name] ?? '').split(',').filter(Boolean));
+  return (
+    <fieldset class="checks">
+      <legend>
+        {t(`field.${name}`)} <span class="muted">{t('common.optional')}</span>
+      </legend>
+      {options.map((o) => (
+        <label key={o}>
+          <input
+            type="checkbox"
+            checked={chosen.has(o)}
+            onChange={(e) => {
+              if ((e.currentTarget as HTMLInputElement).checked) chosen.add(o);
+              else chosen.delete(o);
+              set(name, [...chosen].join(','));
+            }}
+          />{' '}
+          {t(`${prefix}.${o}`)}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function buildOffer(v: Values) {
+  const list = (k: string) => (v[k] ? (v[k] as string).split(',').filter(Boolean) : undefined);
+  const yuanText = (v.valueFen ?? '').trim();
+  const body = prune({
+    kind: v.kind,
+    item: { code: v['item.code']?.trim(), name: v['item.name']?.trim() },
+    quantity: numberOf(v.quantity ?? ''),
+    unit: { name: v['unit.name']?.trim(), base: v['unit.base']?.trim(), size: numberOf(v['unit.size'] ?? '') },
+    // Entered in yuan; the wire carries whole fen.
+    valueFen: yuanText === '' ? undefined : Math.round(Number(yuanText) * 100),
+    donor: { name: v['donor.name']?.trim(), kind: v['donor.kind'] },
+    intent: {
+      regions: list('intent.regions')?.map((r) => r.replace(/(00)+$/, '')),
+      groups: list('intent.groups'),
+      purposes: list('intent.purposes'),
+      validUntil: fromLocalInput(v['intent.validUntil'] ?? ''),
+    },
+    region: v.region,
+    campaign: v.campaign?.trim(),
+    note: v.note?.trim(),
+  }) as Record<string, unknown>;
+  // An intent with no constraint is still required, as an empty object.
+  return { ...body, intent: body.intent ?? {} };
+}
+
+function NewOfferForm({ onDone }: { onDone: () => void }) {
+  const region = getState().node?.profile?.region ?? '';
+  const f = useRecordForm(
+    offerPostedBody,
+    {
+      kind: 'goods',
+      'item.code': '',
+      'item.name': '',
+      quantity: '',
+      'unit.name': '个',
+      'unit.base': '个',
+      'unit.size': '1',
+      valueFen: '',
+      'donor.name': '',
+      'donor.kind': 'foundation',
+      'intent.regions': '',
+      'intent.groups': '',
+      'intent.purposes': '',
+      'intent.validUntil': '',
+      region: region.endsWith('00') ? '' : region,
+      campaign: '',
+      note: '',
+    },
+    buildOffer,
+    (b) => publish('/v1/offers', b),
+  );
+  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  const lang = getState().lang;
+  const intentRegion = f.values['intent.regions'] ?? '';
+  return (
+    <form id="new-offer" class="record-form" onSubmit={f.submit} noValidate aria-labelledby="new-offer-h">
+      <h2 id="new-offer-h">{t('offers.new')}</h2>
+      <ErrorSummary issues={f.issues} error={f.error} />
+      {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      <ItemDatalist />
+      <div class="grid">
+        <Field name="kind" options={enumOptions('offerKind', offerKind.options)} {...common} />
+        <Field name="item.name" {...common} />
+        <Field name="item.code" list="item-codes" hint="PPE.MASK.N95" {...common} />
+        <Field name="quantity" type="number" inputMode="numeric" min={1} {...common} />
+        <Field name="unit.name" {...common} />
+        <Field name="unit.base" {...common} />
+        <Field name="unit.size" type="number" inputMode="numeric" min={1} {...common} />
+        <Field name="valueFen" type="number" inputMode="decimal" min={0} {...common} />
+        <Field name="donor.name" {...common} />
+        <Field name="donor.kind" options={enumOptions('donorKind', donorKind.options)} {...common} />
+        <RegionSelect
+          id="f-region"
+          label={t('field.region')}
+          value={f.values.region ?? ''}
+          onChange={(v) => f.set('region', v)}
+          empty="—"
+          issues={f.fieldIssues.region ?? []}
+        />
+        <Field name="campaign" optional {...common} />
+      </div>
+      <fieldset class="intent-fields">
+        <legend>{t('offers.intent')}</legend>
+        <RegionSelect
+          id="f-intent-regions"
+          label={`${t('field.intent.regions')} ${t('common.optional')}`}
+          value={intentRegion.split(',')[0] ?? ''}
+          onChange={(v) => f.set('intent.regions', v)}
+          allowPrefecture
+          empty={t('offers.intentNone')}
+          issues={f.fieldIssues['intent.regions.0'] ?? f.fieldIssues['intent.regions'] ?? []}
+        />
+        {intentRegion ? <p class="muted small">{regionName(intentRegion, lang)}</p> : null}
+        <Checks name="intent.groups" prefix="group" options={beneficiaryGroup.options} values={f.values} set={f.set} />
+        <Checks name="intent.purposes" prefix="purpose" options={purpose.options} values={f.values} set={f.set} />
+        <Field name="intent.validUntil" type="datetime-local" optional {...common} />
+      </fieldset>
+      <Field name="note" type="textarea" optional {...common} />
+      <div class="form-actions">
+        <Submit busy={f.busy} />
+        <button type="button" onClick={onDone}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
