@@ -26,6 +26,7 @@ import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY
 import { Federation, type FederationEvents } from './federation.js';
 import { limitBody, rateLimit } from './http/body.js';
 import { onError, problemResponse } from './http/problem.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
 import { operatorRoutes } from './http/routes/operator.js';
@@ -205,6 +206,7 @@ export class HubNode {
         onPeersChanged: () => this.federation.kickAll(),
       }),
     );
+    app.route('/', consoleRoutes());
     app.get('/v1/status', (c) =>
       c.json({
         hub: this.hubId,

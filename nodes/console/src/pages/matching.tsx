@@ -1,5 +1,6 @@
+import { propose } from '@shuniu/match';
 import { allocationBody } from '@shuniu/protocol';
-import type { AllocationState, NeedState, OfferState } from '@shuniu/resolve';
+import type { AllocationState, Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import { useEffect, useState } from 'preact/hooks';
 import { hubName } from '../components/cards.js';
 import { ErrorSummary, Notice } from '../components/ui.js';
@@ -26,25 +27,54 @@ export interface Proposal {
   reasons: { code: string; message: string }[];
 }
 
+/**
+ * The engine run in the browser on the state this node resolved: the same
+ * @shuniu/match the node runs, for a node that does not serve
+ * /v1/match/proposals. The state clock (the latest hlc of any record) is
+ * taken from the objects the console holds.
+ */
+export function proposeHere(needs: NeedState[], offers: OfferState[], allocations: AllocationState[], conflicts: Conflict[]): Proposal[] {
+  const byId = <T extends { id: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.id, x]));
+  const clock = Math.max(0, ...[...needs, ...offers, ...allocations].map((x) => x.hlc.ms));
+  const state = { v: 1, clock, hubs: {}, needs: byId(needs), offers: byId(offers), allocations: byId(allocations), shipments: {}, conflicts: byId(conflicts), held: {}, pending: {} };
+  return propose(state as ResolvedState);
+}
+
 export function MatchingPage() {
   const s = useApp();
-  const [proposals, setProposals] = useState<Proposal[]>();
+  const [served, setServed] = useState<Proposal[]>();
   const [error, setError] = useState<string>();
+  const [local, setLocal] = useState(false);
   const [reload, setReload] = useState(0);
   useEffect(() => {
     let live = true;
     api<{ proposals: Proposal[] }>('/v1/match/proposals')
       .then((r) => {
         if (live) {
-          setProposals(r.proposals ?? []);
+          setServed(r.proposals ?? []);
           setError(undefined);
+          setLocal(false);
         }
       })
-      .catch((e) => live && setError(e instanceof ApiError ? `${e.code}: ${e.message}` : String(e)));
+      .catch((e) => {
+        if (!live) return;
+        if (e instanceof ApiError && e.status === 404) setLocal(true);
+        else setError(e instanceof ApiError ? `${e.code}: ${e.message}` : String(e));
+      });
     return () => {
       live = false;
     };
   }, [s.feedVersion, s.token, reload]);
+  let proposals = served;
+  let engineError: string | undefined;
+  if (local && s.needs && s.offers) {
+    try {
+      proposals = proposeHere(s.needs, s.offers, s.allocations ?? [], s.conflicts ?? []);
+    } catch (e) {
+      proposals = [];
+      engineError = String(e);
+    }
+  }
   const needs = new Map((s.needs ?? []).map((n) => [n.id, n]));
   const offers = new Map((s.offers ?? []).map((o) => [o.id, o]));
   return (
@@ -53,6 +83,8 @@ export function MatchingPage() {
       <p class="lead">{t('match.intro')}</p>
       {!s.signedIn ? <Notice kind="warn">{t('common.needSignin')}</Notice> : null}
       {error ? <Notice kind="warn">{t('common.notAvailable', { what: error })}</Notice> : null}
+      {local ? <p class="muted small">{t('match.local')}</p> : null}
+      {engineError ? <Notice kind="warn">{engineError}</Notice> : null}
       {proposals === undefined && !error ? <p>{t('common.loading')}</p> : null}
       {proposals?.length === 0 ? <p class="muted">{t('match.none')}</p> : null}
       <div class="cards">
