@@ -1,12 +1,11 @@
 import { formatTimestamp, timestampMs } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import {
-  arrivalMs,
   cmpStr,
   DEFAULT_TRANSIT,
+  departure,
   duplicateGroups,
   groupGap,
-  intentBreach,
   needIsOpen,
   offerIsOpen,
   representative,
@@ -25,6 +24,8 @@ interface Slot {
   /** Base units of the need, updated as the plan proceeds. */
   covered: number;
   neededByMs: number;
+  r4: string;
+  r2: string;
 }
 
 interface Candidate {
@@ -43,6 +44,24 @@ interface OfferPlan {
 }
 
 const ROUNDS = 8;
+const HOUR_MS = 3_600_000;
+
+const isoCache = new Map<number, string>();
+/** formatTimestamp, memoised: arrival times repeat across the many proposals of one offer. */
+function iso(ms: number): string {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    if (isoCache.size > 10_000) isoCache.clear();
+    s = formatTimestamp(ms);
+    isoCache.set(ms, s);
+  }
+  return s;
+}
+
+function startsWithAny(region: string, prefixes: readonly string[]): boolean {
+  for (const p of prefixes) if (region.startsWith(p)) return true;
+  return false;
+}
 
 /**
  * Proposes allocations for a resolved state (spec/matching.md). The result
@@ -67,7 +86,15 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
     if (members !== undefined && representative(state, members) !== id) continue;
     const gap = groupGap(state, need, members);
     if (gap.covered >= gap.quantity) continue;
-    const slot: Slot = { need, members, quantity: gap.quantity, covered: gap.covered, neededByMs: timestampMs(need.neededBy) };
+    const slot: Slot = {
+      need,
+      members,
+      quantity: gap.quantity,
+      covered: gap.covered,
+      neededByMs: timestampMs(need.neededBy),
+      r4: need.region.slice(0, 4),
+      r2: need.region.slice(0, 2),
+    };
     const list = byCode.get(need.item.code);
     if (list) list.push(slot);
     else byCode.set(need.item.code, [slot]);
@@ -78,17 +105,40 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
     const offer = state.offers[id] as OfferState;
     if (!offerIsOpen(offer, clock)) continue;
     const cands: Candidate[] = [];
+    const { regions, groups, purposes, validUntil } = offer.intent;
+    const untilMs = validUntil === undefined ? Number.POSITIVE_INFINITY : timestampMs(validUntil);
+    const departs = departure(offer, clock);
+    const or4 = offer.region.slice(0, 4);
+    const or2 = offer.region.slice(0, 2);
+    const scales = new Map<string, Scale | null>();
     for (const slot of byCode.get(offer.item.code) ?? []) {
-      if (intentBreach(offer, slot.need) !== undefined) continue;
-      const scale = units.scale(offer, slot.need);
-      if (scale === undefined) continue;
-      const arrival = arrivalMs(offer, slot.need, clock, transit);
+      // intentBreach (rules.ts) inlined with the timestamps parsed once.
+      const n = slot.need;
+      if (regions !== undefined && !startsWithAny(n.region, regions)) continue;
+      if (groups !== undefined && !groups.includes(n.beneficiaries.group)) continue;
+      if (purposes !== undefined && (n.purpose === undefined || !(purposes as string[]).includes(n.purpose))) continue;
+      if (slot.neededByMs > untilMs) continue;
+      let scale = scales.get(n.unit.base);
+      if (scale === undefined) {
+        scale = units.scale(offer, n) ?? null;
+        scales.set(n.unit.base, scale);
+      }
+      if (scale === null) continue;
+      // hoursBetween (rules.ts) on prefixes cut once.
+      const hours =
+        n.region === offer.region
+          ? transit.sameCounty
+          : slot.r4 === or4
+            ? transit.samePrefecture
+            : slot.r2 === or2
+              ? transit.sameProvince
+              : transit.otherProvince;
+      const arrival = departs + hours * HOUR_MS;
       const onTime = arrival <= slot.neededByMs;
       cands.push({ slot, scale, arrival, onTime, round: (onTime ? 0 : 4) + URGENCY_RANK[slot.need.urgency] });
     }
     if (cands.length === 0) continue;
-    const vu = offer.intent.validUntil;
-    plans.push({ offer, validUntilMs: vu === undefined ? Number.POSITIVE_INFINITY : timestampMs(vu), cands });
+    plans.push({ offer, validUntilMs: untilMs, cands });
   }
   // Most restricted supply first, so that it goes where only it can go (spec/matching.md §Order of offers).
   plans.sort(
@@ -138,7 +188,7 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
           urgency: c.slot.need.urgency,
           region: c.slot.need.region,
           neededBy: c.slot.need.neededBy,
-          arrival: formatTimestamp(c.arrival),
+          arrival: iso(c.arrival),
           onTime: c.onTime,
           coverage: { before: before / c.slot.quantity, after: c.slot.covered / c.slot.quantity },
           limit: div.capped[i] ? 'need' : 'offer',
@@ -160,10 +210,12 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
       }
     }
   }
+  const due = new Map<string, number>();
+  for (const p of out) if (!due.has(p.neededBy)) due.set(p.neededBy, timestampMs(p.neededBy));
   return applyFilters(out, opts.filters).sort(
     (a, b) =>
       URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
-      timestampMs(a.neededBy) - timestampMs(b.neededBy) ||
+      (due.get(a.neededBy) as number) - (due.get(b.neededBy) as number) ||
       cmpStr(a.need, b.need) ||
       cmpStr(a.offer, b.offer),
   );
@@ -230,7 +282,7 @@ function reasons(
   const start = offer.availableFrom !== undefined && timestampMs(offer.availableFrom) > clock ? `available ${offer.availableFrom}` : 'available now';
   out.push({
     code: c.onTime ? 'arrival.on_time' : 'arrival.late',
-    message: `${start}, ${rel} (${hours} h): arrives ${formatTimestamp(c.arrival)}, ${c.onTime ? 'by' : 'after'} neededBy ${n.neededBy}`,
+    message: `${start}, ${rel} (${hours} h): arrives ${iso(c.arrival)}, ${c.onTime ? 'by' : 'after'} neededBy ${n.neededBy}`,
   });
   if (c.slot.members !== undefined) {
     const others = c.slot.members.filter((m) => m !== n.id);

@@ -102,18 +102,22 @@ function lcm(a: number, b: number): number {
   return (a / gcd(a, b)) * b;
 }
 
-/** Estimated arrival in ms (spec/matching.md §Arrival): from the later of the state clock and availableFrom. */
+/** When the goods can leave (spec/matching.md §Arrival): the later of the state clock and the offer's availableFrom. */
+export function departure(o: OfferState, clock: number): number {
+  return o.availableFrom !== undefined ? Math.max(clock, timestampMs(o.availableFrom)) : clock;
+}
+
+/** Transit hours between two GB/T 2260 codes by the longest common prefix of 6, 4 or 2 digits. */
+export function hoursBetween(from: string, to: string, transit: TransitTable): number {
+  if (from === to) return transit.sameCounty;
+  if (from.slice(0, 4) === to.slice(0, 4)) return transit.samePrefecture;
+  if (from.slice(0, 2) === to.slice(0, 2)) return transit.sameProvince;
+  return transit.otherProvince;
+}
+
+/** Estimated arrival in ms: departure plus transit hours. */
 export function arrivalMs(o: OfferState, n: NeedState, clock: number, transit: TransitTable): number {
-  const from = o.availableFrom !== undefined ? Math.max(clock, timestampMs(o.availableFrom)) : clock;
-  const hours =
-    o.region === n.region
-      ? transit.sameCounty
-      : o.region.slice(0, 4) === n.region.slice(0, 4)
-        ? transit.samePrefecture
-        : o.region.slice(0, 2) === n.region.slice(0, 2)
-          ? transit.sameProvince
-          : transit.otherProvince;
-  return from + hours * HOUR_MS;
+  return departure(o, clock) + hoursBetween(o.region, n.region, transit) * HOUR_MS;
 }
 
 /**

@@ -26,6 +26,7 @@ export interface Division {
 }
 
 const MAX = Number.MAX_SAFE_INTEGER;
+const HALF = Math.floor(MAX / 2);
 
 /** Compares a×b with c×d exactly (non-negative safe integers). */
 function cmpProd(a: number, b: number, c: number, d: number): number {
@@ -122,14 +123,30 @@ export function waterfill(claims: readonly Claim[], supply: number): Division {
       given += c.cap;
       continue;
     }
-    // x = (N·q − c·D) / D, in lots: floor(x / lot) with remainder over D·lot.
-    const num = BigInt(N) * BigInt(c.quantity) - BigInt(c.covered) * BigInt(D);
-    const per = BigInt(D) * BigInt(c.lot);
-    const lots = num / per;
-    amounts[i] = Number(lots) * c.lot;
+    // x = (N·q − c·D) / D, in lots: floor(x / lot) with remainder over D·lot; plain numbers while exact.
+    const a = N * c.quantity;
+    const b = c.covered * D;
+    const per = D * c.lot;
+    if (a <= HALF && b <= HALF && per <= HALF) {
+      const num = a - b;
+      let lots = Math.floor(num / per);
+      let rem = num - lots * per;
+      // The float quotient may round up across an integer; correct it exactly.
+      if (rem < 0) {
+        lots--;
+        rem += per;
+      }
+      amounts[i] = lots * c.lot;
+      rems.push(BigInt(rem));
+    } else {
+      const num = BigInt(N) * BigInt(c.quantity) - BigInt(c.covered) * BigInt(D);
+      const perB = BigInt(D) * BigInt(c.lot);
+      const lots = num / perB;
+      amounts[i] = Number(lots) * c.lot;
+      rems.push(num - lots * perB);
+    }
     given += amounts[i] as number;
     active.push(i);
-    rems.push(num - lots * per);
   }
   // Largest remainder: compare rem_a / (D·lot_a) with rem_b / (D·lot_b); ties keep priority order.
   const order = active.map((_, idx) => idx);
