@@ -15,8 +15,8 @@ import {
   publicKeysOf,
   type RecordType,
   ready,
+  type ShuniuError,
   type SignedRecord,
-  ShuniuError,
   seal,
 } from '@shuniu/protocol';
 
@@ -83,7 +83,12 @@ const offer = publish(hubei, 'offer.posted', {
   region: '420900',
   campaign: '2020-hubei-covid',
 });
-const allocation = publish(hubei, 'allocation', { offer: offer.id, need: need.id, quantity: 20_000, note: 'one share of 110,000 masks spread over all designated hospitals' });
+const allocation = publish(hubei, 'allocation', {
+  offer: offer.id,
+  need: need.id,
+  quantity: 20_000,
+  note: 'one share of 110,000 masks spread over all designated hospitals',
+});
 publish(xiaonan, 'allocation.accepted', { allocation: allocation.id });
 const handoff = publish(hubei, 'custody.handoff', {
   shipment: 'HB-20200124-017',

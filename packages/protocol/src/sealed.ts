@@ -64,7 +64,7 @@ export function openSealedPart(record: SignedRecord, hub: string, keyPair: KeyPa
   const entry = s.to.find((t) => t.hub === hub);
   if (!entry) throw new ShuniuError('E_SEALED', `sealed part is not addressed to hub ${hub}`);
   const key = openSealed(fromBase64url(entry.key), keyPair);
-  if (!key || key.length !== 32) throw new ShuniuError('E_SEALED', 'cannot open the sealed key with this key pair');
+  if (key?.length !== 32) throw new ShuniuError('E_SEALED', 'cannot open the sealed key with this key pair');
   let ct: Uint8Array;
   try {
     ct = fromBase64url(s.ct);
