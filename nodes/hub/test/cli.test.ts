@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 // The CLI is tested as users run it: the built bin in a child process.
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const VECTORS = (name: string) => fileURLToPath(new URL(`../../../spec/vectors/${name}`, import.meta.url));
 
 function shuniu(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8' });
@@ -78,6 +79,35 @@ describe('shuniu keygen / sign / verify', () => {
     expect(out[3]).toMatch(/^error E_SIG /);
     expect(out[4]).toMatch(/^error E_IJSON /);
     expect(out[5]).toMatch(/^error E_JSON /);
+  });
+
+  it('accepts every valid spec vector and rejects every invalid one with its code', () => {
+    const valid = JSON.parse(readFileSync(VECTORS('records.json'), 'utf8')).vectors as { record: unknown; id: string }[];
+    const r = shuniu(['verify'], valid.map((v) => JSON.stringify(v.record)).join('\n'));
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(valid.map((v) => `ok ${v.id}`));
+
+    const invalid = JSON.parse(readFileSync(VECTORS('invalid.json'), 'utf8')).vectors as {
+      comment: string;
+      context: unknown[];
+      record: string;
+      error: string;
+    }[];
+    expect(invalid.length).toBeGreaterThan(20);
+    const dir = mkdtempSync(join(tmpdir(), 'shuniu-cli-'));
+    for (const [i, v] of invalid.entries()) {
+      // One file per case, so each case sees only its own context, as the vectors define.
+      const file = join(dir, `case-${i}.jsonl`);
+      writeFileSync(file, [...v.context.map((c) => (typeof c === 'string' ? c : JSON.stringify(c))), v.record].join('\n'));
+      const out = shuniu(['verify', file]);
+      const lines = out.stdout.trim().split('\n');
+      expect(out.status, v.comment).toBe(1);
+      expect(
+        lines.slice(0, -1).every((l) => l.startsWith('ok ')),
+        v.comment,
+      ).toBe(true);
+      expect(lines.at(-1), v.comment).toMatch(new RegExp(`^error ${v.error} `));
+    }
   });
 
   it('unknown commands and options are usage errors, not crashes', () => {
