@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Proposal } from '@shuniu/match';
+import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../src/commands/match.js';
+import { matchRoutes } from '../src/http/match-routes.js';
+
+const CLOCK = Date.parse('2020-01-24T12:00:00Z');
+
+function need(id: string, region: string, urgency: NeedState['urgency'], quantity: number): NeedState {
+  return {
+    id,
+    hub: 'h',
+    hlc: { ms: CLOCK - 3_600_000, c: 0 },
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
+    unit: { name: 'piece', base: 'piece', size: 1 },
+    quantity,
+    urgency,
+    neededBy: '2020-01-31T00:00:00Z',
+    region,
+    beneficiaries: { group: 'medical_staff', count: 100 },
+    requester: { name: '医院', kind: 'hospital' },
+    purpose: 'medical_protection',
+    status: 'open',
+    allocated: 0,
+    inTransit: 0,
+    received: 0,
+    delivered: 0,
+    allocations: [],
+    deliveries: [],
+    updates: [],
+  };
+}
+
+function offer(id: string, quantity: number, intent: OfferState['intent'] = {}): OfferState {
+  return {
+    id,
+    hub: 'h',
+    hlc: { ms: CLOCK - 7_200_000, c: 0 },
+    kind: 'goods',
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
+    unit: { name: 'box', base: 'piece', size: 50 },
+    quantity,
+    valueFen: 0,
+    donor: { name: '湖北枢纽', kind: 'foundation' },
+    intent,
+    region: '420902',
+    status: 'available',
+    allocated: 0,
+    available: quantity,
+    allocations: [],
+    updates: [],
+  };
+}
+
+const needs = [need('n-wuhan', '420112', 'critical', 30_000), need('n-huanggang', '421102', 'critical', 20_000), need('n-xiangyang', '420606', 'high', 10_000)];
+const offers = [offer('o-masks', 25_000, { regions: ['4201', '4211', '4209', '4206'] }), offer('o-wuhan', 5_000, { regions: ['4201'] })];
+const state: ResolvedState = {
+  v: 1,
+  clock: CLOCK,
+  hubs: {},
+  needs: Object.fromEntries(needs.map((n) => [n.id, n])),
+  offers: Object.fromEntries(offers.map((o) => [o.id, o])),
+  allocations: {},
+  shipments: {},
+  conflicts: {},
+  held: {},
+  pending: {},
+};
+
+const app = matchRoutes({ state: () => state });
+const get = async (q: string) => {
+  const res = await app.request(`/v1/match/proposals${q}`);
+  return { status: res.status, body: (await res.json()) as { proposals: Proposal[]; count: number; clock: string; code?: string } };
+};
+
+describe('GET /v1/match/proposals', () => {
+  it('serves the plan: critical needs share the masks, restricted supply goes to Wuhan', async () => {
+    const { status, body } = await get('');
+    expect(status).toBe(200);
+    expect(body.clock).toBe('2020-01-24T12:00:00Z');
+    const byNeed = Object.fromEntries(body.proposals.map((p) => [`${p.offer}>${p.need}`, p.quantity]));
+    // 30,000 masks over 50,000 critical: both to 60 %; o-wuhan's 5,000 go to Wuhan first, the rest levels Huanggang up.
+    expect(byNeed).toEqual({ 'o-wuhan>n-wuhan': 5000, 'o-masks>n-wuhan': 13_000, 'o-masks>n-huanggang': 12_000 });
+    expect(body.count).toBe(3);
+  });
+
+  it('filters select from the same plan', async () => {
+    const all = (await get('')).body.proposals;
+    expect((await get('?region=4211')).body.proposals).toEqual(all.filter((p) => p.region.startsWith('4211')));
+    expect((await get('?urgency=high,normal')).body.proposals).toEqual([]);
+    expect((await get('?offer=o-wuhan')).body.proposals).toEqual(all.filter((p) => p.offer === 'o-wuhan'));
+    expect((await get('?need=n-wuhan&need=n-huanggang&item=PPE.MASK.SURGICAL')).body.count).toBe(3);
+  });
+
+  it('refuses a bad filter with a problem document', async () => {
+    const res = await app.request('/v1/match/proposals?region=42x&urgency=urgent');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const p = (await res.json()) as { code: string; issues: { path: (string | number)[] }[] };
+    expect(p.code).toBe('E_ARGUMENT');
+    expect(p.issues.map((i) => i.path[0]).sort()).toEqual(['region', 'urgency']);
+  });
+});
+
+describe('shuniu match', () => {
+  let dir: string;
+  let out: string[];
+  let server: ReturnType<typeof serve>;
+  let url: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shuniu-match-'));
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+        url = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    server.close();
+  });
+  const capture = async (argv: string[]) => {
+    out = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      return await run(argv);
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('prints the proposals of a state file as a table', async () => {
+    expect(await capture(['--state', join(dir, 'state.json')])).toBe(0);
+    const text = out.join('');
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^urgency\s+need\s+region\s+item\s+quantity\s+offer\s+coverage\s+arrival\s+limited by$/);
+    expect(lines).toHaveLength(5);
+    expect(text).toContain('n-huanggang  421102');
+    expect(text).toContain('12000 piece');
+    expect(text).toContain('0% → 60%');
+    expect(lines[4]).toBe('3 proposals, 30000 base units');
+  });
+
+  it('asks a running node with --url and the same filters', async () => {
+    expect(await capture(['--url', url, '--region', '4201', '--json'])).toBe(0);
+    const ps = JSON.parse(out.join('')) as Proposal[];
+    expect(ps.map((p) => [p.offer, p.need, p.quantity])).toEqual([
+      ['o-masks', 'n-wuhan', 13_000],
+      ['o-wuhan', 'n-wuhan', 5000],
+    ]);
+  });
+
+  it('needs exactly one source', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await capture([])).toBe(2);
+    } finally {
+      err.mockRestore();
+    }
+  });
+});
