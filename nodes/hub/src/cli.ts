@@ -22,6 +22,7 @@ node:
   init    --dir DIR --name NAME --level LEVEL --region CODE [--parent URL]
   start   --dir DIR [--port N]
   token   --dir DIR --scope operator|subscriber [--ttl 1h]
+  match   --url URL | --state FILE [filters]  proposed allocations as a table
 
 Run "shuniu <command> --help" for a command's options.`;
 
