@@ -1,4 +1,5 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { hubName } from './components/cards.js';
 import { type Route, useRoute } from './lib/router.js';
 import { setLang, signOut, t, useApp } from './lib/store.js';
 import { CustodyPage } from './pages/custody.js';
@@ -54,6 +55,14 @@ export function App() {
   useEffect(() => {
     document.title = t('app.title');
   }, [s.lang]);
+  // The latest record's note stays a few seconds, then clears.
+  const [toast, setToast] = useState('');
+  useEffect(() => {
+    if (!s.lastRecord) return;
+    setToast(t('live.new', { type: t(`record.${s.lastRecord.type}`), hub: hubName(s.lastRecord.hub) }));
+    const timer = setTimeout(() => setToast(''), 6000);
+    return () => clearTimeout(timer);
+  }, [s.lastRecord]);
   const current = route.path === '/' ? (s.signedIn ? '/needs' : '/public') : route.path;
   const nodeName = s.node?.profile?.name ? (s.lang === 'en' && s.node.profile.name.en ? s.node.profile.name.en : s.node.profile.name.zh) : undefined;
   return (
@@ -111,7 +120,7 @@ export function App() {
         {page(route, s.signedIn)}
       </main>
       <div class="toast" role="status" aria-live="polite">
-        {s.lastRecord ? t('live.new', { type: s.lastRecord.type }) : ''}
+        {toast}
       </div>
     </>
   );

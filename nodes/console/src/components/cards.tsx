@@ -77,18 +77,21 @@ export function NeedCard({ n, children, public: pub }: { n: NeedState; children?
 /** Donor intent as chips: where, for whom, for what, until when. */
 export function IntentChips({ o }: { o: OfferState }) {
   const { lang } = getState();
-  const chips: string[] = [];
-  for (const r of o.intent.regions ?? []) chips.push(`📍 ${regionName(r.padEnd(6, '0'), lang)}`);
-  for (const g of o.intent.groups ?? []) chips.push(`👥 ${t(`group.${g}`)}`);
-  for (const p of o.intent.purposes ?? []) chips.push(`🎯 ${t(`purpose.${p}`)}`);
-  if (o.intent.validUntil) chips.push(`⏳ ${when(o.intent.validUntil, lang)}`);
+  // Words, not pictograms: phones in the field may lack an emoji font.
+  const chips: [string, string][] = [];
+  for (const r of o.intent.regions ?? []) chips.push([t('field.region'), regionName(r.padEnd(6, '0'), lang)]);
+  for (const g of o.intent.groups ?? []) chips.push([t('field.beneficiaries.group'), t(`group.${g}`)]);
+  for (const p of o.intent.purposes ?? []) chips.push([t('field.purpose'), t(`purpose.${p}`)]);
+  if (o.intent.validUntil) chips.push([t('field.intent.validUntil'), when(o.intent.validUntil, lang)]);
   return (
     <div class="intent">
       <span class="intent-label">{t('offers.intent')}：</span>
       {chips.length ? (
         <ul class="chips">
-          {chips.map((c) => (
-            <li key={c}>{c}</li>
+          {chips.map(([k, v]) => (
+            <li key={k + v}>
+              <span class="chip-key">{k}</span> {v}
+            </li>
           ))}
         </ul>
       ) : (

@@ -18,11 +18,14 @@ export interface ReportRow {
 export interface Report {
   byCampaign: ReportRow[];
   byHub: ReportRow[];
-  /** Cumulative totals by day (UTC, YYYY-MM-DD), every day that had a change. */
+  /** Cumulative totals by day (UTC, YYYY-MM-DD) or by hour (YYYY-MM-DDTHH:00) for a span under two days; only buckets that had a change. */
   series: { day: string; moneyFen: number; goodsFen: number; units: number; people: number }[];
 }
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY = 86_400_000;
+/** Days (UTC), or hours when everything happened within two days, so a young campaign still draws a line. */
+const bucketOf = (span: number) => (ms: number) =>
+  span <= 2 * DAY ? `${new Date(ms).toISOString().slice(0, 13)}:00` : new Date(ms).toISOString().slice(0, 10);
 
 /**
  * The donor report of domain.md: money raised (funds offers), value of goods
@@ -65,6 +68,7 @@ export function buildReport(offers: OfferState[], needs: NeedState[], deliveries
     events.push({ ms: Number.isNaN(ms) ? 0 : ms, moneyFen: 0, goodsFen: 0, recipient, people: d.body.peopleServed });
   }
   events.sort((a, b) => a.ms - b.ms);
+  const day = bucketOf((events[events.length - 1]?.ms ?? 0) - (events[0]?.ms ?? 0));
   const seen = new Set<string>();
   const series: Report['series'] = [];
   const acc = { moneyFen: 0, goodsFen: 0, people: 0 };

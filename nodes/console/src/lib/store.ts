@@ -43,7 +43,7 @@ export interface AppState {
   /** Why a collection could not be read (the node may not serve it yet). */
   missing: Partial<Record<Collection, string>>;
   live: 'connecting' | 'open' | 'closed';
-  lastRecord?: { type: string; id?: string; hub: string };
+  lastRecord?: { type: string; hub: string; at: number };
   /** Bumped on every feed event: pages that read more than state reload on it. */
   feedVersion: number;
 }
@@ -197,7 +197,7 @@ export function startLive(): () => void {
     } catch {
       // a malformed event still means something changed
     }
-    update({ live: 'open', lastRecord: { type: rec.type ?? '?', hub: rec.hub ?? '' }, feedVersion: state.feedVersion + 1 });
+    update({ live: 'open', lastRecord: { type: rec.type ?? '?', hub: rec.hub ?? '', at: Date.now() }, feedVersion: state.feedVersion + 1 });
     if (pending === undefined)
       pending = setTimeout(() => {
         pending = undefined;

@@ -36,7 +36,18 @@ export interface Proposal {
 export function proposeHere(needs: NeedState[], offers: OfferState[], allocations: AllocationState[], conflicts: Conflict[]): Proposal[] {
   const byId = <T extends { id: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.id, x]));
   const clock = Math.max(0, ...[...needs, ...offers, ...allocations].map((x) => x.hlc.ms));
-  const state = { v: 1, clock, hubs: {}, needs: byId(needs), offers: byId(offers), allocations: byId(allocations), shipments: {}, conflicts: byId(conflicts), held: {}, pending: {} };
+  const state = {
+    v: 1,
+    clock,
+    hubs: {},
+    needs: byId(needs),
+    offers: byId(offers),
+    allocations: byId(allocations),
+    shipments: {},
+    conflicts: byId(conflicts),
+    held: {},
+    pending: {},
+  };
   return propose(state as ResolvedState);
 }
 
