@@ -100,6 +100,14 @@ describe('reports', () => {
     ]);
   });
   it('writes CSV with a BOM, quoting, and formula-looking cells neutralised', () => {
-    expect(toCsv(['a', 'b'], [['=SUM(A1)', 'x,"y"'], ['湖北', 3]])).toBe('\uFEFFa,b\r\n\'=SUM(A1),"x,""y"""\r\n湖北,3\r\n');
+    expect(
+      toCsv(
+        ['a', 'b'],
+        [
+          ['=SUM(A1)', 'x,"y"'],
+          ['湖北', 3],
+        ],
+      ),
+    ).toBe('\uFEFFa,b\r\n\'=SUM(A1),"x,""y"""\r\n湖北,3\r\n');
   });
 });
