@@ -1,12 +1,23 @@
-// `pnpm bench resolve [--quick]`: applies 10k, 100k and 1M generated records
-// to a fresh Resolver each and computes the state hash. Records are well
-// formed but unsigned (fake sig, precomputed ids): the resolver never
-// verifies, so this measures resolution alone. Reference measured in the
-// same run: inserting the same number of ids into a bare Map.
+// `pnpm bench resolve [--quick] [--sizes=100000,...]`: applies 10k, 100k and
+// 1M generated records to a fresh Resolver each and computes the state hash
+// (the resolved state is what nodes compare): records/s = n / (time of every
+// apply() + one stateHash()). Records are well formed but unsigned (fake sig,
+// precomputed ids): the resolver never verifies, so this measures resolution
+// alone. Generation runs in batches with the clock stopped, so neither its
+// time nor (mostly) its memory is counted. GC: when node runs with
+// --expose-gc the heap is collected before each size; otherwise collections
+// fall where they fall and are part of the figure (as they are in a node).
+// Reference measured in the same run, same batches: Map.set(id, record) of
+// the same records into a bare Map. At the largest size it also measures
+// state() materialisation, and the snapshot: toJSON() + JSON.stringify (what
+// the hub node stores) and JSON.parse + Resolver.fromJSON + stateHash() (a
+// restart), against replaying every record (the main run's time).
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
 import { assumeVerified } from '@shuniu/protocol';
 import { Resolver } from '@shuniu/resolve';
 import { progress, quick, report } from './report.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
 
 const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 let seed = 0x9e3779b9;
@@ -43,9 +54,15 @@ const DONOR = { name: '壹基金', kind: 'foundation' as const };
 const INTENT = { regions: ['42'] };
 const CARRIER = { name: '包车', kind: 'chartered_truck' as const };
 
-/** Generates `n` records: a hub tree (province root, cities, counties, foundations) then cycles of need → offer → allocation → acceptance → handoff → receipt → delivery. */
-function generate(n: number): { roots: string[]; records: Verified[] } {
-  const out: Verified[] = [];
+/**
+ * Generates `n` records: a hub tree (province root, cities, counties,
+ * foundations) then cycles of need → offer → allocation → acceptance →
+ * handoff → receipt → delivery. Batches come out of `next()` so that the
+ * bench can stop the clock while it generates and never holds all records.
+ */
+function generator(n: number): { roots: string[]; next: (batch: number) => Verified[] } {
+  let out: Verified[] = [];
+  let emitted = 0;
   let clock = T0;
   const mk = <T extends RecordType>(h: GenHub, type: T, body: BodyOf<T>): string => {
     const id = fakeId();
@@ -76,7 +93,7 @@ function generate(n: number): { roots: string[]; records: Verified[] } {
   const pick = <T>(xs: T[]): T => xs[(rnd() * xs.length) | 0] as T;
   let k = 0;
   let lastNeed: string | undefined;
-  while (out.length < n) {
+  const cycle = (): void => {
     k++;
     const county = pick(counties);
     const found = pick(founds);
@@ -125,49 +142,123 @@ function generate(n: number): { roots: string[]; records: Verified[] } {
       delivered: iso(clock + 86_400_000),
     });
     if (k % 3 === 0) mk(county, 'need.updated', { need, quantity: 120 });
+  };
+  return {
+    roots: [root.id],
+    next(batch: number): Verified[] {
+      while (out.length < batch && emitted + out.length < n) cycle();
+      const take = Math.min(batch, n - emitted, out.length);
+      const b = out.slice(0, take);
+      out = out.slice(take);
+      emitted += take;
+      return b;
+    },
+  };
+}
+
+const BATCH = 10_000;
+const mb = (b: number): number => Math.round(b / 1048576);
+
+interface Run {
+  n: number;
+  ms: number;
+  applyMs: number;
+  hashMs: number;
+  mapMs: number;
+  rssMb: number;
+  r: Resolver;
+  roots: string[];
+  hash: string;
+  stats: Record<string, number>;
+}
+
+/**
+ * One fresh Resolver: times every apply() and one stateHash(); generation
+ * (between batches) is outside the timed region. The bare-Map reference gets
+ * the same batches.
+ */
+function run(n: number): Run {
+  gc?.();
+  const gen = generator(n);
+  const r = new Resolver({ roots: gen.roots });
+  const m = new Map<string, Verified>();
+  let applyMs = 0;
+  let mapMs = 0;
+  for (let b = gen.next(BATCH); b.length > 0; b = gen.next(BATCH)) {
+    const t0 = performance.now();
+    for (let i = 0; i < b.length; i++) r.apply(b[i] as Verified);
+    const t1 = performance.now();
+    for (let i = 0; i < b.length; i++) {
+      const v = b[i] as Verified;
+      m.set(v.id, v);
+    }
+    mapMs += performance.now() - t1;
+    applyMs += t1 - t0;
   }
-  out.length = n;
-  return { roots: [root.id], records: out };
-}
-
-/** Times apply() of every record plus the derivation of the state (stats() flushes); the state hash is timed apart. */
-function run(n: number): { perS: number; ms: number; hashMs: number; stats: Record<string, number> } {
-  const { roots, records } = generate(n);
-  progress(`generated ${n} records`);
-  const t0 = performance.now();
-  const r = new Resolver({ roots });
-  for (const v of records) r.apply(v);
-  const tA = performance.now();
+  m.clear();
+  const t2 = performance.now();
+  const hash = r.stateHash();
+  const hashMs = performance.now() - t2;
+  const ms = applyMs + hashMs;
   const stats = r.stats();
-  const ms = performance.now() - t0;
-  const tB = performance.now();
-  r.stateHash();
-  const hashMs = performance.now() - tB;
+  const rssMb = mb(process.memoryUsage().rss);
   progress(
-    `${n} records: apply ${(tA - t0).toFixed(0)} ms + derive ${(tB - tA).toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s; state hash ${hashMs.toFixed(0)} ms; ${JSON.stringify(stats)}`,
+    `${n} records: apply ${applyMs.toFixed(0)} ms + stateHash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
-  return { perS: (n / ms) * 1000, ms, hashMs, stats };
+  return { n, ms, applyMs, hashMs, mapMs, rssMb, r, roots: gen.roots, hash, stats };
 }
 
-function baseline(n: number): number {
-  const ids = Array.from({ length: n }, () => fakeId());
-  const t0 = performance.now();
-  const m = new Map<string, number>();
-  for (let i = 0; i < ids.length; i++) m.set(ids[i] as string, i);
-  return (n / (performance.now() - t0)) * 1000;
+const sizeArg = process.argv.find((a) => a.startsWith('--sizes='));
+const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000];
+const runs: Run[] = [];
+for (const n of sizes) {
+  const x = run(n);
+  runs.push(x);
+  if (n !== sizes[sizes.length - 1]) x.r = undefined as unknown as Resolver;
 }
+const big = runs[runs.length - 1] as Run;
+const peakRss = mb(process.resourceUsage().maxRSS * 1024);
 
-const sizes = quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000];
-const [s10k, s100k, s1m] = sizes.map((n) => run(n)) as [ReturnType<typeof run>, ReturnType<typeof run>, ReturnType<typeof run>];
-const mapPerS = baseline(sizes[2] as number);
-report('resolve', {
-  records_per_s_10k: Math.round(s10k.perS),
-  records_per_s_100k: Math.round(s100k.perS),
-  records_per_s_1m: Math.round(s1m.perS),
-  peak_rss_mb_1m: Math.round(process.resourceUsage().maxRSS / 1024),
-  time_ratio_1m_over_100k: Number((s1m.ms / s100k.ms).toFixed(2)),
-  state_hash_ms_1m: Math.round(s1m.hashMs),
-  conflicts_1m: s1m.stats.conflicts ?? 0,
-  map_set_per_s_1m: Math.round(mapPerS),
-  ratio_map_over_resolve_1m: Number((mapPerS / s1m.perS).toFixed(1)),
-});
+// state() materialisation (the full plain-JSON state), once.
+let t = performance.now();
+big.r.state();
+const stateMs = performance.now() - t;
+progress(`state(): ${stateMs.toFixed(0)} ms`);
+
+// Snapshot round trip, as the hub node does it.
+t = performance.now();
+const text = JSON.stringify(big.r.toJSON());
+const snapMs = performance.now() - t;
+big.r = undefined as unknown as Resolver;
+gc?.();
+t = performance.now();
+const restored = Resolver.fromJSON(JSON.parse(text), { roots: big.roots });
+const restoredHash = restored.stateHash();
+const restoreMs = performance.now() - t;
+progress(
+  `snapshot: toJSON+stringify ${snapMs.toFixed(0)} ms, ${mb(text.length)} MB; parse+fromJSON+stateHash ${restoreMs.toFixed(0)} ms (replay: ${big.ms.toFixed(0)} ms); hash ${restoredHash === big.hash ? 'equal' : 'DIFFERENT'}`,
+);
+if (restoredHash !== big.hash) throw new Error('restored state hash differs');
+
+const metric = (i: number): Run => runs[Math.min(i, runs.length - 1)] as Run;
+const [a, b, c] = [metric(0), metric(1), metric(2)];
+const metrics = {
+  records_per_s_10k: Math.round((a.n / a.ms) * 1000),
+  records_per_s_100k: Math.round((b.n / b.ms) * 1000),
+  records_per_s_1m: Math.round((c.n / c.ms) * 1000),
+  peak_rss_mb_1m: peakRss,
+  time_ratio_1m_over_100k: Number((c.ms / b.ms).toFixed(2)),
+  apply_s_1m: Number((c.applyMs / 1000).toFixed(2)),
+  state_hash_ms_1m: Math.round(c.hashMs),
+  state_ms_1m: Math.round(stateMs),
+  conflicts_1m: c.stats.conflicts ?? 0,
+  map_set_per_s_1m: Math.round((c.n / c.mapMs) * 1000),
+  ratio_map_over_resolve_1m: Number((c.ms / c.mapMs).toFixed(1)),
+  snapshot_mb_1m: mb(text.length),
+  snapshot_s_1m: Number((snapMs / 1000).toFixed(2)),
+  snapshot_restore_s_1m: Number((restoreMs / 1000).toFixed(2)),
+  replay_s_1m: Number((c.ms / 1000).toFixed(2)),
+};
+// Ad-hoc sizes are for iteration: printed, not written to bench/results.
+if (sizeArg) process.stdout.write(`${JSON.stringify({ bench: 'resolve', metrics })}\n`);
+else report('resolve', metrics);

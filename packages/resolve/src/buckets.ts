@@ -30,77 +30,127 @@ export function canonicalJson(v: unknown): string {
 
 /** base64url(SHA-256(JCS(v))) for resolver values: equals digest(v) from @shuniu/protocol. */
 export function stateDigest(v: unknown): string {
-  return toBase64url(sha256(utf8(canonicalJson(v))));
+  return textDigest(canonicalJson(v));
+}
+
+/** base64url(SHA-256(UTF-8(text))). */
+export function textDigest(text: string): string {
+  return toBase64url(sha256(utf8(text)));
 }
 
 /**
- * A map whose canonical digest is kept per bucket (the first two characters of
- * the key), so the state hash re-hashes only the buckets that changed since the
- * last call instead of the whole state (spec/resolution.md §State hash).
+ * JCS text of a resolver view. The views are built with their members in
+ * sorted order (and every nested object too: records' objects are strict, so
+ * their member names are fixed and never array indices), which makes
+ * JSON.stringify their canonical form; the tests check it against jcs() on
+ * every object of every vector and random state.
+ */
+export const viewJson: (v: unknown) => string = JSON.stringify;
+
+/** JCS text of {k: v} for keys already sorted, v strings: `{"k1":"v1",...}`. */
+function stringMapJson(keys: string[], get: (k: string) => string): string {
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    out += `${i ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(get(k))}`;
+  }
+  return `${out}}`;
+}
+
+const EMPTY_ROOT = textDigest('{}');
+
+/**
+ * A map whose state-hash contribution is kept as a three-level tree
+ * (spec/resolution.md §State hash): each entry's digest is cached, each of the
+ * 4,096 buckets (the first two base64url characters of the key) is the digest
+ * of {key: entry digest} and the map's root the digest of {prefix: bucket
+ * digest}. set() and delete() only mark: the next root() re-hashes the
+ * changed entries, then their buckets (about n/4,096 short strings each), then
+ * the root.
  */
 export class BucketMap<V> {
-  private readonly buckets = new Map<string, Map<string, V>>();
-  private readonly digests = new Map<string, string>();
-  private readonly dirty = new Set<string>();
-  private n = 0;
+  private readonly values = new Map<string, V>();
+  /** Entry digests, valid unless the key is in dirtyKeys. */
+  private readonly leaves = new Map<string, string>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly bucketDigest = new Map<string, string>();
+  private readonly dirtyKeys = new Set<string>();
+  private readonly dirtyBuckets = new Set<string>();
+  private rootDigest: string | undefined = EMPTY_ROOT;
 
   get size(): number {
-    return this.n;
+    return this.values.size;
   }
 
   get(key: string): V | undefined {
-    return this.buckets.get(key.slice(0, 2))?.get(key);
+    return this.values.get(key);
   }
 
   has(key: string): boolean {
-    return this.buckets.get(key.slice(0, 2))?.has(key) ?? false;
+    return this.values.has(key);
   }
 
   set(key: string, value: V): void {
-    const b = key.slice(0, 2);
-    let m = this.buckets.get(b);
-    if (!m) {
-      m = new Map();
-      this.buckets.set(b, m);
+    const m = this.values;
+    if (!m.has(key)) {
+      const b = key.slice(0, 2);
+      const s = this.members.get(b);
+      if (s) s.add(key);
+      else this.members.set(b, new Set([key]));
     }
-    if (!m.has(key)) this.n++;
     m.set(key, value);
-    this.dirty.add(b);
+    this.dirtyKeys.add(key);
+    this.rootDigest = undefined;
   }
 
   delete(key: string): void {
+    if (!this.values.delete(key)) return;
     const b = key.slice(0, 2);
-    const m = this.buckets.get(b);
-    if (!m?.delete(key)) return;
-    this.n--;
-    if (m.size === 0) this.buckets.delete(b);
-    this.dirty.add(b);
+    const s = this.members.get(b) as Set<string>;
+    s.delete(key);
+    if (s.size === 0) this.members.delete(b);
+    this.leaves.delete(key);
+    this.dirtyKeys.delete(key);
+    this.dirtyBuckets.add(b);
+    this.rootDigest = undefined;
   }
 
-  *entries(): IterableIterator<[string, V]> {
-    for (const m of this.buckets.values()) yield* m.entries();
+  entries(): IterableIterator<[string, V]> {
+    return this.values.entries();
   }
 
   /** Plain object with keys in sorted order. */
   toObject(): Record<string, V> {
-    const keys: string[] = [];
-    for (const m of this.buckets.values()) for (const k of m.keys()) keys.push(k);
-    keys.sort();
+    const keys = [...this.values.keys()].sort();
     const out: Record<string, V> = {};
-    for (const k of keys) out[k] = this.get(k) as V;
+    for (const k of keys) out[k] = this.values.get(k) as V;
     return out;
   }
 
-  /** { prefix: digest(JCS of that bucket's sub-map) } for every non-empty bucket. */
+  /** { prefix: digest({key: digest(JCS(value))}) } for every non-empty bucket. */
   bucketDigests(): Record<string, string> {
-    for (const b of this.dirty) {
-      const m = this.buckets.get(b);
-      // Same bytes as digest(): the views are built from verified records with
-      // saturated integers, so the I-JSON walk that digest() adds is skipped.
-      if (m) this.digests.set(b, stateDigest(Object.fromEntries(m)));
-      else this.digests.delete(b);
+    this.root();
+    const out: Record<string, string> = {};
+    for (const b of [...this.bucketDigest.keys()].sort()) out[b] = this.bucketDigest.get(b) as string;
+    return out;
+  }
+
+  /** digest({prefix: bucket digest}): the map's part of the state hash. */
+  root(): string {
+    if (this.rootDigest !== undefined) return this.rootDigest;
+    for (const k of this.dirtyKeys) {
+      this.leaves.set(k, textDigest(viewJson(this.values.get(k))));
+      this.dirtyBuckets.add(k.slice(0, 2));
     }
-    this.dirty.clear();
-    return Object.fromEntries(this.digests);
+    this.dirtyKeys.clear();
+    for (const b of this.dirtyBuckets) {
+      const s = this.members.get(b);
+      if (s) this.bucketDigest.set(b, textDigest(stringMapJson([...s].sort(), (k) => this.leaves.get(k) as string)));
+      else this.bucketDigest.delete(b);
+    }
+    this.dirtyBuckets.clear();
+    const bs = [...this.bucketDigest.keys()].sort();
+    this.rootDigest = textDigest(stringMapJson(bs, (b) => this.bucketDigest.get(b) as string));
+    return this.rootDigest;
   }
 }

@@ -1,5 +1,5 @@
 import { compareHlc, digest, type Hlc, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
-import { BucketMap } from './buckets.js';
+import { BucketMap, stateDigest } from './buckets.js';
 import type {
   AllocationState,
   Conflict,
@@ -23,6 +23,40 @@ const sat = (x: number): number => Math.min(x, MAX);
 const mul = (q: number, size: number): number => sat(q * size);
 
 const B64_32 = /^[A-Za-z0-9_-]{43}$/;
+
+// Canonical copies of records' objects: members in sorted order, so that
+// JSON.stringify of a view is its JCS text (buckets.ts viewJson). Records'
+// objects are strict (spec/records.md), so these are all their members.
+type Mut<T> = { -readonly [K in keyof T]: T[K] };
+const cHlc = (x: Hlc): Hlc => ({ c: x.c, ms: x.ms }) as Hlc;
+const cItem = (x: NeedState['item']): NeedState['item'] => ({ code: x.code, name: x.name });
+const cUnit = (x: NeedState['unit']): NeedState['unit'] => ({ base: x.base, name: x.name, size: x.size });
+const cBenef = (x: NeedState['beneficiaries']): NeedState['beneficiaries'] => ({ count: x.count, group: x.group });
+function cOrg(x: { name: string; kind: string; region?: string }): NeedState['requester'] {
+  const o: NeedState['requester'] = { kind: x.kind, name: x.name };
+  if (x.region !== undefined) o.region = x.region;
+  return o;
+}
+function cIntent(x: OfferState['intent']): OfferState['intent'] {
+  const o: Mut<OfferState['intent']> = {};
+  if (x.groups !== undefined) o.groups = x.groups;
+  if (x.purposes !== undefined) o.purposes = x.purposes;
+  if (x.regions !== undefined) o.regions = x.regions;
+  if (x.validUntil !== undefined) o.validUntil = x.validUntil;
+  return o;
+}
+function cName(x: { zh: string; en?: string }): { zh: string; en?: string } {
+  const o = {} as { zh: string; en?: string };
+  if (x.en !== undefined) o.en = x.en;
+  o.zh = x.zh;
+  return o;
+}
+/** Shallow copy with members in sorted order (conflict details: flat). */
+function sortedObject<T extends object>(x: T): T {
+  const o = {} as Record<string, unknown>;
+  for (const k of Object.keys(x).sort()) o[k] = (x as Record<string, unknown>)[k];
+  return o as T;
+}
 
 type Rec = SignedRecord;
 
@@ -56,6 +90,9 @@ interface NeedInfo {
   closed: NeedState['closed'];
   updates: string[];
   dupKey: string;
+  item: NeedState['item'];
+  unit: NeedState['unit'];
+  requester: NeedState['requester'];
 }
 
 interface OfferInfo {
@@ -68,6 +105,9 @@ interface OfferInfo {
   intent: OfferState['intent'];
   withdrawn: string | undefined;
   updates: string[];
+  item: OfferState['item'];
+  unit: OfferState['unit'];
+  donor: OfferState['donor'];
 }
 
 interface AllocInfo {
@@ -584,15 +624,11 @@ export class Resolver {
     const h = this.hubData.get(id);
     if (!h) return;
     const root = this.roots.has(id);
-    const v: HubState = {
-      id,
-      status: !h.admitted ? 'suspended' : h.forkedAt >= 0 ? 'forked' : 'active',
-      root,
-      admitted: h.admitted,
-      admissionChain: [],
-      records: h.count,
-      forks: [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ seq, ids: sorted(h.bySeq.get(seq) as string[]) })),
-    };
+    const forks = [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ ids: sorted(h.bySeq.get(seq) as string[]), seq }));
+    let admission: string | undefined;
+    let admissionChain: string[] = [];
+    let level: HubState['level'];
+    let region: string | undefined;
     const adm = this.admissionOf.get(id);
     if (h.admitted && adm) {
       const chain: string[] = [];
@@ -601,31 +637,53 @@ export class Resolver {
         chain.push(cur);
         cur = this.admissionOf.get(cur)?.parent;
       }
-      v.admissionChain = chain;
-      v.admission = adm.record;
+      admissionChain = chain;
+      admission = adm.record;
       const ar = this.recs.get(adm.record) as RecordOf<'hub.admitted'>;
-      v.level = ar.body.level;
-      v.region = ar.body.region;
+      level = ar.body.level;
+      region = ar.body.region;
     }
+    let profile: HubState['profile'];
     const prof = this.latestOnChain(h, h.profiles) as RecordOf<'hub.profile'> | undefined;
     if (prof) {
       const b = prof.body;
-      const p: HubState['profile'] = { record: h.live[prof.seq] as string, name: b.name, level: b.level, region: b.region, endpoints: b.endpoints };
-      if (b.parent !== undefined) p.parent = b.parent;
+      // Members in sorted order (viewJson).
+      const p = {} as NonNullable<HubState['profile']>;
       if (b.contact !== undefined) p.contact = b.contact;
-      v.profile = p;
+      p.endpoints = b.endpoints;
+      p.level = b.level;
+      p.name = cName(b.name);
+      if (b.parent !== undefined) p.parent = b.parent;
+      p.record = h.live[prof.seq] as string;
+      p.region = b.region;
+      profile = p;
       if (root) {
-        v.level = b.level;
-        v.region = b.region;
+        level = b.level;
+        region = b.region;
       }
     }
+    let keys: HubState['keys'];
     const rot = this.latestOnChain(h, h.rotations) as RecordOf<'hub.keys.rotated'> | undefined;
     const inc = h.live[0] === undefined ? undefined : (this.recs.get(h.live[0]) as RecordOf<'hub.inception'>);
     const kb = rot?.body ?? inc?.body;
     const krec = rot ? h.live[rot.seq] : h.live[0];
-    if (kb && krec) v.keys = { record: krec, signingKey: kb.signingKey, encryptionKey: kb.encryptionKey, recoveryCommitment: kb.recoveryCommitment };
-    if (h.live.length > 0) v.head = { seq: h.live.length - 1, id: h.live[h.live.length - 1] as string };
+    if (kb && krec) keys = { encryptionKey: kb.encryptionKey, record: krec, recoveryCommitment: kb.recoveryCommitment, signingKey: kb.signingKey };
+    // Members in sorted order (viewJson).
+    const v = {} as HubState;
+    if (admission !== undefined) v.admission = admission;
+    v.admissionChain = admissionChain;
+    v.admitted = h.admitted;
+    v.forks = forks;
+    if (h.live.length > 0) v.head = { id: h.live[h.live.length - 1] as string, seq: h.live.length - 1 };
+    v.id = id;
+    if (keys) v.keys = keys;
+    if (level !== undefined) v.level = level;
+    if (profile) v.profile = profile;
+    v.records = h.count;
     if (h.recovery !== undefined) v.recovery = h.recovery;
+    if (region !== undefined) v.region = region;
+    v.root = root;
+    v.status = !h.admitted ? 'suspended' : h.forkedAt >= 0 ? 'forked' : 'active';
     this.hubs.set(id, v);
     this.setConflicts(
       `h:${id}`,
@@ -667,16 +725,19 @@ export class Resolver {
       info = {
         id,
         hub: p.hub,
-        hlc: p.hlc,
+        hlc: cHlc(p.hlc),
         body: b,
         quantity: mul(b.quantity, b.unit.size),
         urgency: b.urgency,
         neededBy: b.neededBy,
         neededByMs: timestampMs(b.neededBy),
-        beneficiaries: b.beneficiaries,
+        beneficiaries: cBenef(b.beneficiaries),
         closed: undefined,
         updates: [],
         dupKey: `${b.requester.name}\u0000${b.requester.kind}\u0000${b.item.code}`,
+        item: cItem(b.item),
+        unit: cUnit(b.unit),
+        requester: cOrg(b.requester),
       };
       const ups: Rec[] = [];
       for (const u of this.needUpd.get(id) ?? []) {
@@ -696,7 +757,7 @@ export class Resolver {
             info.neededBy = u.neededBy;
             info.neededByMs = timestampMs(u.neededBy);
           }
-          if (u.beneficiaries !== undefined) info.beneficiaries = u.beneficiaries;
+          if (u.beneficiaries !== undefined) info.beneficiaries = cBenef(u.beneficiaries);
           info.updates.push(rid);
         } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: rid };
       }
@@ -727,13 +788,16 @@ export class Resolver {
       const info: OfferInfo = {
         id,
         hub: p.hub,
-        hlc: p.hlc,
+        hlc: cHlc(p.hlc),
         body: b,
         quantity: mul(b.quantity, b.unit.size),
         valueFen: b.valueFen,
-        intent: b.intent,
+        intent: cIntent(b.intent),
         withdrawn: undefined,
         updates: [],
+        item: cItem(b.item),
+        unit: cUnit(b.unit),
+        donor: { kind: b.donor.kind, name: b.donor.name },
       };
       const ups: Rec[] = [];
       for (const u of this.offerUpd.get(id) ?? []) {
@@ -749,7 +813,7 @@ export class Resolver {
           const u = r.body;
           if (u.quantity !== undefined) info.quantity = mul(u.quantity, b.unit.size);
           if (u.valueFen !== undefined) info.valueFen = u.valueFen;
-          if (u.intent !== undefined) info.intent = u.intent;
+          if (u.intent !== undefined) info.intent = cIntent(u.intent);
           info.updates.push(rid);
         } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = rid;
       }
@@ -801,7 +865,7 @@ export class Resolver {
     const info: AllocInfo = {
       id,
       hub: r.hub,
-      hlc: r.hlc,
+      hlc: cHlc(r.hlc),
       offer: r.body.offer,
       need: r.body.need,
       quantity: r.body.quantity,
@@ -925,17 +989,26 @@ export class Resolver {
       this.allocations.delete(id);
       return;
     }
-    const v: AllocationState = {
-      id,
-      hub: i.hub,
-      hlc: i.hlc,
-      offer: i.offer,
-      need: i.need,
-      quantity: i.quantity,
-      status: i.voidReason ? 'void' : i.decided === 'declined' ? 'declined' : !i.s1 || !i.s2 ? 'surplus' : i.decided === 'accepted' ? 'accepted' : 'proposed',
-    };
+    const status: AllocationState['status'] = i.voidReason
+      ? 'void'
+      : i.decided === 'declined'
+        ? 'declined'
+        : !i.s1 || !i.s2
+          ? 'surplus'
+          : i.decided === 'accepted'
+            ? 'accepted'
+            : 'proposed';
+    // Members in sorted order (viewJson).
+    const v = {} as AllocationState;
     if (i.decision !== undefined) v.decision = i.decision;
-    if (v.status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
+    v.hlc = i.hlc;
+    v.hub = i.hub;
+    v.id = id;
+    v.need = i.need;
+    v.offer = i.offer;
+    v.quantity = i.quantity;
+    v.status = status;
+    if (status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
     if (i.voidReason) v.voidReason = i.voidReason;
     this.allocations.set(id, v);
   }
@@ -979,30 +1052,79 @@ export class Resolver {
           receiptId = rid;
         }
       }
-      const lines: ShipmentLineState[] = b.lines.map((l) => {
-        const s: ShipmentLineState = { item: l.item, unit: l.unit, shipped: mul(l.quantity, l.unit.size) };
-        if (l.lot !== undefined) s.lot = l.lot;
+      // Receipt figures per line, then the lines with members in sorted order (viewJson).
+      let mismatch = false;
+      const got: ({ accepted: number; rejected: number; missing: number; rejectReason?: string } | undefined)[] = [];
+      if (receipt) {
+        for (const rl of receipt.body.lines) {
+          const bl = b.lines[rl.line];
+          if (!bl || got[rl.line] !== undefined) {
+            mismatch = true;
+            continue;
+          }
+          const size = bl.unit.size;
+          got[rl.line] = { accepted: mul(rl.accepted, size), rejected: mul(rl.rejected, size), missing: mul(rl.missing, size), rejectReason: rl.rejectReason };
+        }
+      }
+      let shipped = 0;
+      let acc = 0;
+      let rej = 0;
+      let mis = 0;
+      let discrepancy = false;
+      const lines: ShipmentLineState[] = b.lines.map((l, i) => {
+        const q = mul(l.quantity, l.unit.size);
+        shipped = sat(shipped + q);
+        const g = got[i];
+        const s = {} as ShipmentLineState;
+        if (receipt) s.accepted = g ? g.accepted : 0;
         if (l.expiry !== undefined) s.expiry = l.expiry;
+        s.item = cItem(l.item);
+        if (l.lot !== undefined) s.lot = l.lot;
+        if (receipt) {
+          const a = g ? g.accepted : 0;
+          const r = g ? g.rejected : 0;
+          const m = g ? g.missing : 0;
+          s.missing = m;
+          if (g?.rejectReason !== undefined) s.rejectReason = g.rejectReason;
+          s.rejected = r;
+          s.shipped = q;
+          s.unaccounted = q - a - r - m;
+          if (s.unaccounted !== 0) mismatch = true;
+          if (a !== q) discrepancy = true;
+          acc = sat(acc + a);
+          rej = sat(rej + r);
+          mis = sat(mis + m);
+        } else s.shipped = q;
+        s.unit = cUnit(l.unit);
         return s;
       });
-      let shipped = 0;
-      for (const l of lines) shipped = sat(shipped + l.shipped);
       const ea = timestampMs(b.expectedArrival);
-      view = {
-        id,
-        handoff: effId,
-        versions: sorted(versions),
-        hub: root.hub,
-        from: b.from,
-        to: b.to,
-        shipment: b.shipment,
-        expectedArrival: b.expectedArrival,
-        allocations: [...b.allocations],
-        lines,
-        status: 'in_transit',
-        late: false,
-        shipped,
-      };
+      let status: ShipmentState['status'] = 'in_transit';
+      if (receipt) status = discrepancy ? 'received_with_discrepancy' : 'received';
+      else if (ea < this.clock) status = 'overdue';
+      else this.deadlines.push([ea, 'ship', id]);
+      // Members in sorted order (viewJson).
+      view = {} as ShipmentState;
+      if (receipt) view.accepted = acc;
+      view.allocations = [...b.allocations];
+      view.expectedArrival = b.expectedArrival;
+      view.from = b.from;
+      view.handoff = effId;
+      view.hub = root.hub;
+      view.id = id;
+      view.late = false;
+      view.lines = lines;
+      if (receipt) {
+        view.missing = mis;
+        view.receipt = receiptId;
+        view.received = receipt.body.received;
+        view.rejected = rej;
+      }
+      view.shipment = b.shipment;
+      view.shipped = shipped;
+      view.status = status;
+      view.to = b.to;
+      view.versions = sorted(versions);
       contrib = {
         from: b.from,
         to: b.to,
@@ -1012,53 +1134,14 @@ export class Resolver {
         lotShipped: new Map(),
         lotAccepted: new Map(),
       };
-      if (receipt && receiptId) {
-        let mismatch = false;
-        const seen = new Set<number>();
-        for (const rl of receipt.body.lines) {
-          const l = lines[rl.line];
-          const bl = b.lines[rl.line];
-          if (!l || !bl || seen.has(rl.line)) {
-            mismatch = true;
-            continue;
-          }
-          seen.add(rl.line);
-          l.accepted = mul(rl.accepted, bl.unit.size);
-          l.rejected = mul(rl.rejected, bl.unit.size);
-          l.missing = mul(rl.missing, bl.unit.size);
-          if (rl.rejectReason !== undefined) l.rejectReason = rl.rejectReason;
-        }
-        let acc = 0;
-        let rej = 0;
-        let mis = 0;
-        let discrepancy = false;
-        for (const l of lines) {
-          l.accepted ??= 0;
-          l.rejected ??= 0;
-          l.missing ??= 0;
-          l.unaccounted = l.shipped - l.accepted - l.rejected - l.missing;
-          if (l.unaccounted !== 0) mismatch = true;
-          if (l.accepted !== l.shipped) discrepancy = true;
-          acc = sat(acc + l.accepted);
-          rej = sat(rej + l.rejected);
-          mis = sat(mis + l.missing);
-        }
-        view.receipt = receiptId;
-        view.received = receipt.body.received;
-        view.accepted = acc;
-        view.rejected = rej;
-        view.missing = mis;
-        view.status = discrepancy ? 'received_with_discrepancy' : 'received';
-        if (mismatch) {
-          own.push(
-            conflict(`${id}/receipt_mismatch`, 'receipt_mismatch', [id, effId, receiptId], [b.from, b.to], {
-              shipped,
-              accounted: sat(acc + rej + mis),
-            }),
-          );
-        }
-      } else if (ea < this.clock) view.status = 'overdue';
-      else this.deadlines.push([ea, 'ship', id]);
+      if (receipt && receiptId && mismatch) {
+        own.push(
+          conflict(`${id}/receipt_mismatch`, 'receipt_mismatch', [id, effId, receiptId], [b.from, b.to], {
+            shipped,
+            accounted: sat(acc + rej + mis),
+          }),
+        );
+      }
 
       // Attribute each line to the listed allocations of its item, in list
       // order, each up to its quantity; the last one takes the rest.
@@ -1210,30 +1293,30 @@ export class Resolver {
       status = st.allocated > 0 ? 'partly_allocated' : 'open';
       this.deadlines.push([info.neededByMs, 'needView', id]);
     }
-    const v: NeedState = {
-      id,
-      hub: info.hub,
-      hlc: info.hlc,
-      item: b.item,
-      unit: b.unit,
-      quantity: info.quantity,
-      urgency: info.urgency,
-      neededBy: info.neededBy,
-      region: b.region,
-      beneficiaries: info.beneficiaries,
-      requester: b.requester,
-      status,
-      allocated: st.allocated,
-      inTransit,
-      received,
-      delivered,
-      allocations: st.standing,
-      deliveries: deliveries.sort(),
-      updates: info.updates,
-    };
+    // Members in sorted order (viewJson).
+    const v = {} as NeedState;
+    v.allocated = st.allocated;
+    v.allocations = st.standing;
+    v.beneficiaries = info.beneficiaries;
     if (b.campaign !== undefined) v.campaign = b.campaign;
-    if (b.purpose !== undefined) v.purpose = b.purpose;
     if (info.closed) v.closed = info.closed;
+    v.delivered = delivered;
+    v.deliveries = deliveries.sort();
+    v.hlc = info.hlc;
+    v.hub = info.hub;
+    v.id = id;
+    v.inTransit = inTransit;
+    v.item = info.item;
+    v.neededBy = info.neededBy;
+    if (b.purpose !== undefined) v.purpose = b.purpose;
+    v.quantity = info.quantity;
+    v.received = received;
+    v.region = b.region;
+    v.requester = info.requester;
+    v.status = status;
+    v.unit = info.unit;
+    v.updates = info.updates;
+    v.urgency = info.urgency;
     this.needs.set(id, v);
   }
 
@@ -1261,26 +1344,26 @@ export class Resolver {
       status = 'available';
       if (until !== undefined) this.deadlines.push([until, 'offerView', id]);
     }
-    const v: OfferState = {
-      id,
-      hub: info.hub,
-      hlc: info.hlc,
-      kind: b.kind,
-      item: b.item,
-      unit: b.unit,
-      quantity: info.quantity,
-      valueFen: info.valueFen,
-      donor: b.donor,
-      intent: info.intent,
-      region: b.region,
-      status,
-      allocated,
-      available: Math.max(0, info.quantity - allocated),
-      allocations: standing.map((i) => i.id),
-      updates: info.updates,
-    };
+    // Members in sorted order (viewJson).
+    const v = {} as OfferState;
+    v.allocated = allocated;
+    v.allocations = standing.map((i) => i.id);
+    v.available = Math.max(0, info.quantity - allocated);
     if (b.availableFrom !== undefined) v.availableFrom = b.availableFrom;
     if (b.campaign !== undefined) v.campaign = b.campaign;
+    v.donor = info.donor;
+    v.hlc = info.hlc;
+    v.hub = info.hub;
+    v.id = id;
+    v.intent = info.intent;
+    v.item = info.item;
+    v.kind = b.kind;
+    v.quantity = info.quantity;
+    v.region = b.region;
+    v.status = status;
+    v.unit = info.unit;
+    v.updates = info.updates;
+    v.valueFen = info.valueFen;
     if (info.withdrawn !== undefined) v.withdrawn = info.withdrawn;
     this.offers.set(id, v);
   }
@@ -1446,22 +1529,24 @@ export class Resolver {
 
   /**
    * base64url SHA-256 of the canonical state (spec/resolution.md §State hash):
-   * digest of {v, clock, and for each map {prefix: digest(bucket)}}. Equal on
-   * every replica that holds the same set of records.
+   * digest of {v, clock, and for each map its root}, where a map's root is
+   * digest({prefix: digest({key: digest(value)})}) over 4,096 key prefixes.
+   * Only entries changed since the last call are re-hashed, then their
+   * buckets. Equal on every replica that holds the same set of records.
    */
   stateHash(): string {
     this.flush();
-    return digest({
-      v: 1,
+    return stateDigest({
+      allocations: this.allocations.root(),
       clock: this.clock,
-      hubs: this.hubs.bucketDigests(),
-      needs: this.needs.bucketDigests(),
-      offers: this.offers.bucketDigests(),
-      allocations: this.allocations.bucketDigests(),
-      shipments: this.shipments.bucketDigests(),
-      conflicts: this.conflicts.bucketDigests(),
-      held: this.held.bucketDigests(),
-      pending: this.pending.bucketDigests(),
+      conflicts: this.conflicts.root(),
+      held: this.held.root(),
+      hubs: this.hubs.root(),
+      needs: this.needs.root(),
+      offers: this.offers.root(),
+      pending: this.pending.root(),
+      shipments: this.shipments.root(),
+      v: 1,
     });
   }
 
@@ -1526,5 +1611,6 @@ export interface ResolverSnapshot {
 }
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
-  return { id, rule, records: sorted(records), hubs: sorted(hubs), detail };
+  // Members in sorted order (viewJson).
+  return { detail: sortedObject(detail), hubs: sorted(hubs), id, records: sorted(records), rule };
 }

@@ -1,7 +1,7 @@
 import { assumeVerified, jcs, ready, type Verified } from '@shuniu/protocol';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../src/buckets.js';
+import { canonicalJson, viewJson } from '../src/buckets.js';
 import { type ResolvedState, Resolver } from '../src/index.js';
 import { DAY, iso, T0, World, type WorldHub } from './world.js';
 
@@ -196,6 +196,19 @@ describe('resolver properties', () => {
         const { roots, records } = build(steps);
         const s = resolve(roots, records).state();
         expect(canonicalJson(s)).toBe(jcs(s));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('every object of the state serialises to its JCS text with viewJson (the state hash relies on it)', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        const { roots, records } = build(steps);
+        const s = resolve(roots, records).state();
+        for (const m of [s.hubs, s.needs, s.offers, s.allocations, s.shipments, s.conflicts, s.held, s.pending]) {
+          for (const v of Object.values(m)) expect(viewJson(v)).toBe(jcs(v));
+        }
       }),
       { numRuns: 20 },
     );

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assumeVerified, MemoryChains, parseRecord, ready, recordId, type Verified } from '@shuniu/protocol';
+import { assumeVerified, jcs, MemoryChains, parseRecord, ready, recordId, type Verified } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { viewJson } from '../src/buckets.js';
 import { Resolver } from '../src/index.js';
 import { lookup, type ResolutionVector } from './vectors.js';
 
@@ -43,6 +44,12 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       expect(r.state()).toEqual(v.state);
       expect(r.stateHash()).toBe(v.stateHash);
       for (const [path, want] of Object.entries(v.expect)) expect(lookup(r.state(), path), path).toEqual(want === null ? undefined : want);
+
+      // Every object serialises to its JCS text with viewJson (the state hash relies on it).
+      const st = r.state();
+      for (const m of [st.hubs, st.needs, st.offers, st.allocations, st.shipments, st.conflicts, st.held, st.pending]) {
+        for (const x of Object.values(m)) expect(viewJson(x)).toBe(jcs(x));
+      }
 
       // Reversed, and interleaved with duplicates: same hash.
       expect(resolve(v.roots, [...verified].reverse()).stateHash()).toBe(v.stateHash);
