@@ -13,7 +13,9 @@ import { post, startNode } from '../../nodes/hub/test/helpers.js';
  * operator posts a need; it reaches the province by federation; the
  * province accepts the engine's proposal and hands the goods off; the county
  * records the receipt and the final delivery and sees the need fulfilled.
- * Screenshots of each main page go to test/e2e/screenshots/.
+ * Screenshots of each main page go to test-results/screenshots/ (ignored by
+ * git); with SHUNIU_SCREENSHOTS=commit they refresh the committed set in
+ * test/e2e/screenshots/ that the README shows.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,7 +24,10 @@ if (!haveChromium && process.env.CI === 'true') throw new Error(`CI=true but no 
 if (!haveChromium) console.warn(`test/e2e/console.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const shots =
+  process.env.SHUNIU_SCREENSHOTS === 'commit'
+    ? fileURLToPath(new URL('./screenshots/', import.meta.url))
+    : fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const WAIT = 30_000;
 
 // Short federation intervals so the two nodes converge within the test; real nodes pull every 30 s.
