@@ -46,6 +46,7 @@ export class Federation {
     private readonly cfg: NodeConfig['federation'],
     private readonly self: { hubId: string; url: () => string },
     private readonly events: FederationEvents = {},
+    private readonly trusted: (hub: string) => boolean = () => true,
   ) {
     this.sem = new Semaphore(cfg.pushParallel);
   }
@@ -189,7 +190,10 @@ export class Federation {
       if (!res.ok) throw new Error(`heads: HTTP ${res.status}`);
       const theirs = ((await res.json()) as { heads: Record<string, number> }).heads;
       let progress = 0;
-      for (const [hub, head] of Object.entries(theirs)) {
+      // Hubs already trusted first: their admissions open the others' logs,
+      // which then need no holding and releasing.
+      const order = Object.entries(theirs).sort(([a], [b]) => Number(this.trusted(b)) - Number(this.trusted(a)));
+      for (const [hub, head] of order) {
         if (this.stopped) break;
         if (this.store.isBlocked(hub)) continue;
         let have = this.store.heads()[hub] ?? -1;

@@ -80,7 +80,7 @@ export class HubNode {
     events: FederationEvents,
     private readonly log: (msg: string) => void,
   ) {
-    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl() }, events);
+    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl() }, events, (h) => trust.isTrusted(h));
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }
