@@ -40,7 +40,7 @@ export interface Checked {
 }
 
 /**
- * Reads an answer and checks the rules of spec/errors.md: never a 5xx, and
+ * Reads an answer and checks the rules of spec/errors.md: never a 5xx but E_STORAGE, and
  * every refusal an RFC 9457 problem document whose code is in the closed list
  * and whose status is the one the list gives for it.
  */
@@ -52,7 +52,8 @@ export async function checkAnswer(res: Response): Promise<Checked> {
     return { status: res.status, faults };
   }
   const text = await res.text();
-  if (res.status >= 500) faults.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+  // E_STORAGE (503) is the one 5xx the spec allows: the store cannot commit, retry later.
+  if (res.status >= 500 && !(res.status === 503 && text.includes('"E_STORAGE"'))) faults.push(`HTTP ${res.status}: ${text.slice(0, 200)}`);
   if (res.status >= 400) {
     if (!type.startsWith('application/problem+json')) faults.push(`HTTP ${res.status} without a problem document (${type})`);
     let p: { code?: unknown; status?: unknown } = {};
