@@ -29,6 +29,7 @@ import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
+import { openApiDocument } from './http/routes/openapi.js';
 import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
 import { stateRoutes } from './http/routes/state.js';
@@ -207,6 +208,8 @@ export class HubNode {
       }),
     );
     app.route('/', consoleRoutes());
+    const openapi = openApiDocument(() => this.publicUrl());
+    app.get('/v1/openapi.json', (c) => c.json(openapi() as object));
     app.get('/v1/status', (c) =>
       c.json({
         hub: this.hubId,

@@ -98,3 +98,25 @@ describe('resolved state', () => {
     expect((await fetch(`${url}/v1/state/nothing`)).status).toBe(404);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents push, pull, feed, state and every operator write from the zod schemas', async () => {
+    const res = await fetch(`${url}/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of [
+      '/v1/records',
+      '/v1/heads',
+      '/v1/hubs/{hub}/log',
+      '/v1/feed',
+      '/v1/feed/live',
+      '/v1/state/{collection}',
+      '/v1/needs',
+      '/v1/needs/{id}/close',
+    ]) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    expect(JSON.stringify(doc.paths['/v1/needs']?.post?.requestBody)).toContain('beneficiaries');
+  });
+});

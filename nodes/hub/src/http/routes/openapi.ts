@@ -1,0 +1,140 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/protocol';
+import { z } from 'zod';
+import { WRITE_ROUTES } from './operator.js';
+import { COLLECTIONS } from './state.js';
+
+const problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: z.string(),
+  issues: z.array(z.unknown()).optional(),
+});
+const ack = z.object({
+  index: z.int(),
+  status: z.enum(['accepted', 'duplicate', 'held', 'blocked', 'rejected']),
+  id: z.string().optional(),
+  ord: z.int().optional(),
+  code: z.string().optional(),
+  message: z.string().optional(),
+});
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
+const feedQuery = z.object({
+  after: z.string().optional(),
+  limit: z.string().optional(),
+  region: z.string().optional().describe('2, 4 or 6 digits of a GB/T 2260 code'),
+  types: z.string().optional().describe('comma-separated record types'),
+  urgency: z.string().optional(),
+  group: z.string().optional(),
+});
+
+/**
+ * The OpenAPI 3.1 document of the node's API (spec/node.md §12), built once
+ * from the protocol's zod schemas and the route tables.
+ */
+export function openApiDocument(serverUrl: () => string): () => unknown {
+  const doc = new OpenAPIHono();
+  const r = doc.openAPIRegistry;
+  r.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/records',
+    summary: 'Push a batch of signed records (or one record)',
+    request: {
+      body: {
+        content: {
+          'application/json': { schema: z.union([z.array(signedRecordSchema), z.object({ records: z.array(signedRecordSchema) }), signedRecordSchema]) },
+        },
+      },
+    },
+    responses: {
+      200: json(z.object({ acks: z.array(ack), summary: z.record(z.string(), z.int()) }), 'acknowledgements, one per record'),
+      201: json(z.object({ ack }), 'single record accepted'),
+      202: json(z.object({ ack }), 'single record held'),
+      400: problemResponse('malformed'),
+      413: problemResponse('too large'),
+      429: problemResponse('rate limited'),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/heads',
+    summary: 'Last sequence number of every hub held',
+    responses: { 200: json(z.object({ heads: z.record(z.string(), z.int()) }), 'heads') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/hubs/{hub}/log',
+    summary: "A hub's records after a sequence number",
+    request: { params: z.object({ hub: z.string() }), query: z.object({ after: z.string().optional(), limit: z.string().optional() }) },
+    responses: {
+      200: json(z.object({ hub: z.string(), head: z.int(), records: z.array(signedRecordSchema), next: z.int().nullable() }), 'a page of the log'),
+      404: problemResponse('hub not held'),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/records/{id}',
+    summary: 'One record by id',
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 200: json(signedRecordSchema, 'the record'), 404: problemResponse('not held') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/feed',
+    summary: "The node's feed in ingest order",
+    request: { query: feedQuery },
+    responses: { 200: json(z.object({ records: z.array(z.object({ ord: z.int(), record: signedRecordSchema })), cursor: z.int() }), 'a page of the feed') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/feed/live',
+    summary: 'The feed as Server-Sent Events, resumable with Last-Event-ID',
+    request: { query: feedQuery },
+    responses: { 200: { description: 'text/event-stream of `record` events whose id is the ingest order' } },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/state/hash',
+    summary: 'State hash',
+    responses: { 200: json(z.object({ stateHash: z.string(), records: z.int() }), 'hash') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/state/{collection}',
+    summary: 'Resolved state',
+    request: { params: z.object({ collection: z.enum(COLLECTIONS) }), query: feedQuery.pick({ region: true, urgency: true, group: true }) },
+    responses: { 200: json(z.record(z.string(), z.array(z.unknown())), 'the collection'), 404: problemResponse('unknown collection') },
+  });
+  for (const w of WRITE_ROUTES) {
+    const path = w.path.replace(':id', '{id}');
+    const body = w.target ? (bodySchemas[w.type] as z.ZodType) : bodySchemas[w.type];
+    r.registerPath({
+      method: 'post',
+      path,
+      summary: `Sign and ingest a ${w.type} record as this hub${w.target ? ` (the path id fills body.${w.target})` : ''}`,
+      security: [{ bearer: [] }],
+      ...(w.target
+        ? { request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: body } } } } }
+        : { request: { body: { content: { 'application/json': { schema: body } } } } }),
+      responses: {
+        201: json(z.object({ id: z.string(), ord: z.int(), record: signedRecordSchema }), 'signed and stored'),
+        400: problemResponse('invalid body'),
+        401: problemResponse('no token'),
+        403: problemResponse('not an operator token'),
+      },
+    });
+  }
+  let cached: unknown;
+  return () => {
+    cached ??= doc.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'Shuniu hub node', version: `protocol ${PROTOCOL_VERSION}`, description: 'spec/node.md' },
+      servers: [{ url: serverUrl() }],
+    });
+    return cached;
+  };
+}
