@@ -184,9 +184,12 @@ function run(n: number): Run {
   const m = new Map<string, Verified>();
   let applyMs = 0;
   let mapMs = 0;
+  let applyCpu = 0;
   for (let b = gen.next(BATCH); b.length > 0; b = gen.next(BATCH)) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < b.length; i++) r.apply(b[i] as Verified);
+    applyCpu += process.cpuUsage(c0).user;
     const t1 = performance.now();
     for (let i = 0; i < b.length; i++) {
       const v = b[i] as Verified;
@@ -197,13 +200,19 @@ function run(n: number): Run {
   }
   m.clear();
   const t2 = performance.now();
+  const c2 = process.cpuUsage();
+  if (process.env.SPLIT) {
+    r.stats();
+    progress(`  flush ${(performance.now() - t2).toFixed(0)} ms, cpu ${(process.cpuUsage(c2).user / 1000).toFixed(0)} ms`);
+  }
   const hash = r.stateHash();
+  if (process.env.SPLIT) progress(`  flush + hash cpu ${(process.cpuUsage(c2).user / 1000).toFixed(0)} ms`);
   const hashMs = performance.now() - t2;
   const ms = applyMs + hashMs;
   const stats = r.stats();
   const rssMb = mb(process.memoryUsage().rss);
   progress(
-    `${n} records: apply ${applyMs.toFixed(0)} ms + stateHash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
+    `${n} records: apply ${applyMs.toFixed(0)} ms (cpu ${(applyCpu / 1000).toFixed(0)} ms) + stateHash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
   return { n, ms, applyMs, hashMs, mapMs, rssMb, r, roots: gen.roots, hash, stats };
 }
@@ -218,6 +227,13 @@ for (const n of sizes) {
 }
 const big = runs[runs.length - 1] as Run;
 const peakRss = mb(process.resourceUsage().maxRSS * 1024);
+
+// --apply-only (iteration, profiling): skips state() and the snapshot round trip.
+if (process.argv.includes('--apply-only')) {
+  const x = runs.map((r) => ({ n: r.n, records_per_s: Math.round((r.n / r.ms) * 1000), apply_ms: Math.round(r.applyMs), hash_ms: Math.round(r.hashMs) }));
+  process.stdout.write(`${JSON.stringify({ bench: 'resolve', runs: x, peak_rss_mb: peakRss })}\n`);
+  process.exit(0);
+}
 
 // state() materialisation (the full plain-JSON state), once.
 let t = performance.now();

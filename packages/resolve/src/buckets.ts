@@ -1,4 +1,4 @@
-import { sha256, toBase64url, utf8 } from '@shuniu/protocol';
+import { sha256Text } from './sha256.js';
 
 /**
  * RFC 8785 (JCS) text of the resolver's own values: plain objects, arrays,
@@ -35,7 +35,7 @@ export function stateDigest(v: unknown): string {
 
 /** base64url(SHA-256(UTF-8(text))). */
 export function textDigest(text: string): string {
-  return toBase64url(sha256(utf8(text)));
+  return sha256Text(text);
 }
 
 /**
@@ -59,6 +59,22 @@ function stringMapJson(keys: string[], get: (k: string) => string): string {
 
 const EMPTY_ROOT = textDigest('{}');
 
+interface Entry<V> {
+  key: string;
+  value: V;
+  /** Digest of the value; '' while it needs re-hashing. */
+  leaf: string;
+  /** False once deleted: the bucket drops it at the next root(). */
+  live: boolean;
+}
+
+interface Bucket<V> {
+  prefix: string;
+  entries: Entry<V>[];
+  digest: string;
+  dirty: boolean;
+}
+
 /**
  * A map whose state-hash contribution is kept as a three-level tree
  * (spec/resolution.md §State hash): each entry's digest is cached, each of the
@@ -69,61 +85,66 @@ const EMPTY_ROOT = textDigest('{}');
  * the root.
  */
 export class BucketMap<V> {
-  private readonly values = new Map<string, V>();
-  /** Entry digests, valid unless the key is in dirtyKeys. */
-  private readonly leaves = new Map<string, string>();
-  private readonly members = new Map<string, Set<string>>();
-  private readonly bucketDigest = new Map<string, string>();
-  private readonly dirtyKeys = new Set<string>();
-  private readonly dirtyBuckets = new Set<string>();
+  private readonly map = new Map<string, Entry<V>>();
+  private readonly buckets = new Map<string, Bucket<V>>();
+  private dirtyEntries: Entry<V>[] = [];
+  private dirtyBuckets: Bucket<V>[] = [];
   private rootDigest: string | undefined = EMPTY_ROOT;
 
   get size(): number {
-    return this.values.size;
+    return this.map.size;
   }
 
   get(key: string): V | undefined {
-    return this.values.get(key);
+    return this.map.get(key)?.value;
   }
 
   has(key: string): boolean {
-    return this.values.has(key);
+    return this.map.has(key);
   }
 
   set(key: string, value: V): void {
-    const m = this.values;
-    if (!m.has(key)) {
-      const b = key.slice(0, 2);
-      const s = this.members.get(b);
-      if (s) s.add(key);
-      else this.members.set(b, new Set([key]));
-    }
-    m.set(key, value);
-    this.dirtyKeys.add(key);
+    const e = this.map.get(key);
     this.rootDigest = undefined;
+    if (e) {
+      e.value = value;
+      if (e.leaf !== '') {
+        e.leaf = '';
+        this.dirtyEntries.push(e);
+      }
+      return;
+    }
+    const n: Entry<V> = { key, value, leaf: '', live: true };
+    this.map.set(key, n);
+    this.dirtyEntries.push(n);
+    const p = key.slice(0, 2);
+    const b = this.buckets.get(p);
+    if (b) b.entries.push(n);
+    else this.buckets.set(p, { prefix: p, entries: [n], digest: '', dirty: false });
   }
 
   delete(key: string): void {
-    if (!this.values.delete(key)) return;
-    const b = key.slice(0, 2);
-    const s = this.members.get(b) as Set<string>;
-    s.delete(key);
-    if (s.size === 0) this.members.delete(b);
-    this.leaves.delete(key);
-    this.dirtyKeys.delete(key);
-    this.dirtyBuckets.add(b);
+    const e = this.map.get(key);
+    if (!e) return;
+    this.map.delete(key);
+    e.live = false;
     this.rootDigest = undefined;
+    const b = this.buckets.get(key.slice(0, 2)) as Bucket<V>;
+    if (!b.dirty) {
+      b.dirty = true;
+      this.dirtyBuckets.push(b);
+    }
   }
 
-  entries(): IterableIterator<[string, V]> {
-    return this.values.entries();
+  *entries(): IterableIterator<[string, V]> {
+    for (const [k, e] of this.map) yield [k, e.value];
   }
 
   /** Plain object with keys in sorted order. */
   toObject(): Record<string, V> {
-    const keys = [...this.values.keys()].sort();
+    const keys = [...this.map.keys()].sort();
     const out: Record<string, V> = {};
-    for (const k of keys) out[k] = this.values.get(k) as V;
+    for (const k of keys) out[k] = (this.map.get(k) as Entry<V>).value;
     return out;
   }
 
@@ -131,26 +152,42 @@ export class BucketMap<V> {
   bucketDigests(): Record<string, string> {
     this.root();
     const out: Record<string, string> = {};
-    for (const b of [...this.bucketDigest.keys()].sort()) out[b] = this.bucketDigest.get(b) as string;
+    for (const p of [...this.buckets.keys()].sort()) out[p] = (this.buckets.get(p) as Bucket<V>).digest;
     return out;
   }
 
   /** digest({prefix: bucket digest}): the map's part of the state hash. */
   root(): string {
     if (this.rootDigest !== undefined) return this.rootDigest;
-    for (const k of this.dirtyKeys) {
-      this.leaves.set(k, textDigest(viewJson(this.values.get(k))));
-      this.dirtyBuckets.add(k.slice(0, 2));
+    for (const e of this.dirtyEntries) {
+      if (!e.live) continue;
+      e.leaf = textDigest(viewJson(e.value));
+      const b = this.buckets.get(e.key.slice(0, 2)) as Bucket<V>;
+      if (!b.dirty) {
+        b.dirty = true;
+        this.dirtyBuckets.push(b);
+      }
     }
-    this.dirtyKeys.clear();
+    this.dirtyEntries = [];
     for (const b of this.dirtyBuckets) {
-      const s = this.members.get(b);
-      if (s) this.bucketDigest.set(b, textDigest(stringMapJson([...s].sort(), (k) => this.leaves.get(k) as string)));
-      else this.bucketDigest.delete(b);
+      b.dirty = false;
+      const es = b.entries.filter((e) => e.live && this.map.get(e.key) === e);
+      es.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      b.entries = es;
+      if (es.length === 0) {
+        this.buckets.delete(b.prefix);
+        continue;
+      }
+      let out = '{';
+      for (let i = 0; i < es.length; i++) {
+        const e = es[i] as Entry<V>;
+        out += `${i ? ',' : ''}${JSON.stringify(e.key)}:"${e.leaf}"`;
+      }
+      b.digest = textDigest(`${out}}`);
     }
-    this.dirtyBuckets.clear();
-    const bs = [...this.bucketDigest.keys()].sort();
-    this.rootDigest = textDigest(stringMapJson(bs, (b) => this.bucketDigest.get(b) as string));
+    this.dirtyBuckets = [];
+    const ps = [...this.buckets.keys()].sort();
+    this.rootDigest = textDigest(stringMapJson(ps, (p) => (this.buckets.get(p) as Bucket<V>).digest));
     return this.rootDigest;
   }
 }

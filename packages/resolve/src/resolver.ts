@@ -62,7 +62,12 @@ type Rec = SignedRecord;
 
 interface HubData {
   id: string;
-  bySeq: Map<number, string[]>;
+  /** The first id held at each seq (a sparse array when seqs are missing). */
+  first: string[];
+  /** Further ids at a seq: forks. */
+  more: Map<number, string[]>;
+  /** Records applied while the hub was not admitted, not yet listed in `held` (flush lists them if it still is not). */
+  toHold: string[];
   /** live[seq] = the id that counts at that seq; the counting chain is live[0..length-1]. */
   live: string[];
   forkedAt: number;
@@ -163,6 +168,8 @@ class Group {
   }
 }
 
+type OwnerKind = 'h' | 'n' | 'o' | 'a' | 'os' | 'ns' | 's' | 'dup' | 'dh' | 'lot' | 'dbr';
+
 type Stage = 'needBase' | 'offerBase' | 'allocBase' | 'offerStage' | 'needStage' | 'ship' | 'deliv' | 'needView' | 'offerView' | 'allocView';
 const STAGES: Stage[] = ['needBase', 'offerBase', 'allocBase', 'offerStage', 'needStage', 'ship', 'deliv', 'needView', 'offerView', 'allocView'];
 
@@ -205,6 +212,23 @@ class DeadlineHeap {
     a[i] = last;
     return top;
   }
+}
+
+/** Every id a hub holds at `seq`. */
+function idsAt(h: HubData, seq: number): string[] | undefined {
+  const f = h.first[seq];
+  if (f === undefined) return undefined;
+  const more = h.more.get(seq);
+  return more ? [f, ...more] : [f];
+}
+
+/** Every id a hub holds, by seq. */
+function forEachId(h: HubData, f: (id: string) => void): void {
+  h.first.forEach((id, seq) => {
+    f(id);
+    const more = h.more.get(seq);
+    if (more) for (const x of more) f(x);
+  });
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -272,7 +296,20 @@ export class Resolver {
   private readonly lotHeld = new Map<string, Group>();
   private readonly dbrReceived = new Map<string, Group>();
   private readonly dbrDelivered = new Map<string, Group>();
-  private readonly ownConflicts = new Map<string, string[]>();
+  /** Conflict ids each owner (kind, then object id or group key) put in the state. */
+  private readonly ownConflicts: Record<OwnerKind, Map<string, string[]>> = {
+    h: new Map(),
+    n: new Map(),
+    o: new Map(),
+    a: new Map(),
+    os: new Map(),
+    ns: new Map(),
+    s: new Map(),
+    dup: new Map(),
+    dh: new Map(),
+    lot: new Map(),
+    dbr: new Map(),
+  };
 
   // The resolved state, kept per bucket for the hash.
   private readonly hubs = new BucketMap<HubState>();
@@ -319,7 +356,9 @@ export class Resolver {
     if (!h) {
       h = {
         id: r.hub,
-        bySeq: new Map(),
+        first: [],
+        more: new Map(),
+        toHold: [],
         live: [],
         forkedAt: -1,
         forkSeqs: new Set(),
@@ -335,15 +374,16 @@ export class Resolver {
       this.hubData.set(r.hub, h);
     }
     h.count++;
-    const atSeq = h.bySeq.get(r.seq);
-    if (atSeq) {
-      atSeq.push(id);
+    if (h.first[r.seq] !== undefined) {
+      const more = h.more.get(r.seq);
+      if (more) more.push(id);
+      else h.more.set(r.seq, [id]);
       h.forkSeqs.add(r.seq);
-    } else h.bySeq.set(r.seq, [id]);
+    } else h.first[r.seq] = id;
     // A record below the tip may fork the chain; and while a recovery's
     // ancestry is incomplete, any record may be the missing ancestor.
     if (r.seq < h.live.length || (h.recoveries.length > 0 && h.recovery === undefined)) h.full = true;
-    if (!h.admitted) this.held.set(id, r.hub);
+    if (!h.admitted) h.toHold.push(id);
     this.dirtyHubs.add(r.hub);
     this.dirtyHubViews.add(r.hub);
 
@@ -501,9 +541,17 @@ export class Resolver {
   private extend(h: HubData, live: string[], afterRecovery: boolean): number {
     for (;;) {
       const seq = live.length;
-      const ids = h.bySeq.get(seq);
-      if (!ids) return -1;
+      const one = h.first[seq];
+      if (one === undefined) return -1;
       const tip = seq === 0 ? null : live[seq - 1];
+      if (!h.more.has(seq)) {
+        // The common case: one record at this seq.
+        const r = this.recs.get(one) as Rec;
+        if (seq === 0 ? r.type !== 'hub.inception' : r.prev !== tip) return -1;
+        live.push(one);
+        continue;
+      }
+      const ids = idsAt(h, seq) as string[];
       const children = ids.filter((id) => {
         const r = this.recs.get(id) as Rec;
         return seq === 0 ? r.type === 'hub.inception' : r.prev === tip;
@@ -603,7 +651,7 @@ export class Resolver {
       if (admitted === h.admitted) continue;
       h.admitted = admitted;
       this.dirtyHubViews.add(h.id);
-      for (const ids of h.bySeq.values()) for (const id of ids) admitted ? this.held.delete(id) : this.held.set(id, h.id);
+      forEachId(h, (id) => (admitted ? this.held.delete(id) : this.held.set(id, h.id)));
       for (const id of h.live) this.touch(id);
     }
     // A changed parent changes the whole chain below it: refresh every hub view (admissions are rare).
@@ -624,7 +672,7 @@ export class Resolver {
     const h = this.hubData.get(id);
     if (!h) return;
     const root = this.roots.has(id);
-    const forks = [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ ids: sorted(h.bySeq.get(seq) as string[]), seq }));
+    const forks = [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ ids: sorted(idsAt(h, seq) as string[]), seq }));
     let admission: string | undefined;
     let admissionChain: string[] = [];
     let level: HubState['level'];
@@ -686,7 +734,8 @@ export class Resolver {
     v.status = !h.admitted ? 'suspended' : h.forkedAt >= 0 ? 'forked' : 'active';
     this.hubs.set(id, v);
     this.setConflicts(
-      `h:${id}`,
+      'h',
+      id,
       v.forks.map((f) =>
         conflict(`${id}/fork/${f.seq}`, 'fork', f.ids, [id], { seq: f.seq, recovered: h.recovery !== undefined && (h.forkedAt < 0 || f.seq < h.forkedAt) }),
       ),
@@ -695,14 +744,15 @@ export class Resolver {
 
   // ---- conflicts ------------------------------------------------------------------
 
-  private setConflicts(owner: string, list: Conflict[]): void {
-    const old = this.ownConflicts.get(owner);
+  private setConflicts(kind: OwnerKind, owner: string, list: Conflict[]): void {
+    const m = this.ownConflicts[kind];
+    const old = m.get(owner);
     if (!old && list.length === 0) return;
     if (old) for (const k of old) this.conflicts.delete(k);
     for (const c of list) this.conflicts.set(c.id, c);
-    if (list.length === 0) this.ownConflicts.delete(owner);
+    if (list.length === 0) m.delete(owner);
     else
-      this.ownConflicts.set(
+      m.set(
         owner,
         list.map((c) => c.id),
       );
@@ -763,7 +813,7 @@ export class Resolver {
       }
       this.needInfo.set(id, info);
     } else this.needInfo.delete(id);
-    this.setConflicts(`n:${id}`, own);
+    this.setConflicts('n', id, own);
 
     const dupKey = info?.dupKey ?? old?.dupKey;
     if (dupKey !== undefined) {
@@ -819,7 +869,7 @@ export class Resolver {
       }
       this.offerInfo.set(id, info);
     } else this.offerInfo.delete(id);
-    this.setConflicts(`o:${id}`, own);
+    this.setConflicts('o', id, own);
     for (const a of this.offerAlloc.get(id) ?? []) this.dirty.allocBase.add(a);
     this.dirty.offerStage.add(id);
     this.dirty.offerView.add(id);
@@ -841,18 +891,18 @@ export class Resolver {
     d.allocView.add(id);
     this.dirtyPending.add(id);
     if (r?.type !== 'allocation' || !this.counts(id)) {
-      this.setConflicts(`a:${id}`, own);
+      this.setConflicts('a', id, own);
       return;
     }
     const offer = this.offerInfo.get(r.body.offer);
     const need = this.needInfo.get(r.body.need);
     if (!offer || !need) {
-      this.setConflicts(`a:${id}`, own);
+      this.setConflicts('a', id, own);
       return;
     }
     if (r.hub !== offer.hub) {
       own.push(this.unauthorised(r, id, r.body.offer, offer.hub));
-      this.setConflicts(`a:${id}`, own);
+      this.setConflicts('a', id, own);
       return;
     }
     let decision: Rec | undefined;
@@ -886,7 +936,7 @@ export class Resolver {
     } else if (info.decided !== 'accepted' && offer.withdrawn !== undefined) info.voidReason = 'offer_withdrawn';
     else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
     this.allocInfo.set(id, info);
-    this.setConflicts(`a:${id}`, own);
+    this.setConflicts('a', id, own);
   }
 
   /** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
@@ -903,7 +953,7 @@ export class Resolver {
     }
     this.dirty.offerView.add(id);
     if (!offer) {
-      this.setConflicts(`os:${id}`, []);
+      this.setConflicts('os', id, []);
       return;
     }
     cands.sort(allocOrder);
@@ -934,7 +984,7 @@ export class Resolver {
         ),
       );
     }
-    this.setConflicts(`os:${id}`, own);
+    this.setConflicts('os', id, own);
   }
 
   /** Second pass: the need's capacity, over the allocations that stood the first pass, same order. */
@@ -952,7 +1002,7 @@ export class Resolver {
     this.dirty.needView.add(id);
     if (!need) {
       this.needStageInfo.delete(id);
-      this.setConflicts(`ns:${id}`, []);
+      this.setConflicts('ns', id, []);
       return;
     }
     cands.sort(allocOrder);
@@ -980,7 +1030,7 @@ export class Resolver {
         }),
       );
     }
-    this.setConflicts(`ns:${id}`, own);
+    this.setConflicts('ns', id, own);
   }
 
   private allocView(id: string): void {
@@ -1179,7 +1229,7 @@ export class Resolver {
         });
       });
     }
-    this.setConflicts(`s:${id}`, own);
+    this.setConflicts('s', id, own);
     if (view) this.shipments.set(id, view);
     else this.shipments.delete(id);
     if (contrib) this.shipContrib.set(id, contrib);
@@ -1393,7 +1443,7 @@ export class Resolver {
       }
     }
     if (ids && ids.size === 0) this.dupGroups.delete(key);
-    this.setConflicts(`dup:${key}`, out);
+    this.setConflicts('dup', key, out);
   }
 
   private dhCheck(key: string): void {
@@ -1414,7 +1464,7 @@ export class Resolver {
       }
     }
     if (g && g.m.size === 0) this.dhGroups.delete(key);
-    this.setConflicts(`dh:${key}`, out);
+    this.setConflicts('dh', key, out);
   }
 
   private lotCheck(key: string): void {
@@ -1437,7 +1487,7 @@ export class Resolver {
     }
     if (s && s.m.size === 0) this.lotShipped.delete(key);
     if (h && h.m.size === 0) this.lotHeld.delete(key);
-    this.setConflicts(`lot:${key}`, out);
+    this.setConflicts('lot', key, out);
   }
 
   private dbrCheck(key: string): void {
@@ -1457,7 +1507,7 @@ export class Resolver {
     }
     if (rcv && rcv.m.size === 0) this.dbrReceived.delete(key);
     if (dlv && dlv.m.size === 0) this.dbrDelivered.delete(key);
-    this.setConflicts(`dbr:${key}`, out);
+    this.setConflicts('dbr', key, out);
   }
 
   private pendingView(id: string): void {
@@ -1483,6 +1533,12 @@ export class Resolver {
     for (const id of this.dirtyHubs) this.refreshChain(this.hubData.get(id) as HubData);
     this.dirtyHubs.clear();
     if (this.admissionDirty) this.refreshAdmission();
+    for (const id of this.dirtyHubViews) {
+      const h = this.hubData.get(id) as HubData;
+      if (h.toHold.length === 0) continue;
+      if (!h.admitted) for (const x of h.toHold) this.held.set(x, id);
+      h.toHold = [];
+    }
     for (const id of this.dirtyHubViews) this.hubView(id);
     this.dirtyHubViews.clear();
 
@@ -1573,8 +1629,9 @@ export class Resolver {
   toJSON(): ResolverSnapshot {
     const records: { id: string; record: SignedRecord }[] = [];
     for (const h of [...this.hubData.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      for (const seq of [...h.bySeq.keys()].sort((a, b) => a - b))
-        for (const id of h.bySeq.get(seq) as string[]) records.push({ id, record: this.recs.get(id) as Rec });
+      forEachId(h, (id) => {
+        records.push({ id, record: this.recs.get(id) as Rec });
+      });
     }
     return { v: 1, roots: [...this.roots].sort(), stateHash: this.stateHash(), records };
   }
