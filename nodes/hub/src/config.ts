@@ -35,6 +35,8 @@ export interface NodeConfig {
     parkMs: number;
   };
   checkpointEvery: number;
+  /** Above this many records no resolver snapshot is written (see HubNode.checkpoint). */
+  checkpointMaxRecords: number;
 }
 
 export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> = {
@@ -54,6 +56,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     parkMs: 5 * 60_000,
   },
   checkpointEvery: 1000,
+  checkpointMaxRecords: 50_000,
 };
 
 export const CONFIG_FILE = 'config.json';

@@ -197,14 +197,21 @@ export class Federation {
         if (this.stopped) break;
         if (this.store.isBlocked(hub)) continue;
         let have = this.store.heads()[hub] ?? -1;
-        while (have < head && !this.stopped) {
-          const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${have}&limit=${this.cfg.pullPage}`);
+        const fetchPage = async (after: number) => {
+          const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${after}&limit=${this.cfg.pullPage}`);
           if (!page.ok) throw new Error(`log: HTTP ${page.status}`);
-          const body = (await page.json()) as { records: unknown[] };
-          if (body.records.length === 0) break;
-          const acks = await this.ingestor.ingest(body.records, url);
-          const n = acks.filter((a) => a.status === 'accepted').length;
-          progress += n;
+          return ((await page.json()) as { records: { seq: number }[] }).records;
+        };
+        let next: Promise<{ seq: number }[]> | undefined = have < head ? fetchPage(have) : undefined;
+        while (next && !this.stopped) {
+          const records = await next;
+          if (records.length === 0) break;
+          // Fetch the following page while this one is verified and stored.
+          const lastSeq = (records[records.length - 1] as { seq: number }).seq;
+          next = lastSeq < head ? fetchPage(lastSeq) : undefined;
+          next?.catch(() => {});
+          const acks = await this.ingestor.ingest(records, url);
+          progress += acks.filter((a) => a.status === 'accepted').length;
           const now = this.store.heads()[hub] ?? -1;
           this.events.progress?.({ peer: url, hub, have: now, head });
           if (now <= have) break;

@@ -153,9 +153,19 @@ export class HubNode {
     this.checkpoint();
   }
 
-  /** Saves the resolver snapshot with the ingest order it covers. */
+  /**
+   * Saves the resolver snapshot with the ingest order it covers. The
+   * reference resolver's snapshot holds every record and is replayed on load,
+   * so past `checkpointMaxRecords` writing it costs more than replaying the
+   * records table; then no snapshot is kept and a start replays the store.
+   */
   checkpoint(): void {
-    this.store.saveCheckpoint(this.store.maxOrd(), JSON.stringify(this.ingestor.engine.toJSON()));
+    const max = this.store.maxOrd();
+    if (max > this.config.checkpointMaxRecords) {
+      if (this.store.checkpoint()) this.store.clearCheckpoint();
+      return;
+    }
+    this.store.saveCheckpoint(max, JSON.stringify(this.ingestor.engine.toJSON()));
   }
 
   publicUrl(): string {

@@ -305,6 +305,10 @@ export class SqliteStore implements Store {
     this.st.saveCheckpoint!.run(ord, snapshot);
   }
 
+  clearCheckpoint(): void {
+    this.db.prepare('DELETE FROM checkpoint').run();
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -79,5 +79,6 @@ export interface Store {
   updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void;
   checkpoint(): { ord: number; snapshot: string } | undefined;
   saveCheckpoint(ord: number, snapshot: string): void;
+  clearCheckpoint(): void;
   close(): void;
 }
