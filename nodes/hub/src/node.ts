@@ -184,7 +184,7 @@ export class HubNode {
         return 'in-process';
       }
     };
-    app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => c.req.header('shuniu-peer') ?? addr(c) }));
+    app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => addr(c) }));
     app.use('/v1/*', limitBody(config.limits.bodyBytes));
     const reader = config.publicRead ? undefined : this.auth.require('subscriber');
     if (reader) {
