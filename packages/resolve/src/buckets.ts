@@ -156,6 +156,45 @@ export class BucketMap<V> {
     return out;
   }
 
+  /**
+   * [[key, value, digest, …], [prefix, bucket digest, …], root digest or
+   * null]: what Resolver snapshots keep so that a restore re-hashes nothing.
+   * Taken after root(), so every digest is current.
+   */
+  snapshot(): unknown[] {
+    this.root();
+    const entries: unknown[] = [];
+    for (const e of this.map.values()) entries.push(e.key, e.value, e.leaf);
+    const buckets: unknown[] = [];
+    for (const b of this.buckets.values()) buckets.push(b.prefix, b.digest);
+    return [entries, buckets, this.rootDigest ?? null];
+  }
+
+  /** Inverse of snapshot(). */
+  static restore<V>(parts: unknown[]): BucketMap<V> {
+    const [entries, buckets, root] = parts as [unknown[], unknown[], string | null];
+    const b = new BucketMap<V>();
+    for (let i = 0; i < entries.length; i += 3) {
+      const key = entries[i] as string;
+      b.set(key, entries[i + 1] as V);
+      (b.map.get(key) as Entry<V>).leaf = entries[i + 2] as string;
+    }
+    b.dirtyEntries = b.dirtyEntries.filter((e) => e.leaf === '');
+    const saved = new Map<string, string>();
+    for (let i = 0; i < buckets.length; i += 2) saved.set(buckets[i] as string, buckets[i + 1] as string);
+    for (const bucket of b.buckets.values()) {
+      bucket.entries.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      const d = saved.get(bucket.prefix);
+      if (d !== undefined) bucket.digest = d;
+      else {
+        bucket.dirty = true;
+        b.dirtyBuckets.push(bucket);
+      }
+    }
+    b.rootDigest = typeof root === 'string' && b.dirtyEntries.length === 0 && b.dirtyBuckets.length === 0 ? root : undefined;
+    return b;
+  }
+
   /** digest({prefix: bucket digest}): the map's part of the state hash. */
   root(): string {
     if (this.rootDigest !== undefined) return this.rootDigest;

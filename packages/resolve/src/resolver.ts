@@ -1,5 +1,6 @@
 import { compareHlc, digest, type Hlc, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
 import { BucketMap, stateDigest } from './buckets.js';
+import { Decoder, Encoder, type Registry } from './snapshot.js';
 import type {
   AllocationState,
   Conflict,
@@ -348,7 +349,9 @@ export class Resolver {
   apply(v: Verified): void {
     const id = v.id;
     if (this.recs.has(id)) return;
-    const r = v.record;
+    // Only what resolution reads is kept: not the signature (checked before) nor the version.
+    const src = v.record;
+    const r = { type: src.type, hub: src.hub, seq: src.seq, prev: src.prev, hlc: src.hlc, body: src.body } as Rec;
     this.recs.set(id, r);
     if (r.hlc.ms > this.clock) this.clock = r.hlc.ms;
 
@@ -1623,49 +1626,105 @@ export class Resolver {
   }
 
   /**
-   * Persistable snapshot: the roots and every record applied with its id, in
-   * an order that replays without pending work (hub by hub, by seq).
+   * Persistable snapshot of the whole resolver: the records it holds (without
+   * signatures), its indexes, the derived objects and the state with its
+   * cached digests (snapshot.ts), so that fromJSON() continues from it
+   * without re-deriving or re-hashing. Plain JSON; every string is stored
+   * once. Flushes first, so it carries no pending work.
    */
   toJSON(): ResolverSnapshot {
-    const records: { id: string; record: SignedRecord }[] = [];
-    for (const h of [...this.hubData.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      forEachId(h, (id) => {
-        records.push({ id, record: this.recs.get(id) as Rec });
-      });
-    }
-    return { v: 1, roots: [...this.roots].sort(), stateHash: this.stateHash(), records };
+    const stateHash = this.stateHash();
+    const e = new Encoder(REGISTRY);
+    // Records first: their bodies are written there once and referenced after.
+    const state: Record<string, unknown> = { recs: e.records(this.recs) };
+    for (const k of Object.keys(this)) if (k !== 'roots' && k !== 'recs') state[k] = e.enc((this as unknown as Record<string, unknown>)[k]);
+    return { v: 2, layout: LAYOUT, roots: [...this.roots].sort(), stateHash, records: this.recs.size, strings: e.strings, shapes: e.shapes, state };
   }
 
   /**
-   * Rebuilds a resolver from toJSON() output. The snapshot's records were
-   * verified before they were stored; they are trusted, not re-verified.
+   * Restores a resolver from toJSON() output without re-deriving anything.
+   * The snapshot's records were verified before they were stored; they are
+   * trusted, not re-verified. When `opts.roots` differ from the snapshot's,
+   * the derived state does not apply and the held records are re-applied.
+   * A v1 snapshot (records only, from earlier versions) is replayed.
    *
-   * @throws ShuniuError E_ARGUMENT when the snapshot is not one
+   * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or from an incompatible version)
    */
   static fromJSON(snapshot: unknown, opts: ResolverOptions): Resolver {
-    const s = snapshot as Partial<ResolverSnapshot> | null;
-    if (!s || typeof s !== 'object' || s.v !== 1 || !Array.isArray(s.records)) {
-      throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:1, records:[{id, record}]}');
-    }
+    const s = snapshot as Partial<ResolverSnapshot> | Partial<ResolverSnapshotV1> | null;
     const r = new Resolver(opts);
-    s.records.forEach((e, i) => {
-      if (!e || typeof e !== 'object' || typeof e.id !== 'string' || !B64_32.test(e.id) || !e.record || typeof e.record !== 'object') {
-        throw new ShuniuError('E_ARGUMENT', `snapshot record ${i} is not {id, record}`, { path: ['records', i] });
-      }
-      r.apply({ id: e.id, record: e.record } as Verified);
-    });
+    if (s && typeof s === 'object' && s.v === 1 && Array.isArray(s.records)) {
+      s.records.forEach((e, i) => {
+        if (!e || typeof e !== 'object' || typeof e.id !== 'string' || !B64_32.test(e.id) || !e.record || typeof e.record !== 'object') {
+          throw new ShuniuError('E_ARGUMENT', `snapshot record ${i} is not {id, record}`, { path: ['records', i] });
+        }
+        r.apply({ id: e.id, record: e.record } as Verified);
+      });
+      return r;
+    }
+    if (
+      !s ||
+      typeof s !== 'object' ||
+      s.v !== 2 ||
+      !Array.isArray(s.strings) ||
+      !Array.isArray(s.shapes) ||
+      !Array.isArray(s.roots) ||
+      !s.state ||
+      typeof s.state !== 'object'
+    ) {
+      throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, roots, strings, shapes, state} (or {v:1, records})');
+    }
+    if (s.layout !== LAYOUT) throw new ShuniuError('E_ARGUMENT', 'resolver snapshot from an incompatible version (layout differs)');
+    const d = new Decoder(s.strings, s.shapes, REGISTRY);
+    const st = s.state as Record<string, unknown>;
+    const fields: Record<string, unknown> = { recs: d.dec(st.recs) };
+    for (const k of LAYOUT.split(',')) if (k !== 'recs') fields[k] = k in st ? d.dec(st[k]) : bad(k);
+    const same = [...r.roots].sort().join() === [...s.roots].sort().join();
+    const target = same ? r : new Resolver({ roots: s.roots as string[] });
+    Object.assign(target, fields);
+    if (same) return r;
+    for (const [id, record] of target.recs) r.apply({ id, record } as Verified);
     return r;
   }
 }
 
-/** What Resolver.toJSON() returns. */
+/** What Resolver.toJSON() returns (snapshot.ts describes `strings` and `state`). */
 export interface ResolverSnapshot {
-  v: 1;
+  v: 2;
+  /** The resolver's field names: a snapshot restores only into the same layout. */
+  layout: string;
   roots: string[];
   /** The state hash when the snapshot was taken (a restart can compare it). */
   stateHash: string;
+  /** Number of records held. */
+  records: number;
+  strings: string[];
+  shapes: number[][];
+  state: Record<string, unknown>;
+}
+
+/** Snapshots of earlier versions: the records only, replayed by fromJSON(). */
+export interface ResolverSnapshotV1 {
+  v: 1;
+  roots: string[];
+  stateHash: string;
   records: { id: string; record: SignedRecord }[];
 }
+
+const bad = (field: string): never => {
+  throw new ShuniuError('E_ARGUMENT', `not a resolver snapshot: no ${field}`);
+};
+
+const REGISTRY: Registry = {
+  classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype },
+  bucketMap: (parts) => BucketMap.restore(parts),
+  isBucketMap: (x): x is BucketMap<unknown> => x instanceof BucketMap,
+};
+
+/** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
+const LAYOUT = Object.keys(new Resolver({ roots: [] }))
+  .filter((k) => k !== 'roots')
+  .join(',');
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
   // Members in sorted order (viewJson).
