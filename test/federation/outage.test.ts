@@ -38,6 +38,8 @@ describe('push queues', () => {
     const back = await reopen(dead.dir, pushOnly, deadPort);
     running.push(back);
     await eventually(() => ids.every((id) => back.node.store.hasRecord(id)));
+    // The peer row is updated once the province has read the acks, just after the peer committed.
+    await eventually(() => province.node.store.peers().find((p) => p.url === dead.url)?.failures === 0);
     const peer = province.node.store.peers().find((p) => p.url === dead.url);
     expect(peer?.parked).toBe(false);
     expect(peer?.failures).toBe(0);
