@@ -3,11 +3,12 @@
 // foundation following the province: five nodes, five SQLite files, five ports.
 // Plays a short story and prints what flows and every node's state hash; keeps
 // serving until Ctrl-C, or with --exit stops once all nodes agree (exit 0 only then).
+// Ports 7420-7424 when free (so the console is at http://127.0.0.1:7420/), else any.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HubNode, initDataDir } from '@shuniu/hub';
 import { formatTimestamp } from '@shuniu/protocol';
-import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 
 const exitWhenDone = process.argv.includes('--exit');
 const root = mkdtempSync(join(tmpdir(), 'shuniu-demo-'));
@@ -16,6 +17,9 @@ const say = (m: string) => process.stdout.write(`${m}\n`);
 const labels = new Map<string, string>();
 /** Log lines name peers by label instead of URL. */
 const named = (m: string) => m.replace(/http:\/\/127\.0\.0\.1:\d+/g, (u) => labels.get(u) ?? u).replace(/ \{"accepted".*\}$/, (j) => ` ${j.trim()}`);
+
+const nodes: Running[] = [];
+let started = 0;
 
 interface Running {
   label: string;
@@ -35,8 +39,8 @@ async function start(
     events: { log: (m) => say(`  [${label}] ${named(m)}`) },
     log: (m) => say(`  [${label}] ${named(m)}`),
   });
-  const url = await node.listen(0);
-  const token = await node.auth.issue('operator', 3600);
+  const url = await node.listen(7420 + started++).catch(() => node.listen(0));
+  const token = await node.auth.issue('operator', 8 * 3600);
   labels.set(url, label);
   say(`${label.padEnd(9)} ${o.name} (${o.region}) hub ${node.hubId.slice(0, 10)}… at ${url}, data ${dir}`);
   return { label, node, url, token } satisfies Running;
@@ -64,7 +68,6 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 60):
 const has = async (n: Running, id: string) => (await fetch(`${n.url}/v1/records/${id}`)).status === 200;
 const hash = async (n: Running) => ((await (await fetch(`${n.url}/v1/state/hash`)).json()) as { stateHash: string; records: number }).stateHash;
 
-const nodes: Running[] = [];
 let code = 1;
 try {
   say('== starting five nodes');
@@ -163,10 +166,22 @@ try {
   await until('the handoff to reach Xiaonan', () => has(xiaonan, handoff.id));
 
   say('\n== 5. Receipt: Xiaonan signs for 400 boxes');
-  await call(xiaonan, '/v1/receipts', {
+  const { id: receiptId } = await call(xiaonan, '/v1/receipts', {
     handoff: handoff.id,
     lines: [{ line: 0, accepted: 400, rejected: 0, missing: 0 }],
     received: formatTimestamp(Math.floor(Date.now() / 1000) * 1000),
+  });
+
+  await until('the receipt to reach the province', () => has(province, receiptId));
+
+  say('\n== 6. Xiaonan hands the masks to the hospital: 1,200 medical staff served');
+  await call(xiaonan, '/v1/deliveries', {
+    need: need.id,
+    handoffs: [handoff.id],
+    lines: [{ ...masks, quantity: 400 }],
+    recipient: { name: '孝南区人民医院', kind: 'hospital', region: '420902' },
+    peopleServed: 1200,
+    delivered: formatTimestamp(Math.floor(Date.now() / 1000) * 1000),
   });
 
   say('\n== waiting for every node to agree');
@@ -183,6 +198,10 @@ try {
   const conflicts = (await (await fetch(`${foundation.url}/v1/state/conflicts`)).json()) as { conflicts: { rule: string }[] };
   say(`conflicts: ${conflicts.conflicts.length === 0 ? 'none' : conflicts.conflicts.map((c) => c.rule).join(', ')}`);
   say('all nodes agree');
+  if (!exitWhenDone) {
+    say('\n== operator consoles (the links sign you in for 8 hours; the public map needs no sign-in)');
+    for (const n of nodes) say(`${n.label.padEnd(9)} ${n.url}/#token=${n.token}`);
+  }
   code = 0;
 } catch (e) {
   say(`demo failed: ${(e as Error).message}`);

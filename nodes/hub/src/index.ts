@@ -6,7 +6,7 @@ export { STATUS_OF } from './http/problem.js';
 export { type Ack, Ingestor } from './ingest.js';
 export { HubNode, type InitOptions, initDataDir, type OpenOptions } from './node.js';
 export { Publisher } from './publisher.js';
-export { defaultStateFactory, RecordSetState, ResolverState, type StateEngine, type StateFactory } from './state.js';
+export { defaultStateFactory, ResolverState, type StateEngine, type StateFactory } from './state.js';
 export { SqliteStore } from './store/sqlite.js';
 export type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './store/types.js';
 export { Trust } from './trust.js';

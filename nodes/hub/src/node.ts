@@ -25,6 +25,7 @@ import { TokenAuth } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
 import { limitBody, rateLimit } from './http/body.js';
+import { matchRoutes } from './http/match-routes.js';
 import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
@@ -191,6 +192,7 @@ export class HubNode {
       app.use('/v1/feed', reader);
       app.use('/v1/feed/*', reader);
       app.use('/v1/state/*', reader);
+      app.use('/v1/match/*', reader);
     }
     app.route(
       '/',
@@ -217,6 +219,7 @@ export class HubNode {
         onPeersChanged: () => this.federation.kickAll(),
       }),
     );
+    app.route('/', matchRoutes({ state: () => ingestor.engine.resolved() }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
     app.get('/v1/openapi.json', (c) => c.json(openapi() as object));

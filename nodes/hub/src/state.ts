@@ -1,10 +1,10 @@
-import { digest, type Verified } from '@shuniu/protocol';
-import { Resolver } from '@shuniu/resolve';
+import type { Verified } from '@shuniu/protocol';
+import { type ResolvedState, Resolver } from '@shuniu/resolve';
 
 /**
- * The node's view of resolved state. The reference resolver (@shuniu/resolve)
- * implements it; `RecordSetState` stands in until it is wired, hashing the
- * set of stored record ids so that equal record sets give equal hashes.
+ * The node's view of resolved state, implemented by the reference resolver
+ * (@shuniu/resolve). Kept as an interface so a node can plug in another
+ * conforming resolver (spec/resolution.md) without touching ingest.
  */
 export interface StateEngine {
   apply(v: Verified): void;
@@ -13,30 +13,11 @@ export interface StateEngine {
   toJSON(): unknown;
   /** Resolved collections by name (needs, offers, …); undefined when unknown. */
   collection(name: string): unknown[] | undefined;
-}
-
-export class RecordSetState implements StateEngine {
-  private readonly ids = new Set<string>();
-  constructor(snapshot?: unknown) {
-    if (Array.isArray(snapshot)) for (const id of snapshot) if (typeof id === 'string') this.ids.add(id);
-  }
-  apply(v: Verified): void {
-    this.ids.add(v.id);
-  }
-  stateHash(): string {
-    return digest([...this.ids].sort());
-  }
-  toJSON(): unknown {
-    return [...this.ids];
-  }
-  collection(): unknown[] | undefined {
-    return undefined;
-  }
+  /** The whole resolved state (spec/resolution.md), e.g. for the matching engine. */
+  resolved(): ResolvedState;
 }
 
 export type StateFactory = (roots: string[], snapshot?: unknown) => StateEngine;
-
-export const recordSetState: StateFactory = (_roots, snapshot) => new RecordSetState(snapshot);
 
 /** The reference resolver behind the node's state routes; its snapshot is what checkpoints store. */
 export class ResolverState implements StateEngine {
@@ -49,6 +30,9 @@ export class ResolverState implements StateEngine {
   }
   toJSON(): unknown {
     return this.resolver.toJSON();
+  }
+  resolved(): ResolvedState {
+    return this.resolver.state();
   }
   collection(name: string): unknown[] | undefined {
     const st = this.resolver.state();

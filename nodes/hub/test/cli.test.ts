@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Author, createHub, ready, recordId, recordJson } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +110,36 @@ describe('shuniu keygen / sign / verify', () => {
       ).toBe(true);
       expect(lines.at(-1), v.comment).toMatch(new RegExp(`^error ${v.error} `));
     }
+  });
+
+  it('init makes a data directory and start serves it, printing a console sign-in link', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'shuniu-cli-')), 'xiaonan');
+    const init = shuniu(['init', '--dir', dir, '--name', '孝南区枢纽', '--level', 'county', '--region', '420902']);
+    expect(init.status, init.stderr).toBe(0);
+    expect(statSync(join(dir, 'hub.key.json')).mode & 0o777).toBe(0o600);
+    expect(shuniu(['init', '--dir', dir, '--name', 'x', '--level', 'mayor', '--region', '420902']).status).not.toBe(0);
+
+    const child = spawn(process.execPath, [CLI, 'start', '--dir', dir, '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const lines: string[] = [];
+      const rl = createInterface({ input: child.stdout });
+      for await (const line of rl) {
+        lines.push(line);
+        if (line.startsWith('console: ') || lines.length > 5) break;
+      }
+      const link = lines.find((l) => l.startsWith('console: '))?.slice('console: '.length) ?? '';
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=(.+)$/.exec(link);
+      expect(m, lines.join('\n')).not.toBeNull();
+      const [, base, token] = m as RegExpExecArray;
+      const wk = (await (await fetch(`${base}/.well-known/shuniu`)).json()) as { hub: string };
+      expect(lines[0]?.startsWith(wk.hub)).toBe(true);
+      expect((await fetch(`${base}/v1/peers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await fetch(`${base}/v1/peers`)).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    expect(child.exitCode).toBe(0);
   });
 
   it('unknown commands and options are usage errors, not crashes', () => {

@@ -5,6 +5,8 @@ import { args } from './io.js';
 const USAGE = `usage: shuniu start --dir DIR [--port N] [--host H] [--public-url URL] [--pull-interval MS] [--quiet]
 Serves the node until SIGINT/SIGTERM. Settings: DIR/config.json, then SHUNIU_* environment, then these flags.`;
 
+const SIGN_IN_TTL_S = 8 * 3600;
+
 /** `shuniu start`: serve a data directory (spec/node.md §Configuration). */
 export async function run(argv: string[]): Promise<number> {
   const { values } = args({
@@ -46,6 +48,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   const url = await node.listen();
   process.stdout.write(`${node.hubId} ${url}\n`);
+  // Like Jupyter: a sign-in link for whoever started the node, valid for one
+  // working shift; `shuniu token` makes more.
+  const token = await node.auth.issue('operator', SIGN_IN_TTL_S, 'console');
+  process.stdout.write(`console: ${node.publicUrl()}/#token=${token}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
