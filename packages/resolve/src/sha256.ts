@@ -88,6 +88,7 @@ function encode(s: string): number {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const OUT = new Array<number>(43).fill(0);
 
 /** base64url(SHA-256(UTF-8(s))), unpadded (43 characters). */
 export function sha256Text(s: string): string {
@@ -115,10 +116,12 @@ export function sha256Text(s: string): string {
   H[6] = 0x1f83d9ab;
   H[7] = 0x5be0cd19;
   blocks(b, total);
-  // 32 bytes → 43 base64url characters: ten 3-byte groups, then 2 bytes.
-  let out = '';
+  // 32 bytes → 43 base64url characters, built as one flat string (a chain of
+  // += would keep a rope of 43 pieces alive in every cached digest).
+  const out = OUT;
   let acc = 0;
   let bits = 0;
+  let j = 0;
   for (let i = 0; i < 8; i++) {
     const w = H[i] as number;
     for (let k = 24; k >= 0; k -= 8) {
@@ -126,11 +129,11 @@ export function sha256Text(s: string): string {
       bits += 8;
       while (bits >= 6) {
         bits -= 6;
-        out += B64[(acc >>> bits) & 63];
+        out[j++] = B64.charCodeAt((acc >>> bits) & 63);
       }
       acc &= (1 << bits) - 1;
     }
   }
-  if (bits > 0) out += B64[(acc << (6 - bits)) & 63];
-  return out;
+  out[j] = B64.charCodeAt((acc << (6 - bits)) & 63);
+  return String.fromCharCode.apply(null, out as unknown as number[]);
 }
