@@ -111,10 +111,14 @@ export class Encoder {
     const n = x.length;
     if (n > 64) {
       let k = 0;
-      x.forEach(() => k++);
+      x.forEach(() => {
+        k++;
+      });
       if (k < n / 2) {
         const out: unknown[] = [String(n)];
-        x.forEach((v, i) => out.push(String(i), this.enc(v)));
+        x.forEach((v, i) => {
+          out.push(String(i), this.enc(v));
+        });
         return { a: out };
       }
     }
