@@ -136,19 +136,46 @@ interface ShipContrib {
   from: string;
   to: string;
   received: boolean;
-  perAlloc: Map<string, { shipped: number; accepted: number; need: string }>;
+  perAlloc: SmallMap<{ shipped: number; accepted: number; need: string }>;
   /** Accepted base units per item code (for the receiver's holdings). */
-  acceptedByItem: Map<string, number>;
+  acceptedByItem: SmallMap<number>;
   /** Shipped base units per `item|lot`. */
-  lotShipped: Map<string, number>;
+  lotShipped: SmallMap<number>;
   /** Accepted base units per `item|lot`. */
-  lotAccepted: Map<string, number>;
+  lotAccepted: SmallMap<number>;
 }
 
 interface DelivContrib {
   hub: string;
   need: string;
   byItem: Map<string, number>;
+}
+
+/** A map of a few entries (a shipment's allocations, items, lots): two arrays, far lighter than a Map. */
+class SmallMap<V> {
+  k: string[] = [];
+  v: V[] = [];
+  get size(): number {
+    return this.k.length;
+  }
+  get(key: string): V | undefined {
+    const i = this.k.indexOf(key);
+    return i < 0 ? undefined : this.v[i];
+  }
+  set(key: string, value: V): this {
+    const i = this.k.indexOf(key);
+    if (i < 0) {
+      this.k.push(key);
+      this.v.push(value);
+    } else this.v[i] = value;
+    return this;
+  }
+  keys(): string[] {
+    return this.k;
+  }
+  *[Symbol.iterator](): IterableIterator<[string, V]> {
+    for (let i = 0; i < this.k.length; i++) yield [this.k[i] as string, this.v[i] as V];
+  }
 }
 
 /** A sum kept by delta plus its members, for the custody groups. */
@@ -328,6 +355,8 @@ export class Resolver {
   private readonly dirtyGroups = { dup: new Set<string>(), dh: new Set<string>(), lot: new Set<string>(), dbr: new Set<string>() };
   private readonly dirtyPending = new Set<string>();
   private readonly deadlines = new DeadlineHeap();
+  /** The deadline each object is queued for, so that re-deriving an object does not queue it again. */
+  private readonly scheduled: Record<'needView' | 'offerView' | 'ship', Map<string, number>> = { needView: new Map(), offerView: new Map(), ship: new Map() };
 
   constructor(opts: ResolverOptions) {
     if (!opts || !Array.isArray(opts.roots) || opts.roots.some((r) => typeof r !== 'string' || !B64_32.test(r))) {
@@ -1155,7 +1184,7 @@ export class Resolver {
       let status: ShipmentState['status'] = 'in_transit';
       if (receipt) status = discrepancy ? 'received_with_discrepancy' : 'received';
       else if (ea < this.clock) status = 'overdue';
-      else this.deadlines.push([ea, 'ship', id]);
+      else this.schedule(ea, 'ship', id);
       // Members in sorted order (viewJson).
       view = {} as ShipmentState;
       if (receipt) view.accepted = acc;
@@ -1182,10 +1211,10 @@ export class Resolver {
         from: b.from,
         to: b.to,
         received: receipt !== undefined,
-        perAlloc: new Map(),
-        acceptedByItem: new Map(),
-        lotShipped: new Map(),
-        lotAccepted: new Map(),
+        perAlloc: new SmallMap(),
+        acceptedByItem: new SmallMap(),
+        lotShipped: new SmallMap(),
+        lotAccepted: new SmallMap(),
       };
       if (receipt && receiptId && mismatch) {
         own.push(
@@ -1344,7 +1373,7 @@ export class Resolver {
     else if (info.neededByMs < this.clock) status = 'expired';
     else {
       status = st.allocated > 0 ? 'partly_allocated' : 'open';
-      this.deadlines.push([info.neededByMs, 'needView', id]);
+      this.schedule(info.neededByMs, 'needView', id);
     }
     // Members in sorted order (viewJson).
     const v = {} as NeedState;
@@ -1395,7 +1424,7 @@ export class Resolver {
     else if (until !== undefined && until < this.clock) status = 'expired';
     else {
       status = 'available';
-      if (until !== undefined) this.deadlines.push([until, 'offerView', id]);
+      if (until !== undefined) this.schedule(until, 'offerView', id);
     }
     // Members in sorted order (viewJson).
     const v = {} as OfferState;
@@ -1526,12 +1555,25 @@ export class Resolver {
     else this.pending.set(id, sorted(waiting));
   }
 
+  /** Queues an object to be re-derived once the record clock passes `ms` (once per object and deadline). */
+  private schedule(ms: number, stage: 'needView' | 'offerView' | 'ship', id: string): void {
+    const m = this.scheduled[stage];
+    if (m.get(id) === ms) return;
+    m.set(id, ms);
+    this.deadlines.push([ms, stage, id]);
+  }
+
   // ---- flush ----------------------------------------------------------------------------
 
   private flush(): void {
     for (let top = this.deadlines.peek(); top && top[0] < this.clock; top = this.deadlines.peek()) {
       this.deadlines.pop();
-      this.dirty[top[1]].add(top[2]);
+      const [ms, stage, id] = top;
+      const m = this.scheduled[stage as 'needView' | 'offerView' | 'ship'];
+      // An entry superseded by a later schedule of the same object is stale.
+      if (m.get(id) !== ms) continue;
+      m.delete(id);
+      this.dirty[stage].add(id);
     }
     for (const id of this.dirtyHubs) this.refreshChain(this.hubData.get(id) as HubData);
     this.dirtyHubs.clear();
@@ -1716,7 +1758,7 @@ const bad = (field: string): never => {
 };
 
 const REGISTRY: Registry = {
-  classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype },
+  classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype, SmallMap: SmallMap.prototype },
   bucketMap: (parts) => BucketMap.restore(parts),
   isBucketMap: (x): x is BucketMap<unknown> => x instanceof BucketMap,
 };

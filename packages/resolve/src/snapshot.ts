@@ -8,16 +8,22 @@ import { ShuniuError } from '@shuniu/protocol';
  * Every string is interned once in `strings`, every plain-object shape (its
  * member names in order) once in `shapes`. In the encoded tree: a JSON number
  * is a string reference; a JSON string is a number written in decimal, or
- * "u" for undefined; arrays, booleans and null are themselves; an object has
- * exactly one member, whose name says what it holds:
- * - `o`: [shape, value…] a plain object;
- * - `m`: [key, value, …] a Map; `s`: [value…] a Set;
- * - `a`: [length, index, value, …] a sparse array;
- * - `b`: a BucketMap's snapshot() list;
- * - `c`: [class name, fields] an instance of a registered class;
- * - `r`: a record id: the body of that record (bodies are stored once, with their records);
- * - `R`: [id, type, hub, seq, prev, hlc.ms, hlc.c, body, …] the records.
+ * "u" for undefined; booleans and null are themselves; a container is an
+ * array whose first element says what it holds:
+ * - ["a", value…] an array; ["z", length, index, value, …] a sparse one;
+ * - ["o", shape, value…] a plain object;
+ * - ["m", key, value, …] a Map; ["s", value…] a Set;
+ * - ["b", list] a BucketMap's snapshot() list;
+ * - ["c", class name, fields] an instance of a registered class;
+ * - ["r", record id] the body of that record (bodies are stored once, with their records);
+ * - ["R", id, type, hub, seq, prev, hlc.ms, hlc.c, body, …] the records.
+ * One array per container, no wrapper objects, small numbers' strings
+ * shared: a snapshot of a million records fits next to the resolver.
  */
+
+/** "0" … "4095", shared rather than allocated per number. */
+const SMALL = Array.from({ length: 4096 }, (_, i) => String(i));
+const num = (n: number): string => (n >= 0 && n < 4096 && Number.isInteger(n) ? (SMALL[n] as string) : String(n));
 
 export interface Registry {
   /** Class name → prototype, for instances restored field by field. */
@@ -61,13 +67,13 @@ export class Encoder {
 
   /** The records map, bodies written here once and referenced elsewhere. */
   records(recs: Map<string, Rec>): unknown {
-    const out: unknown[] = [];
+    const out: unknown[] = ['R'];
     for (const [id, r] of recs) {
       this.bodies.set(r.body, id);
-      out.push(this.str(id), this.str(r.type), this.str(r.hub), String(r.seq), r.prev === null ? null : this.str(r.prev));
-      out.push(String(r.hlc.ms), String(r.hlc.c), this.object(r.body));
+      out.push(this.str(id), this.str(r.type), this.str(r.hub), num(r.seq), r.prev === null ? null : this.str(r.prev));
+      out.push(num(r.hlc.ms), num(r.hlc.c), this.object(r.body));
     }
-    return { R: out };
+    return out;
   }
 
   enc(x: unknown): unknown {
@@ -75,7 +81,7 @@ export class Encoder {
       case 'string':
         return this.str(x);
       case 'number':
-        return String(x);
+        return num(x);
       case 'boolean':
         return x;
       case 'undefined':
@@ -84,23 +90,23 @@ export class Encoder {
         if (x === null) return null;
         if (Array.isArray(x)) return this.array(x);
         if (x instanceof Map) {
-          const out: unknown[] = [];
+          const out: unknown[] = ['m'];
           for (const [k, v] of x) out.push(this.enc(k), this.enc(v));
-          return { m: out };
+          return out;
         }
         if (x instanceof Set) {
-          const out: unknown[] = [];
+          const out: unknown[] = ['s'];
           for (const v of x) out.push(this.enc(v));
-          return { s: out };
+          return out;
         }
-        if (this.reg.isBucketMap(x)) return { b: this.enc(x.snapshot()) };
+        if (this.reg.isBucketMap(x)) return ['b', this.enc(x.snapshot())];
         const body = this.bodies.get(x);
-        if (body !== undefined) return { r: this.str(body) };
+        if (body !== undefined) return ['r', this.str(body)];
         const proto = Object.getPrototypeOf(x);
         if (proto === Object.prototype || proto === null) return this.object(x);
         const name = this.names.get(proto);
         if (name === undefined) throw new ShuniuError('E_ARGUMENT', 'snapshot: unregistered class');
-        return { c: [this.str(name), this.object(x)] };
+        return ['c', this.str(name), this.object(x)];
       }
       default:
         throw new ShuniuError('E_ARGUMENT', `snapshot: cannot encode a ${typeof x}`);
@@ -115,21 +121,20 @@ export class Encoder {
         k++;
       });
       if (k < n / 2) {
-        const out: unknown[] = [String(n)];
-        x.forEach((v, i) => {
-          out.push(String(i), this.enc(v));
-        });
-        return { a: out };
+        const out: unknown[] = ['z', num(n)];
+        x.forEach((v, i) => out.push(num(i), this.enc(v)));
+        return out;
       }
     }
-    const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = this.enc(x[i]);
+    const out = new Array<unknown>(n + 1);
+    out[0] = 'a';
+    for (let i = 0; i < n; i++) out[i + 1] = this.enc(x[i]);
     return out;
   }
 
   private object(x: object): unknown {
     const keys: string[] = [];
-    const out: unknown[] = [0];
+    const out: unknown[] = ['o', 0];
     for (const k in x) {
       if (!Object.hasOwn(x, k)) continue;
       const v = (x as Record<string, unknown>)[k];
@@ -144,8 +149,8 @@ export class Encoder {
       this.shapes.push(keys.map((k) => this.str(k)));
       this.shapeIds.set(sig, s);
     }
-    out[0] = String(s);
-    return { o: out };
+    out[1] = num(s);
+    return out;
   }
 }
 
@@ -181,47 +186,58 @@ export class Decoder {
         return y;
       case 'object': {
         if (y === null) return null;
-        if (Array.isArray(y)) {
-          const out = new Array<unknown>(y.length);
-          for (let i = 0; i < y.length; i++) if (y[i] !== 'u') out[i] = this.dec(y[i]);
-          return out;
+        if (!Array.isArray(y)) return bad('container expected');
+        const v = y;
+        switch (v[0]) {
+          case 'a': {
+            const out = new Array<unknown>(v.length - 1);
+            for (let i = 1; i < v.length; i++) if (v[i] !== 'u') out[i - 1] = this.dec(v[i]);
+            return out;
+          }
+          case 'o': {
+            const shape = this.shapes[this.dec(v[1]) as number] ?? bad('unknown shape');
+            const out: Record<string, unknown> = {};
+            for (let i = 0; i < shape.length; i++) out[shape[i] as string] = this.dec(v[i + 2]);
+            return out;
+          }
+          case 'm': {
+            const m = new Map<unknown, unknown>();
+            for (let i = 1; i < v.length; i += 2) m.set(this.dec(v[i]), this.dec(v[i + 1]));
+            return m;
+          }
+          case 's': {
+            const out = new Set<unknown>();
+            for (let i = 1; i < v.length; i++) out.add(this.dec(v[i]));
+            return out;
+          }
+          case 'z': {
+            const out = new Array<unknown>(this.dec(v[1]) as number);
+            for (let i = 2; i < v.length; i += 2) out[this.dec(v[i]) as number] = this.dec(v[i + 1]);
+            return out;
+          }
+          case 'b':
+            return this.reg.bucketMap(this.dec(v[1]) as unknown[]);
+          case 'c': {
+            const proto = this.reg.classes[this.dec(v[1]) as string] ?? bad('unknown class');
+            return Object.assign(Object.create(proto), this.dec(v[2]));
+          }
+          case 'r':
+            return this.bodies.get(this.dec(v[1]) as string) ?? bad('body of an unknown record');
+          case 'R': {
+            const recs = new Map<string, Rec>();
+            for (let i = 1; i < v.length; i += 8) {
+              const id = this.dec(v[i]) as string;
+              const body = this.dec(v[i + 7]) as object;
+              const prev = this.dec(v[i + 4]) as string | null;
+              const hlc = { ms: this.dec(v[i + 5]) as number, c: this.dec(v[i + 6]) as number };
+              recs.set(id, { type: this.dec(v[i + 1]) as string, hub: this.dec(v[i + 2]) as string, seq: this.dec(v[i + 3]) as number, prev, hlc, body });
+              this.bodies.set(id, body);
+            }
+            return recs;
+          }
+          default:
+            return bad('unknown container');
         }
-        const o = y as Record<string, unknown>;
-        const v = o.o ?? o.m ?? o.s ?? o.a ?? o.b ?? o.c ?? o.R;
-        if (o.r !== undefined) return this.bodies.get(this.dec(o.r) as string) ?? bad('body of an unknown record');
-        if (!Array.isArray(v)) return bad('container expected');
-        if (o.o !== undefined) {
-          const shape = this.shapes[this.dec(v[0]) as number] ?? bad('unknown shape');
-          const out: Record<string, unknown> = {};
-          for (let i = 0; i < shape.length; i++) out[shape[i] as string] = this.dec(v[i + 1]);
-          return out;
-        }
-        if (o.m !== undefined) {
-          const m = new Map<unknown, unknown>();
-          for (let i = 0; i < v.length; i += 2) m.set(this.dec(v[i]), this.dec(v[i + 1]));
-          return m;
-        }
-        if (o.s !== undefined) return new Set(v.map((x) => this.dec(x)));
-        if (o.a !== undefined) {
-          const out = new Array<unknown>(this.dec(v[0]) as number);
-          for (let i = 1; i < v.length; i += 2) out[this.dec(v[i]) as number] = this.dec(v[i + 1]);
-          return out;
-        }
-        if (o.b !== undefined) return this.reg.bucketMap(this.dec(v) as unknown[]);
-        if (o.c !== undefined) {
-          const proto = this.reg.classes[this.dec(v[0]) as string] ?? bad('unknown class');
-          return Object.assign(Object.create(proto), this.dec(v[1]));
-        }
-        const recs = new Map<string, Rec>();
-        for (let i = 0; i < v.length; i += 8) {
-          const id = this.dec(v[i]) as string;
-          const body = this.dec(v[i + 7]) as object;
-          const prev = this.dec(v[i + 4]) as string | null;
-          const hlc = { ms: this.dec(v[i + 5]) as number, c: this.dec(v[i + 6]) as number };
-          recs.set(id, { type: this.dec(v[i + 1]) as string, hub: this.dec(v[i + 2]) as string, seq: this.dec(v[i + 3]) as number, prev, hlc, body });
-          this.bodies.set(id, body);
-        }
-        return recs;
       }
       default:
         return bad('unexpected value');
