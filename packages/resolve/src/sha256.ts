@@ -16,8 +16,9 @@ const K = new Int32Array([
 const W = new Int32Array(64);
 const H = new Int32Array(8);
 let buf = new Uint8Array(4096);
+let view = new DataView(buf.buffer);
 
-function blocks(b: Uint8Array, end: number): void {
+function blocks(view: DataView, end: number): void {
   let h0 = H[0] as number;
   let h1 = H[1] as number;
   let h2 = H[2] as number;
@@ -27,10 +28,7 @@ function blocks(b: Uint8Array, end: number): void {
   let h6 = H[6] as number;
   let h7 = H[7] as number;
   for (let off = 0; off < end; off += 64) {
-    for (let i = 0; i < 16; i++) {
-      const j = off + i * 4;
-      W[i] = ((b[j] as number) << 24) | ((b[j + 1] as number) << 16) | ((b[j + 2] as number) << 8) | (b[j + 3] as number);
-    }
+    for (let i = 0; i < 16; i++) W[i] = view.getInt32(off + i * 4);
     for (let i = 16; i < 64; i++) {
       const w15 = W[i - 15] as number;
       const w2 = W[i - 2] as number;
@@ -48,9 +46,9 @@ function blocks(b: Uint8Array, end: number): void {
     let h = h7;
     for (let i = 0; i < 64; i++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const t1 = (h + S1 + ((e & f) ^ (~e & g)) + (K[i] as number) + (W[i] as number)) | 0;
+      const t1 = (h + S1 + (g ^ (e & (f ^ g))) + (K[i] as number) + (W[i] as number)) | 0;
       const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const t2 = (S0 + ((a & bb) ^ (a & c) ^ (bb & c))) | 0;
+      const t2 = (S0 + ((a & bb) | (c & (a | bb)))) | 0;
       h = g;
       g = f;
       f = e;
@@ -83,7 +81,10 @@ const encoder = new TextEncoder();
 
 /** UTF-8 of `s` into `buf` (grown as needed, with room for the padding); returns the byte length. */
 function encode(s: string): number {
-  if (buf.length < s.length * 3 + 72) buf = new Uint8Array(Math.max(s.length * 3 + 72, buf.length * 2));
+  if (buf.length < s.length * 3 + 72) {
+    buf = new Uint8Array(Math.max(s.length * 3 + 72, buf.length * 2));
+    view = new DataView(buf.buffer);
+  }
   return encoder.encodeInto(s, buf).written;
 }
 
@@ -115,7 +116,7 @@ export function sha256Text(s: string): string {
   H[5] = 0x9b05688c | 0;
   H[6] = 0x1f83d9ab;
   H[7] = 0x5be0cd19;
-  blocks(b, total);
+  blocks(view, total);
   // 32 bytes → 43 base64url characters, built as one flat string (a chain of
   // += would keep a rope of 43 pieces alive in every cached digest).
   const out = OUT;
