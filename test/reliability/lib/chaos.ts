@@ -252,12 +252,12 @@ export async function runSseLoad(o: { subscribers: number; pushers: number; ms: 
       }
     }),
   );
+  // finalOrd is fixed before `stop`: a client stops only once it has seen
+  // every event up to it. Clients waiting on a quiet stream wake with one more
+  // commit, beyond finalOrd and so not counted.
   finalOrd = n.node.store.maxOrd();
   stop = true;
-  // The last events may still be on their way: wait for every client (bounded).
-  // Clients waiting on a quiet stream wake with a last commit.
   await post(`${n.url}/v1/needs`, needBody(), n.token);
-  finalOrd = n.node.store.maxOrd();
   await Promise.race([Promise.all(subs), sleep(60_000)]);
   const expected = finalOrd - start;
   let lost = 0;
