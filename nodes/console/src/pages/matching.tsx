@@ -57,6 +57,9 @@ export function MatchingPage() {
   const [error, setError] = useState<string>();
   const [local, setLocal] = useState(false);
   const [reload, setReload] = useState(0);
+  // Kept at page level: once accepted, the proposal itself leaves the list
+  // (the need is covered), and its card with it.
+  const [accepted, setAccepted] = useState<string>();
   useEffect(() => {
     let live = true;
     api<{ proposals: Proposal[] }>('/v1/match/proposals')
@@ -97,10 +100,20 @@ export function MatchingPage() {
       {local ? <p class="muted small">{t('match.local')}</p> : null}
       {engineError ? <Notice kind="warn">{engineError}</Notice> : null}
       {proposals === undefined && !error ? <p>{t('common.loading')}</p> : null}
+      {accepted ? <Notice kind="ok">{t('match.accepted', { id: shortId(accepted) })}</Notice> : null}
       {proposals?.length === 0 ? <p class="muted">{t('match.none')}</p> : null}
       <div class="cards">
         {(proposals ?? []).map((p) => (
-          <ProposalCard key={`${p.offer}/${p.need}`} p={p} need={needs.get(p.need)} offer={offers.get(p.offer)} onDone={() => setReload((n) => n + 1)} />
+          <ProposalCard
+            key={`${p.offer}/${p.need}`}
+            p={p}
+            need={needs.get(p.need)}
+            offer={offers.get(p.offer)}
+            onDone={(id) => {
+              setAccepted(id);
+              setReload((n) => n + 1);
+            }}
+          />
         ))}
       </div>
       <ManualAllocation needs={s.needs ?? []} offers={s.offers ?? []} />
@@ -109,7 +122,7 @@ export function MatchingPage() {
   );
 }
 
-function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState | undefined; offer: OfferState | undefined; onDone: () => void }) {
+function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState | undefined; offer: OfferState | undefined; onDone: (id: string) => void }) {
   const { lang, signedIn } = getState();
   const [q, setQ] = useState(String(p.quantity));
   const [issues, setIssues] = useState<Issue[]>([]);
@@ -128,7 +141,7 @@ function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState
     try {
       const r = await publish('/v1/allocations', body);
       setDone(r.id);
-      onDone();
+      onDone(r.id);
     } catch (err) {
       if (err instanceof ApiError && err.issues.length) setIssues(err.issues);
       else setError(err instanceof Error ? err.message : String(err));
