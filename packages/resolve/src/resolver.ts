@@ -1677,10 +1677,10 @@ export class Resolver {
   toJSON(): ResolverSnapshot {
     const stateHash = this.stateHash();
     const e = new Encoder(REGISTRY);
-    // Records first: their bodies are written there once and referenced after.
-    const state: Record<string, unknown> = { recs: e.records(this.recs) };
-    for (const k of Object.keys(this)) if (k !== 'roots' && k !== 'recs') state[k] = e.enc((this as unknown as Record<string, unknown>)[k]);
-    return { v: 2, layout: LAYOUT, roots: [...this.roots].sort(), stateHash, records: this.recs.size, strings: e.strings, shapes: e.shapes, state };
+    // Records first: their bodies are written there once and referenced after. Then every other field, in LAYOUT order.
+    e.records(this.recs);
+    for (const k of LAYOUT_FIELDS) if (k !== 'recs') e.enc((this as unknown as Record<string, unknown>)[k]);
+    return { v: 2, layout: LAYOUT, roots: [...this.roots].sort(), stateHash, records: this.recs.size, strings: e.strings, shapes: e.shapes, chunks: e.chunks };
   }
 
   /**
@@ -1711,16 +1711,15 @@ export class Resolver {
       !Array.isArray(s.strings) ||
       !Array.isArray(s.shapes) ||
       !Array.isArray(s.roots) ||
-      !s.state ||
-      typeof s.state !== 'object'
+      !Array.isArray(s.chunks)
     ) {
-      throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, roots, strings, shapes, state} (or {v:1, records})');
+      throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, roots, strings, shapes, chunks} (or {v:1, records})');
     }
     if (s.layout !== LAYOUT) throw new ShuniuError('E_ARGUMENT', 'resolver snapshot from an incompatible version (layout differs)');
-    const d = new Decoder(s.strings, s.shapes, REGISTRY);
-    const st = s.state as Record<string, unknown>;
-    const fields: Record<string, unknown> = { recs: d.dec(st.recs) };
-    for (const k of LAYOUT.split(',')) if (k !== 'recs') fields[k] = k in st ? d.dec(st[k]) : bad(k);
+    const d = new Decoder(s.strings, s.shapes, s.chunks, REGISTRY);
+    const fields: Record<string, unknown> = { recs: d.dec() };
+    for (const k of LAYOUT_FIELDS) if (k !== 'recs') fields[k] = d.dec();
+    d.end();
     const same = [...r.roots].sort().join() === [...s.roots].sort().join();
     const target = same ? r : new Resolver({ roots: s.roots as string[] });
     Object.assign(target, fields);
@@ -1740,9 +1739,11 @@ export interface ResolverSnapshot {
   stateHash: string;
   /** Number of records held. */
   records: number;
-  strings: string[];
+  /** Interned strings (code units for those with any above U+00FF). */
+  strings: (string | number[])[];
   shapes: number[][];
-  state: Record<string, unknown>;
+  /** The value stream (snapshot.ts). */
+  chunks: number[][];
 }
 
 /** Snapshots of earlier versions: the records only, replayed by fromJSON(). */
@@ -1753,10 +1754,6 @@ export interface ResolverSnapshotV1 {
   records: { id: string; record: SignedRecord }[];
 }
 
-const bad = (field: string): never => {
-  throw new ShuniuError('E_ARGUMENT', `not a resolver snapshot: no ${field}`);
-};
-
 const REGISTRY: Registry = {
   classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype, SmallMap: SmallMap.prototype },
   bucketMap: (parts) => BucketMap.restore(parts),
@@ -1764,9 +1761,8 @@ const REGISTRY: Registry = {
 };
 
 /** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
-const LAYOUT = Object.keys(new Resolver({ roots: [] }))
-  .filter((k) => k !== 'roots')
-  .join(',');
+const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots');
+const LAYOUT = LAYOUT_FIELDS.join(',');
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
   // Members in sorted order (viewJson).

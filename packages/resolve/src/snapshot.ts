@@ -3,32 +3,28 @@ import { ShuniuError } from '@shuniu/protocol';
 /**
  * Snapshot encoding of the resolver's internal state (records held, indexes,
  * derived objects, the state with its cached digests): plain JSON that a node
- * can store and restore without re-deriving anything.
+ * can store and restore without re-deriving anything, and small enough in
+ * memory that a million records' snapshot fits next to the resolver.
  *
- * Every string is interned once in `strings`, every plain-object shape (its
- * member names in order) once in `shapes`. In the encoded tree: a JSON number
- * is a string reference; a JSON string is a number written in decimal, or
- * "u" for undefined; booleans and null are themselves; a container is an
- * array whose first element says what it holds:
- * - ["a", value…] an array; ["z", length, index, value, …] a sparse one;
- * - ["o", shape, value…] a plain object;
- * - ["m", key, value, …] a Map; ["s", value…] a Set;
- * - ["b", list] a BucketMap's snapshot() list;
- * - ["c", class name, fields] an instance of a registered class;
- * - ["r", record id] the body of that record (bodies are stored once, with their records);
- * - ["R", id, type, hub, seq, prev, hlc.ms, hlc.c, body, …] the records.
- * One array per container, no wrapper objects, small numbers' strings
- * shared: a snapshot of a million records fits next to the resolver.
+ * Every string is interned once in `strings` (a string, or its UTF-16 code
+ * units when it has any above U+00FF, so that the JSON text stays one byte per
+ * character), every plain-object shape (its member names in order) once in
+ * `shapes`. The values are one stream of numbers, cut into chunks of at most
+ * 2^20 (flat number arrays, no object per value):
+ * - t ≥ 0: the string strings[t];
+ * - −1 undefined, −2 null, −3 false, −4 true, −5 n: the number n;
+ * - −6 n v…: an array of n values; −10 n k (i v)…: a sparse array of length n with k values;
+ * - −7 s v…: a plain object of shape s (one value per member name);
+ * - −8 n (k v)…: a Map; −9 n v…: a Set;
+ * - −11 v: a BucketMap (its snapshot() list); −12 t v: an instance of the registered class strings[t];
+ * - −13 t: the body of record strings[t] (bodies are stored once, with their records);
+ * - −14 n (id type hub seq prev hlc.ms hlc.c body)…: the records.
  */
-
-/** "0" … "4095", shared rather than allocated per number. */
-const SMALL = Array.from({ length: 4096 }, (_, i) => String(i));
-const num = (n: number): string => (n >= 0 && n < 4096 && Number.isInteger(n) ? (SMALL[n] as string) : String(n));
 
 export interface Registry {
   /** Class name → prototype, for instances restored field by field. */
   classes: Record<string, object>;
-  /** Restores a `b` container from the decoded snapshot() list. */
+  /** Restores a BucketMap from the decoded snapshot() list. */
   bucketMap: (parts: unknown[]) => unknown;
   isBucketMap: (x: object) => x is { snapshot(): unknown[] };
 }
@@ -42,9 +38,38 @@ interface Rec {
   body: object;
 }
 
+const CHUNK = 1 << 20;
+const UNDEF = -1;
+const NULL = -2;
+const FALSE = -3;
+const TRUE = -4;
+const NUM = -5;
+const ARRAY = -6;
+const OBJECT = -7;
+const MAP = -8;
+const SET = -9;
+const SPARSE = -10;
+const BUCKETS = -11;
+const CLASS = -12;
+const BODY = -13;
+const RECORDS = -14;
+
+const wide = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return true;
+  return false;
+};
+
+const codeUnits = (s: string): number[] => {
+  const out = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+};
+
 export class Encoder {
-  readonly strings: string[] = [];
+  readonly strings: (string | number[])[] = [];
   readonly shapes: number[][] = [];
+  readonly chunks: number[][] = [];
+  private cur: number[] = [];
   private readonly ids = new Map<string, number>();
   private readonly shapeIds = new Map<string, number>();
   private readonly names: Map<object, string>;
@@ -53,104 +78,151 @@ export class Encoder {
 
   constructor(private readonly reg: Registry) {
     this.names = new Map(Object.entries(reg.classes).map(([k, p]) => [p, k]));
+    this.chunks.push(this.cur);
   }
 
-  str(s: string): number {
+  private put(t: number): void {
+    if (this.cur.length >= CHUNK) {
+      this.cur = [];
+      this.chunks.push(this.cur);
+    }
+    this.cur.push(t);
+  }
+
+  private str(s: string): number {
     let i = this.ids.get(s);
     if (i === undefined) {
       i = this.strings.length;
-      this.strings.push(s);
+      this.strings.push(wide(s) ? codeUnits(s) : s);
       this.ids.set(s, i);
     }
     return i;
   }
 
-  /** The records map, bodies written here once and referenced elsewhere. */
-  records(recs: Map<string, Rec>): unknown {
-    const out: unknown[] = ['R'];
+  /** The records map, bodies written here once and referenced after. */
+  records(recs: Map<string, Rec>): void {
+    this.put(RECORDS);
+    this.put(recs.size);
     for (const [id, r] of recs) {
       this.bodies.set(r.body, id);
-      out.push(this.str(id), this.str(r.type), this.str(r.hub), num(r.seq), r.prev === null ? null : this.str(r.prev));
-      out.push(num(r.hlc.ms), num(r.hlc.c), this.object(r.body));
+      this.put(this.str(id));
+      this.put(this.str(r.type));
+      this.put(this.str(r.hub));
+      this.put(r.seq);
+      this.put(r.prev === null ? NULL : this.str(r.prev));
+      this.put(r.hlc.ms);
+      this.put(r.hlc.c);
+      this.enc(r.body, true);
     }
-    return out;
   }
 
-  enc(x: unknown): unknown {
+  enc(x: unknown, inline = false): void {
     switch (typeof x) {
       case 'string':
-        return this.str(x);
+        this.put(this.str(x));
+        return;
       case 'number':
-        return num(x);
+        this.put(NUM);
+        this.put(x);
+        return;
       case 'boolean':
-        return x;
+        this.put(x ? TRUE : FALSE);
+        return;
       case 'undefined':
-        return 'u';
+        this.put(UNDEF);
+        return;
       case 'object': {
-        if (x === null) return null;
-        if (Array.isArray(x)) return this.array(x);
+        if (x === null) {
+          this.put(NULL);
+          return;
+        }
+        if (Array.isArray(x)) {
+          this.array(x);
+          return;
+        }
         if (x instanceof Map) {
-          const out: unknown[] = ['m'];
-          for (const [k, v] of x) out.push(this.enc(k), this.enc(v));
-          return out;
+          this.put(MAP);
+          this.put(x.size);
+          for (const [k, v] of x) {
+            this.enc(k);
+            this.enc(v);
+          }
+          return;
         }
         if (x instanceof Set) {
-          const out: unknown[] = ['s'];
-          for (const v of x) out.push(this.enc(v));
-          return out;
+          this.put(SET);
+          this.put(x.size);
+          for (const v of x) this.enc(v);
+          return;
         }
-        if (this.reg.isBucketMap(x)) return ['b', this.enc(x.snapshot())];
-        const body = this.bodies.get(x);
-        if (body !== undefined) return ['r', this.str(body)];
+        if (this.reg.isBucketMap(x)) {
+          this.put(BUCKETS);
+          this.enc(x.snapshot());
+          return;
+        }
+        const body = inline ? undefined : this.bodies.get(x);
+        if (body !== undefined) {
+          this.put(BODY);
+          this.put(this.str(body));
+          return;
+        }
         const proto = Object.getPrototypeOf(x);
-        if (proto === Object.prototype || proto === null) return this.object(x);
-        const name = this.names.get(proto);
-        if (name === undefined) throw new ShuniuError('E_ARGUMENT', 'snapshot: unregistered class');
-        return ['c', this.str(name), this.object(x)];
+        if (proto !== Object.prototype && proto !== null) {
+          const name = this.names.get(proto);
+          if (name === undefined) throw new ShuniuError('E_ARGUMENT', 'snapshot: unregistered class');
+          this.put(CLASS);
+          this.put(this.str(name));
+        }
+        this.object(x);
+        return;
       }
       default:
         throw new ShuniuError('E_ARGUMENT', `snapshot: cannot encode a ${typeof x}`);
     }
   }
 
-  private array(x: unknown[]): unknown {
+  private array(x: unknown[]): void {
     const n = x.length;
     if (n > 64) {
       let k = 0;
-      x.forEach(() => {
-        k++;
-      });
+      x.forEach(() => k++);
       if (k < n / 2) {
-        const out: unknown[] = ['z', num(n)];
-        x.forEach((v, i) => out.push(num(i), this.enc(v)));
-        return out;
+        this.put(SPARSE);
+        this.put(n);
+        this.put(k);
+        x.forEach((v, i) => {
+          this.put(i);
+          this.enc(v);
+        });
+        return;
       }
     }
-    const out = new Array<unknown>(n + 1);
-    out[0] = 'a';
-    for (let i = 0; i < n; i++) out[i + 1] = this.enc(x[i]);
-    return out;
+    this.put(ARRAY);
+    this.put(n);
+    for (let i = 0; i < n; i++) this.enc(x[i]);
   }
 
-  private object(x: object): unknown {
-    const keys: string[] = [];
-    const out: unknown[] = ['o', 0];
-    for (const k in x) {
-      if (!Object.hasOwn(x, k)) continue;
-      const v = (x as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      keys.push(k);
-      out.push(this.enc(v));
-    }
-    const sig = keys.join('\u0000');
+  private object(x: object): void {
+    let sig = '';
+    for (const k in x) if (Object.hasOwn(x, k) && (x as Record<string, unknown>)[k] !== undefined) sig += `${k}\u0000`;
     let s = this.shapeIds.get(sig);
     if (s === undefined) {
       s = this.shapes.length;
-      this.shapes.push(keys.map((k) => this.str(k)));
+      this.shapes.push(
+        sig
+          .split('\u0000')
+          .slice(0, -1)
+          .map((k) => this.str(k)),
+      );
       this.shapeIds.set(sig, s);
     }
-    out[1] = num(s);
-    return out;
+    this.put(OBJECT);
+    this.put(s);
+    for (const k in x) {
+      if (!Object.hasOwn(x, k)) continue;
+      const v = (x as Record<string, unknown>)[k];
+      if (v !== undefined) this.enc(v);
+    }
   }
 }
 
@@ -159,88 +231,130 @@ const bad = (what: string): never => {
 };
 
 export class Decoder {
+  private readonly strings: string[];
   private readonly shapes: string[][];
   private readonly bodies = new Map<string, object>();
+  private chunk: number[] = [];
+  private ci = 0;
+  private pos = 0;
 
   constructor(
-    private readonly strings: unknown[],
+    strings: unknown[],
     shapes: unknown[],
+    private readonly chunks: unknown[],
     private readonly reg: Registry,
   ) {
-    if (!strings.every((s) => typeof s === 'string')) bad('strings');
-    this.shapes = shapes.map((sh) => (Array.isArray(sh) ? sh.map((i) => this.dec(i) as string) : bad('shape')));
+    this.strings = strings.map((s) =>
+      typeof s === 'string' ? s : Array.isArray(s) && s.every((c) => Number.isInteger(c)) ? String.fromCharCode(...(s as number[])) : bad('strings'),
+    );
+    this.shapes = shapes.map((sh) => (Array.isArray(sh) ? sh.map((i) => this.str(i)) : bad('shape')));
+    if (!chunks.every((c) => Array.isArray(c))) bad('chunks');
+    this.chunk = (chunks[0] as number[] | undefined) ?? [];
   }
 
-  dec(y: unknown): unknown {
-    switch (typeof y) {
-      case 'number': {
-        const s = this.strings[y];
-        return typeof s === 'string' ? s : bad('string reference out of range');
+  private str(i: unknown): string {
+    const s = this.strings[i as number];
+    return typeof s === 'string' ? s : bad('string reference out of range');
+  }
+
+  private next(): number {
+    while (this.pos >= this.chunk.length) {
+      this.ci++;
+      if (this.ci >= this.chunks.length) bad('truncated');
+      this.chunk = this.chunks[this.ci] as number[];
+      this.pos = 0;
+    }
+    const t = this.chunk[this.pos++];
+    return typeof t === 'number' ? t : bad('number expected');
+  }
+
+  dec(): unknown {
+    const t = this.next();
+    if (t >= 0) return this.str(t);
+    switch (t) {
+      case UNDEF:
+        return undefined;
+      case NULL:
+        return null;
+      case FALSE:
+        return false;
+      case TRUE:
+        return true;
+      case NUM:
+        return this.next();
+      case ARRAY: {
+        const n = this.next();
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) out[i] = this.dec();
+        return out;
       }
-      case 'string': {
-        if (y === 'u') return undefined;
-        const n = Number(y);
-        return Number.isNaN(n) ? bad('number expected') : n;
-      }
-      case 'boolean':
-        return y;
-      case 'object': {
-        if (y === null) return null;
-        if (!Array.isArray(y)) return bad('container expected');
-        const v = y;
-        switch (v[0]) {
-          case 'a': {
-            const out = new Array<unknown>(v.length - 1);
-            for (let i = 1; i < v.length; i++) if (v[i] !== 'u') out[i - 1] = this.dec(v[i]);
-            return out;
-          }
-          case 'o': {
-            const shape = this.shapes[this.dec(v[1]) as number] ?? bad('unknown shape');
-            const out: Record<string, unknown> = {};
-            for (let i = 0; i < shape.length; i++) out[shape[i] as string] = this.dec(v[i + 2]);
-            return out;
-          }
-          case 'm': {
-            const m = new Map<unknown, unknown>();
-            for (let i = 1; i < v.length; i += 2) m.set(this.dec(v[i]), this.dec(v[i + 1]));
-            return m;
-          }
-          case 's': {
-            const out = new Set<unknown>();
-            for (let i = 1; i < v.length; i++) out.add(this.dec(v[i]));
-            return out;
-          }
-          case 'z': {
-            const out = new Array<unknown>(this.dec(v[1]) as number);
-            for (let i = 2; i < v.length; i += 2) out[this.dec(v[i]) as number] = this.dec(v[i + 1]);
-            return out;
-          }
-          case 'b':
-            return this.reg.bucketMap(this.dec(v[1]) as unknown[]);
-          case 'c': {
-            const proto = this.reg.classes[this.dec(v[1]) as string] ?? bad('unknown class');
-            return Object.assign(Object.create(proto), this.dec(v[2]));
-          }
-          case 'r':
-            return this.bodies.get(this.dec(v[1]) as string) ?? bad('body of an unknown record');
-          case 'R': {
-            const recs = new Map<string, Rec>();
-            for (let i = 1; i < v.length; i += 8) {
-              const id = this.dec(v[i]) as string;
-              const body = this.dec(v[i + 7]) as object;
-              const prev = this.dec(v[i + 4]) as string | null;
-              const hlc = { ms: this.dec(v[i + 5]) as number, c: this.dec(v[i + 6]) as number };
-              recs.set(id, { type: this.dec(v[i + 1]) as string, hub: this.dec(v[i + 2]) as string, seq: this.dec(v[i + 3]) as number, prev, hlc, body });
-              this.bodies.set(id, body);
-            }
-            return recs;
-          }
-          default:
-            return bad('unknown container');
+      case SPARSE: {
+        const out = new Array<unknown>(this.next());
+        const k = this.next();
+        for (let i = 0; i < k; i++) {
+          const at = this.next();
+          out[at] = this.dec();
         }
+        return out;
+      }
+      case OBJECT:
+        return this.object();
+      case MAP: {
+        const n = this.next();
+        const m = new Map<unknown, unknown>();
+        for (let i = 0; i < n; i++) {
+          const k = this.dec();
+          m.set(k, this.dec());
+        }
+        return m;
+      }
+      case SET: {
+        const n = this.next();
+        const out = new Set<unknown>();
+        for (let i = 0; i < n; i++) out.add(this.dec());
+        return out;
+      }
+      case BUCKETS:
+        return this.reg.bucketMap(this.dec() as unknown[]);
+      case CLASS: {
+        const proto = this.reg.classes[this.str(this.next())] ?? bad('unknown class');
+        if (this.next() !== OBJECT) bad('class fields expected');
+        return Object.assign(Object.create(proto), this.object());
+      }
+      case BODY:
+        return this.bodies.get(this.str(this.next())) ?? bad('body of an unknown record');
+      case RECORDS: {
+        const n = this.next();
+        const recs = new Map<string, Rec>();
+        for (let i = 0; i < n; i++) {
+          const id = this.str(this.next());
+          const type = this.str(this.next());
+          const hub = this.str(this.next());
+          const seq = this.next();
+          const p = this.next();
+          const prev = p === NULL ? null : this.str(p);
+          const ms = this.next();
+          const c = this.next();
+          const body = this.dec() as object;
+          recs.set(id, { type, hub, seq, prev, hlc: { ms, c }, body });
+          this.bodies.set(id, body);
+        }
+        return recs;
       }
       default:
-        return bad('unexpected value');
+        return bad('unknown token');
     }
+  }
+
+  /** Throws unless the whole stream was read. */
+  end(): void {
+    if (this.pos < this.chunk.length || this.ci < this.chunks.length - 1) bad('values left over');
+  }
+
+  private object(): Record<string, unknown> {
+    const shape = this.shapes[this.next()] ?? bad('unknown shape');
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < shape.length; i++) out[shape[i] as string] = this.dec();
+    return out;
   }
 }

@@ -59,6 +59,9 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       // A snapshot restores the same state.
       const snap = JSON.parse(JSON.stringify(r.toJSON()));
       expect(Resolver.fromJSON(snap, { roots: v.roots }).stateHash()).toBe(v.stateHash);
+      // A v1 snapshot (records only, written by earlier versions) is replayed.
+      const v1 = { v: 1, roots: v.roots, stateHash: v.stateHash, records: verified.map((x) => ({ id: x.id, record: x.record })) };
+      expect(Resolver.fromJSON(JSON.parse(JSON.stringify(v1)), { roots: v.roots }).stateHash()).toBe(v.stateHash);
     });
   }
 
