@@ -1,5 +1,6 @@
 import type { NodeConfig } from './config.js';
 import type { Ingestor } from './ingest.js';
+import { arraySpans, memberSpan } from './json-spans.js';
 import type { PeerRow, Store } from './store/types.js';
 
 export interface FederationEvents {
@@ -197,20 +198,34 @@ export class Federation {
         if (this.stopped) break;
         if (this.store.isBlocked(hub)) continue;
         let have = this.store.heads()[hub] ?? -1;
+        // Each page's records go to the worker pool as soon as the page
+        // arrives, so the workers read page N+1 while page N commits.
         const fetchPage = async (after: number) => {
           const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${after}&limit=${this.cfg.pullPage}`);
           if (!page.ok) throw new Error(`log: HTTP ${page.status}`);
-          return ((await page.json()) as { records: { seq: number }[] }).records;
+          const text = await page.text();
+          const span = memberSpan(text, 'records');
+          const offs = span && arraySpans(text, span[0], span[1]);
+          if (!offs) throw new Error('log: not a page of records');
+          const n = offs.length / 2;
+          let lastSeq = Number.NaN;
+          try {
+            lastSeq = (JSON.parse(text.slice(offs[2 * n - 2], offs[2 * n - 1])) as { seq: number }).seq;
+          } catch {
+            // The workers name what is wrong with it; no page after this one.
+          }
+          const batch = n === 0 ? undefined : this.ingestor.prepareText(text, offs, 'pull');
+          batch?.catch(() => {});
+          return { n, lastSeq, batch };
         };
-        let next: Promise<{ seq: number }[]> | undefined = have < head ? fetchPage(have) : undefined;
+        let next: ReturnType<typeof fetchPage> | undefined = have < head ? fetchPage(have) : undefined;
         while (next && !this.stopped) {
-          const records = await next;
-          if (records.length === 0) break;
+          const page = await next;
+          if (!page.batch) break;
           // Fetch the following page while this one is verified and stored.
-          const lastSeq = (records[records.length - 1] as { seq: number }).seq;
-          next = lastSeq < head ? fetchPage(lastSeq) : undefined;
+          next = page.lastSeq < head ? fetchPage(page.lastSeq) : undefined;
           next?.catch(() => {});
-          const acks = await this.ingestor.ingest(records, url);
+          const acks = this.ingestor.commit(await page.batch, url);
           progress += acks.filter((a) => a.status === 'accepted').length;
           const now = this.store.heads()[hub] ?? -1;
           this.events.progress?.({ peer: url, hub, have: now, head });

@@ -2,6 +2,7 @@ import {
   type ChainView,
   fromBase64url,
   isShuniuError,
+  parseIJson,
   parseRecord,
   ShuniuError,
   type SignedRecord,
@@ -39,6 +40,17 @@ interface Prepared {
   bytes: Uint8Array;
   id: string;
 }
+
+/** A batch read and checked as far as it can be outside the transaction; `Ingestor.commit` finishes it. */
+export interface PreparedBatch {
+  acks: (Ack | undefined)[];
+  prepared: Prepared[];
+  /** Signature outcomes keyed `${publicKey} ${recordId}` (verifyRecord's `checked`). */
+  checked: Map<string, boolean>;
+}
+
+/** Batches this small are read on the main thread: a worker round trip costs more than it saves. */
+const INLINE_BELOW = 16;
 
 const rejected = (index: number, e: unknown, id?: string): Ack => {
   const err = isShuniuError(e) ? e : new ShuniuError('E_SCHEMA', 'record could not be read');
@@ -84,6 +96,20 @@ export class Ingestor {
 
   /** Ingests parsed JSON values (one per record) received from `source` ("local" or a peer URL or address). */
   async ingest(values: unknown[], source: string): Promise<Ack[]> {
+    return this.commit(await this.prepareValues(values), source);
+  }
+
+  /**
+   * Ingests a pushed body: JSON text that is an array of records, whose
+   * element texts are at `offs` (start/end pairs, see json-spans.ts). Throws
+   * E_JSON/E_IJSON exactly as a strict parse of the whole body would.
+   */
+  async ingestText(text: string, offs: number[], source: string): Promise<Ack[]> {
+    return this.commit(await this.prepareText(text, offs, 'body'), source);
+  }
+
+  /** Reads, checks schemas and verifies signatures of parsed values, without touching the store's contents. */
+  async prepareValues(values: unknown[]): Promise<PreparedBatch> {
     const t0 = performance.now();
     const acks: (Ack | undefined)[] = new Array(values.length);
     const prepared: Prepared[] = [];
@@ -101,9 +127,101 @@ export class Ingestor {
         acks[index] = rejected(index, e);
       }
     });
-
     const t1 = performance.now();
     const checked = await this.checkSignatures(prepared);
+    this.timings.parse += t1 - t0;
+    this.timings.verify += performance.now() - t1;
+    return { acks, prepared, checked };
+  }
+
+  /**
+   * Reads record texts in the worker pool: strict parse, schema, signed
+   * bytes, id and the signature check with the key each hub is expected to
+   * sign with; the main thread only parses the accepted texts natively and
+   * re-checks the few signatures whose expected key the workers did not know.
+   * `mode` 'body': a pushed array (a text that is not I-JSON fails as a
+   * whole, with the strict parser's error); 'pull': the records array of a
+   * pulled page (each record stands alone).
+   */
+  async prepareText(text: string, offs: number[], mode: 'body' | 'pull'): Promise<PreparedBatch> {
+    const n = offs.length / 2;
+    if (mode === 'body' && (n < INLINE_BELOW || this.pool.threads === 0)) return this.prepareValues(parseIJson(text) as unknown[]);
+    if (this.pool.threads === 0) throw new ShuniuError('E_STORAGE', 'this node is closing');
+    const t0 = performance.now();
+    const chunks = await Promise.all(this.pool.prepare(text, offs, true, this.hints, this.hintVersion));
+    const t1 = performance.now();
+    if (mode === 'body' && chunks.some((c) => c.res.some((r) => typeof r !== 'string' && r[3] === 'j'))) {
+      // The strict parser names the first fault with its offset in the whole body.
+      const values = parseIJson(text);
+      return this.prepareValues(values as unknown[]);
+    }
+    const acks: (Ack | undefined)[] = new Array(n);
+    const prepared: Prepared[] = [];
+    const checked = new Map<string, boolean>();
+    const blocked = new Map<string, boolean>();
+    const keyOf = new Map<string, string | undefined>();
+    const jobs: SigJob[] = [];
+    const jobKeys: string[] = [];
+    let index = 0;
+    for (const c of chunks) {
+      for (let j = 0; j < c.res.length; j++, index++) {
+        const r = c.res[j];
+        if (typeof r !== 'string') {
+          const [code, message, issues] = r as unknown as [ConstructorParameters<typeof ShuniuError>[0], string, unknown[] | undefined];
+          acks[index] = rejected(index, new ShuniuError(code, message, issues ? { issues: issues as never } : {}));
+          continue;
+        }
+        const id = r;
+        const record = JSON.parse(text.slice(offs[2 * index], offs[2 * index + 1])) as SignedRecord;
+        let isBlocked = blocked.get(record.hub);
+        if (isBlocked === undefined) {
+          isBlocked = this.store.isBlocked(record.hub);
+          blocked.set(record.hub, isBlocked);
+        }
+        if (isBlocked) {
+          acks[index] = { index, status: 'blocked', id, code: 'E_BLOCKED', message: `hub ${record.hub} is on this node's block list` };
+          continue;
+        }
+        const bytes = c.bytes.subarray(c.boffs[j], c.boffs[j + 1]);
+        prepared.push({ index, record, bytes, id });
+        const key = this.expectedKey(record, keyOf);
+        if (!key) continue;
+        if (c.used[j] === key) {
+          checked.set(`${key} ${id}`, c.ok[j] === 1);
+          continue;
+        }
+        let pk: Uint8Array;
+        let sig: Uint8Array;
+        try {
+          pk = fromBase64url(key);
+          sig = fromBase64url(record.sig);
+        } catch {
+          continue;
+        }
+        jobs.push({ publicKey: pk, sig, message: bytes });
+        jobKeys.push(`${key} ${id}`);
+      }
+    }
+    for (const [hub, key] of keyOf) if (key) this.hint(hub, key);
+    const t2 = performance.now();
+    if (jobs.length > 0) {
+      const results = await this.pool.verify(jobs);
+      results.forEach((ok, i) => {
+        checked.set(jobKeys[i] as string, ok);
+      });
+    }
+    this.timings.verify += t1 - t0 + (performance.now() - t2);
+    this.timings.parse += t2 - t1;
+    return { acks, prepared, checked };
+  }
+
+  /**
+   * Chain checks, trust, insert and resolver apply of a prepared batch in one
+   * SQLite transaction; acknowledgements after COMMIT. Synchronous, so batches
+   * commit one at a time while the workers read the next ones.
+   */
+  commit(batch: PreparedBatch, source: string): Ack[] {
+    const { acks, prepared, checked } = batch;
     const t2 = performance.now();
     let stored = false;
     try {
@@ -118,19 +236,52 @@ export class Ingestor {
       // The transaction rolled back; the in-memory state may hold records that
       // are not stored, so it is rebuilt from the last checkpoint.
       this.state = this.reloadState();
+      this.hints.clear();
+      this.pool.resetHints();
       if (isShuniuError(e)) throw e;
       throw new ShuniuError('E_STORAGE', 'the store could not commit this batch', { cause: e });
     }
     const t3 = performance.now();
-    this.timings.parse += t1 - t0;
-    this.timings.verify += t2 - t1;
     this.timings.commit += t3 - t2;
-    this.timings.records += values.length;
+    this.timings.records += acks.length;
     if (stored) {
       const max = this.store.maxOrd();
       for (const fn of this.listeners) fn(max);
     }
     return acks as Ack[];
+  }
+
+  /**
+   * Signing keys each hub is expected to sign its next record with, as of
+   * the batches read so far (committed or not): hints for the workers, so
+   * they can check signatures before the chain is known. A wrong hint only
+   * costs a second check; verifyRecord decides.
+   */
+  private readonly hints = new Map<string, { key: string; v: number }>();
+  private hintVersion = 0;
+
+  private hint(hub: string, key: string): void {
+    if (this.hints.get(hub)?.key === key) return;
+    if (this.hints.size >= 100_000) {
+      this.hints.clear();
+      this.pool.resetHints();
+    }
+    this.hints.set(hub, { key, v: ++this.hintVersion });
+  }
+
+  /** The key `r` should verify with, guessed from the batch so far, the hints and the store (updates `keyOf`). */
+  private expectedKey(r: SignedRecord, keyOf: Map<string, string | undefined>): string | undefined {
+    if (!keyOf.has(r.hub)) keyOf.set(r.hub, this.hints.get(r.hub)?.key ?? this.store.chainView(r.hub)?.keys.signingKey);
+    if (r.type === 'hub.inception') {
+      keyOf.set(r.hub, r.body.signingKey);
+      return r.body.signingKey;
+    }
+    if (r.type === 'hub.keys.rotated') {
+      const key = r.body.recovery ? r.body.recovery.key : keyOf.get(r.hub);
+      keyOf.set(r.hub, r.body.signingKey);
+      return key;
+    }
+    return keyOf.get(r.hub);
   }
 
   private async checkSignatures(prepared: Prepared[]): Promise<Map<string, boolean>> {
@@ -199,6 +350,7 @@ export class Ingestor {
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
         const ord = this.append(res.verified, res.keys, res.recovery, source);
+        this.hint(record.hub, res.keys.signingKey);
         this.releaseHeld(record.hub, record.seq + 1);
         return { index, status: 'accepted', id, ord };
       }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ed25519Verify } from '@shuniu/protocol';
+import type { PrepMessage, PrepReply } from './ingest-worker.js';
 
 /** One Ed25519 check: does `sig` sign `message` under `publicKey`? */
 export interface SigJob {
@@ -10,74 +12,121 @@ export interface SigJob {
   message: Uint8Array;
 }
 
-// Plain CommonJS so the worker runs the same way from dist and from the
-// TypeScript sources under tsx/vitest (a worker gets no loader hooks).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const sodium = require(workerData.sodium);
-sodium.ready.then(() => {
-  parentPort.on('message', (m) => {
-    const b = new Uint8Array(m.buf);
-    const dv = new DataView(m.buf);
-    const out = new Uint8Array(m.n);
-    let o = 0;
-    for (let i = 0; i < m.n; i++) {
-      const pk = b.subarray(o, o + 32);
-      const sig = b.subarray(o + 32, o + 96);
-      const len = dv.getUint32(o + 96);
-      const msg = b.subarray(o + 100, o + 100 + len);
-      o += 100 + len;
-      let ok = false;
-      try { ok = sodium.crypto_sign_verify_detached(sig, msg, pk); } catch { ok = false; }
-      out[i] = ok ? 1 : 0;
-    }
-    parentPort.postMessage({ id: m.id, out }, [out.buffer]);
-  });
-  parentPort.postMessage({ ready: true });
-});
-`;
+/** What the workers made of one chunk of record texts (see ingest-worker.ts). */
+export type PreparedChunk = PrepReply;
+
+let bundled: string | undefined;
+
+/**
+ * The worker's code. From dist it is the compiled ingest-worker.js; from the
+ * TypeScript sources (tsx, vitest) a worker gets no loader hooks, so the
+ * worker and the protocol sources are bundled once per process with esbuild
+ * (a development dependency), never run from a possibly stale dist.
+ */
+function workerScript(): { url: URL } | { code: string } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { url: new URL('./ingest-worker.js', here) };
+  if (bundled === undefined) {
+    const esbuild = createRequire(here)('esbuild') as {
+      buildSync(o: Record<string, unknown>): { outputFiles: { text: string }[] };
+    };
+    const out = esbuild.buildSync({
+      entryPoints: [fileURLToPath(new URL('./ingest-worker.ts', here))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      conditions: ['@shuniu/source'],
+      write: false,
+      logLevel: 'silent',
+    });
+    bundled = (out.outputFiles[0] as { text: string }).text;
+  }
+  return { code: bundled };
+}
 
 interface Pending {
-  resolve: (v: Uint8Array) => void;
+  resolve: (v: never) => void;
   reject: (e: unknown) => void;
 }
 
 /**
- * Ed25519 verification spread over worker threads (libsodium in each), so a
- * pushed batch uses every core while the main thread parses and writes
- * SQLite. Small batches are checked inline: a round trip costs more than it saves.
+ * The ingest worker pool: record texts go to worker threads, which parse
+ * them (I-JSON, schema), compute signed bytes and ids and check signatures,
+ * so a pushed batch or a pulled page uses every core while the main thread
+ * only runs chain checks, SQLite and the resolver. Also plain Ed25519 jobs.
+ * Small jobs are checked inline: a round trip costs more than it saves.
  */
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** Per worker: version of the key hints it has been sent. */
+  private readonly sentVersion: number[] = [];
   private nextId = 1;
   private rr = 0;
   private closed = false;
   readonly size: number;
+  private readonly inlineBelow: number;
 
   constructor(opts: { threads?: number; inlineBelow?: number } = {}) {
     this.size = opts.threads ?? Math.max(1, availableParallelism());
     this.inlineBelow = opts.inlineBelow ?? 16;
-    const sodium = createRequire(import.meta.url).resolve('libsodium-wrappers');
+    const script = workerScript();
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium } });
+      const w = 'code' in script ? new Worker(script.code, { eval: true }) : new Worker(script.url);
       w.unref();
-      w.on('message', (m: { id?: number; out?: Uint8Array }) => {
+      w.on('message', (m: { id?: number }) => {
         if (m.id === undefined) return;
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        p.resolve(m.out as Uint8Array);
+        p.resolve(m as never);
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
       });
       this.workers.push(w);
+      this.sentVersion.push(0);
     }
   }
 
-  private readonly inlineBelow: number;
+  get threads(): number {
+    return this.closed ? 0 : this.workers.length;
+  }
+
+  /**
+   * Prepares records whose texts are `text[offs[2i], offs[2i+1])`, split in
+   * chunks over the workers. `hints` are the signing keys the node expects
+   * (hub → key and the version at which each was set); each worker is sent
+   * only those newer than what it already has.
+   */
+  prepare(text: string, offs: number[], wrap: boolean, hints: Map<string, { key: string; v: number }>, version: number): Promise<PreparedChunk>[] {
+    const n = offs.length / 2;
+    const chunks = Math.max(1, Math.min(this.workers.length * 2, Math.ceil(n / 32)));
+    const per = Math.ceil(n / chunks);
+    const out: Promise<PreparedChunk>[] = [];
+    for (let s = 0; s < n; s += per) {
+      const e = Math.min(n, s + per);
+      const base = offs[2 * s] as number;
+      const end = offs[2 * e - 1] as number;
+      const rel = new Uint32Array(2 * (e - s));
+      for (let i = 0; i < rel.length; i++) rel[i] = (offs[2 * s + i] as number) - base;
+      const k = this.rr++ % this.workers.length;
+      const keys: [string, string][] = [];
+      const since = this.sentVersion[k] as number;
+      if (since < version) for (const [hub, h] of hints) if (h.v > since) keys.push([hub, h.key]);
+      this.sentVersion[k] = version;
+      const msg: PrepMessage = { op: 'prep', id: this.nextId++, text: text.slice(base, end), offs: rel, wrap, keys };
+      out.push(this.post(k, msg, [rel.buffer]));
+    }
+    return out;
+  }
+
+  /** Forgets what the workers were told of expected keys (they are sent again in full). */
+  resetHints(): void {
+    this.sentVersion.fill(0);
+  }
 
   /** Checks every job; resolves to one boolean per job, in order. */
   async verify(jobs: SigJob[]): Promise<boolean[]> {
@@ -94,7 +143,15 @@ export class VerifyPool {
     return out;
   }
 
-  private send(jobs: SigJob[]): Promise<Uint8Array> {
+  private post<T>(k: number, msg: { id: number }, transfer: ArrayBuffer[]): Promise<T> {
+    const w = this.workers[k] as Worker;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(msg.id, { resolve: resolve as (v: never) => void, reject });
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  private async send(jobs: SigJob[]): Promise<Uint8Array> {
     let size = 0;
     for (const j of jobs) size += 100 + j.message.length;
     const buf = new ArrayBuffer(size);
@@ -109,17 +166,16 @@ export class VerifyPool {
       b.set(j.message, o + 100);
       o += 100 + j.message.length;
     }
-    const id = this.nextId++;
-    const w = this.workers[this.rr++ % this.workers.length] as Worker;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, n: jobs.length, buf }, [buf]);
-    });
+    const k = this.rr++ % this.workers.length;
+    const r = await this.post<{ out: Uint8Array }>(k, { op: 'sig', id: this.nextId++, n: jobs.length, buf } as { id: number }, [buf]);
+    return r.out;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
+    for (const p of this.pending.values()) p.reject(new Error('verify pool closed'));
+    this.pending.clear();
   }
 }

@@ -14,10 +14,14 @@ export function limitBody(max: number): MiddlewareHandler {
 
 /** Reads a JSON body strictly (I-JSON): 415 unless application/json, 400 with E_JSON/E_IJSON otherwise. */
 export async function readJson(c: Context): Promise<unknown> {
+  return parseIJson(await readJsonText(c));
+}
+
+/** The text of a JSON body, unparsed (415 unless application/json). */
+export async function readJsonText(c: Context): Promise<string> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) throw new ShuniuError('E_UNSUPPORTED_MEDIA', 'send application/json');
-  const text = await c.req.text();
-  return parseIJson(text);
+  return c.req.text();
 }
 
 /**

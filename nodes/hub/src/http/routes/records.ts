@@ -1,8 +1,9 @@
-import { hubIdSchema, ShuniuError } from '@shuniu/protocol';
+import { hubIdSchema, parseIJson, ShuniuError } from '@shuniu/protocol';
 import { Hono } from 'hono';
 import type { Ack, Ingestor } from '../../ingest.js';
+import { arraySpans } from '../../json-spans.js';
 import type { Store } from '../../store/types.js';
-import { intParam, readJson } from '../body.js';
+import { intParam, readJsonText } from '../body.js';
 import { problemResponse, STATUS_OF } from '../problem.js';
 
 export interface RecordsDeps {
@@ -22,7 +23,15 @@ export function recordRoutes(deps: RecordsDeps) {
   const app = new Hono();
 
   app.post('/v1/records', async (c) => {
-    const body = await readJson(c);
+    const text = await readJsonText(c);
+    // An array body goes to the worker pool as text: parsing, schemas,
+    // signed bytes and signatures run there (spec/node.md §Ingest).
+    const offs = arraySpans(text);
+    if (offs && offs.length / 2 <= deps.maxBatch) {
+      const acks = await deps.ingestor.ingestText(text, offs, deps.sourceOf(c));
+      return c.json({ acks, summary: summarize(acks) });
+    }
+    const body = parseIJson(text);
     let values: unknown[];
     let single = false;
     if (Array.isArray(body)) values = body;

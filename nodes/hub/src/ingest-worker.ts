@@ -1,0 +1,159 @@
+// Worker thread of the ingest pool (verify-pool.ts): for each record text,
+// strict I-JSON parse, schema check, signed bytes, SHA-256 id, and the
+// Ed25519 check with the key the worker expects; also bare signature jobs.
+// Loaded from dist as is, or bundled by esbuild when running from sources.
+import { parentPort } from 'node:worker_threads';
+import {
+  ed25519Verify,
+  fromBase64url,
+  isShuniuError,
+  parseIJson,
+  parseRecord,
+  ready,
+  type SignedRecord,
+  sha256,
+  signedBytes,
+  toBase64url,
+} from '@shuniu/protocol';
+
+/** Prepare a chunk of record texts. */
+export interface PrepMessage {
+  op: 'prep';
+  id: number;
+  text: string;
+  /** start/end pairs into `text`, one pair per record. */
+  offs: Uint32Array;
+  /** Parse each text as the element of an array (nesting depth as inside a pushed batch). */
+  wrap: boolean;
+  /** Signing keys the node expects, hub → key; only what changed since this worker's last message. */
+  keys: [string, string][];
+}
+
+/** Per record: its id, or [code, message, issues, stage] ('j' = not I-JSON, 'r' = not a valid record). */
+export type PrepResult = string | [string, string, unknown[] | undefined, 'j' | 'r'];
+
+export interface PrepReply {
+  id: number;
+  res: PrepResult[];
+  /** Key the signature was checked with ('' when none was known). */
+  used: string[];
+  /** 1 valid, 0 not (meaningful where `used` is set). */
+  ok: Uint8Array;
+  /** Signed bytes of record i at [boffs[i], boffs[i+1]). */
+  bytes: Uint8Array;
+  boffs: Uint32Array;
+}
+
+export interface SigMessage {
+  op: 'sig';
+  id: number;
+  n: number;
+  buf: ArrayBuffer;
+}
+
+const keys = new Map<string, string>();
+
+function verifyWith(key: string, sig: string, msg: Uint8Array): boolean {
+  let pk: Uint8Array;
+  let s: Uint8Array;
+  try {
+    pk = fromBase64url(key);
+    s = fromBase64url(sig);
+  } catch {
+    return false;
+  }
+  return ed25519Verify(s, msg, pk);
+}
+
+function prep(m: PrepMessage): PrepReply {
+  for (const [hub, key] of m.keys) keys.set(hub, key);
+  const n = m.offs.length / 2;
+  const res: PrepResult[] = new Array(n);
+  const used: string[] = new Array(n).fill('');
+  const ok = new Uint8Array(n);
+  const parts: Uint8Array[] = new Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const text = m.text.slice(m.offs[2 * i], m.offs[2 * i + 1]);
+    let value: unknown;
+    try {
+      value = m.wrap ? (parseIJson(`[${text}]`) as unknown[])[0] : parseIJson(text);
+    } catch (e) {
+      res[i] = errorOf(e, 'j');
+      parts[i] = new Uint8Array(0);
+      continue;
+    }
+    let record: SignedRecord;
+    let bytes: Uint8Array;
+    try {
+      record = parseRecord(value);
+      bytes = signedBytes(record);
+      res[i] = toBase64url(sha256(bytes));
+    } catch (e) {
+      res[i] = errorOf(e, 'r');
+      parts[i] = new Uint8Array(0);
+      continue;
+    }
+    parts[i] = bytes;
+    total += bytes.length;
+    // The key this record should be signed with if it continues its chain;
+    // the main thread re-checks whatever it expects differently.
+    let key: string | undefined;
+    if (record.type === 'hub.inception') {
+      key = record.body.signingKey;
+      keys.set(record.hub, key);
+    } else if (record.type === 'hub.keys.rotated') {
+      key = record.body.recovery ? record.body.recovery.key : keys.get(record.hub);
+      keys.set(record.hub, record.body.signingKey);
+    } else key = keys.get(record.hub);
+    if (key === undefined) continue;
+    used[i] = key;
+    ok[i] = verifyWith(key, record.sig, bytes) ? 1 : 0;
+  }
+  const bytes = new Uint8Array(total);
+  const boffs = new Uint32Array(n + 1);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    boffs[i] = o;
+    bytes.set(parts[i] as Uint8Array, o);
+    o += (parts[i] as Uint8Array).length;
+  }
+  boffs[n] = o;
+  return { id: m.id, res, used, ok, bytes, boffs };
+}
+
+function errorOf(e: unknown, stage: 'j' | 'r'): PrepResult {
+  if (isShuniuError(e)) return [e.code, e.message, e.issues, stage];
+  return ['E_SCHEMA', 'record could not be read', undefined, stage];
+}
+
+function sig(m: SigMessage): { id: number; out: Uint8Array } {
+  const b = new Uint8Array(m.buf);
+  const dv = new DataView(m.buf);
+  const out = new Uint8Array(m.n);
+  let o = 0;
+  for (let i = 0; i < m.n; i++) {
+    const pk = b.subarray(o, o + 32);
+    const s = b.subarray(o + 32, o + 96);
+    const len = dv.getUint32(o + 96);
+    const msg = b.subarray(o + 100, o + 100 + len);
+    o += 100 + len;
+    out[i] = ed25519Verify(s, msg, pk) ? 1 : 0;
+  }
+  return { id: m.id, out };
+}
+
+const port = parentPort;
+if (port) {
+  void ready().then(() => {
+    port.on('message', (m: PrepMessage | SigMessage) => {
+      if (m.op === 'prep') {
+        const r = prep(m);
+        port.postMessage(r, [r.bytes.buffer as ArrayBuffer, r.boffs.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer]);
+      } else {
+        const r = sig(m);
+        port.postMessage(r, [r.out.buffer as ArrayBuffer]);
+      }
+    });
+  });
+}
