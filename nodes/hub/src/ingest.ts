@@ -12,6 +12,7 @@ import {
   type Verified,
   verifyRecord,
 } from '@shuniu/protocol';
+import { checkChain } from './chain-check.js';
 import type { StateEngine } from './state.js';
 import type { Store } from './store/types.js';
 import type { Trust } from './trust.js';
@@ -224,6 +225,8 @@ export class Ingestor {
     const { acks, prepared, checked } = batch;
     const t2 = performance.now();
     let stored = false;
+    this.views.clear();
+    this.heldHubs = undefined;
     try {
       this.store.transaction(() => {
         for (const p of prepared) {
@@ -232,7 +235,11 @@ export class Ingestor {
           if (ack.status === 'accepted') stored = true;
         }
       });
+      this.views.clear();
+      this.heldHubs = undefined;
     } catch (e) {
+      this.views.clear();
+      this.heldHubs = undefined;
       // The transaction rolled back; the in-memory state may hold records that
       // are not stored, so it is rebuilt from the last checkpoint.
       this.state = this.reloadState();
@@ -322,10 +329,36 @@ export class Ingestor {
     return out;
   }
 
+  /**
+   * Chain views during one commit: head and keys kept in memory and moved on
+   * by each append (the store's own view reads its hubs row per call); ids
+   * and keys at a position still come from the store. Nothing unsuperseded
+   * lies above a head, so ids above it need no query.
+   */
+  private views = new Map<string, ChainView | undefined>();
+  /** Hubs with held records, during one commit (loaded on first use). */
+  private heldHubs: Set<string> | undefined;
+
+  private chainOf(hub: string): ChainView | undefined {
+    if (this.views.has(hub)) return this.views.get(hub);
+    const v = this.store.chainView(hub);
+    if (!v) {
+      this.views.set(hub, undefined);
+      return undefined;
+    }
+    const view: ChainView = { ...v, idAt: (seq) => (seq > view.head.seq ? undefined : v.idAt(seq)) };
+    this.views.set(hub, view);
+    return view;
+  }
+
+  private mayHoldFor(hub: string): boolean {
+    if (!this.heldHubs) this.heldHubs = new Set(this.store.heldHubs().map((h) => h.hub));
+    return this.heldHubs.has(hub);
+  }
+
   private one(p: Prepared, checked: Map<string, boolean>, source: string): Ack {
     const { index, record, id } = p;
-    const chain = this.store.chainView(record.hub);
-    const res = verifyRecord(record, chain, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, bytes: p.bytes, checked });
+    const res = checkChain(record, id, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, bytes: p.bytes, checked });
     switch (res.kind) {
       case 'duplicate':
         return { index, status: 'duplicate', id };
@@ -337,6 +370,7 @@ export class Ingestor {
       case 'gap': {
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
         const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
+        if (kept) this.heldHubs?.add(record.hub);
         if (!kept) return rejected(index, new ShuniuError('E_GAP', `${res.error.message}; this node holds no more out-of-order records`), id);
         return { index, status: 'held', id, code: 'E_GAP', message: res.error.message };
       }
@@ -346,12 +380,13 @@ export class Ingestor {
           // in any order, and the admission may come later or from elsewhere.
           const err = new ShuniuError('E_NOT_ADMITTED', `hub ${record.hub} is not admitted by a chain of hub.admitted records from a trusted root`);
           const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
+          if (kept) this.heldHubs?.add(record.hub);
           if (!kept) return rejected(index, err, id);
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
         const ord = this.append(res.verified, res.keys, res.recovery, source);
         this.hint(record.hub, res.keys.signingKey);
-        this.releaseHeld(record.hub, record.seq + 1);
+        if (this.mayHoldFor(record.hub)) this.releaseHeld(record.hub, record.seq + 1);
         return { index, status: 'accepted', id, ord };
       }
     }
@@ -359,6 +394,12 @@ export class Ingestor {
 
   private append(v: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string): number {
     const ord = this.store.appendRecord(v, keys, { source, recovery, now: this.opts.now() });
+    const r = v.record;
+    const view = this.views.get(r.hub);
+    if (view) {
+      view.keys = keys;
+      view.head = { seq: r.seq, id: v.id, hlc: r.hlc };
+    } else this.views.delete(r.hub);
     if (v.record.type === 'hub.admitted') {
       this.store.addAdmission(v.record.body.child, v.record.hub, v.id);
       const before = this.trust.list();
