@@ -17,12 +17,21 @@
 // JSON.parse + Resolver.fromJSON + stateHash() (a restart), against
 // replaying every record (replay_s = the main run's time, without the record
 // parsing and schema checks a node's replay from its store adds).
+
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
 import { assumeVerified } from '@shuniu/protocol';
 import { Resolver } from '@shuniu/resolve';
 import { progress, quick, report } from './report.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Time spent in garbage collection pauses (main thread), from the runtime's own gc entries. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+const settle = (): Promise<void> => new Promise((res) => setTimeout(res, 50));
 
 const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 let seed = 0x9e3779b9;
@@ -173,6 +182,7 @@ interface Run {
   deriveMs: number;
   hashMs: number;
   mapMs: number;
+  gcMs: number;
   rssMb: number;
   r: Resolver;
   roots: string[];
@@ -224,7 +234,7 @@ function run(n: number): Run {
   progress(
     `${n} records: apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
-  return { n, ms, applyMs, deriveMs, hashMs, mapMs, rssMb, r, roots: gen.roots, hash, stats };
+  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats };
 }
 
 const sizeArg = process.argv.find((a) => a.startsWith('--sizes='));
@@ -239,7 +249,12 @@ const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000
 }
 const runs: Run[] = [];
 for (const n of sizes) {
+  await settle();
+  const gc0 = gcMs;
   const x = run(n);
+  await settle();
+  x.gcMs = gcMs - gc0;
+  progress(`  of which GC pauses ${x.gcMs.toFixed(0)} ms (includes the bare-Map reference's)`);
   runs.push(x);
   if (n !== sizes[sizes.length - 1]) x.r = undefined as unknown as Resolver;
 }
@@ -290,6 +305,7 @@ const metrics = {
   time_ratio_1m_over_100k: Number((c.ms / b.ms).toFixed(2)),
   apply_s_1m: Number((c.applyMs / 1000).toFixed(2)),
   derive_s_1m: Number((c.deriveMs / 1000).toFixed(2)),
+  gc_pause_s_1m: Number((c.gcMs / 1000).toFixed(2)),
   state_hash_ms_1m: Math.round(c.hashMs),
   state_ms_1m: Math.round(stateMs),
   conflicts_1m: c.stats.conflicts ?? 0,
