@@ -1762,7 +1762,9 @@ const REGISTRY: Registry = {
 
 /** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
 const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots');
-const LAYOUT = LAYOUT_FIELDS.join(',');
+/** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
+const SNAPSHOT_FORMAT = 1;
+const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
   // Members in sorted order (viewJson).
