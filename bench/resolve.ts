@@ -1,6 +1,11 @@
-// `pnpm bench resolve [--quick] [--sizes=100000,...] [--apply-only]`:
+// `pnpm bench resolve [--quick] [--sizes=100000,...] [--apply-only] [--purejs]`:
 // applies 10k, 100k and 1M generated records to a fresh Resolver each and
-// computes the state hash (the resolved state is what nodes compare):
+// computes the state hash (the resolved state is what nodes compare). The
+// resolver hashes with the SHA-256 the reference hub node gives it, Node's
+// native createHash('sha256') (nodes/hub/src/state.ts): the headline
+// records_per_s_* figures use it. records_per_s_1m_purejs is a second 1M run
+// with the package's default pure-TypeScript SHA-256 (what a browser gets;
+// same digests, same state hash); --purejs makes every run use it.
 // records/s = n / (time of every apply() + one stateHash()); that time is
 // also reported split into apply (filing), derive (stats(), which flushes)
 // and the state hash proper. Records are well formed but unsigned (fake sig,
@@ -18,6 +23,7 @@
 // replaying every record (replay_s = the main run's time, without the record
 // parsing and schema checks a node's replay from its store adds).
 
+import { createHash } from 'node:crypto';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
 import { assumeVerified } from '@shuniu/protocol';
@@ -173,6 +179,9 @@ function generator(n: number): { roots: string[]; next: (batch: number) => Verif
 }
 
 const BATCH = 10_000;
+/** The hub node's hasher (nodes/hub/src/state.ts). */
+const nativeSha256 = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest();
+const pureOnly = process.argv.includes('--purejs');
 const mb = (b: number): number => Math.round(b / 1048576);
 
 interface Run {
@@ -195,10 +204,10 @@ interface Run {
  * (between batches) is outside the timed region. The bare-Map reference gets
  * the same batches.
  */
-function run(n: number): Run {
+function run(n: number, pure = pureOnly): Run {
   gc?.();
   const gen = generator(n);
-  const r = new Resolver({ roots: gen.roots });
+  const r = new Resolver({ roots: gen.roots, sha256: pure ? undefined : nativeSha256 });
   const m = new Map<string, Verified>();
   let applyMs = 0;
   let mapMs = 0;
@@ -232,7 +241,7 @@ function run(n: number): Run {
   const ms = applyMs + deriveMs + hashMs;
   const rssMb = mb(process.memoryUsage().rss);
   progress(
-    `${n} records: apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
+    `${n} records (${pure ? 'pure-TS' : 'native'} SHA-256): apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
   return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats };
 }
@@ -242,9 +251,12 @@ const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000
 // Warm-up (JIT), on a throwaway resolver and records the runs never see.
 {
   const w = generator(10_000);
-  const r = new Resolver({ roots: w.roots });
-  for (let b = w.next(BATCH); b.length > 0; b = w.next(BATCH)) for (const v of b) r.apply(v);
-  r.stateHash();
+  const recs = w.next(10_000);
+  for (const sha256 of [nativeSha256, undefined]) {
+    const r = new Resolver({ roots: w.roots, sha256 });
+    for (const v of recs) r.apply(v);
+    r.stateHash();
+  }
   progress('warmed up on 10000 records');
 }
 const runs: Run[] = [];
@@ -295,12 +307,28 @@ progress(
 );
 if (restoredHash !== big.hash) throw new Error('restored state hash differs');
 
+// The same largest size again with the pure-TypeScript SHA-256 (the package default), on a fresh resolver.
+let pureRun: Run | undefined;
+if (!pureOnly) {
+  gc?.();
+  await settle();
+  const gc0 = gcMs;
+  pureRun = run(big.n, true);
+  pureRun.r = undefined as unknown as Resolver;
+  await settle();
+  pureRun.gcMs = gcMs - gc0;
+  progress(`  of which GC pauses ${pureRun.gcMs.toFixed(0)} ms; state hash ${pureRun.hash === big.hash ? 'equal' : 'DIFFERENT'} to the native run's`);
+  if (pureRun.hash !== big.hash) throw new Error('pure-TS and native state hashes differ');
+}
+
 const metric = (i: number): Run => runs[Math.min(i, runs.length - 1)] as Run;
 const [a, b, c] = [metric(0), metric(1), metric(2)];
 const metrics = {
   records_per_s_10k: Math.round((a.n / a.ms) * 1000),
   records_per_s_100k: Math.round((b.n / b.ms) * 1000),
   records_per_s_1m: Math.round((c.n / c.ms) * 1000),
+  records_per_s_1m_purejs: pureRun ? Math.round((pureRun.n / pureRun.ms) * 1000) : Math.round((c.n / c.ms) * 1000),
+  state_hash_ms_1m_purejs: pureRun ? Math.round(pureRun.hashMs) : Math.round(c.hashMs),
   peak_rss_mb_1m: peakRss,
   time_ratio_1m_over_100k: Number((c.ms / b.ms).toFixed(2)),
   apply_s_1m: Number((c.applyMs / 1000).toFixed(2)),

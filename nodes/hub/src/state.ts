@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Verified } from '@shuniu/protocol';
 import { type ResolvedState, Resolver } from '@shuniu/resolve';
 
@@ -60,5 +61,8 @@ export class ResolverState implements StateEngine {
   }
 }
 
+/** Node's native SHA-256 for the state hash (same digests as the resolver's pure one, several times faster). */
+const sha256 = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest();
+
 export const defaultStateFactory: StateFactory = (roots, snapshot) =>
-  new ResolverState(snapshot === undefined ? new Resolver({ roots }) : Resolver.fromJSON(snapshot, { roots }));
+  new ResolverState(snapshot === undefined ? new Resolver({ roots, sha256 }) : Resolver.fromJSON(snapshot, { roots, sha256 }));

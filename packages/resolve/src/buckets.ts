@@ -1,5 +1,8 @@
 import { sha256Text } from './sha256.js';
 
+/** base64url(SHA-256(UTF-8(text))): the pure sha256Text or textHasher(native). */
+export type TextDigest = (text: string) => string;
+
 /**
  * RFC 8785 (JCS) text of the resolver's own values: plain objects, arrays,
  * well-formed strings, safe integers and booleans only, for which JCS is
@@ -29,13 +32,8 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** base64url(SHA-256(JCS(v))) for resolver values: equals digest(v) from @shuniu/protocol. */
-export function stateDigest(v: unknown): string {
-  return textDigest(canonicalJson(v));
-}
-
-/** base64url(SHA-256(UTF-8(text))). */
-export function textDigest(text: string): string {
-  return sha256Text(text);
+export function stateDigest(v: unknown, digest: TextDigest = sha256Text): string {
+  return digest(canonicalJson(v));
 }
 
 /**
@@ -57,7 +55,7 @@ function stringMapJson(keys: string[], get: (k: string) => string): string {
   return `${out}}`;
 }
 
-const EMPTY_ROOT = textDigest('{}');
+const EMPTY_ROOT = sha256Text('{}');
 
 interface Entry<V> {
   key: string;
@@ -149,8 +147,8 @@ export class BucketMap<V> {
   }
 
   /** { prefix: digest({key: digest(JCS(value))}) } for every non-empty bucket. */
-  bucketDigests(): Record<string, string> {
-    this.root();
+  bucketDigests(digest: TextDigest = sha256Text): Record<string, string> {
+    this.root(digest);
     const out: Record<string, string> = {};
     for (const p of [...this.buckets.keys()].sort()) out[p] = (this.buckets.get(p) as Bucket<V>).digest;
     return out;
@@ -161,8 +159,8 @@ export class BucketMap<V> {
    * null]: what Resolver snapshots keep so that a restore re-hashes nothing.
    * Taken after root(), so every digest is current.
    */
-  snapshot(): unknown[] {
-    this.root();
+  snapshot(digest: TextDigest = sha256Text): unknown[] {
+    this.root(digest);
     const entries: unknown[] = [];
     for (const e of this.map.values()) entries.push(e.key, e.value, e.leaf);
     const buckets: unknown[] = [];
@@ -196,11 +194,11 @@ export class BucketMap<V> {
   }
 
   /** digest({prefix: bucket digest}): the map's part of the state hash. */
-  root(): string {
+  root(digest: TextDigest = sha256Text): string {
     if (this.rootDigest !== undefined) return this.rootDigest;
     for (const e of this.dirtyEntries) {
       if (!e.live) continue;
-      e.leaf = textDigest(viewJson(e.value));
+      e.leaf = digest(viewJson(e.value));
       const b = this.buckets.get(e.key.slice(0, 2)) as Bucket<V>;
       if (!b.dirty) {
         b.dirty = true;
@@ -222,11 +220,11 @@ export class BucketMap<V> {
         const e = es[i] as Entry<V>;
         out += `${i ? ',' : ''}${JSON.stringify(e.key)}:"${e.leaf}"`;
       }
-      b.digest = textDigest(`${out}}`);
+      b.digest = digest(`${out}}`);
     }
     this.dirtyBuckets = [];
     const ps = [...this.buckets.keys()].sort();
-    this.rootDigest = textDigest(stringMapJson(ps, (p) => (this.buckets.get(p) as Bucket<V>).digest));
+    this.rootDigest = digest(stringMapJson(ps, (p) => (this.buckets.get(p) as Bucket<V>).digest));
     return this.rootDigest;
   }
 }

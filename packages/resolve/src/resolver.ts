@@ -1,5 +1,6 @@
 import { compareHlc, digest, type Hlc, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
-import { BucketMap, stateDigest } from './buckets.js';
+import { BucketMap, stateDigest, type TextDigest } from './buckets.js';
+import { textHasher } from './sha256.js';
 import { Decoder, Encoder, type Registry } from './snapshot.js';
 import type {
   AllocationState,
@@ -290,6 +291,8 @@ const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
  */
 export class Resolver {
   private readonly roots: Set<string>;
+  /** base64url SHA-256 of text for the state hash: ResolverOptions.sha256 or the pure one. Not part of snapshots. */
+  private readonly hashText: TextDigest;
   private readonly recs = new Map<string, Rec>();
   private clock = 0;
   private readonly hubData = new Map<string, HubData>();
@@ -362,7 +365,9 @@ export class Resolver {
     if (!opts || !Array.isArray(opts.roots) || opts.roots.some((r) => typeof r !== 'string' || !B64_32.test(r))) {
       throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.roots must be an array of hub ids (43 base64url characters)');
     }
+    if (opts.sha256 !== undefined && typeof opts.sha256 !== 'function') throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256 must be a function');
     this.roots = new Set(opts.roots);
+    this.hashText = textHasher(opts.sha256);
   }
 
   /** Number of distinct records applied. */
@@ -1637,18 +1642,22 @@ export class Resolver {
    */
   stateHash(): string {
     this.flush();
-    return stateDigest({
-      allocations: this.allocations.root(),
-      clock: this.clock,
-      conflicts: this.conflicts.root(),
-      held: this.held.root(),
-      hubs: this.hubs.root(),
-      needs: this.needs.root(),
-      offers: this.offers.root(),
-      pending: this.pending.root(),
-      shipments: this.shipments.root(),
-      v: 1,
-    });
+    const h = this.hashText;
+    return stateDigest(
+      {
+        allocations: this.allocations.root(h),
+        clock: this.clock,
+        conflicts: this.conflicts.root(h),
+        held: this.held.root(h),
+        hubs: this.hubs.root(h),
+        needs: this.needs.root(h),
+        offers: this.offers.root(h),
+        pending: this.pending.root(h),
+        shipments: this.shipments.root(h),
+        v: 1,
+      },
+      h,
+    );
   }
 
   /** Counts of the state's maps: cheap, for logs and metrics. */
@@ -1721,7 +1730,7 @@ export class Resolver {
     for (const k of LAYOUT_FIELDS) if (k !== 'recs') fields[k] = d.dec();
     d.end();
     const same = [...r.roots].sort().join() === [...s.roots].sort().join();
-    const target = same ? r : new Resolver({ roots: s.roots as string[] });
+    const target = same ? r : new Resolver({ roots: s.roots as string[], sha256: opts.sha256 });
     Object.assign(target, fields);
     if (same) return r;
     for (const [id, record] of target.recs) r.apply({ id, record } as Verified);
@@ -1761,7 +1770,7 @@ const REGISTRY: Registry = {
 };
 
 /** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
-const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots');
+const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots' && k !== 'hashText');
 /** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
 const SNAPSHOT_FORMAT = 1;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}`;

@@ -6,6 +6,8 @@
  * @shuniu/protocol's sha256.
  */
 
+import { ShuniuError } from '@shuniu/protocol';
+
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74,
   0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d,
@@ -117,24 +119,56 @@ export function sha256Text(s: string): string {
   H[6] = 0x1f83d9ab;
   H[7] = 0x5be0cd19;
   blocks(view, total);
-  // 32 bytes → 43 base64url characters, built as one flat string (a chain of
-  // += would keep a rope of 43 pieces alive in every cached digest).
-  const out = OUT;
-  let acc = 0;
-  let bits = 0;
-  let j = 0;
   for (let i = 0; i < 8; i++) {
     const w = H[i] as number;
-    for (let k = 24; k >= 0; k -= 8) {
-      acc = (acc << 8) | ((w >>> k) & 255);
-      bits += 8;
-      while (bits >= 6) {
-        bits -= 6;
-        out[j++] = B64.charCodeAt((acc >>> bits) & 63);
-      }
-      acc &= (1 << bits) - 1;
-    }
+    const o = i * 4;
+    DIGEST[o] = w >>> 24;
+    DIGEST[o + 1] = w >>> 16;
+    DIGEST[o + 2] = w >>> 8;
+    DIGEST[o + 3] = w;
   }
-  out[j] = B64.charCodeAt((acc << (6 - bits)) & 63);
+  return base64url32(DIGEST);
+}
+
+const DIGEST = new Uint8Array(32);
+
+/**
+ * 32 bytes → 43 base64url characters, built as one flat string (a chain of
+ * += would keep a rope of 43 pieces alive in every cached digest).
+ */
+function base64url32(d: Uint8Array): string {
+  const out = OUT;
+  let j = 0;
+  let i = 0;
+  for (; i < 30; i += 3) {
+    const x = ((d[i] as number) << 16) | ((d[i + 1] as number) << 8) | (d[i + 2] as number);
+    out[j++] = B64.charCodeAt(x >>> 18);
+    out[j++] = B64.charCodeAt((x >>> 12) & 63);
+    out[j++] = B64.charCodeAt((x >>> 6) & 63);
+    out[j++] = B64.charCodeAt(x & 63);
+  }
+  const x = ((d[30] as number) << 8) | (d[31] as number);
+  out[j++] = B64.charCodeAt(x >>> 10);
+  out[j++] = B64.charCodeAt((x >>> 4) & 63);
+  out[j] = B64.charCodeAt((x << 2) & 63);
   return String.fromCharCode.apply(null, out as unknown as number[]);
+}
+
+/** A SHA-256 implementation: the 32-byte digest of `bytes` (which it must not keep: the buffer is reused). */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+
+/**
+ * base64url(SHA-256(UTF-8(s))) through the given SHA-256 (a platform's
+ * native one, e.g. node:crypto), or the pure one above when none is given.
+ * Same digests either way.
+ */
+export function textHasher(sha256?: Sha256): (s: string) => string {
+  if (sha256 === undefined) return sha256Text;
+  return (s: string): string => {
+    const n = encode(s);
+    const d = sha256(buf.subarray(0, n));
+    if (!(d instanceof Uint8Array) || d.length !== 32)
+      throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256 must return the 32-byte digest as a Uint8Array');
+    return base64url32(d);
+  };
 }

@@ -185,7 +185,9 @@ export class Encoder {
     const n = x.length;
     if (n > 64) {
       let k = 0;
-      x.forEach(() => k++);
+      x.forEach(() => {
+        k++;
+      });
       if (k < n / 2) {
         this.put(SPARSE);
         this.put(n);

@@ -11,6 +11,14 @@ import type { BeneficiaryGroup, DonorIntent, Hlc, HubLevel, Item, Unit, Urgency 
 /** Trusted root hub ids: roots are admitted by definition; every other hub needs a chain of hub.admitted records up to one. */
 export interface ResolverOptions {
   roots: string[];
+  /**
+   * SHA-256 for the state hash: the 32-byte digest of `bytes`, which it must
+   * not keep (the buffer is reused). Default: the package's pure TypeScript
+   * one, so that it runs anywhere; a node passes its native one, e.g.
+   * `(b) => createHash('sha256').update(b).digest()`. Any correct SHA-256
+   * gives the same state hash.
+   */
+  sha256?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /** active: admitted and not forked; forked: two records at one seq and no recovery yet; suspended: not admitted (its records are held). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,11 +63,28 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       // A v1 snapshot (records only, written by earlier versions) is replayed.
       const v1 = { v: 1, roots: v.roots, stateHash: v.stateHash, records: verified.map((x) => ({ id: x.id, record: x.record })) };
       expect(Resolver.fromJSON(JSON.parse(JSON.stringify(v1)), { roots: v.roots }).stateHash()).toBe(v.stateHash);
+
+      // A native SHA-256 (what the hub node passes) gives the same hash, from scratch, incrementally and restored.
+      const native = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest();
+      const n = new Resolver({ roots: v.roots, sha256: native });
+      for (const x of verified) {
+        n.apply(x);
+        const pure = new Resolver({ roots: v.roots });
+        for (const y of verified.slice(0, n.size)) pure.apply(y);
+        expect(n.stateHash()).toBe(pure.stateHash());
+      }
+      expect(n.stateHash()).toBe(v.stateHash);
+      expect(Resolver.fromJSON(snap, { roots: v.roots, sha256: native }).stateHash()).toBe(v.stateHash);
     });
   }
 
   it('refuses bad options and snapshots with E_ARGUMENT', () => {
     expect(() => new Resolver({ roots: ['not-a-hub'] })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+    expect(() => new Resolver({ roots: [], sha256: 'sha256' as unknown as (b: Uint8Array) => Uint8Array })).toThrow(
+      expect.objectContaining({ code: 'E_ARGUMENT' }),
+    );
+    const short = new Resolver({ roots: [], sha256: () => new Uint8Array(31) });
+    expect(() => short.stateHash()).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
     expect(() => Resolver.fromJSON({ v: 2 }, { roots: [] })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
     expect(() => Resolver.fromJSON({ v: 1, records: [{ id: 'x' }] }, { roots: [] })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
   });
