@@ -57,6 +57,20 @@ function stringMapJson(keys: string[], get: (k: string) => string): string {
 
 const EMPTY_ROOT = sha256Text('{}');
 
+/** base64url character code → its value, −1 for any other character. */
+const B64 = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+
+/** Slot of a key's two-character prefix when both are base64url (every record id), else −1. */
+function slotOf(key: string): number {
+  const a = key.charCodeAt(0);
+  const b = key.charCodeAt(1);
+  if (!(a < 128 && b < 128)) return -1;
+  const x = B64[a] as number;
+  const y = B64[b] as number;
+  return x < 0 || y < 0 ? -1 : (x << 6) | y;
+}
+
 interface Entry<V> {
   key: string;
   value: V;
@@ -85,6 +99,8 @@ interface Bucket<V> {
 export class BucketMap<V> {
   private readonly map = new Map<string, Entry<V>>();
   private readonly buckets = new Map<string, Bucket<V>>();
+  /** The same buckets by slotOf(prefix), to find a key's bucket without building its prefix string. */
+  private readonly slots: (Bucket<V> | undefined)[] = new Array(4096).fill(undefined);
   private dirtyEntries: Entry<V>[] = [];
   private dirtyBuckets: Bucket<V>[] = [];
   private rootDigest: string | undefined = EMPTY_ROOT;
@@ -115,10 +131,20 @@ export class BucketMap<V> {
     const n: Entry<V> = { key, value, leaf: '', live: true };
     this.map.set(key, n);
     this.dirtyEntries.push(n);
-    const p = key.slice(0, 2);
-    const b = this.buckets.get(p);
+    const b = this.bucketOf(key);
     if (b) b.entries.push(n);
-    else this.buckets.set(p, { prefix: p, entries: [n], digest: '', dirty: false });
+    else {
+      const p = key.slice(0, 2);
+      const nb: Bucket<V> = { prefix: p, entries: [n], digest: '', dirty: false };
+      this.buckets.set(p, nb);
+      const i = slotOf(p);
+      if (i >= 0) this.slots[i] = nb;
+    }
+  }
+
+  private bucketOf(key: string): Bucket<V> | undefined {
+    const i = slotOf(key);
+    return i >= 0 ? this.slots[i] : this.buckets.get(key.slice(0, 2));
   }
 
   delete(key: string): void {
@@ -127,7 +153,7 @@ export class BucketMap<V> {
     this.map.delete(key);
     e.live = false;
     this.rootDigest = undefined;
-    const b = this.buckets.get(key.slice(0, 2)) as Bucket<V>;
+    const b = this.bucketOf(key) as Bucket<V>;
     if (!b.dirty) {
       b.dirty = true;
       this.dirtyBuckets.push(b);
@@ -199,7 +225,7 @@ export class BucketMap<V> {
     for (const e of this.dirtyEntries) {
       if (!e.live) continue;
       e.leaf = digest(viewJson(e.value));
-      const b = this.buckets.get(e.key.slice(0, 2)) as Bucket<V>;
+      const b = this.bucketOf(e.key) as Bucket<V>;
       if (!b.dirty) {
         b.dirty = true;
         this.dirtyBuckets.push(b);
@@ -213,6 +239,8 @@ export class BucketMap<V> {
       b.entries = es;
       if (es.length === 0) {
         this.buckets.delete(b.prefix);
+        const i = slotOf(b.prefix);
+        if (i >= 0) this.slots[i] = undefined;
         continue;
       }
       let out = '{';

@@ -149,13 +149,15 @@ interface ShipContrib {
 interface DelivContrib {
   hub: string;
   need: string;
-  byItem: Map<string, number>;
+  byItem: SmallMap<number>;
 }
 
-/** A map of a few entries (a shipment's allocations, items, lots): two arrays, far lighter than a Map. */
+const NONE: never[] = [];
+
+/** A map of a few entries (a shipment's allocations, items, lots): two arrays, far lighter than a Map; none until the first set(). */
 class SmallMap<V> {
-  k: string[] = [];
-  v: V[] = [];
+  k: string[] = NONE;
+  v: V[] = NONE;
   get size(): number {
     return this.k.length;
   }
@@ -165,10 +167,14 @@ class SmallMap<V> {
   }
   set(key: string, value: V): this {
     const i = this.k.indexOf(key);
-    if (i < 0) {
+    if (i >= 0) this.v[i] = value;
+    else if (this.k === NONE) {
+      this.k = [key];
+      this.v = [value];
+    } else {
       this.k.push(key);
       this.v.push(value);
-    } else this.v[i] = value;
+    }
     return this;
   }
   keys(): string[] {
@@ -179,21 +185,54 @@ class SmallMap<V> {
   }
 }
 
-/** A sum kept by delta plus its members, for the custody groups. */
+/**
+ * A sum kept by delta plus its members (record id → receiving hub, quantity),
+ * for the custody groups: parallel arrays, most groups having one or two
+ * members, with an index once a group grows (so that put/remove stay O(1)).
+ * Member order is not meaningful (every reader sorts or counts).
+ */
 class Group {
-  readonly m = new Map<string, { to: string; q: number }>();
+  keys: string[] = [];
+  tos: string[] = [];
+  qs: number[] = [];
+  idx: Map<string, number> | undefined = undefined;
   total = 0;
+  get size(): number {
+    return this.keys.length;
+  }
+  private find(key: string): number {
+    return this.idx === undefined ? this.keys.indexOf(key) : (this.idx.get(key) ?? -1);
+  }
   put(key: string, to: string, q: number): void {
-    const old = this.m.get(key);
-    if (old) this.total -= old.q;
-    this.m.set(key, { to, q });
+    const i = this.find(key);
+    if (i >= 0) {
+      this.total -= this.qs[i] as number;
+      this.tos[i] = to;
+      this.qs[i] = q;
+    } else {
+      const n = this.keys.push(key);
+      this.tos.push(to);
+      this.qs.push(q);
+      if (this.idx !== undefined) this.idx.set(key, n - 1);
+      else if (n > 16) this.idx = new Map(this.keys.map((k, j) => [k, j]));
+    }
     this.total = sat(this.total + q);
   }
   remove(key: string): void {
-    const old = this.m.get(key);
-    if (!old) return;
-    this.total -= old.q;
-    this.m.delete(key);
+    const i = this.find(key);
+    if (i < 0) return;
+    this.total -= this.qs[i] as number;
+    const last = this.keys.length - 1;
+    if (i !== last) {
+      this.keys[i] = this.keys[last] as string;
+      this.tos[i] = this.tos[last] as string;
+      this.qs[i] = this.qs[last] as number;
+      this.idx?.set(this.keys[i] as string, i);
+    }
+    this.keys.pop();
+    this.tos.pop();
+    this.qs.pop();
+    this.idx?.delete(key);
   }
 }
 
@@ -275,7 +314,15 @@ function setAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 const byHlcId = (a: { hlc: Hlc; id: string }, b: { hlc: Hlc; id: string }): number => compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 /** Resolution order of competing allocations: accepted first, then hlc, then record id (spec/resolution.md §Over-allocation). */
 const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || byHlcId(a, b);
-const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
+/** A new array of the distinct strings of `xs`, sorted (by UTF-16 code units, as Array.prototype.sort). */
+function sorted(xs: readonly string[]): string[] {
+  if (xs.length <= 1) return xs.slice();
+  const a = xs.slice().sort();
+  let n = 1;
+  for (let i = 1; i < a.length; i++) if (a[i] !== a[n - 1]) a[n++] = a[i] as string;
+  a.length = n;
+  return a;
+}
 
 /**
  * The deterministic resolver: keeps, for every object, the set of records
@@ -307,7 +354,7 @@ export class Resolver {
   private readonly offerUpd = new Map<string, string[]>();
   private readonly offerAlloc = new Map<string, string[]>();
   private readonly allocDec = new Map<string, string[]>();
-  private readonly allocShip = new Map<string, Set<string>>();
+  private readonly allocShip = new Map<string, string[]>();
   private readonly handoffRoot = new Map<string, string>();
   private readonly shipVersions = new Map<string, string[]>();
   private readonly shipReceipts = new Map<string, string[]>();
@@ -483,7 +530,11 @@ export class Resolver {
     this.handoffRoot.set(handoff, root);
     push(this.shipVersions, root, handoff);
     const r = this.recs.get(handoff) as RecordOf<'custody.handoff'>;
-    for (const a of r.body.allocations) setAdd(this.allocShip, a, root);
+    for (const a of r.body.allocations) {
+      const ships = this.allocShip.get(a);
+      if (ships === undefined) this.allocShip.set(a, [root]);
+      else if (!ships.includes(root)) ships.push(root);
+    }
     this.dirty.ship.add(root);
     const waiting = this.waitHandoff.get(handoff);
     if (!waiting) return;
@@ -919,7 +970,6 @@ export class Resolver {
     const d = this.dirty;
     const r = this.recs.get(id);
     const own: Conflict[] = [];
-    this.allocInfo.delete(id);
     if (r && r.type === 'allocation') {
       d.offerStage.add(r.body.offer);
       d.needStage.add(r.body.need);
@@ -928,16 +978,19 @@ export class Resolver {
     d.allocView.add(id);
     this.dirtyPending.add(id);
     if (r?.type !== 'allocation' || !this.counts(id)) {
+      this.allocInfo.delete(id);
       this.setConflicts('a', id, own);
       return;
     }
     const offer = this.offerInfo.get(r.body.offer);
     const need = this.needInfo.get(r.body.need);
     if (!offer || !need) {
+      this.allocInfo.delete(id);
       this.setConflicts('a', id, own);
       return;
     }
     if (r.hub !== offer.hub) {
+      this.allocInfo.delete(id);
       own.push(this.unauthorised(r, id, r.body.offer, offer.hub));
       this.setConflicts('a', id, own);
       return;
@@ -1109,8 +1162,9 @@ export class Resolver {
     let contrib: ShipContrib | undefined;
     let view: ShipmentState | undefined;
     const root = this.recs.get(id) as RecordOf<'custody.handoff'>;
-    if (this.counts(id) && root.hub !== root.body.from) own.push(this.unauthorised(root, id, id, root.body.from));
-    else if (this.counts(id)) {
+    const counts = this.counts(id);
+    if (counts && root.hub !== root.body.from) own.push(this.unauthorised(root, id, id, root.body.from));
+    else if (counts) {
       let eff = root;
       let effId = id;
       const versions: string[] = [];
@@ -1232,15 +1286,22 @@ export class Resolver {
 
       // Attribute each line to the listed allocations of its item, in list
       // order, each up to its quantity; the last one takes the rest.
-      const allocs = [...new Set(b.allocations)].map((a) => this.allocInfo.get(a)).filter((x): x is AllocInfo => x !== undefined);
+      const allocs: AllocInfo[] = [];
+      const codes: (string | undefined)[] = [];
       const receivedMs = receipt ? timestampMs(receipt.body.received) : undefined;
-      for (const a of allocs) {
+      for (let j = 0; j < b.allocations.length; j++) {
+        const aid = b.allocations[j] as string;
+        if (b.allocations.indexOf(aid) !== j) continue;
+        const a = this.allocInfo.get(aid);
+        if (a === undefined) continue;
+        allocs.push(a);
         const n = this.needInfo.get(a.need);
+        codes.push(n?.body.item.code);
         if (receivedMs !== undefined && n && receivedMs > n.neededByMs) view.late = true;
       }
-      lines.forEach((l, i) => {
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i] as ShipmentLineState;
         const code = l.item.code;
-        if (contrib === undefined) return;
         const acc = l.accepted ?? 0;
         if (acc > 0) contrib.acceptedByItem.set(code, sat((contrib.acceptedByItem.get(code) ?? 0) + acc));
         const lot = (b.lines[i] as { lot?: string }).lot;
@@ -1249,22 +1310,25 @@ export class Resolver {
           contrib.lotShipped.set(k, sat((contrib.lotShipped.get(k) ?? 0) + l.shipped));
           if (acc > 0) contrib.lotAccepted.set(k, sat((contrib.lotAccepted.get(k) ?? 0) + acc));
         }
-        const match = allocs.filter((a) => this.needInfo.get(a.need)?.body.item.code === code);
+        let lastMatch = -1;
+        for (let j = 0; j < allocs.length; j++) if (codes[j] === code) lastMatch = j;
         let sLeft = l.shipped;
         let aLeft = acc;
-        match.forEach((a, j) => {
-          const last = j === match.length - 1;
-          const s = last ? sLeft : Math.min(sLeft, a.quantity);
+        for (let j = 0; j <= lastMatch; j++) {
+          if (codes[j] !== code) continue;
+          const a = allocs[j] as AllocInfo;
+          const last = j === lastMatch;
+          const sh = last ? sLeft : Math.min(sLeft, a.quantity);
           const t = last ? aLeft : Math.min(aLeft, a.quantity);
-          sLeft -= s;
+          sLeft -= sh;
           aLeft -= t;
-          const pa = contrib?.perAlloc.get(a.id);
+          const pa = contrib.perAlloc.get(a.id);
           if (pa) {
-            pa.shipped = sat(pa.shipped + s);
+            pa.shipped = sat(pa.shipped + sh);
             pa.accepted = sat(pa.accepted + t);
-          } else contrib?.perAlloc.set(a.id, { shipped: s, accepted: t, need: a.need });
-        });
-      });
+          } else contrib.perAlloc.set(a.id, { shipped: sh, accepted: t, need: a.need });
+        }
+      }
     }
     this.setConflicts('s', id, own);
     if (view) this.shipments.set(id, view);
@@ -1272,36 +1336,52 @@ export class Resolver {
     if (contrib) this.shipContrib.set(id, contrib);
     else this.shipContrib.delete(id);
 
-    // Move this shipment's contributions from the old groups to the new ones.
-    for (const c of [old, contrib]) {
-      if (!c) continue;
-      for (const [a, pa] of c.perAlloc) {
-        d.needView.add(pa.need);
-        const k = `${c.from}|${a}`;
-        this.dhGroup(k).remove(id);
-        this.dirtyGroups.dh.add(k);
-      }
-      for (const k of c.acceptedByItem.keys()) {
-        this.group(this.dbrReceived, `${c.to}|${k}`).remove(id);
-        this.dirtyGroups.dbr.add(`${c.to}|${k}`);
-      }
-      for (const k of c.lotShipped.keys()) {
-        this.group(this.lotShipped, `${c.from}|${k}`).remove(id);
-        this.dirtyGroups.lot.add(`${c.from}|${k}`);
-      }
-      for (const k of c.lotAccepted.keys()) {
-        this.group(this.lotHeld, `${c.to}|${k}`).remove(id);
-        this.dirtyGroups.lot.add(`${c.to}|${k}`);
-      }
-    }
-    if (contrib) {
-      for (const [a, pa] of contrib.perAlloc) this.dhGroup(`${contrib.from}|${a}`).put(id, contrib.to, pa.shipped);
-      for (const [k, q] of contrib.acceptedByItem) this.group(this.dbrReceived, `${contrib.to}|${k}`).put(id, contrib.to, q);
-      for (const [k, q] of contrib.lotShipped) this.group(this.lotShipped, `${contrib.from}|${k}`).put(id, contrib.to, q);
-      for (const [k, q] of contrib.lotAccepted) this.group(this.lotHeld, `${contrib.to}|${k}`).put(id, contrib.to, q);
-    }
+    // Move this shipment's contributions from the old groups to the new ones (put replaces a member).
+    if (old) this.shipGroups(id, old, false);
+    if (contrib) this.shipGroups(id, contrib, true);
     // The receipt of a handoff another version names also counts as pending until the handoff exists.
     this.dirtyPending.add(id);
+  }
+
+  /** Removes (put false) or puts a shipment's contributions in the custody groups, marking them. */
+  private shipGroups(id: string, c: ShipContrib, put: boolean): void {
+    const dh = this.dirtyGroups.dh;
+    const dbr = this.dirtyGroups.dbr;
+    const lot = this.dirtyGroups.lot;
+    const pa = c.perAlloc;
+    for (let i = 0; i < pa.k.length; i++) {
+      const x = pa.v[i] as { shipped: number; need: string };
+      this.dirty.needView.add(x.need);
+      const k = `${c.from}|${pa.k[i]}`;
+      const g = this.group(this.dhGroups, k);
+      if (put) g.put(id, c.to, x.shipped);
+      else g.remove(id);
+      dh.add(k);
+    }
+    const ab = c.acceptedByItem;
+    for (let i = 0; i < ab.k.length; i++) {
+      const k = `${c.to}|${ab.k[i]}`;
+      const g = this.group(this.dbrReceived, k);
+      if (put) g.put(id, c.to, ab.v[i] as number);
+      else g.remove(id);
+      dbr.add(k);
+    }
+    const ls = c.lotShipped;
+    for (let i = 0; i < ls.k.length; i++) {
+      const k = `${c.from}|${ls.k[i]}`;
+      const g = this.group(this.lotShipped, k);
+      if (put) g.put(id, c.to, ls.v[i] as number);
+      else g.remove(id);
+      lot.add(k);
+    }
+    const la = c.lotAccepted;
+    for (let i = 0; i < la.k.length; i++) {
+      const k = `${c.to}|${la.k[i]}`;
+      const g = this.group(this.lotHeld, k);
+      if (put) g.put(id, c.to, la.v[i] as number);
+      else g.remove(id);
+      lot.add(k);
+    }
   }
 
   private group(m: Map<string, Group>, k: string): Group {
@@ -1324,21 +1404,24 @@ export class Resolver {
     if (r && r.type === 'custody.delivered' && this.counts(id)) {
       const superseded = (this.correctedBy.get(id) ?? []).some((x) => this.counts(x) && (this.recs.get(x) as Rec).hub === r.hub);
       if (!superseded) {
-        c = { hub: r.hub, need: r.body.need, byItem: new Map() };
+        c = { hub: r.hub, need: r.body.need, byItem: new SmallMap() };
         for (const l of r.body.lines) c.byItem.set(l.item.code, sat((c.byItem.get(l.item.code) ?? 0) + mul(l.quantity, l.unit.size)));
       }
     }
     if (c) this.delivContrib.set(id, c);
     else this.delivContrib.delete(id);
-    for (const x of [old, c]) {
-      if (!x) continue;
+    for (const x of old === undefined ? (c === undefined ? [] : [c]) : c === undefined ? [old] : [old, c]) {
+      const put = x === c;
       this.dirty.needView.add(x.need);
-      for (const k of x.byItem.keys()) {
-        this.group(this.dbrDelivered, `${x.hub}|${k}`).remove(id);
-        this.dirtyGroups.dbr.add(`${x.hub}|${k}`);
+      const bi = x.byItem;
+      for (let i = 0; i < bi.k.length; i++) {
+        const k = `${x.hub}|${bi.k[i]}`;
+        const g = this.group(this.dbrDelivered, k);
+        if (put) g.put(id, x.hub, bi.v[i] as number);
+        else g.remove(id);
+        this.dirtyGroups.dbr.add(k);
       }
     }
-    if (c) for (const [k, q] of c.byItem) this.group(this.dbrDelivered, `${c.hub}|${k}`).put(id, c.hub, q);
   }
 
   // ---- views with the record clock ----------------------------------------------------
@@ -1489,10 +1572,10 @@ export class Resolver {
     const ai = this.allocInfo.get(alloc);
     const out: Conflict[] = [];
     if (g && ai) {
-      const to = new Set([...g.m.values()].map((x) => x.to));
+      const to = new Set(g.tos);
       if (to.size >= 2 && g.total > ai.quantity) {
         out.push(
-          conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.m.keys()], [from, ...to], {
+          conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.keys], [from, ...to], {
             allocation: alloc,
             held: ai.quantity,
             handedOff: g.total,
@@ -1500,7 +1583,7 @@ export class Resolver {
         );
       }
     }
-    if (g && g.m.size === 0) this.dhGroups.delete(key);
+    if (g && g.size === 0) this.dhGroups.delete(key);
     this.setConflicts('dh', key, out);
   }
 
@@ -1509,11 +1592,11 @@ export class Resolver {
     const h = this.lotHeld.get(key);
     const out: Conflict[] = [];
     if (s && h && h.total > 0) {
-      const to = new Set([...s.m.values()].map((x) => x.to));
+      const to = new Set(s.tos);
       if (to.size >= 2 && s.total > h.total) {
         const [from, item, ...lot] = key.split('|') as [string, string, ...string[]];
         out.push(
-          conflict(`${from}/double_handoff/${digest(key)}`, 'double_handoff', [...s.m.keys(), ...h.m.keys()], [from, ...to], {
+          conflict(`${from}/double_handoff/${digest(key)}`, 'double_handoff', [...s.keys, ...h.keys], [from, ...to], {
             item,
             lot: lot.join('|'),
             held: h.total,
@@ -1522,8 +1605,8 @@ export class Resolver {
         );
       }
     }
-    if (s && s.m.size === 0) this.lotShipped.delete(key);
-    if (h && h.m.size === 0) this.lotHeld.delete(key);
+    if (s && s.size === 0) this.lotShipped.delete(key);
+    if (h && h.size === 0) this.lotHeld.delete(key);
     this.setConflicts('lot', key, out);
   }
 
@@ -1535,15 +1618,15 @@ export class Resolver {
     if (dlv && dlv.total > received) {
       const [hub, item] = key.split('|') as [string, string];
       out.push(
-        conflict(`${hub}/delivered_beyond_received/${item}`, 'delivered_beyond_received', [...dlv.m.keys()], [hub], {
+        conflict(`${hub}/delivered_beyond_received/${item}`, 'delivered_beyond_received', [...dlv.keys], [hub], {
           item,
           received,
           delivered: dlv.total,
         }),
       );
     }
-    if (rcv && rcv.m.size === 0) this.dbrReceived.delete(key);
-    if (dlv && dlv.m.size === 0) this.dbrDelivered.delete(key);
+    if (rcv && rcv.size === 0) this.dbrReceived.delete(key);
+    if (dlv && dlv.size === 0) this.dbrDelivered.delete(key);
     this.setConflicts('dbr', key, out);
   }
 
@@ -1553,11 +1636,20 @@ export class Resolver {
       return;
     }
     const waiting: string[] = [];
-    for (const m of [this.needUpd, this.needAlloc, this.needDeliv, this.offerUpd, this.offerAlloc, this.allocDec, this.waitHandoff]) {
-      for (const x of m.get(id) ?? []) if (this.counts(x)) waiting.push(x);
-    }
+    this.countingIn(this.needUpd, id, waiting);
+    this.countingIn(this.needAlloc, id, waiting);
+    this.countingIn(this.needDeliv, id, waiting);
+    this.countingIn(this.offerUpd, id, waiting);
+    this.countingIn(this.offerAlloc, id, waiting);
+    this.countingIn(this.allocDec, id, waiting);
+    this.countingIn(this.waitHandoff, id, waiting);
     if (waiting.length === 0) this.pending.delete(id);
     else this.pending.set(id, sorted(waiting));
+  }
+
+  private countingIn(m: Map<string, string[]>, id: string, out: string[]): void {
+    const xs = m.get(id);
+    if (xs !== undefined) for (const x of xs) if (this.counts(x)) out.push(x);
   }
 
   /** Queues an object to be re-derived once the record clock passes `ms` (once per object and deadline). */
@@ -1592,21 +1684,28 @@ export class Resolver {
     for (const id of this.dirtyHubViews) this.hubView(id);
     this.dirtyHubViews.clear();
 
-    const run = (stage: Stage, f: (id: string) => void): void => {
-      const set = this.dirty[stage];
-      for (const id of set) f(id);
-      set.clear();
-    };
-    run('needBase', (id) => this.needBase(id));
-    run('offerBase', (id) => this.offerBase(id));
-    run('allocBase', (id) => this.allocBase(id));
-    run('offerStage', (id) => this.offerStage(id));
-    run('needStage', (id) => this.needStage(id));
-    run('ship', (id) => this.shipment(id));
-    run('deliv', (id) => this.delivery(id));
-    run('needView', (id) => this.needView(id));
-    run('offerView', (id) => this.offerView(id));
-    run('allocView', (id) => this.allocView(id));
+    // Stage by stage (a stage only marks later ones), each a direct loop.
+    const d = this.dirty;
+    for (const id of d.needBase) this.needBase(id);
+    d.needBase.clear();
+    for (const id of d.offerBase) this.offerBase(id);
+    d.offerBase.clear();
+    for (const id of d.allocBase) this.allocBase(id);
+    d.allocBase.clear();
+    for (const id of d.offerStage) this.offerStage(id);
+    d.offerStage.clear();
+    for (const id of d.needStage) this.needStage(id);
+    d.needStage.clear();
+    for (const id of d.ship) this.shipment(id);
+    d.ship.clear();
+    for (const id of d.deliv) this.delivery(id);
+    d.deliv.clear();
+    for (const id of d.needView) this.needView(id);
+    d.needView.clear();
+    for (const id of d.offerView) this.offerView(id);
+    d.offerView.clear();
+    for (const id of d.allocView) this.allocView(id);
+    d.allocView.clear();
     for (const k of this.dirtyGroups.dup) this.dupGroup(k);
     for (const k of this.dirtyGroups.dh) this.dhCheck(k);
     for (const k of this.dirtyGroups.lot) this.lotCheck(k);
@@ -1772,7 +1871,7 @@ const REGISTRY: Registry = {
 /** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
 const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots' && k !== 'hashText');
 /** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
