@@ -35,7 +35,7 @@ export interface NodeConfig {
     parkMs: number;
   };
   checkpointEvery: number;
-  /** Above this many records no resolver snapshot is written (see HubNode.checkpoint). */
+  /** Above this many records no resolver snapshot is written (see HubNode.checkpoint); 0: no cap. */
   checkpointMaxRecords: number;
 }
 

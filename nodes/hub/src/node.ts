@@ -156,13 +156,17 @@ export class HubNode {
 
   /**
    * Saves the resolver snapshot with the ingest order it covers. The
-   * reference resolver's snapshot holds every record and is replayed on load,
-   * so past `checkpointMaxRecords` writing it costs more than replaying the
-   * records table; then no snapshot is kept and a start replays the store.
+   * snapshot keeps the derived state (Resolver.fromJSON restores it without
+   * re-deriving), so a start reads it and applies only the records after it.
+   * Writing it blocks the node, and with the resolver of this tree that
+   * costs minutes at 100,000 records (bench/catchup.ts), so above
+   * `checkpointMaxRecords` (default 50,000; 0 = no cap) no snapshot is kept
+   * and a start replays the records table.
    */
   checkpoint(): void {
     const max = this.store.maxOrd();
-    if (max > this.config.checkpointMaxRecords) {
+    const cap = this.config.checkpointMaxRecords;
+    if (cap > 0 && max > cap) {
       if (this.store.checkpoint()) this.store.clearCheckpoint();
       return;
     }
