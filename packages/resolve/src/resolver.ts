@@ -100,6 +100,9 @@ interface NeedInfo {
   item: NeedState['item'];
   unit: NeedState['unit'];
   requester: NeedState['requester'];
+  /** Second pass (needStage): base units allocated by the standing allocations, and their ids. */
+  allocated: number;
+  standing: string[];
 }
 
 interface OfferInfo {
@@ -365,7 +368,6 @@ export class Resolver {
   private readonly needInfo = new Map<string, NeedInfo>();
   private readonly offerInfo = new Map<string, OfferInfo>();
   private readonly allocInfo = new Map<string, AllocInfo>();
-  private readonly needStageInfo = new Map<string, { allocated: number; standing: string[] }>();
   private readonly shipContrib = new Map<string, ShipContrib>();
   private readonly delivContrib = new Map<string, DelivContrib>();
   private readonly dupGroups = new Map<string, Set<string>>();
@@ -876,6 +878,8 @@ export class Resolver {
         item: cItem(b.item),
         unit: cUnit(b.unit),
         requester: cOrg(b.requester),
+        allocated: 0,
+        standing: [],
       };
       const ups: Rec[] = [];
       for (const u of this.needUpd.get(id) ?? []) {
@@ -1091,7 +1095,6 @@ export class Resolver {
     }
     this.dirty.needView.add(id);
     if (!need) {
-      this.needStageInfo.delete(id);
       this.setConflicts('ns', id, []);
       return;
     }
@@ -1108,7 +1111,8 @@ export class Resolver {
         standing.push(i.id);
       } else surplus.push(i.id);
     }
-    this.needStageInfo.set(id, { allocated: used, standing });
+    need.allocated = used;
+    need.standing = standing;
     const own: Conflict[] = [];
     if (surplus.length > 0) {
       own.push(
@@ -1156,7 +1160,6 @@ export class Resolver {
   // ---- custody ------------------------------------------------------------------------
 
   private shipment(id: string): void {
-    const d = this.dirty;
     const own: Conflict[] = [];
     const old = this.shipContrib.get(id);
     let contrib: ShipContrib | undefined;
@@ -1393,10 +1396,6 @@ export class Resolver {
     return g;
   }
 
-  private dhGroup(k: string): Group {
-    return this.group(this.dhGroups, k);
-  }
-
   private delivery(id: string): void {
     const r = this.recs.get(id);
     const old = this.delivContrib.get(id);
@@ -1432,7 +1431,7 @@ export class Resolver {
       this.needs.delete(id);
       return;
     }
-    const st = this.needStageInfo.get(id) ?? { allocated: 0, standing: [] };
+    const st = info;
     let inTransit = 0;
     let received = 0;
     for (const a of this.needAlloc.get(id) ?? []) {
@@ -1631,7 +1630,18 @@ export class Resolver {
   }
 
   private pendingView(id: string): void {
-    if (this.needInfo.has(id) || this.offerInfo.has(id) || this.allocInfo.has(id) || this.shipContrib.has(id)) {
+    // Is `id` an object? Only the map of its record's type can hold it.
+    const r = this.recs.get(id);
+    const t = r?.type;
+    if (
+      t === 'need.posted'
+        ? this.needInfo.has(id)
+        : t === 'offer.posted'
+          ? this.offerInfo.has(id)
+          : t === 'allocation'
+            ? this.allocInfo.has(id)
+            : t === 'custody.handoff' && this.shipContrib.has(id)
+    ) {
       this.pending.delete(id);
       return;
     }
