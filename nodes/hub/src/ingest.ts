@@ -12,7 +12,6 @@ import {
   type Verified,
   verifyRecord,
 } from '@shuniu/protocol';
-import { checkChain } from './chain-check.js';
 import type { StateEngine } from './state.js';
 import type { Store } from './store/types.js';
 import type { Trust } from './trust.js';
@@ -358,7 +357,7 @@ export class Ingestor {
 
   private one(p: Prepared, checked: Map<string, boolean>, source: string): Ack {
     const { index, record, id } = p;
-    const res = checkChain(record, id, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, bytes: p.bytes, checked });
+    const res = verifyRecord(record, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
     switch (res.kind) {
       case 'duplicate':
         return { index, status: 'duplicate', id };

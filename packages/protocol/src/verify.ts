@@ -39,6 +39,12 @@ export interface VerifyOptions {
   /** The record's signed bytes, when the caller computed them already. */
   bytes?: Uint8Array;
   /**
+   * The record id, when the caller computed it from the same signed bytes (a
+   * node's ingest workers do): the bytes are then hashed nowhere again, and
+   * only built if a signature is left to check here.
+   */
+  id?: string;
+  /**
    * Signature outcomes computed elsewhere (a node verifies in worker
    * threads), keyed by `${publicKey} ${recordId}`; missing keys are checked here.
    */
@@ -63,8 +69,9 @@ const invalid = (code: ConstructorParameters<typeof ShuniuError>[0], message: st
  * if (r.kind === 'valid') chains.append(r)
  */
 export function verifyRecord(record: SignedRecord, chain: ChainView | undefined, opts: VerifyOptions = {}): VerifyResult {
-  const bytes = opts.bytes ?? signedBytes(record);
-  const id = toBase64url(sha256(bytes));
+  let bytes = opts.bytes;
+  const id = opts.id ?? toBase64url(sha256((bytes ??= signedBytes(record))));
+  const signed = () => (bytes ??= signedBytes(record));
 
   if (record.sealed !== undefined) {
     if (record.sealedHash === undefined) return invalid('E_SEALED', 'sealed part present without sealedHash', id, ['sealedHash']);
@@ -78,7 +85,7 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
   if (record.type === 'hub.inception') {
     if (record.seq !== 0 || record.prev !== null) return invalid('E_CHAIN', 'hub.inception must have seq 0 and prev null', id, ['seq']);
     if (hubIdOf(record.body) !== record.hub) return invalid('E_HUB_ID', 'hub id is not base64url(SHA-256(JCS(inception body)))', id, ['hub']);
-    if (!(opts.checked?.get(`${record.body.signingKey} ${id}`) ?? checkSignature(record, record.body.signingKey, bytes)))
+    if (!(opts.checked?.get(`${record.body.signingKey} ${id}`) ?? checkSignature(record, record.body.signingKey, signed())))
       return invalid('E_SIG', 'signature does not verify with the inception signing key', id, ['sig']);
     const keys = { signingKey: record.body.signingKey, encryptionKey: record.body.encryptionKey, recoveryCommitment: record.body.recoveryCommitment };
     const verified = assumeVerified(record, id);
@@ -106,7 +113,7 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
       return invalid('E_SIG', 'recovery key does not match the recovery commitment', id, ['body', 'recovery', 'key']);
     }
   }
-  if (!(opts.checked?.get(`${signer} ${id}`) ?? checkSignature(record, signer, bytes)))
+  if (!(opts.checked?.get(`${signer} ${id}`) ?? checkSignature(record, signer, signed())))
     return invalid('E_SIG', `signature does not verify with the ${recovery ? 'recovery' : 'current signing'} key of hub ${record.hub}`, id, ['sig']);
   const verified = assumeVerified(record, id);
 
