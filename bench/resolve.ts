@@ -197,6 +197,8 @@ interface Run {
   roots: string[];
   hash: string;
   stats: Record<string, number>;
+  /** The generator's seed before this run: a later run from it generates the same records. */
+  seed0: number;
 }
 
 /**
@@ -206,6 +208,7 @@ interface Run {
  */
 function run(n: number, pure = pureOnly): Run {
   gc?.();
+  const seed0 = seed;
   const gen = generator(n);
   const r = new Resolver({ roots: gen.roots, sha256: pure ? undefined : nativeSha256 });
   const m = new Map<string, Verified>();
@@ -243,7 +246,7 @@ function run(n: number, pure = pureOnly): Run {
   progress(
     `${n} records (${pure ? 'pure-TS' : 'native'} SHA-256): apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
-  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats };
+  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats, seed0 };
 }
 
 const sizeArg = process.argv.find((a) => a.startsWith('--sizes='));
@@ -294,16 +297,20 @@ progress(`state(): ${stateMs.toFixed(0)} ms`);
 
 // Snapshot round trip, as the hub node does it.
 t = performance.now();
-const text = JSON.stringify(big.r.toJSON());
+let text: string | undefined = JSON.stringify(big.r.toJSON());
 const snapMs = performance.now() - t;
+const snapshotMb = mb(text.length);
 big.r = undefined as unknown as Resolver;
 gc?.();
 t = performance.now();
-const restored = Resolver.fromJSON(JSON.parse(text), { roots: big.roots });
+let restored: Resolver | undefined = Resolver.fromJSON(JSON.parse(text), { roots: big.roots, sha256: pureOnly ? undefined : nativeSha256 });
 const restoredHash = restored.stateHash();
 const restoreMs = performance.now() - t;
+// Both dropped before the next run.
+text = undefined;
+restored = undefined;
 progress(
-  `snapshot: toJSON+stringify ${snapMs.toFixed(0)} ms, ${mb(text.length)} MB; parse+fromJSON+stateHash ${restoreMs.toFixed(0)} ms (replay: ${big.ms.toFixed(0)} ms); hash ${restoredHash === big.hash ? 'equal' : 'DIFFERENT'}`,
+  `snapshot: toJSON+stringify ${snapMs.toFixed(0)} ms, ${snapshotMb} MB; parse+fromJSON+stateHash ${restoreMs.toFixed(0)} ms (replay: ${big.ms.toFixed(0)} ms); hash ${restoredHash === big.hash ? 'equal' : 'DIFFERENT'}`,
 );
 if (restoredHash !== big.hash) throw new Error('restored state hash differs');
 
@@ -313,6 +320,7 @@ if (!pureOnly) {
   gc?.();
   await settle();
   const gc0 = gcMs;
+  seed = big.seed0; // the same records as the native run
   pureRun = run(big.n, true);
   pureRun.r = undefined as unknown as Resolver;
   await settle();
@@ -339,7 +347,7 @@ const metrics = {
   conflicts_1m: c.stats.conflicts ?? 0,
   map_set_per_s_1m: Math.round((c.n / c.mapMs) * 1000),
   ratio_map_over_resolve_1m: Number((c.ms / c.mapMs).toFixed(1)),
-  snapshot_mb_1m: mb(text.length),
+  snapshot_mb_1m: snapshotMb,
   snapshot_s_1m: Number((snapMs / 1000).toFixed(2)),
   snapshot_restore_s_1m: Number((restoreMs / 1000).toFixed(2)),
   replay_s_1m: Number((c.ms / 1000).toFixed(2)),
