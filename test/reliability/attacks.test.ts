@@ -173,10 +173,15 @@ describe('attacks on records: refused with their code, state untouched', () => {
     const forks = p.node.store.forks();
     expect(forks).toContainEqual({ hub: hanchuan.id, seq: a.seq, existing: acksOfId(a), other: acksOfId(b) });
     expect(((await (await fetch(`${p.url}/v1/status`)).json()) as { forks: number }).forks).toBe(before.forks + 1);
-    expect(snapshot(p.node).records).toBe(before.records);
+    // Kept beside the chain as proof (and forwarded), never a chain head.
+    expect(snapshot(p.node).records).toBe(before.records + 1);
+    expect(p.node.store.chainView(hanchuan.id)?.idAt(a.seq)).toBe(acksOfId(a));
     // spec/resolution.md §1: a hub with two records at one seq is `forked` and a fork conflict lists both.
     const hubState = state('hubs').find((h) => h.id === hanchuan.id || h.hub === hanchuan.id);
-    figure('fork', { hubStatus: hubState?.status, conflict: state('conflicts').some((x) => x.rule === 'fork') });
+    expect(hubState?.status).toBe('forked');
+    const conflict = state('conflicts').find((x) => x.rule === 'fork' && (x.hubs as string[]).includes(hanchuan.id));
+    expect(conflict?.records).toEqual([acksOfId(a), acksOfId(b)].sort());
+    figure('fork', { hubStatus: hubState?.status, conflict: conflict !== undefined });
   });
 });
 

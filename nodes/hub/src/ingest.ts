@@ -1,5 +1,7 @@
 import {
+  assumeVerified,
   type ChainView,
+  checkSignature,
   fromBase64url,
   isShuniuError,
   parseIJson,
@@ -10,6 +12,7 @@ import {
   signedBytes,
   toBase64url,
   type Verified,
+  type VerifyResult,
   verifyRecord,
 } from '@shuniu/protocol';
 import type { StateEngine } from './state.js';
@@ -362,12 +365,15 @@ export class Ingestor {
       case 'duplicate':
         return { index, status: 'duplicate', id };
       case 'invalid':
+        if (res.error.code === 'E_CHAIN' && !this.store.hasRecord(id)) this.offChainOfForked(record, id, res, source);
         return rejected(index, res.error, id);
       case 'fork':
-        this.store.addFork(record.hub, record.seq, res.existing, res.verified, this.opts.now());
+        if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
+        this.keepForkProof(res.verified, res.existing, source);
         return rejected(index, res.error, id);
       case 'gap': {
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
+        if (this.offChainOfForked(record, id, res, source)) return rejected(index, res.error, id);
         const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
         if (kept) this.heldHubs?.add(record.hub);
         if (!kept) return rejected(index, new ShuniuError('E_GAP', `${res.error.message}; this node holds no more out-of-order records`), id);
@@ -389,6 +395,36 @@ export class Ingestor {
         return { index, status: 'accepted', id, ord };
       }
     }
+  }
+
+  /**
+   * A fork's second record is stored beside the chain and applied to the
+   * resolver, so that every node, whichever branch it saw first, ends with
+   * both records, marks the hub forked (spec/resolution.md §1) and forwards
+   * the proof to its peers.
+   */
+  private keepForkProof(v: Verified, existing: string, source: string): void {
+    const now = this.opts.now();
+    this.store.addFork(v.record.hub, v.record.seq, existing, v, now);
+    this.store.appendOffChain(v, { source, now });
+    this.state.apply(v);
+  }
+
+  /**
+   * Once a hub has forked, the records that continue the branch this node
+   * does not follow fail the chain checks here (E_CHAIN, E_GAP) but are kept
+   * the same way when the hub's key signed them: they count for nothing in
+   * the resolver, and holding the same set keeps every node's state equal.
+   */
+  private offChainOfForked(record: SignedRecord, id: string, res: VerifyResult, source: string): boolean {
+    if (!this.store.hasFork(record.hub)) return false;
+    const chain = this.chainOf(record.hub);
+    if (!chain) return false;
+    if (record.seq === 0 || !checkSignature(record, chain.keys.signingKey)) return false;
+    const v = assumeVerified(record, id);
+    this.store.appendOffChain(v, { source, now: this.opts.now() });
+    this.state.apply(v);
+    return true;
   }
 
   private append(v: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string): number {
@@ -440,8 +476,8 @@ export class Ingestor {
         if (res.kind === 'valid') {
           this.append(res.verified, res.keys, res.recovery, row.source);
           advanced = true;
-        } else if (res.kind === 'fork') {
-          this.store.addFork(hub, record.seq, res.existing, res.verified, this.opts.now());
+        } else if (res.kind === 'fork' && !this.store.hasRecord(res.verified.id)) {
+          this.keepForkProof(res.verified, res.existing, row.source);
         }
       }
       if (!advanced) return;

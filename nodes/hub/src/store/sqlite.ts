@@ -42,6 +42,10 @@ export class SqliteStore implements Store {
       insert: p(
         'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES (@id, @hub, @seq, @type, @region, @urgency, @grp, @source, @now, @json)',
       ),
+      insertOffChain: p(
+        'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded) VALUES (@id, @hub, @seq, @type, @region, @urgency, @grp, @source, @now, @json, 1)',
+      ),
+      hasFork: p('SELECT 1 FROM forks WHERE hub = ? LIMIT 1'),
       supersede: p('UPDATE records SET superseded = 1 WHERE hub = ? AND seq >= ? AND superseded = 0'),
       upsertHub: p(
         `INSERT INTO hubs (hub, head_seq, head_id, hlc_ms, hlc_c, signing_key, encryption_key, recovery_commitment) VALUES (@hub, @seq, @id, @ms, @c, @sk, @ek, @rc)
@@ -143,6 +147,25 @@ export class SqliteStore implements Store {
     });
     if (r.type === 'hub.profile') this.st.profile!.run(JSON.stringify(r.body), r.hub);
     return Number(info.lastInsertRowid);
+  }
+
+  appendOffChain(v: Verified, meta: { source: string; now: number }): number {
+    const r = v.record;
+    const info = this.st.insertOffChain!.run({
+      id: v.id,
+      hub: r.hub,
+      seq: r.seq,
+      type: r.type,
+      ...indexColumns(r),
+      source: meta.source,
+      now: meta.now,
+      json: JSON.stringify(r),
+    });
+    return Number(info.lastInsertRowid);
+  }
+
+  hasFork(hub: string): boolean {
+    return this.st.hasFork!.get(hub) !== undefined;
   }
 
   recordById(id: string): StoredRecord | undefined {

@@ -68,6 +68,15 @@ export interface Store {
   heldCount(): number;
   heldHubs(): { hub: string; seq: number }[];
   addFork(hub: string, seq: number, existing: string, other: Verified, now: number): void;
+  /**
+   * Stores a validly signed record that is not on the author's chain as this
+   * node holds it (the other side of a fork, or what follows it): kept as
+   * proof, in the feed and push queues so every node gets the same set, but
+   * never a chain head.
+   */
+  appendOffChain(v: Verified, meta: { source: string; now: number }): number;
+  /** Whether the node holds a fork proof for the hub. */
+  hasFork(hub: string): boolean;
   forks(): { hub: string; seq: number; existing: string; other: string }[];
   isBlocked(hub: string): boolean;
   block(hub: string, reason: string, now: number): void;
