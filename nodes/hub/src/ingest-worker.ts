@@ -2,18 +2,18 @@
 // strict I-JSON parse, schema check, signed bytes, SHA-256 id, and the
 // Ed25519 check with the key the worker expects; also bare signature jobs.
 // Loaded from dist as is, or bundled by esbuild when running from sources.
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import {
   ed25519Verify,
   fromBase64url,
   isShuniuError,
-  jcsBytes,
   parseIJson,
   parseRecord,
   ready,
   type SignedRecord,
-  sha256,
   signedBytes,
+  signedBytesOfParsed,
   toBase64url,
 } from '@shuniu/protocol';
 
@@ -54,6 +54,11 @@ export interface SigMessage {
 
 const keys = new Map<string, string>();
 
+/** SHA-256 by node:crypto (OpenSSL): the same digest as the protocol's portable sha256, a few times cheaper. */
+function nativeSha256(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest();
+}
+
 function verifyWith(key: string, sig: string, msg: Uint8Array): boolean {
   let pk: Uint8Array;
   let s: Uint8Array;
@@ -81,12 +86,12 @@ function prep(m: PrepMessage): PrepReply {
     if (plainObjectText(text)) {
       // Fast path, same outcomes: nothing in this text can fail assertIJson
       // after a strict parse, so parseRecord skips it on the text and the
-      // signed bytes are the JCS of the record without sig and sealed.
+      // signed bytes are the JCS of the record without sig and sealed
+      // (signedBytesOfParsed, no second I-JSON check).
       try {
         record = parseRecord(text);
-        const { sig: _sig, sealed: _sealed, ...rest } = record;
-        bytes = jcsBytes(rest);
-        res[i] = toBase64url(sha256(bytes));
+        bytes = signedBytesOfParsed(record);
+        res[i] = toBase64url(nativeSha256(bytes));
       } catch (e) {
         const code = isShuniuError(e) ? e.code : '';
         res[i] = errorOf(e, code === 'E_JSON' || code === 'E_IJSON' ? 'j' : 'r');
@@ -105,7 +110,7 @@ function prep(m: PrepMessage): PrepReply {
       try {
         record = parseRecord(value);
         bytes = signedBytes(record);
-        res[i] = toBase64url(sha256(bytes));
+        res[i] = toBase64url(nativeSha256(bytes));
       } catch (e) {
         res[i] = errorOf(e, 'r');
         parts[i] = new Uint8Array(0);

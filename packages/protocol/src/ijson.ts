@@ -20,17 +20,30 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: s
 export function parseIJson(text: string): JsonValue {
   const p = new Parser(text);
   p.ws();
-  const v = p.value(0, []);
+  const v = p.value(0);
   p.ws();
   if (p.i !== text.length) p.fail('unexpected data after the JSON value');
   return v;
 }
 
+/**
+ * Defines a member on an object made by the parser. Plain assignment would
+ * turn a member named "__proto__" into the object's prototype; JSON has no
+ * such name, so it is defined as an ordinary own data property.
+ */
+function setMember(out: { [k: string]: JsonValue }, key: string, v: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[key] = v;
+}
+
 class Parser {
   i = 0;
+  /** JSON path of the value being read: pushed and popped around each member and element, copied only on failure. */
+  readonly path: (string | number)[] = [];
   constructor(readonly s: string) {}
 
-  fail(msg: string, path: (string | number)[] = [], code: 'E_JSON' | 'E_IJSON' = 'E_JSON'): never {
+  fail(msg: string, code: 'E_JSON' | 'E_IJSON' = 'E_JSON'): never {
+    const path = this.path.slice();
     throw new ShuniuError(code, `${msg} at offset ${this.i} (${formatPath(path)})`, { path });
   }
 
@@ -43,102 +56,109 @@ class Parser {
     }
   }
 
-  value(depth: number, path: (string | number)[]): JsonValue {
-    const c = this.s[this.i];
-    if (c === '{') return this.object(depth + 1, path);
-    if (c === '[') return this.array(depth + 1, path);
-    if (c === '"') return this.string(path);
-    if (c === 't') return this.literal('true', true, path);
-    if (c === 'f') return this.literal('false', false, path);
-    if (c === 'n') return this.literal('null', null, path);
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(path);
-    return this.fail(c === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(c)}`, path);
+  value(depth: number): JsonValue {
+    const c = this.s.charCodeAt(this.i);
+    if (c === 0x7b) return this.object(depth + 1);
+    if (c === 0x5b) return this.array(depth + 1);
+    if (c === 0x22) return this.string();
+    if (c === 0x74) return this.literal('true', true);
+    if (c === 0x66) return this.literal('false', false);
+    if (c === 0x6e) return this.literal('null', null);
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    const ch = this.s[this.i];
+    return this.fail(ch === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(ch)}`);
   }
 
-  literal<T extends JsonValue>(word: string, v: T, path: (string | number)[]): T {
+  literal<T extends JsonValue>(word: string, v: T): T {
     if (this.s.startsWith(word, this.i)) {
       this.i += word.length;
       return v;
     }
-    return this.fail('invalid literal', path);
+    return this.fail('invalid literal');
   }
 
-  object(depth: number, path: (string | number)[]): { [k: string]: JsonValue } {
-    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`, path);
+  object(depth: number): { [k: string]: JsonValue } {
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
     this.i++;
-    // A null-prototype object: "__proto__" is an ordinary member name in JSON.
-    const out: { [k: string]: JsonValue } = Object.create(null);
-    const seen = new Set<string>();
+    // An ordinary object whose members are all own data properties, "__proto__" included (setMember).
+    const out: { [k: string]: JsonValue } = {};
     this.ws();
-    if (this.s[this.i] === '}') {
+    if (this.s.charCodeAt(this.i) === 0x7d) {
       this.i++;
       return out;
     }
+    const path = this.path;
     for (;;) {
       this.ws();
-      if (this.s[this.i] !== '"') this.fail('expected a member name', path);
-      const key = this.string(path);
-      if (seen.has(key)) this.fail(`duplicate member name ${JSON.stringify(key)}`, path, 'E_IJSON');
-      seen.add(key);
+      if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a member name');
+      const key = this.string();
+      if (Object.hasOwn(out, key)) this.fail(`duplicate member name ${JSON.stringify(key)}`, 'E_IJSON');
       this.ws();
-      if (this.s[this.i] !== ':') this.fail("expected ':'", path);
+      if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
       this.i++;
       this.ws();
-      out[key] = this.value(depth, [...path, key]);
+      path.push(key);
+      setMember(out, key, this.value(depth));
+      path.pop();
       this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
         this.i++;
         continue;
       }
-      if (c === '}') {
+      if (c === 0x7d) {
         this.i++;
         return out;
       }
-      this.fail("expected ',' or '}'", path);
+      this.fail("expected ',' or '}'");
     }
   }
 
-  array(depth: number, path: (string | number)[]): JsonValue[] {
-    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`, path);
+  array(depth: number): JsonValue[] {
+    if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH}`);
     this.i++;
     const out: JsonValue[] = [];
     this.ws();
-    if (this.s[this.i] === ']') {
+    if (this.s.charCodeAt(this.i) === 0x5d) {
       this.i++;
       return out;
     }
+    const path = this.path;
     for (;;) {
       this.ws();
-      out.push(this.value(depth, [...path, out.length]));
+      path.push(out.length);
+      out.push(this.value(depth));
+      path.pop();
       this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
         this.i++;
         continue;
       }
-      if (c === ']') {
+      if (c === 0x5d) {
         this.i++;
         return out;
       }
-      this.fail("expected ',' or ']'", path);
+      this.fail("expected ',' or ']'");
     }
   }
 
-  string(path: (string | number)[]): string {
+  string(): string {
     const s = this.s;
     this.i++;
     let out = '';
     let start = this.i;
+    // Only strings with a surrogate code unit (raw or escaped) need the well-formedness scan.
+    let surrogate = false;
     for (;;) {
-      if (this.i >= s.length) this.fail('unterminated string', path);
+      if (this.i >= s.length) this.fail('unterminated string');
       const c = s.charCodeAt(this.i);
       if (c === 0x22) {
         out += s.slice(start, this.i);
         this.i++;
         break;
       }
-      if (c < 0x20) this.fail('control character in string', path);
+      if (c < 0x20) this.fail('control character in string');
       if (c === 0x5c) {
         out += s.slice(start, this.i);
         const e = s[this.i + 1];
@@ -170,35 +190,38 @@ class Parser {
             break;
           case 'u': {
             const hex = s.slice(this.i, this.i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape', path);
-            out += String.fromCharCode(Number.parseInt(hex, 16));
+            if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('invalid \\u escape');
+            const u = Number.parseInt(hex, 16);
+            if (u >= 0xd800 && u <= 0xdfff) surrogate = true;
+            out += String.fromCharCode(u);
             this.i += 4;
             break;
           }
           default:
             this.i -= 2;
-            this.fail('invalid escape', path);
+            this.fail('invalid escape');
         }
         start = this.i;
         continue;
       }
+      if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
       this.i++;
     }
-    if (!isWellFormed(out)) this.fail('lone surrogate in string', path, 'E_IJSON');
+    if (surrogate && !isWellFormed(out)) this.fail('lone surrogate in string', 'E_IJSON');
     return out;
   }
 
-  number(path: (string | number)[]): number {
+  number(): number {
     const s = this.s;
     const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(s.slice(this.i, this.i + 400));
-    if (!m) return this.fail('invalid number', path);
+    if (!m) return this.fail('invalid number');
     const tok = m[0];
-    if (tok.length === 400) this.fail('number token too long', path, 'E_IJSON');
+    if (tok.length === 400) this.fail('number token too long', 'E_IJSON');
     this.i += tok.length;
     const n = Number(tok);
-    if (!Number.isFinite(n)) this.fail('number overflows IEEE 754 double', path, 'E_IJSON');
+    if (!Number.isFinite(n)) this.fail('number overflows IEEE 754 double', 'E_IJSON');
     if (m[2] === undefined && m[3] === undefined && !Number.isSafeInteger(n)) {
-      this.fail('integer outside ±(2^53−1)', path, 'E_IJSON');
+      this.fail('integer outside ±(2^53−1)', 'E_IJSON');
     }
     return n;
   }
@@ -225,34 +248,44 @@ export function isWellFormed(s: string): boolean {
  * @throws ShuniuError E_IJSON naming the path of the first offending value
  */
 export function assertIJson(value: unknown, path: (string | number)[] = [], depth = 0): asserts value is JsonValue {
+  checkIJson(value, path.slice(), depth);
+}
+
+function ijsonError(code: 'E_JSON' | 'E_IJSON', what: string, stack: (string | number)[]): ShuniuError {
+  const path = stack.slice();
+  return new ShuniuError(code, `${what} at ${formatPath(path)}`, { path });
+}
+
+/** assertIJson's walk: `stack` is the path of `value`, pushed and popped, copied only into an error. */
+function checkIJson(value: unknown, stack: (string | number)[], depth: number): void {
   if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ShuniuError('E_IJSON', `non-finite number at ${formatPath(path)}`, { path });
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-      throw new ShuniuError('E_IJSON', `integer outside ±(2^53−1) at ${formatPath(path)}`, { path });
-    }
+    if (!Number.isFinite(value)) throw ijsonError('E_IJSON', 'non-finite number', stack);
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) throw ijsonError('E_IJSON', 'integer outside ±(2^53−1)', stack);
     return;
   }
   if (typeof value === 'string') {
-    if (!isWellFormed(value)) throw new ShuniuError('E_IJSON', `lone surrogate at ${formatPath(path)}`, { path });
+    if (!isWellFormed(value)) throw ijsonError('E_IJSON', 'lone surrogate', stack);
     return;
   }
-  if (typeof value !== 'object') {
-    throw new ShuniuError('E_IJSON', `${typeof value} is not a JSON value at ${formatPath(path)}`, { path });
-  }
-  if (depth >= MAX_DEPTH) throw new ShuniuError('E_JSON', `nesting deeper than ${MAX_DEPTH} at ${formatPath(path)}`, { path });
+  if (typeof value !== 'object') throw ijsonError('E_IJSON', `${typeof value} is not a JSON value`, stack);
+  if (depth >= MAX_DEPTH) throw ijsonError('E_JSON', `nesting deeper than ${MAX_DEPTH}`, stack);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) assertIJson(value[i], [...path, i], depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      stack.push(i);
+      checkIJson(value[i], stack, depth + 1);
+      stack.pop();
+    }
     return;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    throw new ShuniuError('E_IJSON', `not a plain object at ${formatPath(path)}`, { path });
-  }
+  if (proto !== Object.prototype && proto !== null) throw ijsonError('E_IJSON', 'not a plain object', stack);
   for (const [k, v] of Object.entries(value)) {
-    if (!isWellFormed(k)) throw new ShuniuError('E_IJSON', `lone surrogate in member name at ${formatPath(path)}`, { path });
-    if (v === undefined) throw new ShuniuError('E_IJSON', `undefined at ${formatPath([...path, k])}`, { path: [...path, k] });
-    assertIJson(v, [...path, k], depth + 1);
+    if (!isWellFormed(k)) throw ijsonError('E_IJSON', 'lone surrogate in member name', stack);
+    stack.push(k);
+    if (v === undefined) throw ijsonError('E_IJSON', 'undefined', stack);
+    checkIJson(v, stack, depth + 1);
+    stack.pop();
   }
 }
 
@@ -279,4 +312,30 @@ export function jcs(value: unknown): string {
 /** UTF-8 bytes of the RFC 8785 form. */
 export function jcsBytes(value: unknown): Uint8Array {
   return utf8(jcs(value));
+}
+
+/**
+ * RFC 8785 form of a value already known to be I-JSON: returned by
+ * parseIJson, or passed by assertIJson. The same text as `jcs`, without the
+ * generic checks (toJSON, boxed primitives, cycles, lone surrogates) that
+ * such a value cannot need. Strings and numbers are written by
+ * JSON.stringify, as RFC 8785 §3.2.2 prescribes; members are sorted by UTF-16
+ * code units (the default sort).
+ */
+export function jcsOfIJson(value: JsonValue): string {
+  if (typeof value === 'string' || typeof value === 'number') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += i === 0 ? jcsOfIJson(value[i] as JsonValue) : `,${jcsOfIJson(value[i] as JsonValue)}`;
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${jcsOfIJson(value[k] as JsonValue)}`;
+  }
+  return `${out}}`;
 }

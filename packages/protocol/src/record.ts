@@ -1,7 +1,7 @@
 import { ed25519Sign, ed25519Verify, sha256 } from './crypto.js';
-import { fromBase64url, toBase64url } from './encoding.js';
+import { fromBase64url, toBase64url, utf8 } from './encoding.js';
 import { formatPath, ShuniuError } from './errors.js';
-import { assertIJson, jcs, jcsBytes, parseIJson } from './ijson.js';
+import { assertIJson, type JsonValue, jcs, jcsOfIJson, parseIJson } from './ijson.js';
 import { PROTOCOL_VERSION, type RecordType, recordSchemas, type SignedRecord } from './schemas.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -41,7 +41,18 @@ export function assumeVerified<R extends SignedRecord>(record: R, id: string = r
 export function signedBytes(record: UnsignedRecord | SignedRecord): Uint8Array {
   const { sig: _sig, sealed: _sealed, ...rest } = record as SignedRecord;
   assertIJson(rest);
-  return jcsBytes(rest);
+  return utf8(jcsOfIJson(rest));
+}
+
+/**
+ * The signed bytes of a record that `parseRecord` has just read from JSON
+ * text and nobody has changed since: the strict parse already guarantees
+ * I-JSON, so the check `signedBytes` makes on arbitrary values is skipped.
+ * For any other value use `signedBytes`.
+ */
+export function signedBytesOfParsed(record: SignedRecord): Uint8Array {
+  const { sig: _sig, sealed: _sealed, ...rest } = record;
+  return utf8(jcsOfIJson(rest as unknown as JsonValue));
 }
 
 /** Record id: base64url(SHA-256(signed bytes)), 43 characters. */
@@ -52,7 +63,7 @@ export function recordId(record: UnsignedRecord | SignedRecord): string {
 /** base64url(SHA-256(JCS(value))): the digest used for hub ids, sealed parts and state hashes. */
 export function digest(value: unknown): string {
   assertIJson(value);
-  return toBase64url(sha256(jcsBytes(value)));
+  return toBase64url(sha256(utf8(jcsOfIJson(value))));
 }
 
 /**
@@ -94,7 +105,11 @@ export function parseRecord(input: unknown): SignedRecord {
   // The validated input is returned, not zod's output: zod rebuilds objects
   // by assignment, which turns a member named "__proto__" (legal JSON, and
   // allowed inside `ext`) into a prototype and drops it, so the parsed record
-  // would no longer match its signature.
+  // would no longer match its signature. A value parsed here from text is
+  // returned as is (parseIJson defines every member, "__proto__" too, as an
+  // own data property of an ordinary object, and nobody else holds it);
+  // a caller's value is copied, so changing it later changes no record.
+  if (typeof input === 'string') return obj as unknown as SignedRecord;
   return cloneJson(obj) as SignedRecord;
 }
 
