@@ -6,71 +6,18 @@ import { serve } from '@hono/node-server';
 import type { Proposal } from '@shuniu/match';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { need as fixtureNeed, offer as fixtureOffer, state as fixtureState } from '../../../packages/match/test/fixtures.js';
 import { run } from '../src/commands/match.js';
 import { matchRoutes } from '../src/http/match-routes.js';
 
-const CLOCK = Date.parse('2020-01-24T12:00:00Z');
-
-function need(id: string, region: string, urgency: NeedState['urgency'], quantity: number): NeedState {
-  return {
-    id,
-    hub: 'h',
-    hlc: { ms: CLOCK - 3_600_000, c: 0 },
-    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
-    unit: { name: 'piece', base: 'piece', size: 1 },
-    quantity,
-    urgency,
-    neededBy: '2020-01-31T00:00:00Z',
-    region,
-    beneficiaries: { group: 'medical_staff', count: 100 },
-    requester: { name: '医院', kind: 'hospital' },
-    purpose: 'medical_protection',
-    status: 'open',
-    allocated: 0,
-    inTransit: 0,
-    received: 0,
-    delivered: 0,
-    allocations: [],
-    deliveries: [],
-    updates: [],
-  };
-}
-
-function offer(id: string, quantity: number, intent: OfferState['intent'] = {}): OfferState {
-  return {
-    id,
-    hub: 'h',
-    hlc: { ms: CLOCK - 7_200_000, c: 0 },
-    kind: 'goods',
-    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
-    unit: { name: 'box', base: 'piece', size: 50 },
-    quantity,
-    valueFen: 0,
-    donor: { name: '湖北枢纽', kind: 'foundation' },
-    intent,
-    region: '420902',
-    status: 'available',
-    allocated: 0,
-    available: quantity,
-    allocations: [],
-    updates: [],
-  };
-}
+const need = (id: string, region: string, urgency: NeedState['urgency'], quantity: number) =>
+  fixtureNeed({ id, hub: 'h', region, urgency, quantity, beneficiaries: { group: 'medical_staff', count: 100 } });
+const offer = (id: string, quantity: number, intent: OfferState['intent'] = {}) =>
+  fixtureOffer({ id, hub: 'h', quantity, intent, unit: { name: 'box', base: 'piece', size: 50 }, donor: { name: '湖北枢纽', kind: 'foundation' } });
 
 const needs = [need('n-wuhan', '420112', 'critical', 30_000), need('n-huanggang', '421102', 'critical', 20_000), need('n-xiangyang', '420606', 'high', 10_000)];
 const offers = [offer('o-masks', 25_000, { regions: ['4201', '4211', '4209', '4206'] }), offer('o-wuhan', 5_000, { regions: ['4201'] })];
-const state: ResolvedState = {
-  v: 1,
-  clock: CLOCK,
-  hubs: {},
-  needs: Object.fromEntries(needs.map((n) => [n.id, n])),
-  offers: Object.fromEntries(offers.map((o) => [o.id, o])),
-  allocations: {},
-  shipments: {},
-  conflicts: {},
-  held: {},
-  pending: {},
-};
+const state: ResolvedState = fixtureState(needs, offers);
 
 const app = matchRoutes({ state: () => state });
 const get = async (q: string) => {

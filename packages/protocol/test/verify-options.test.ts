@@ -4,7 +4,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { checkSignature, MemoryChains, parseRecord, ready, recordId, type SignedRecord, signedBytes, type VerifyResult, verifyRecord } from '../src/index.js';
 
 const VECTORS = (name: string) => fileURLToPath(new URL(`../../../spec/vectors/${name}`, import.meta.url));
-const plain = (r: VerifyResult) => JSON.parse(JSON.stringify(r, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message, ...v } : v)));
+const plain = (r: VerifyResult) => JSON.parse(JSON.stringify(r, (_k, v) => (v instanceof Error ? { ...v, name: v.name, message: v.message } : v)));
 
 beforeAll(ready);
 
