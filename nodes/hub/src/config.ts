@@ -21,6 +21,8 @@ export interface NodeConfig {
     ratePerSecond: number;
     rateBurst: number;
     maxHeld: number;
+    /** Records one sender (a push's remote address, a pull's peer URL) may hold; default maxHeld / 10. */
+    maxHeldPerSource?: number;
     maxSkewMs: number;
   };
   federation: {

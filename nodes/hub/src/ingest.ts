@@ -34,6 +34,8 @@ export type Ack =
 export interface IngestOptions {
   maxSkewMs: number;
   maxHeld: number;
+  /** Records one sender may hold (spec/node.md §3.1); default maxHeld / 10. */
+  maxHeldPerSource?: number;
   now: () => number;
 }
 
@@ -97,9 +99,14 @@ export class Ingestor {
     return this.state;
   }
 
-  /** Ingests parsed JSON values (one per record) received from `source` ("local" or a peer URL or address). */
-  async ingest(values: unknown[], source: string): Promise<Ack[]> {
-    return this.commit(await this.prepareValues(values), source);
+  /**
+   * Ingests parsed JSON values (one per record) received from `source`
+   * ("local" or a peer URL or address, for echo suppression). `sender` is
+   * who really sent them (a push's remote address), for the per-sender
+   * share of the holding area; default `source`.
+   */
+  async ingest(values: unknown[], source: string, sender = source): Promise<Ack[]> {
+    return this.commit(await this.prepareValues(values), source, sender);
   }
 
   /**
@@ -107,8 +114,8 @@ export class Ingestor {
    * element texts are at `offs` (start/end pairs, see json-spans.ts). Throws
    * E_JSON/E_IJSON exactly as a strict parse of the whole body would.
    */
-  async ingestText(text: string, offs: number[], source: string): Promise<Ack[]> {
-    return this.commit(await this.prepareText(text, offs, 'body'), source);
+  async ingestText(text: string, offs: number[], source: string, sender = source): Promise<Ack[]> {
+    return this.commit(await this.prepareText(text, offs, 'body'), source, sender);
   }
 
   /** Reads, checks schemas and verifies signatures of parsed values, without touching the store's contents. */
@@ -221,9 +228,10 @@ export class Ingestor {
   /**
    * Chain checks, trust, insert and resolver apply of a prepared batch in one
    * SQLite transaction; acknowledgements after COMMIT. Synchronous, so batches
-   * commit one at a time while the workers read the next ones.
+   * commit one at a time while the workers read the next ones. `sender` as
+   * in `ingest` (a pulled page: the peer's URL, which is also its `source`).
    */
-  commit(batch: PreparedBatch, source: string): Ack[] {
+  commit(batch: PreparedBatch, source: string, sender = source): Ack[] {
     const { acks, prepared, checked } = batch;
     const t2 = performance.now();
     let stored = false;
@@ -232,7 +240,7 @@ export class Ingestor {
     try {
       this.store.transaction(() => {
         for (const p of prepared) {
-          const ack = this.one(p, checked, source);
+          const ack = this.one(p, checked, source, sender);
           acks[p.index] = ack;
           if (ack.status === 'accepted') stored = true;
         }
@@ -358,7 +366,7 @@ export class Ingestor {
     return this.heldHubs.has(hub);
   }
 
-  private one(p: Prepared, checked: Map<string, boolean>, source: string): Ack {
+  private one(p: Prepared, checked: Map<string, boolean>, source: string, sender: string): Ack {
     const { index, record, id } = p;
     const res = verifyRecord(record, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
     switch (res.kind) {
@@ -374,9 +382,22 @@ export class Ingestor {
       case 'gap': {
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
         if (this.offChainOfForked(record, id, res, source)) return rejected(index, res.error, id);
-        const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
-        if (kept) this.heldHubs?.add(record.hub);
-        if (!kept) return rejected(index, new ShuniuError('E_GAP', `${res.error.message}; this node holds no more out-of-order records`), id);
+        // Nothing unverified is held when it can be checked: with the
+        // author's chain known, the signature must verify with the keys in
+        // force at the head (spec/node.md §3.1).
+        const chain = this.chainOf(record.hub);
+        if (chain && !this.signedAtHead(p, chain, checked)) {
+          return rejected(
+            index,
+            new ShuniuError(
+              'E_GAP',
+              `${res.error.message}; not held: its signature does not verify with the keys of hub ${record.hub} at seq ${chain.head.seq} (fetch the records before it first)`,
+            ),
+            id,
+          );
+        }
+        const refused = this.hold(p, source, sender, res.error);
+        if (refused) return rejected(index, refused, id);
         return { index, status: 'held', id, code: 'E_GAP', message: res.error.message };
       }
       case 'valid': {
@@ -384,9 +405,8 @@ export class Ingestor {
           // Kept aside until an admission reaches this node: records travel
           // in any order, and the admission may come later or from elsewhere.
           const err = new ShuniuError('E_NOT_ADMITTED', `hub ${record.hub} is not admitted by a chain of hub.admitted records from a trusted root`);
-          const kept = this.store.hold({ id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source }, this.opts.now(), this.opts.maxHeld);
-          if (kept) this.heldHubs?.add(record.hub);
-          if (!kept) return rejected(index, err, id);
+          const refused = this.hold(p, source, sender, err);
+          if (refused) return rejected(index, refused, id);
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
         const ord = this.append(res.verified, res.keys, res.recovery, source);
@@ -395,6 +415,50 @@ export class Ingestor {
         return { index, status: 'accepted', id, ord };
       }
     }
+  }
+
+  /**
+   * Puts a record in the holding area, within the sender's share and the
+   * whole area's bound; the error to refuse it with when one is reached.
+   */
+  private hold(p: Prepared, source: string, sender: string, why: ShuniuError): ShuniuError | undefined {
+    const { record, id } = p;
+    const max = this.opts.maxHeld;
+    const perSender = this.opts.maxHeldPerSource ?? Math.ceil(max / 10);
+    const row = { id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source, sender };
+    const kept = this.store.hold(row, this.opts.now(), { max, perSender });
+    if (kept === 'held') {
+      this.heldHubs?.add(record.hub);
+      return undefined;
+    }
+    if (kept === 'sender')
+      return new ShuniuError(
+        'E_RATE_LIMITED',
+        `${why.message}; not held: ${sender} already has ${perSender} records held here (send the records before them first)`,
+      );
+    return new ShuniuError(why.code, `${why.message}; this node holds no more out-of-order records`);
+  }
+
+  /**
+   * Whether a record beyond the head verifies with the keys in force at the
+   * head: the signing key, or for a recovery rotation the recovery key
+   * matching the head's commitment. Only a rotation among the missing
+   * records makes a genuine one fail, and catch-up fetches those first.
+   */
+  private signedAtHead(p: Prepared, chain: ChainView, checked: Map<string, boolean>): boolean {
+    const r = p.record;
+    let signer = chain.keys.signingKey;
+    if (r.type === 'hub.keys.rotated' && r.body.recovery) {
+      signer = r.body.recovery.key;
+      let commitment: string;
+      try {
+        commitment = toBase64url(sha256(fromBase64url(signer)));
+      } catch {
+        return false;
+      }
+      if (commitment !== chain.keys.recoveryCommitment) return false;
+    }
+    return checked.get(`${signer} ${p.id}`) ?? checkSignature(r, signer, p.bytes);
   }
 
   /**

@@ -104,7 +104,12 @@ export class HubNode {
       pool,
       trust,
       loadState(),
-      { maxSkewMs: config.limits.maxSkewMs, maxHeld: config.limits.maxHeld, now: () => Date.now() },
+      {
+        maxSkewMs: config.limits.maxSkewMs,
+        maxHeld: config.limits.maxHeld,
+        ...(config.limits.maxHeldPerSource !== undefined ? { maxHeldPerSource: config.limits.maxHeldPerSource } : {}),
+        now: () => Date.now(),
+      },
       loadState,
     );
     const view = store.chainView(hubId);
@@ -210,7 +215,16 @@ export class HubNode {
         publicRead: config.publicRead,
       }),
     );
-    app.route('/', recordRoutes({ store, ingestor, maxBatch: config.limits.batchRecords, sourceOf: (c) => c.req.header('shuniu-peer') ?? `addr:${addr(c)}` }));
+    app.route(
+      '/',
+      recordRoutes({
+        store,
+        ingestor,
+        maxBatch: config.limits.batchRecords,
+        sourceOf: (c) => c.req.header('shuniu-peer') ?? `addr:${addr(c)}`,
+        senderOf: (c) => `addr:${addr(c)}`,
+      }),
+    );
     app.route('/', feedRoutes({ store, ingestor, closing: this.closing }));
     app.route('/', stateRoutes({ store, ingestor, trust: this.trust }));
     app.route(

@@ -76,4 +76,15 @@ CREATE TABLE blocked (hub TEXT PRIMARY KEY, reason TEXT, since_ms INTEGER NOT NU
 CREATE TABLE checkpoint (k INTEGER PRIMARY KEY CHECK (k = 1), ord INTEGER NOT NULL, snapshot TEXT NOT NULL);
 `,
   },
+  {
+    version: 2,
+    name: '002-held-sender',
+    // Who sent each held record (the remote address of a push, the peer URL
+    // of a pull), for the per-sender share of the holding area
+    // (spec/node.md §3.1). Rows held before this migration count for nobody.
+    sql: `
+ALTER TABLE held ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+CREATE INDEX held_sender ON held(sender);
+`,
+  },
 ];

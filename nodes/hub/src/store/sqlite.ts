@@ -60,7 +60,8 @@ export class SqliteStore implements Store {
       hubs: p('SELECT * FROM hubs ORDER BY hub'),
       admissions: p('SELECT child, by_hub FROM admissions'),
       addAdmission: p('INSERT OR IGNORE INTO admissions (child, by_hub, record) VALUES (?, ?, ?)'),
-      hold: p('INSERT OR IGNORE INTO held (id, hub, seq, json, source, received_ms) VALUES (@id, @hub, @seq, @json, @source, @now)'),
+      hold: p('INSERT OR IGNORE INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)'),
+      heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
       heldCount: p('SELECT COUNT(*) AS n FROM held'),
@@ -230,10 +231,11 @@ export class SqliteStore implements Store {
     this.st.addAdmission!.run(child, by, record);
   }
 
-  hold(row: HeldRow, now: number, max: number): boolean {
-    if ((this.st.heldCount!.get() as { n: number }).n >= max) return false;
+  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full' {
+    if ((this.st.heldCountBy!.get(row.sender) as { n: number }).n >= limits.perSender) return 'sender';
+    if ((this.st.heldCount!.get() as { n: number }).n >= limits.max) return 'full';
     this.st.hold!.run({ ...row, now });
-    return true;
+    return 'held';
   }
 
   heldFor(hub: string, seq: number): HeldRow[] {

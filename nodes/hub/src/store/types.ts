@@ -62,7 +62,13 @@ export interface Store {
   hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[];
   admissions(): { child: string; by: string }[];
   addAdmission(child: string, by: string, record: string): void;
-  hold(row: HeldRow, now: number, max: number): boolean;
+  /**
+   * Keeps a record aside until its chain or its admission arrives (spec/node.md
+   * §3.1). `sender` is who sent it (a push's remote address, a pull's peer
+   * URL): one sender may hold at most `perSender` records, all senders
+   * together `max`. Says which limit refused it, if one did.
+   */
+  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full';
   heldFor(hub: string, seq: number): HeldRow[];
   dropHeld(id: string): void;
   heldCount(): number;

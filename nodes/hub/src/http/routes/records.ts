@@ -12,6 +12,11 @@ export interface RecordsDeps {
   maxBatch: number;
   /** Who sent a push, for echo suppression: the `shuniu-peer` header or the address. */
   sourceOf: (c: import('hono').Context) => string;
+  /**
+   * Who really sent it, for the per-sender share of the holding area: the
+   * remote address (a header can be forged). Default: `sourceOf`.
+   */
+  senderOf?: (c: import('hono').Context) => string;
 }
 
 /**
@@ -21,6 +26,7 @@ export interface RecordsDeps {
  */
 export function recordRoutes(deps: RecordsDeps) {
   const app = new Hono();
+  const senderOf = deps.senderOf ?? deps.sourceOf;
 
   app.post('/v1/records', async (c) => {
     const text = await readJsonText(c);
@@ -28,7 +34,7 @@ export function recordRoutes(deps: RecordsDeps) {
     // signed bytes and signatures run there (spec/node.md §Ingest).
     const offs = arraySpans(text);
     if (offs && offs.length / 2 <= deps.maxBatch) {
-      const acks = await deps.ingestor.ingestText(text, offs, deps.sourceOf(c));
+      const acks = await deps.ingestor.ingestText(text, offs, deps.sourceOf(c), senderOf(c));
       return c.json({ acks, summary: summarize(acks) });
     }
     const body = parseIJson(text);
@@ -41,7 +47,7 @@ export function recordRoutes(deps: RecordsDeps) {
       single = true;
     }
     if (values.length > deps.maxBatch) throw new ShuniuError('E_TOO_LARGE', `a batch holds at most ${deps.maxBatch} records`);
-    const acks = await deps.ingestor.ingest(values, deps.sourceOf(c));
+    const acks = await deps.ingestor.ingest(values, deps.sourceOf(c), senderOf(c));
     if (!single) return c.json({ acks, summary: summarize(acks) });
     return singleResponse(c, acks[0] as Ack);
   });

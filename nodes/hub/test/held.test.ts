@@ -1,0 +1,111 @@
+import { request } from 'node:http';
+import type { SignedRecord } from '@shuniu/protocol';
+import { describe, expect, it } from 'vitest';
+import { needBody, post, startNode, TestHub } from './helpers.js';
+
+type AckOut = { status: string; code?: string; message?: string };
+
+/** POSTs JSON from a chosen loopback address (the node keys the holding quota on it). */
+function postFrom(localAddress: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** A node with a small holding area, and an admitted county whose chain it holds up to seq 1. */
+async function setup() {
+  const n = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { limits: { maxHeld: 1000, maxHeldPerSource: 20 } } });
+  const county = await TestHub.make();
+  expect((await post(`${n.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
+  county.sign('need.posted', needBody());
+  const res = (await (await post(`${n.url}/v1/records`, county.records)).json()) as { summary: Record<string, number> };
+  expect(res.summary.accepted).toBe(2);
+  return { ...n, county };
+}
+
+describe('holding area (reliability finding 3)', () => {
+  it('caps the records one address may hold; another address can still hold, and a forged shuniu-peer header changes nothing', async () => {
+    const n = await setup();
+    try {
+      expect(n.node.store.schemaVersion()).toBe(2);
+      // Records of hubs this node has never seen: nothing to check their signatures against.
+      const junk = await TestHub.make();
+      for (let i = 0; i < 30; i++) junk.sign('need.posted', needBody({ quantity: i + 1 }));
+      const flood = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records.slice(1));
+      expect(flood.status).toBe(200);
+      const acks = (flood.json as { acks: AckOut[] }).acks;
+      expect(acks.slice(0, 20).every((a) => a.status === 'held' && a.code === 'E_GAP')).toBe(true);
+      expect(acks.slice(20).map((a) => [a.status, a.code])).toEqual(acks.slice(20).map(() => ['rejected', 'E_RATE_LIMITED']));
+      expect(n.node.store.heldCount()).toBe(20);
+
+      // The echo-suppression header is the sender's word only: the quota stays on the address.
+      const junk2 = await TestHub.make();
+      const r2 = junk2.sign('need.posted', needBody());
+      const spoofed = await postFrom('127.0.0.3', `${n.url}/v1/records`, r2, { 'shuniu-peer': 'http://elsewhere.example' });
+      expect(spoofed.status).toBe(429);
+      expect(spoofed.json).toMatchObject({ code: 'E_RATE_LIMITED' });
+      expect(n.node.store.heldCount()).toBe(20);
+
+      // Another address still has its share.
+      const other = await postFrom('127.0.0.4', `${n.url}/v1/records`, [r2]);
+      expect((other.json as { acks: AckOut[] }).acks[0]).toMatchObject({ status: 'held', code: 'E_GAP' });
+      expect(n.node.store.heldCount()).toBe(21);
+
+      // The flood's records are released when their chain arrives, which frees the share.
+      expect((await post(`${n.url}/v1/admissions`, { child: junk.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
+      await postFrom('127.0.0.4', `${n.url}/v1/records`, [junk.records[0]]);
+      expect(n.node.store.heads()[junk.id]).toBe(20);
+      expect(n.node.store.heldCount()).toBe(1);
+      const rest = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records.slice(22));
+      expect((rest.json as { acks: AckOut[] }).acks.every((a) => a.status === 'held')).toBe(true);
+    } finally {
+      await n.node.close();
+    }
+  });
+
+  it('does not hold a record beyond a known head whose signature does not verify with the keys at the head', async () => {
+    const n = await setup();
+    try {
+      const r2 = n.county.sign('need.posted', needBody({ quantity: 2 }));
+      const r3 = n.county.sign('need.posted', needBody({ quantity: 3 }));
+      const forged: SignedRecord = { ...r3, body: { ...r3.body, quantity: 3000 } } as SignedRecord;
+      const res = (await (await post(`${n.url}/v1/records`, [forged])).json()) as { acks: (AckOut & { id: string })[] };
+      expect(res.acks[0]).toMatchObject({ status: 'rejected', code: 'E_GAP' });
+      expect(res.acks[0]?.message).toMatch(/not held: its signature does not verify with the keys of hub .* at seq 1/);
+      expect(n.node.store.heldCount()).toBe(0);
+      expect(n.node.store.recordById(res.acks[0]?.id as string)).toBeUndefined();
+      // The genuine record at the same place is held, and applied once its predecessor arrives.
+      const held = (await (await post(`${n.url}/v1/records`, [r3])).json()) as { acks: AckOut[] };
+      expect(held.acks[0]).toMatchObject({ status: 'held', code: 'E_GAP' });
+      expect((await post(`${n.url}/v1/records`, r2)).status).toBe(201);
+      expect(n.node.store.heads()[n.county.id]).toBe(3);
+      expect(n.node.store.heldCount()).toBe(0);
+    } finally {
+      await n.node.close();
+    }
+  });
+
+  it('still holds a legitimate out-of-order batch and releases it when the predecessor arrives', async () => {
+    const n = await setup();
+    try {
+      const later: SignedRecord[] = [];
+      for (let i = 0; i < 19; i++) later.push(n.county.sign('need.posted', needBody({ quantity: 100 + i })));
+      // 18 records: large enough for the worker threads' path.
+      const res = (await (await post(`${n.url}/v1/records`, later.slice(1))).json()) as { acks: AckOut[]; summary: Record<string, number> };
+      expect(res.summary).toMatchObject({ held: 18, rejected: 0 });
+      expect(n.node.store.heldCount()).toBe(18);
+      const first = (await (await post(`${n.url}/v1/records`, [later[0]])).json()) as { acks: AckOut[] };
+      expect(first.acks[0]?.status).toBe('accepted');
+      expect(n.node.store.heads()[n.county.id]).toBe(20);
+      expect(n.node.store.heldCount()).toBe(0);
+    } finally {
+      await n.node.close();
+    }
+  });
+});
