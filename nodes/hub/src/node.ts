@@ -24,7 +24,7 @@ import { Hono } from 'hono';
 import { TokenAuth } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
-import { limitBody, rateLimit } from './http/body.js';
+import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
 import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
@@ -194,6 +194,7 @@ export class HubNode {
         return 'in-process';
       }
     };
+    app.use('*', drainUnread(config.limits.bodyBytes));
     app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => addr(c) }));
     app.use('/v1/*', limitBody(config.limits.bodyBytes));
     const reader = config.publicRead ? undefined : this.auth.require('subscriber');

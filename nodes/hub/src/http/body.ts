@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { parseIJson, ShuniuError } from '@shuniu/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,6 +11,57 @@ export function limitBody(max: number): MiddlewareHandler {
       throw new ShuniuError('E_TOO_LARGE', `request body is larger than ${max} bytes`);
     },
   });
+}
+
+/**
+ * Keeps a kept-alive connection usable after a request whose body was not
+ * read (refused first: 401, 413, 415, 429, 404…). Left unread, the rest of
+ * the body sits on the connection and the server closes it after the
+ * answer, so the client's next request on it fails ("other side closed").
+ * Here the rest is read and dropped before the answer is sent, up to `max`
+ * bytes (the body limit); a body declared or found larger than that, or one
+ * a handler began reading and left, gets `Connection: close` instead, so the
+ * client opens a new connection rather than reusing a closing one.
+ * Outside a Node server (app.request in tests) it does nothing.
+ */
+export function drainUnread(max: number): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (!incoming || typeof incoming.on !== 'function' || incoming.readableEnded) return;
+    const length = incoming.headers['content-length'];
+    const chunked = incoming.headers['transfer-encoding'] !== undefined;
+    if (!chunked && (length === undefined || Number(length) === 0)) return;
+    const kept = !incoming.destroyed && !(Number(length) > max) && (await discard(c.req.raw.body, max));
+    if (!kept) c.header('connection', 'close');
+  };
+}
+
+/**
+ * Reads and drops the rest of a request body (through the request's own
+ * stream: a middleware may have opened it without reading); false if
+ * someone else is reading it, it fails, or it passes `max` bytes.
+ */
+async function discard(body: ReadableStream<Uint8Array> | null, max: number): Promise<boolean> {
+  if (!body) return true;
+  if (body.locked) return false;
+  const reader = body.getReader();
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      n += value.byteLength;
+      if (n > max) {
+        await reader.cancel().catch(() => {});
+        return false;
+      }
+    }
+  } catch {
+    return false;
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** Reads a JSON body strictly (I-JSON): 415 unless application/json, 400 with E_JSON/E_IJSON otherwise. */
