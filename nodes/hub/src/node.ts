@@ -163,10 +163,14 @@ export class HubNode {
    * Saves the resolver snapshot with the ingest order it covers. The
    * snapshot keeps the derived state (Resolver.fromJSON restores it without
    * re-deriving), so a start reads it and applies only the records after it.
-   * Writing it blocks the node, and with the resolver of this tree that
-   * costs minutes at 100,000 records (bench/catchup.ts), so above
-   * `checkpointMaxRecords` (default 50,000; 0 = no cap) no snapshot is kept
-   * and a start replays the records table.
+   * Writing it blocks the node, and its size depends on the records: on
+   * the catch-up benchmark's workload (many needs that are duplicate
+   * candidates) it grows with the square of their number (113 MB at 10,000
+   * records, 448 MB and ~24 s at 20,000, past V8's longest string soon
+   * after), so above `checkpointMaxRecords` (default 20,000; 0 = no cap) no
+   * snapshot is kept and a start replays the records table (spec/node.md
+   * §10.4). A snapshot that cannot be serialized is skipped, never thrown
+   * into the commit that triggered it: the previous checkpoint stays valid.
    */
   checkpoint(): void {
     const max = this.store.maxOrd();
@@ -175,7 +179,14 @@ export class HubNode {
       if (this.store.checkpoint()) this.store.clearCheckpoint();
       return;
     }
-    this.store.saveCheckpoint(max, JSON.stringify(this.ingestor.engine.toJSON()));
+    let snapshot: string;
+    try {
+      snapshot = JSON.stringify(this.ingestor.engine.toJSON());
+    } catch (e) {
+      this.log(`checkpoint at ord ${max} skipped: ${(e as Error)?.message ?? String(e)}`);
+      return;
+    }
+    this.store.saveCheckpoint(max, snapshot);
   }
 
   publicUrl(): string {
