@@ -145,6 +145,27 @@ export class Ingestor {
   }
 
   /**
+   * A pulled page read on the main thread (a node started without worker
+   * threads): each record text stands alone, so one bad record is refused by
+   * itself and the rest of the page is still read.
+   */
+  private async preparePageInline(text: string, offs: number[]): Promise<PreparedBatch> {
+    const n = offs.length / 2;
+    const values: unknown[] = new Array(n);
+    const failed = new Map<number, unknown>();
+    for (let i = 0; i < n; i++) {
+      try {
+        values[i] = parseIJson(text.slice(offs[2 * i], offs[2 * i + 1]));
+      } catch (e) {
+        failed.set(i, e);
+      }
+    }
+    const batch = await this.prepareValues(values);
+    for (const [i, e] of failed) batch.acks[i] = rejected(i, e);
+    return batch;
+  }
+
+  /**
    * Reads record texts in the worker pool: strict parse, schema, signed
    * bytes, id and the signature check with the key each hub is expected to
    * sign with; the main thread only parses the accepted texts natively and
@@ -156,7 +177,8 @@ export class Ingestor {
   async prepareText(text: string, offs: number[], mode: 'body' | 'pull'): Promise<PreparedBatch> {
     const n = offs.length / 2;
     if (mode === 'body' && (n < INLINE_BELOW || this.pool.threads === 0)) return this.prepareValues(parseIJson(text) as unknown[]);
-    if (this.pool.threads === 0) throw new ShuniuError('E_STORAGE', 'this node is closing');
+    if (this.pool.isClosed) throw new ShuniuError('E_STORAGE', 'this node is closing');
+    if (this.pool.threads === 0) return this.preparePageInline(text, offs);
     const t0 = performance.now();
     const chunks = await Promise.all(this.pool.prepare(text, offs, true, this.hints, this.hintVersion));
     const t1 = performance.now();

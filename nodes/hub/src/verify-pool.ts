@@ -95,6 +95,11 @@ export class VerifyPool {
     return this.closed ? 0 : this.workers.length;
   }
 
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /**
    * Prepares records whose texts are `text[offs[2i], offs[2i+1])`, split in
    * chunks over the workers. `hints` are the signing keys the node expects
