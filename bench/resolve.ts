@@ -15,7 +15,8 @@
 // resolver comes first (JIT). GC: when node runs with --expose-gc the heap is
 // collected before each size; otherwise collections fall where they fall and
 // are part of the figure, as they are in a node. The machine is shared: the
-// progress lines give CPU times next to wall times. Reference measured in the
+// progress lines give CPU times next to wall times, and cpu_s_* (user CPU of
+// every thread, GC helpers included) and loadavg_start/_end go in the metrics. Reference measured in the
 // same run, same batches: Map.set(id, record) of the same records into a bare
 // Map. At the largest size it also measures state() materialisation and the
 // snapshot: toJSON() + JSON.stringify (what the hub node stores) and
@@ -24,6 +25,7 @@
 // parsing and schema checks a node's replay from its store adds).
 
 import { createHash } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
 import { assumeVerified } from '@shuniu/protocol';
@@ -199,6 +201,8 @@ interface Run {
   stats: Record<string, number>;
   /** The generator's seed before this run: a later run from it generates the same records. */
   seed0: number;
+  /** User CPU of apply + derive + hash, every thread of the process (so GC helpers too): less sensitive to a shared machine than wall time. */
+  cpuMs: number;
 }
 
 /**
@@ -246,9 +250,10 @@ function run(n: number, pure = pureOnly): Run {
   progress(
     `${n} records (${pure ? 'pure-TS' : 'native'} SHA-256): apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
-  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats, seed0 };
+  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats, seed0, cpuMs: cpu.apply + cpu.derive + cpu.hash };
 }
 
+const load0 = loadavg()[0] as number;
 const sizeArg = process.argv.find((a) => a.startsWith('--sizes='));
 const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000, 10_000, 100_000] : [10_000, 100_000, 1_000_000];
 // Warm-up (JIT), on a throwaway resolver and records the runs never see.
@@ -351,6 +356,12 @@ const metrics = {
   snapshot_s_1m: Number((snapMs / 1000).toFixed(2)),
   snapshot_restore_s_1m: Number((restoreMs / 1000).toFixed(2)),
   replay_s_1m: Number((c.ms / 1000).toFixed(2)),
+  cpu_s_100k: Number((b.cpuMs / 1000).toFixed(2)),
+  cpu_s_1m: Number((c.cpuMs / 1000).toFixed(2)),
+  cpu_s_1m_purejs: pureRun ? Number((pureRun.cpuMs / 1000).toFixed(2)) : Number((c.cpuMs / 1000).toFixed(2)),
+  // The 2 cores are shared: the 1-minute load average when the runs started and when they ended.
+  loadavg_start: Number(load0.toFixed(2)),
+  loadavg_end: Number((loadavg()[0] as number).toFixed(2)),
 };
 // Ad-hoc sizes are for iteration: printed, not written to bench/results.
 if (sizeArg) process.stdout.write(`${JSON.stringify({ bench: 'resolve', metrics })}\n`);
