@@ -14,6 +14,14 @@
 // snapshot took over 4 minutes and 8 GB of heap (killed), and a replay over 3 minutes (killed),
 // both beyond this benchmark's 5-minute budget. With --quick (10,000 records): restart from the
 // snapshot 1.9-2.2 s, by replay 7.5 s, snapshot written in 3.2-10.6 s.
+// Why 100,000 does not fit (measured with snapshot format 2, load 5-17): on this workload (10 hubs
+// of 1,000-10,000 needs for one item in four regions, requesters repeating every 97 needs) both
+// the first state hash after a replay and the snapshot grow with the square of the records:
+// 10,000: replay 6-12 s (the first stateHash ~7 s of it: buckets.ts root/set, dupGroup, GC),
+// snapshot 113 MB, written in 4-7 s, restart from it 3.5-4.7 s; 20,000: replay 36 s, snapshot
+// 448 MB written in 24 s, restart from it 15.5 s. At 100,000 the snapshot would pass V8's longest
+// string (the node now skips such a checkpoint, HubNode.checkpoint) and a replay would take tens
+// of minutes, until the resolver's derivation and snapshot are linear on such needs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

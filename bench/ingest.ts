@@ -20,6 +20,13 @@
 //   CPU, and ~90 µs of reading it: parseIJson 26, parseRecord 58 (assertIJson 19, zod 23, cloneJson
 //   19), signedBytes 25 (assertIJson again, JCS), SHA-256 12. Reading a record in the worker now
 //   costs ~70% of verifying it, and the two cores also carry the main thread and the client.
+//   after the cheaper read path (commit 065f7b5): reading is 30-38 µs CPU (read_us_per_record):
+//   parseIJson ~7 (one path stack, ordinary objects), zod ~5, no clone, JCS without re-checks ~8,
+//   UTF-8 ~1, node:crypto SHA-256 ~2. CPU of the whole process per ingested record (all threads,
+//   client included) 255-290 µs against 316 before, measured back to back on the same loaded
+//   machine; Ed25519 is ~130 of it, the main thread ~55 (INSERT ~17 incl. JSON.stringify, hub row
+//   upsert ~3), the rest HTTP, the client and messages to the workers. A ratio of 1.0 needs the
+//   whole process at or under ~2 Ed25519 checks of CPU per record with both cores busy all the time.
 import { createHash } from 'node:crypto';
 import { parseRecord, ready, recordJson, signedBytesOfParsed } from '@shuniu/protocol';
 import { admitAll, bareVerifyRate, rootNode, signChains } from './hubnet.js';
