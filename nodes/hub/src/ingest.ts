@@ -12,7 +12,6 @@ import {
   signedBytes,
   toBase64url,
   type Verified,
-  type VerifyResult,
   verifyRecord,
 } from '@shuniu/protocol';
 import type { StateEngine } from './state.js';
@@ -395,7 +394,7 @@ export class Ingestor {
       case 'duplicate':
         return { index, status: 'duplicate', id };
       case 'invalid':
-        if (res.error.code === 'E_CHAIN' && !this.store.hasRecord(id)) this.offChainOfForked(record, id, res, source);
+        if (res.error.code === 'E_CHAIN' && !this.store.hasRecord(id)) this.offChainOfForked(record, id, source);
         return rejected(index, res.error, id);
       case 'fork':
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
@@ -403,7 +402,7 @@ export class Ingestor {
         return rejected(index, res.error, id);
       case 'gap': {
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
-        if (this.offChainOfForked(record, id, res, source)) return rejected(index, res.error, id);
+        if (this.offChainOfForked(record, id, source)) return rejected(index, res.error, id);
         // Nothing unverified is held when it can be checked: with the
         // author's chain known, the signature must verify with the keys in
         // force at the head (spec/node.md §3.1).
@@ -502,7 +501,7 @@ export class Ingestor {
    * the same way when the hub's key signed them: they count for nothing in
    * the resolver, and holding the same set keeps every node's state equal.
    */
-  private offChainOfForked(record: SignedRecord, id: string, res: VerifyResult, source: string): boolean {
+  private offChainOfForked(record: SignedRecord, id: string, source: string): boolean {
     if (!this.store.hasFork(record.hub)) return false;
     const chain = this.chainOf(record.hub);
     if (!chain) return false;

@@ -70,8 +70,11 @@ const invalid = (code: ConstructorParameters<typeof ShuniuError>[0], message: st
  */
 export function verifyRecord(record: SignedRecord, chain: ChainView | undefined, opts: VerifyOptions = {}): VerifyResult {
   let bytes = opts.bytes;
-  const id = opts.id ?? toBase64url(sha256((bytes ??= signedBytes(record))));
-  const signed = () => (bytes ??= signedBytes(record));
+  const signed = (): Uint8Array => {
+    if (bytes === undefined) bytes = signedBytes(record);
+    return bytes;
+  };
+  const id = opts.id ?? toBase64url(sha256(signed()));
 
   if (record.sealed !== undefined) {
     if (record.sealedHash === undefined) return invalid('E_SEALED', 'sealed part present without sealedHash', id, ['sealedHash']);
