@@ -16,7 +16,7 @@ import type {
   ShipmentState,
 } from './types.js';
 
-/** Two needs for one requester and item whose neededBy lie within this window are likely duplicates (spec/resolution.md §Duplicates). */
+/** Needs for one requester and item whose consecutive neededBy (sorted) lie within this window form one cluster of likely duplicates (spec/resolution.md §5). */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -1539,27 +1539,47 @@ export class Resolver {
 
   // ---- groups ---------------------------------------------------------------------------
 
+  /**
+   * Likely duplicate needs of one (requester, item) group (spec/resolution.md §5):
+   * the group's needs sorted by (neededBy, id) split into clusters, maximal runs
+   * whose consecutive neededBy differ by at most DUPLICATE_WINDOW_MS; a cluster
+   * with needs of two or more hubs is ONE conflict naming all its needs. Linear
+   * in the group after the sort (no pairs), a pure function of the set.
+   */
   private dupGroup(key: string): void {
     const ids = this.dupGroups.get(key);
     const infos = [...(ids ?? [])]
       .map((id) => this.needInfo.get(id))
       .filter((x): x is NeedInfo => x !== undefined)
-      .sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : 1));
+      .sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const out: Conflict[] = [];
-    for (let i = 0; i < infos.length; i++) {
-      const a = infos[i] as NeedInfo;
-      for (let j = i + 1; j < infos.length; j++) {
-        const b = infos[j] as NeedInfo;
-        if (b.neededByMs - a.neededByMs > DUPLICATE_WINDOW_MS) break;
-        if (a.hub === b.hub) continue;
-        const [x, y] = a.id < b.id ? [a.id, b.id] : [b.id, a.id];
-        out.push(
-          conflict(`${x}/duplicate_need/${y}`, 'duplicate_need', [x, y], [a.hub, b.hub], {
-            requester: a.body.requester.name,
-            item: a.body.item.code,
-          }),
-        );
+    let start = 0;
+    for (let i = 1; i <= infos.length; i++) {
+      if (i < infos.length && (infos[i] as NeedInfo).neededByMs - (infos[i - 1] as NeedInfo).neededByMs <= DUPLICATE_WINDOW_MS) continue;
+      // infos[start, i) is a cluster.
+      if (i - start >= 2) {
+        const first = infos[start] as NeedInfo;
+        let multiHub = false;
+        for (let j = start + 1; j < i && !multiHub; j++) multiHub = (infos[j] as NeedInfo).hub !== first.hub;
+        if (multiHub) {
+          const members = infos.slice(start, i);
+          const recs = sorted(members.map((n) => n.id));
+          out.push(
+            conflict(
+              `${recs[0]}/duplicate_need`,
+              'duplicate_need',
+              recs,
+              members.map((n) => n.hub),
+              {
+                requester: first.body.requester.name,
+                item: first.body.item.code,
+                needs: recs.length,
+              },
+            ),
+          );
+        }
       }
+      start = i;
     }
     if (ids && ids.size === 0) this.dupGroups.delete(key);
     this.setConflicts('dup', key, out);
@@ -1881,7 +1901,8 @@ const REGISTRY: Registry = {
 /** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
 const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots' && k !== 'hashText');
 /** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
-const SNAPSHOT_FORMAT = 2;
+// 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
+const SNAPSHOT_FORMAT = 3;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {

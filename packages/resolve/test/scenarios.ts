@@ -149,21 +149,31 @@ export const scenarios: Scenario[] = [
   {
     name: 'duplicate-need',
     comment:
-      'Xiaonan and Xiaogan both post a need for N95 masks for the same hospital with neededBy 3 days apart: a duplicate_need conflict, both needs kept. A third need 10 days later is outside the 7-day window.',
+      "Xiaonan and Xiaogan post needs for N95 masks for the same hospital with neededBy on days 5 (Xiaonan), 8 (Xiaogan) and 14 (Xiaonan): consecutive neededBy at most 7 days apart, so one cluster and ONE duplicate_need conflict naming all three (days 5 and 14 are 9 days apart but chained through day 8); all needs kept. Xiaogan's needs on days 25 and 30 form a second cluster of one hub only: no conflict.",
     tags: ['duplicate_need'],
     build(w) {
       const { hubei, xiaogan, xiaonan } = cast(w);
       const n1 = w.need(xiaonan, { neededBy: iso(T0 + 5 * DAY) });
       const n2 = w.need(xiaogan, { neededBy: iso(T0 + 8 * DAY) });
-      const n3 = w.need(xiaogan, { neededBy: iso(T0 + 19 * DAY) });
-      const [a, b] = n1 < n2 ? [n1, n2] : [n2, n1];
+      const n3 = w.need(xiaonan, { neededBy: iso(T0 + 14 * DAY) });
+      const n4 = w.need(xiaogan, { neededBy: iso(T0 + 25 * DAY) });
+      const n5 = w.need(xiaogan, { neededBy: iso(T0 + 30 * DAY) });
+      const cluster = [n1, n2, n3].sort();
+      const lone = [n4, n5].sort();
+      const cid = `${cluster[0]}/duplicate_need`;
       return {
         roots: [hubei.id],
         expect: {
-          [`conflicts.${a}/duplicate_need/${b}.rule`]: 'duplicate_need',
+          [`conflicts.${cid}.rule`]: 'duplicate_need',
+          [`conflicts.${cid}.records`]: cluster,
+          [`conflicts.${cid}.hubs`]: [xiaogan.id, xiaonan.id].sort(),
+          [`conflicts.${cid}.detail.needs`]: 3,
+          [`conflicts.${lone[0]}/duplicate_need`]: undefined,
           [`needs.${n1}.status`]: 'open',
           [`needs.${n2}.status`]: 'open',
           [`needs.${n3}.status`]: 'open',
+          [`needs.${n4}.status`]: 'open',
+          [`needs.${n5}.status`]: 'open',
         },
       };
     },
