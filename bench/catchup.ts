@@ -7,21 +7,16 @@
 // Each page's text goes to the ingest workers as soon as it arrives (ingest-worker.ts: I-JSON
 // parse, schema, signed bytes, SHA-256 id, Ed25519), so page N+1 is read while page N commits.
 //
-// With --restart: the target's data directory reopened (HubNode.open + first state hash) with
-// the resolver snapshot (Resolver.fromJSON, no re-derivation): restart_s_100k,
-// snapshot_write_s_100k; with --replay also by replaying the records table,
-// restart_replay_s_100k. Opt-in because, with the resolver in this tree, writing the 100,000-record
-// snapshot took over 4 minutes and 8 GB of heap (killed), and a replay over 3 minutes (killed),
-// both beyond this benchmark's 5-minute budget. With --quick (10,000 records): restart from the
-// snapshot 1.9-2.2 s, by replay 7.5 s, snapshot written in 3.2-10.6 s.
-// Why 100,000 does not fit (measured with snapshot format 2, load 5-17): on this workload (10 hubs
-// of 1,000-10,000 needs for one item in four regions, requesters repeating every 97 needs) both
-// the first state hash after a replay and the snapshot grow with the square of the records:
-// 10,000: replay 6-12 s (the first stateHash ~7 s of it: buckets.ts root/set, dupGroup, GC),
-// snapshot 113 MB, written in 4-7 s, restart from it 3.5-4.7 s; 20,000: replay 36 s, snapshot
-// 448 MB written in 24 s, restart from it 15.5 s. At 100,000 the snapshot would pass V8's longest
-// string (the node now skips such a checkpoint, HubNode.checkpoint) and a replay would take tens
-// of minutes, until the resolver's derivation and snapshot are linear on such needs.
+// Then the target's data directory is reopened (HubNode.open + first state hash), once with the
+// resolver snapshot written at close (Resolver.fromJSON, no re-derivation): restart_s_100k,
+// snapshot_write_s_100k, snapshot_mb_100k; once by replaying the records table:
+// restart_replay_s_100k. --no-restart skips this. History: with the resolver before commit
+// 05cd98d (one duplicate_need conflict per pair of duplicate candidates) this workload (10 hubs of
+// needs for one item in four regions, requesters repeating every 97 needs) made the first state
+// hash and the snapshot grow with the square of the records (10,000: replay 6-12 s, snapshot
+// 113 MB; 20,000: replay 36 s, snapshot 448 MB written in 24 s), so 100,000 never finished. Since
+// then (load ~2, idle machine): 10,000 restart 0.23 s from the snapshot, 0.59 s by replay;
+// 100,000: 1.74-1.91 s and 4.44-7.82 s, snapshot of 57.6 MB written in 2.32-3.85 s.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +62,7 @@ const got = chains.reduce((n, c) => n + (held[c.id] ?? -1) + 1, 0);
 if (got !== total) throw new Error(`caught up ${got} of ${total} records`);
 const rate = accepted / seconds;
 progress(`pulled ${accepted} records in ${seconds.toFixed(2)} s: ${rate.toFixed(0)}/s; timings ${JSON.stringify(target.node.ingestor.timings)}`);
-const restart = process.argv.includes('--restart');
+const restart = !process.argv.includes('--no-restart');
 if (!restart) {
   await target.cleanup();
   await source.cleanup();
@@ -97,19 +92,14 @@ async function open(maxRecords: number) {
   return { node, hash: h, s: (performance.now() - t) / 1000 };
 }
 const snap = await open(1); // a cap of 1 record: closing drops the snapshot
-progress(`restart with the snapshot: ${snap.s.toFixed(2)} s (snapshot written in ${snapshotWrite.toFixed(2)} s)`);
+const snapshotMb = (snap.node.store.checkpoint()?.snapshot.length ?? 0) / 1e6;
+progress(`restart with the snapshot: ${snap.s.toFixed(2)} s (snapshot of ${snapshotMb.toFixed(1)} MB written in ${snapshotWrite.toFixed(2)} s)`);
 if (snap.hash !== hash) throw new Error('restart changed the state hash');
 await snap.node.close();
-// Replaying 100,000 records takes minutes (the resolver re-derives everything), more than this
-// benchmark's budget: only with --replay.
-let replayS: number | undefined;
-if (process.argv.includes('--replay')) {
-  const replay = await open(1);
-  progress(`restart by replaying ${replay.node.store.maxOrd()} records: ${replay.s.toFixed(2)} s`);
-  if (replay.hash !== hash) throw new Error('restart changed the state hash');
-  replayS = replay.s;
-  await replay.node.close();
-}
+const replay = await open(1);
+progress(`restart by replaying ${replay.node.store.maxOrd()} records: ${replay.s.toFixed(2)} s`);
+if (replay.hash !== hash) throw new Error('restart changed the state hash');
+await replay.node.close();
 rmSync(dir, { recursive: true, force: true });
 
 report('catchup', {
@@ -119,6 +109,7 @@ report('catchup', {
   verify_per_s_1core_before: Math.round(before),
   verify_per_s_1core_after: Math.round(after),
   restart_s_100k: Number(snap.s.toFixed(2)),
-  ...(replayS === undefined ? {} : { restart_replay_s_100k: Number(replayS.toFixed(2)) }),
+  restart_replay_s_100k: Number(replay.s.toFixed(2)),
   snapshot_write_s_100k: Number(snapshotWrite.toFixed(2)),
+  snapshot_mb_100k: Number(snapshotMb.toFixed(1)),
 });

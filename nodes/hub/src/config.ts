@@ -58,7 +58,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     parkMs: 5 * 60_000,
   },
   checkpointEvery: 1000,
-  checkpointMaxRecords: 20_000,
+  checkpointMaxRecords: 500_000,
 };
 
 export const CONFIG_FILE = 'config.json';

@@ -163,12 +163,12 @@ export class HubNode {
    * Saves the resolver snapshot with the ingest order it covers. The
    * snapshot keeps the derived state (Resolver.fromJSON restores it without
    * re-deriving), so a start reads it and applies only the records after it.
-   * Writing it blocks the node, and its size depends on the records: on
-   * the catch-up benchmark's workload (many needs that are duplicate
-   * candidates) it grows with the square of their number (113 MB at 10,000
-   * records, 448 MB and ~24 s at 20,000, past V8's longest string soon
-   * after), so above `checkpointMaxRecords` (default 20,000; 0 = no cap) no
-   * snapshot is kept and a start replays the records table (spec/node.md
+   * Writing it blocks the node: at 100,000 records (bench/catchup.ts) a
+   * 58 MB snapshot written in 2.3-3.9 s makes a restart 1.7-1.9 s instead of
+   * 4.4-7.8 s by replay; at 1,000,000 (bench resolve) ~450 MB, ~25 s to
+   * write, near V8's longest string, for 17 s instead of 22. So above
+   * `checkpointMaxRecords` (default 500,000; 0 = no cap) no snapshot is
+   * kept and a start replays the records table (spec/node.md
    * §10.4). A snapshot that cannot be serialized is skipped, never thrown
    * into the commit that triggered it: the previous checkpoint stays valid.
    */
