@@ -6,6 +6,7 @@
 import { type Planned, propose, violations } from '@shuniu/match';
 import type { BeneficiaryGroup, BodyOf, Urgency } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { state } from '../packages/match/test/fixtures.js';
 import { progress, quick, report } from './report.js';
 
 type Purpose = NonNullable<BodyOf<'need.posted'>['purpose']>;
@@ -98,21 +99,6 @@ function mkOffer(o: {
     available: o.quantity,
     allocations: [],
     updates: [],
-  };
-}
-
-function asState(needs: NeedState[], offers: OfferState[]): ResolvedState {
-  return {
-    v: 1,
-    clock: CLOCK,
-    hubs: {},
-    needs: Object.fromEntries(needs.map((n) => [n.id, n])),
-    offers: Object.fromEntries(offers.map((o) => [o.id, o])),
-    allocations: {},
-    shipments: {},
-    conflicts: {},
-    held: {},
-    pending: {},
   };
 }
 
@@ -240,7 +226,7 @@ function hubei(seed: number): ResolvedState {
     if (rnd() < 0.4) intent.groups = ['medical_staff', 'patients'];
     offers.push(mkOffer({ name: `县级捐赠 ${i + 1}`, quantity: int(rnd, 10, 50) * 100, region: pick(rnd, COUNTIES), intent, postedH: -int(rnd, 1, 40) }));
   }
-  return asState(needs, offers);
+  return state(needs, offers);
 }
 
 // ---- first come, first served ----------------------------------------------------------------
@@ -344,7 +330,7 @@ function large(nNeeds: number, nOffers: number, seed: number): ResolvedState {
       mkOffer({ name: `offer ${i}`, quantity: int(rnd, 1, 400) * 50, region: pick(rnd, regions), intent, item: pick(rnd, items), postedH: -int(rnd, 1, 400) }),
     );
   }
-  return asState(needs, offers);
+  return state(needs, offers);
 }
 
 function timeIt(f: () => unknown, runs: number): number {

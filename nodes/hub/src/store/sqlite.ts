@@ -5,6 +5,12 @@ import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.
 
 type Row = Record<string, unknown>;
 
+/** The parameters of an INSERT into `records` for a verified record. */
+function recordRow(v: Verified, meta: { source: string; now: number }) {
+  const r = v.record;
+  return { id: v.id, hub: r.hub, seq: r.seq, type: r.type, ...indexColumns(r), source: meta.source, now: meta.now, json: JSON.stringify(r) };
+}
+
 /** Columns the feed filters on, pulled out of the body at insert time. */
 function indexColumns(r: SignedRecord): { region: string | null; urgency: string | null; grp: string | null } {
   const b = r.body as Record<string, unknown>;
@@ -126,16 +132,7 @@ export class SqliteStore implements Store {
   appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number }): number {
     const r = v.record;
     if (meta.recovery) this.st.supersede!.run(r.hub, r.seq);
-    const info = this.st.insert!.run({
-      id: v.id,
-      hub: r.hub,
-      seq: r.seq,
-      type: r.type,
-      ...indexColumns(r),
-      source: meta.source,
-      now: meta.now,
-      json: JSON.stringify(r),
-    });
+    const info = this.st.insert!.run(recordRow(v, meta));
     this.st.upsertHub!.run({
       hub: r.hub,
       seq: r.seq,
@@ -151,18 +148,7 @@ export class SqliteStore implements Store {
   }
 
   appendOffChain(v: Verified, meta: { source: string; now: number }): number {
-    const r = v.record;
-    const info = this.st.insertOffChain!.run({
-      id: v.id,
-      hub: r.hub,
-      seq: r.seq,
-      type: r.type,
-      ...indexColumns(r),
-      source: meta.source,
-      now: meta.now,
-      json: JSON.stringify(r),
-    });
-    return Number(info.lastInsertRowid);
+    return Number(this.st.insertOffChain!.run(recordRow(v, meta)).lastInsertRowid);
   }
 
   hasFork(hub: string): boolean {
