@@ -33,7 +33,7 @@ describe('holding area (reliability finding 3)', () => {
   it('caps the records one address may hold; another address can still hold, and a forged shuniu-peer header changes nothing', async () => {
     const n = await setup();
     try {
-      expect(n.node.store.schemaVersion()).toBe(2);
+      expect(n.node.store.schemaVersion()).toBeGreaterThanOrEqual(2);
       // Records of hubs this node has never seen: nothing to check their signatures against.
       const junk = await TestHub.make();
       for (let i = 0; i < 30; i++) junk.sign('need.posted', needBody({ quantity: i + 1 }));

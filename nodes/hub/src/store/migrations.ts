@@ -87,4 +87,14 @@ ALTER TABLE held ADD COLUMN sender TEXT NOT NULL DEFAULT '';
 CREATE INDEX held_sender ON held(sender);
 `,
   },
+  {
+    version: 3,
+    name: '003-drop-records-type',
+    // Every record paid for this index on insert, and no query needs it: the
+    // feed walks `ord` from a cursor and filters the type on the way, which
+    // is how live subscribers read it (spec/node.md §10.1).
+    sql: `
+DROP INDEX IF EXISTS records_type;
+`,
+  },
 ];
