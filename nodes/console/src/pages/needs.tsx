@@ -1,13 +1,14 @@
 import { beneficiaryGroup, needClosedBody, needPostedBody, needUpdatedBody, orgKind, purpose, urgency } from '@shuniu/protocol';
 import type { NeedState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
+import { BoardHead, FilterSearch, FilterSelect, Filters, urlFilters } from '../components/board.js';
 import { NeedCard } from '../components/cards.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
 import { fromLocalInput, shortId, toLocalInput } from '../lib/format.js';
 import { inRegion } from '../lib/regions.js';
-import { navigate, type Route } from '../lib/router.js';
+import type { Route } from '../lib/router.js';
 import { getState, t, useApp } from '../lib/store.js';
 import { numberOf, prune } from '../lib/validate.js';
 
@@ -58,32 +59,24 @@ export function NeedsPage({ route }: { route: Route }) {
   const s = useApp();
   const [creating, setCreating] = useState(false);
   const p = route.params;
-  const setParam = (k: string, v: string) => {
-    const next: Record<string, string> = Object.fromEntries(p.entries());
-    if (v) next[k] = v;
-    else delete next[k];
-    navigate('/needs', next, true);
-  };
+  const setParam = urlFilters('/needs', p);
   const list = (s.needs ?? [])
     .filter((n) => matches(n, p))
     .sort((a, b) => URGENCY_ORDER[a.urgency] - URGENCY_ORDER[b.urgency] || a.neededBy.localeCompare(b.neededBy) || (a.id < b.id ? -1 : 1));
   const mine = (n: NeedState) => s.signedIn && s.node?.hub === n.hub;
   return (
     <>
-      <h1>{t('needs.title')}</h1>
-      {s.missing.needs ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.needs })}</Notice> : null}
-      {s.signedIn ? (
-        <button type="button" class="primary" aria-expanded={creating} aria-controls="new-need" onClick={() => setCreating(!creating)}>
-          {t('needs.new')}
-        </button>
-      ) : (
-        <p class="muted">
-          <a href="#/signin">{t('nav.signin')}</a> · {t('common.needSignin')}
-        </p>
-      )}
+      <BoardHead
+        title={t('needs.title')}
+        missing={s.missing.needs}
+        signedIn={s.signedIn}
+        newLabel={t('needs.new')}
+        formId="new-need"
+        creating={creating}
+        setCreating={setCreating}
+      />
       {creating ? <NewNeedForm onDone={() => setCreating(false)} /> : null}
-      <fieldset class="filters">
-        <legend>{t('common.filters')}</legend>
+      <Filters clearHref="#/needs">
         <RegionSelect
           id="flt-region"
           label={t('field.region')}
@@ -92,44 +85,29 @@ export function NeedsPage({ route }: { route: Route }) {
           allowPrefecture
           empty={t('common.all')}
         />
-        <div class="field">
-          <label for="flt-item">{t('field.item')}</label>
-          <input id="flt-item" type="search" value={p.get('item') ?? ''} onInput={(e) => setParam('item', (e.currentTarget as HTMLInputElement).value)} />
-        </div>
-        <div class="field">
-          <label for="flt-urgency">{t('field.urgency')}</label>
-          <select id="flt-urgency" value={p.get('urgency') ?? ''} onChange={(e) => setParam('urgency', (e.currentTarget as HTMLSelectElement).value)}>
-            {enumOptions('urgency', urgency.options, t('common.all')).map(([v, l]) => (
-              <option value={v} key={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="flt-group">{t('field.beneficiaries.group')}</label>
-          <select id="flt-group" value={p.get('group') ?? ''} onChange={(e) => setParam('group', (e.currentTarget as HTMLSelectElement).value)}>
-            {enumOptions('group', beneficiaryGroup.options, t('common.all')).map(([v, l]) => (
-              <option value={v} key={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="flt-status">{t('field.status')}</label>
-          <select id="flt-status" value={p.get('status') ?? ''} onChange={(e) => setParam('status', (e.currentTarget as HTMLSelectElement).value)}>
-            {enumOptions('needStatus', NEED_STATUSES, t('common.all')).map(([v, l]) => (
-              <option value={v} key={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </div>
-        <a href="#/needs" class="button-link">
-          {t('common.clear')}
-        </a>
-      </fieldset>
+        <FilterSearch id="flt-item" label={t('field.item')} value={p.get('item') ?? ''} onChange={(v) => setParam('item', v)} />
+        <FilterSelect
+          id="flt-urgency"
+          label={t('field.urgency')}
+          value={p.get('urgency') ?? ''}
+          options={enumOptions('urgency', urgency.options, t('common.all'))}
+          onChange={(v) => setParam('urgency', v)}
+        />
+        <FilterSelect
+          id="flt-group"
+          label={t('field.beneficiaries.group')}
+          value={p.get('group') ?? ''}
+          options={enumOptions('group', beneficiaryGroup.options, t('common.all'))}
+          onChange={(v) => setParam('group', v)}
+        />
+        <FilterSelect
+          id="flt-status"
+          label={t('field.status')}
+          value={p.get('status') ?? ''}
+          options={enumOptions('needStatus', NEED_STATUSES, t('common.all'))}
+          onChange={(v) => setParam('status', v)}
+        />
+      </Filters>
       <p class="muted" aria-live="polite">
         {s.needs ? t('common.count', { n: list.length }) : t('common.loading')}
       </p>

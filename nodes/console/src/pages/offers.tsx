@@ -1,13 +1,14 @@
 import { beneficiaryGroup, donorKind, offerKind, offerPostedBody, offerWithdrawnBody, purpose } from '@shuniu/protocol';
 import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
+import { BoardHead, FilterSearch, FilterSelect, Filters, urlFilters } from '../components/board.js';
 import { OfferCard } from '../components/cards.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
 import { fromLocalInput, shortId } from '../lib/format.js';
 import { inRegion, regionName } from '../lib/regions.js';
-import { navigate, type Route } from '../lib/router.js';
+import type { Route } from '../lib/router.js';
 import { getState, t, useApp } from '../lib/store.js';
 import { numberOf, prune } from '../lib/validate.js';
 import { ItemDatalist } from './needs.js';
@@ -28,41 +29,24 @@ export function OffersPage({ route }: { route: Route }) {
   const s = useApp();
   const [creating, setCreating] = useState(false);
   const p = route.params;
-  const setParam = (k: string, v: string) => {
-    const next: Record<string, string> = Object.fromEntries(p.entries());
-    if (v) next[k] = v;
-    else delete next[k];
-    navigate('/offers', next, true);
-  };
+  const setParam = urlFilters('/offers', p);
   const list = (s.offers ?? []).filter((o) => matches(o, p)).sort((a, b) => b.available - a.available || (a.id < b.id ? -1 : 1));
-  const select = (id: string, key: string, label: string, opts: [string, string][]) => (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={p.get(key) ?? ''} onChange={(e) => setParam(key, (e.currentTarget as HTMLSelectElement).value)}>
-        {opts.map(([v, l]) => (
-          <option value={v} key={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-    </div>
+  const select = (id: string, key: string, label: string, options: [string, string][]) => (
+    <FilterSelect id={id} label={label} value={p.get(key) ?? ''} options={options} onChange={(v) => setParam(key, v)} />
   );
   return (
     <>
-      <h1>{t('offers.title')}</h1>
-      {s.missing.offers ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.offers })}</Notice> : null}
-      {s.signedIn ? (
-        <button type="button" class="primary" aria-expanded={creating} aria-controls="new-offer" onClick={() => setCreating(!creating)}>
-          {t('offers.new')}
-        </button>
-      ) : (
-        <p class="muted">
-          <a href="#/signin">{t('nav.signin')}</a> · {t('common.needSignin')}
-        </p>
-      )}
+      <BoardHead
+        title={t('offers.title')}
+        missing={s.missing.offers}
+        signedIn={s.signedIn}
+        newLabel={t('offers.new')}
+        formId="new-offer"
+        creating={creating}
+        setCreating={setCreating}
+      />
       {creating ? <NewOfferForm onDone={() => setCreating(false)} /> : null}
-      <fieldset class="filters">
-        <legend>{t('common.filters')}</legend>
+      <Filters clearHref="#/offers">
         <RegionSelect
           id="oflt-region"
           label={t('field.region')}
@@ -71,17 +55,11 @@ export function OffersPage({ route }: { route: Route }) {
           allowPrefecture
           empty={t('common.all')}
         />
-        <div class="field">
-          <label for="oflt-item">{t('field.item')}</label>
-          <input id="oflt-item" type="search" value={p.get('item') ?? ''} onInput={(e) => setParam('item', (e.currentTarget as HTMLInputElement).value)} />
-        </div>
+        <FilterSearch id="oflt-item" label={t('field.item')} value={p.get('item') ?? ''} onChange={(v) => setParam('item', v)} />
         {select('oflt-kind', 'kind', t('field.kind'), enumOptions('offerKind', offerKind.options, t('common.all')))}
         {select('oflt-group', 'group', t('field.intent.groups'), enumOptions('group', beneficiaryGroup.options, t('common.all')))}
         {select('oflt-status', 'status', t('field.status'), enumOptions('offerStatus', OFFER_STATUSES, t('common.all')))}
-        <a href="#/offers" class="button-link">
-          {t('common.clear')}
-        </a>
-      </fieldset>
+      </Filters>
       <p class="muted" aria-live="polite">
         {s.offers ? t('common.count', { n: list.length }) : t('common.loading')}
       </p>
