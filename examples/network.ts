@@ -218,7 +218,9 @@ if (exitWhenDone || code !== 0) {
   process.exit(code);
 } else {
   say('\nserving; Ctrl-C to stop');
-  process.once('SIGINT', () => {
-    void shutdown().then(() => process.exit(0));
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void shutdown().then(() => process.exit(0));
+    });
+  }
 }
