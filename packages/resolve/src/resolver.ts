@@ -881,15 +881,7 @@ export class Resolver {
         allocated: 0,
         standing: [],
       };
-      const ups: Rec[] = [];
-      for (const u of this.needUpd.get(id) ?? []) {
-        if (!this.counts(u)) continue;
-        const r = this.recs.get(u) as Rec;
-        if (r.hub !== p.hub) own.push(this.unauthorised(r, u, id, p.hub));
-        else ups.push(r);
-      }
-      ups.sort((a, b) => a.seq - b.seq);
-      for (const r of ups) {
+      for (const r of this.authorChanges(this.needUpd.get(id), id, p.hub, own)) {
         const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
         if (r.type === 'need.updated') {
           const u = r.body;
@@ -922,6 +914,21 @@ export class Resolver {
     this.dirtyPending.add(id);
   }
 
+  /**
+   * The counting records that change object `id`: its author's, in sequence
+   * order; anyone else's become `unauthorised` conflicts in `own` (spec §2).
+   */
+  private authorChanges(changes: Iterable<string> | undefined, id: string, author: string, own: Conflict[]): Rec[] {
+    const ups: Rec[] = [];
+    for (const u of changes ?? []) {
+      if (!this.counts(u)) continue;
+      const r = this.recs.get(u) as Rec;
+      if (r.hub !== author) own.push(this.unauthorised(r, u, id, author));
+      else ups.push(r);
+    }
+    return ups.sort((a, b) => a.seq - b.seq);
+  }
+
   private offerBase(id: string): void {
     const p = this.recs.get(id);
     const own: Conflict[] = [];
@@ -941,15 +948,7 @@ export class Resolver {
         unit: cUnit(b.unit),
         donor: { kind: b.donor.kind, name: b.donor.name },
       };
-      const ups: Rec[] = [];
-      for (const u of this.offerUpd.get(id) ?? []) {
-        if (!this.counts(u)) continue;
-        const r = this.recs.get(u) as Rec;
-        if (r.hub !== p.hub) own.push(this.unauthorised(r, u, id, p.hub));
-        else ups.push(r);
-      }
-      ups.sort((a, b) => a.seq - b.seq);
-      for (const r of ups) {
+      for (const r of this.authorChanges(this.offerUpd.get(id), id, p.hub, own)) {
         const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
         if (r.type === 'offer.updated') {
           const u = r.body;
@@ -1361,29 +1360,19 @@ export class Resolver {
       else g.remove(id);
       dh.add(k);
     }
-    const ab = c.acceptedByItem;
-    for (let i = 0; i < ab.k.length; i++) {
-      const k = `${c.to}|${ab.k[i]}`;
-      const g = this.group(this.dbrReceived, k);
-      if (put) g.put(id, c.to, ab.v[i] as number);
+    this.fileAmounts(this.dbrReceived, c.to, c.acceptedByItem, id, c.to, put, dbr);
+    this.fileAmounts(this.lotShipped, c.from, c.lotShipped, id, c.to, put, lot);
+    this.fileAmounts(this.lotHeld, c.to, c.lotAccepted, id, c.to, put, lot);
+  }
+
+  /** Puts (or removes) one shipment's amounts into the groups keyed `<owner>|<key>` and marks those groups dirty. */
+  private fileAmounts(m: Map<string, Group>, owner: string, amounts: SmallMap<number>, id: string, to: string, put: boolean, dirty: Set<string>): void {
+    for (let i = 0; i < amounts.k.length; i++) {
+      const k = `${owner}|${amounts.k[i]}`;
+      const g = this.group(m, k);
+      if (put) g.put(id, to, amounts.v[i] as number);
       else g.remove(id);
-      dbr.add(k);
-    }
-    const ls = c.lotShipped;
-    for (let i = 0; i < ls.k.length; i++) {
-      const k = `${c.from}|${ls.k[i]}`;
-      const g = this.group(this.lotShipped, k);
-      if (put) g.put(id, c.to, ls.v[i] as number);
-      else g.remove(id);
-      lot.add(k);
-    }
-    const la = c.lotAccepted;
-    for (let i = 0; i < la.k.length; i++) {
-      const k = `${c.to}|${la.k[i]}`;
-      const g = this.group(this.lotHeld, k);
-      if (put) g.put(id, c.to, la.v[i] as number);
-      else g.remove(id);
-      lot.add(k);
+      dirty.add(k);
     }
   }
 
