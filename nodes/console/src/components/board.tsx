@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { navigate } from '../lib/router.js';
 import { t } from '../lib/store.js';
+import { RegionSelect } from './region.js';
 import { Notice } from './ui.js';
 
 /** A board's filter setter: filters live in the URL, so a filtered board can be linked and reloaded. */
@@ -40,17 +41,41 @@ export function BoardHead(p: {
   );
 }
 
-/** The filter fieldset with its clear link. */
-export function Filters({ clearHref, children }: { clearHref: string; children: ComponentChildren }) {
+/**
+ * A board's filter fieldset: region and item filters that every board has,
+ * then the board's own (`children`), then the clear link. Ids start with `prefix`.
+ */
+export function Filters(p: { path: string; prefix: string; params: URLSearchParams; set: (key: string, value: string) => void; children: ComponentChildren }) {
   return (
     <fieldset class="filters">
       <legend>{t('common.filters')}</legend>
-      {children}
-      <a href={clearHref} class="button-link">
+      <RegionSelect
+        id={`${p.prefix}-region`}
+        label={t('field.region')}
+        value={p.params.get('region') ?? ''}
+        onChange={(v) => p.set('region', v)}
+        allowPrefecture
+        empty={t('common.all')}
+      />
+      <FilterSearch id={`${p.prefix}-item`} label={t('field.item')} value={p.params.get('item') ?? ''} onChange={(v) => p.set('item', v)} />
+      {p.children}
+      <a href={`#${p.path}`} class="button-link">
         {t('common.clear')}
       </a>
     </fieldset>
   );
+}
+
+/** A select bound to the URL parameter `param`. */
+export function ParamSelect(p: {
+  id: string;
+  param: string;
+  label: string;
+  options: [string, string][];
+  params: URLSearchParams;
+  set: (key: string, value: string) => void;
+}) {
+  return <FilterSelect id={p.id} label={p.label} value={p.params.get(p.param) ?? ''} options={p.options} onChange={(v) => p.set(p.param, v)} />;
 }
 
 export function FilterSearch({ id, label, value, onChange }: { id: string; label: string; value: string; onChange: (v: string) => void }) {

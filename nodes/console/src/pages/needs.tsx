@@ -1,7 +1,7 @@
 import { beneficiaryGroup, needClosedBody, needPostedBody, needUpdatedBody, orgKind, purpose, urgency } from '@shuniu/protocol';
 import type { NeedState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
-import { BoardHead, FilterSearch, FilterSelect, Filters, urlFilters } from '../components/board.js';
+import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { NeedCard } from '../components/cards.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
@@ -76,36 +76,30 @@ export function NeedsPage({ route }: { route: Route }) {
         setCreating={setCreating}
       />
       {creating ? <NewNeedForm onDone={() => setCreating(false)} /> : null}
-      <Filters clearHref="#/needs">
-        <RegionSelect
-          id="flt-region"
-          label={t('field.region')}
-          value={p.get('region') ?? ''}
-          onChange={(v) => setParam('region', v)}
-          allowPrefecture
-          empty={t('common.all')}
-        />
-        <FilterSearch id="flt-item" label={t('field.item')} value={p.get('item') ?? ''} onChange={(v) => setParam('item', v)} />
-        <FilterSelect
+      <Filters path="/needs" prefix="flt" params={p} set={setParam}>
+        <ParamSelect
           id="flt-urgency"
+          param="urgency"
           label={t('field.urgency')}
-          value={p.get('urgency') ?? ''}
           options={enumOptions('urgency', urgency.options, t('common.all'))}
-          onChange={(v) => setParam('urgency', v)}
+          params={p}
+          set={setParam}
         />
-        <FilterSelect
+        <ParamSelect
           id="flt-group"
+          param="group"
           label={t('field.beneficiaries.group')}
-          value={p.get('group') ?? ''}
           options={enumOptions('group', beneficiaryGroup.options, t('common.all'))}
-          onChange={(v) => setParam('group', v)}
+          params={p}
+          set={setParam}
         />
-        <FilterSelect
+        <ParamSelect
           id="flt-status"
+          param="status"
           label={t('field.status')}
-          value={p.get('status') ?? ''}
           options={enumOptions('needStatus', NEED_STATUSES, t('common.all'))}
-          onChange={(v) => setParam('status', v)}
+          params={p}
+          set={setParam}
         />
       </Filters>
       <p class="muted" aria-live="polite">

@@ -1,7 +1,7 @@
 import { beneficiaryGroup, donorKind, offerKind, offerPostedBody, offerWithdrawnBody, purpose } from '@shuniu/protocol';
 import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
-import { BoardHead, FilterSearch, FilterSelect, Filters, urlFilters } from '../components/board.js';
+import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { OfferCard } from '../components/cards.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
@@ -31,9 +31,6 @@ export function OffersPage({ route }: { route: Route }) {
   const p = route.params;
   const setParam = urlFilters('/offers', p);
   const list = (s.offers ?? []).filter((o) => matches(o, p)).sort((a, b) => b.available - a.available || (a.id < b.id ? -1 : 1));
-  const select = (id: string, key: string, label: string, options: [string, string][]) => (
-    <FilterSelect id={id} label={label} value={p.get(key) ?? ''} options={options} onChange={(v) => setParam(key, v)} />
-  );
   return (
     <>
       <BoardHead
@@ -46,19 +43,31 @@ export function OffersPage({ route }: { route: Route }) {
         setCreating={setCreating}
       />
       {creating ? <NewOfferForm onDone={() => setCreating(false)} /> : null}
-      <Filters clearHref="#/offers">
-        <RegionSelect
-          id="oflt-region"
-          label={t('field.region')}
-          value={p.get('region') ?? ''}
-          onChange={(v) => setParam('region', v)}
-          allowPrefecture
-          empty={t('common.all')}
+      <Filters path="/offers" prefix="oflt" params={p} set={setParam}>
+        <ParamSelect
+          id="oflt-kind"
+          param="kind"
+          label={t('field.kind')}
+          options={enumOptions('offerKind', offerKind.options, t('common.all'))}
+          params={p}
+          set={setParam}
         />
-        <FilterSearch id="oflt-item" label={t('field.item')} value={p.get('item') ?? ''} onChange={(v) => setParam('item', v)} />
-        {select('oflt-kind', 'kind', t('field.kind'), enumOptions('offerKind', offerKind.options, t('common.all')))}
-        {select('oflt-group', 'group', t('field.intent.groups'), enumOptions('group', beneficiaryGroup.options, t('common.all')))}
-        {select('oflt-status', 'status', t('field.status'), enumOptions('offerStatus', OFFER_STATUSES, t('common.all')))}
+        <ParamSelect
+          id="oflt-group"
+          param="group"
+          label={t('field.intent.groups')}
+          options={enumOptions('group', beneficiaryGroup.options, t('common.all'))}
+          params={p}
+          set={setParam}
+        />
+        <ParamSelect
+          id="oflt-status"
+          param="status"
+          label={t('field.status')}
+          options={enumOptions('offerStatus', OFFER_STATUSES, t('common.all'))}
+          params={p}
+          set={setParam}
+        />
       </Filters>
       <p class="muted" aria-live="polite">
         {s.offers ? t('common.count', { n: list.length }) : t('common.loading')}
