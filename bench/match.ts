@@ -6,7 +6,7 @@
 import { type Planned, propose, violations } from '@shuniu/match';
 import type { BeneficiaryGroup, BodyOf, Urgency } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
-import { state } from '../packages/match/test/fixtures.js';
+import { need, offer, state } from '../packages/match/test/fixtures.js';
 import { progress, quick, report } from './report.js';
 
 type Purpose = NonNullable<BodyOf<'need.posted'>['purpose']>;
@@ -48,9 +48,8 @@ interface NeedSpec {
 }
 
 function mkNeed(s: NeedSpec): NeedState {
-  const id = nextId('n');
-  return {
-    id,
+  return need({
+    id: nextId('n'),
     hub: `hub-${s.region.slice(0, 4)}`,
     hlc: { ms: CLOCK + s.postedH * HOUR, c: seq },
     item: s.item ?? MASK,
@@ -62,15 +61,7 @@ function mkNeed(s: NeedSpec): NeedState {
     beneficiaries: { group: s.group ?? 'medical_staff', count: Math.ceil(s.quantity / 20) },
     requester: { name: s.name, kind: s.kind ?? 'hospital', region: s.region },
     purpose: s.purpose ?? 'medical_protection',
-    status: 'open',
-    allocated: 0,
-    inTransit: 0,
-    received: 0,
-    delivered: 0,
-    allocations: [],
-    deliveries: [],
-    updates: [],
-  };
+  });
 }
 
 function mkOffer(o: {
@@ -82,7 +73,7 @@ function mkOffer(o: {
   unit?: OfferState['unit'];
   item?: { code: string; name: string };
 }): OfferState {
-  return {
+  return offer({
     id: nextId('o'),
     hub: 'hub-4200',
     hlc: { ms: CLOCK + o.postedH * HOUR, c: seq },
@@ -94,12 +85,7 @@ function mkOffer(o: {
     donor: { name: o.name, kind: 'foundation' },
     intent: o.intent,
     region: o.region,
-    status: 'available',
-    allocated: 0,
-    available: o.quantity,
-    allocations: [],
-    updates: [],
-  };
+  });
 }
 
 // ---- the Hubei scenario --------------------------------------------------------------------
