@@ -14,6 +14,7 @@ import {
   type SignedRecord,
   signedBytes,
   signedBytesOfParsed,
+  signingKeys,
   toBase64url,
 } from '@shuniu/protocol';
 
@@ -121,14 +122,8 @@ function prep(m: PrepMessage): PrepReply {
     total += bytes.length;
     // The key this record should be signed with if it continues its chain;
     // the main thread re-checks whatever it expects differently.
-    let key: string | undefined;
-    if (record.type === 'hub.inception') {
-      key = record.body.signingKey;
-      keys.set(record.hub, key);
-    } else if (record.type === 'hub.keys.rotated') {
-      key = record.body.recovery ? record.body.recovery.key : keys.get(record.hub);
-      keys.set(record.hub, record.body.signingKey);
-    } else key = keys.get(record.hub);
+    const { signer: key, after } = signingKeys(record, keys.get(record.hub));
+    if (after !== undefined) keys.set(record.hub, after);
     if (key === undefined) continue;
     used[i] = key;
     ok[i] = verifyWith(key, record.sig, bytes) ? 1 : 0;

@@ -10,6 +10,7 @@ import {
   type SignedRecord,
   sha256,
   signedBytes,
+  signingKeys,
   toBase64url,
   type Verified,
   verifyRecord,
@@ -347,16 +348,9 @@ export class Ingestor {
   /** The key `r` should verify with, guessed from the batch so far, the hints and the store (updates `keyOf`). */
   private expectedKey(r: SignedRecord, keyOf: Map<string, string | undefined>): string | undefined {
     if (!keyOf.has(r.hub)) keyOf.set(r.hub, this.hints.get(r.hub)?.key ?? this.store.chainView(r.hub)?.keys.signingKey);
-    if (r.type === 'hub.inception') {
-      keyOf.set(r.hub, r.body.signingKey);
-      return r.body.signingKey;
-    }
-    if (r.type === 'hub.keys.rotated') {
-      const key = r.body.recovery ? r.body.recovery.key : keyOf.get(r.hub);
-      keyOf.set(r.hub, r.body.signingKey);
-      return key;
-    }
-    return keyOf.get(r.hub);
+    const { signer, after } = signingKeys(r, keyOf.get(r.hub));
+    keyOf.set(r.hub, after);
+    return signer;
   }
 
   private async checkSignatures(prepared: Prepared[]): Promise<Map<string, boolean>> {
@@ -368,15 +362,7 @@ export class Ingestor {
     const keys: string[] = [];
     for (const p of prepared) {
       const r = p.record;
-      let key: string | undefined;
-      if (!keyOf.has(r.hub)) keyOf.set(r.hub, this.store.chainView(r.hub)?.keys.signingKey);
-      if (r.type === 'hub.inception') {
-        key = r.body.signingKey;
-        keyOf.set(r.hub, key);
-      } else if (r.type === 'hub.keys.rotated') {
-        key = r.body.recovery ? r.body.recovery.key : keyOf.get(r.hub);
-        keyOf.set(r.hub, r.body.signingKey);
-      } else key = keyOf.get(r.hub);
+      const key = this.expectedKey(r, keyOf);
       if (!key) continue;
       let pk: Uint8Array;
       let sig: Uint8Array;

@@ -143,6 +143,20 @@ function forkError(record: SignedRecord, existing: string, id: string): ShuniuEr
   });
 }
 
+/**
+ * Which key must sign `record` when `current` is its author's signing key
+ * before it, and the signing key in force after it (spec/keys.md): an
+ * inception names its own key, a recovery rotation is signed by the revealed
+ * recovery key, any rotation moves the signing key on.
+ *
+ * @example const { signer, after } = signingKeys(record, chain?.keys.signingKey)
+ */
+export function signingKeys(record: SignedRecord, current: string | undefined): { signer: string | undefined; after: string | undefined } {
+  if (record.type === 'hub.inception') return { signer: record.body.signingKey, after: record.body.signingKey };
+  if (record.type === 'hub.keys.rotated') return { signer: record.body.recovery ? record.body.recovery.key : current, after: record.body.signingKey };
+  return { signer: current, after: current };
+}
+
 /** The keys in force after a record: changed only by hub.keys.rotated. */
 export function nextKeys(keys: HubKeys, record: SignedRecord): HubKeys {
   if (record.type !== 'hub.keys.rotated') return keys;

@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
-import { checkSignature, MemoryChains, parseRecord, ready, recordId, type SignedRecord, signedBytes, type VerifyResult, verifyRecord } from '../src/index.js';
+import {
+  checkSignature,
+  MemoryChains,
+  parseRecord,
+  ready,
+  recordId,
+  type SignedRecord,
+  signedBytes,
+  signingKeys,
+  type VerifyResult,
+  verifyRecord,
+} from '../src/index.js';
 
 const VECTORS = (name: string) => fileURLToPath(new URL(`../../../spec/vectors/${name}`, import.meta.url));
 const plain = (r: VerifyResult) => JSON.parse(JSON.stringify(r, (_k, v) => (v instanceof Error ? { ...v, name: v.name, message: v.message } : v)));
@@ -51,4 +62,16 @@ it('given the id, signed bytes or signature outcomes, verifyRecord answers as it
     compared++;
   }
   expect(compared).toBeGreaterThan(10);
+});
+
+it('signingKeys names the key that signed every valid vector, and the key in force after it', () => {
+  const valid = JSON.parse(readFileSync(VECTORS('records.json'), 'utf8')).vectors as { record: unknown }[];
+  const chains = new MemoryChains();
+  for (const v of valid) {
+    const r = parseRecord(v.record);
+    const { signer, after } = signingKeys(r, chains.view(r.hub)?.keys.signingKey);
+    expect(signer && checkSignature(r, signer), `${r.type} seq ${r.seq}`).toBe(true);
+    expect(chains.add(r).kind).toBe('valid');
+    expect(after).toBe(chains.view(r.hub)?.keys.signingKey);
+  }
 });
