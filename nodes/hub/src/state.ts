@@ -36,25 +36,23 @@ export class ResolverState implements StateEngine {
     return this.resolver.state();
   }
   collection(name: string): unknown[] | undefined {
-    const st = this.resolver.state();
-    const needs = st.needs;
+    const r = this.resolver;
     switch (name) {
       case 'needs':
-        return Object.values(needs);
       case 'offers':
-        return Object.values(st.offers);
-      case 'allocations':
+      case 'shipments':
+      case 'conflicts':
+        return Object.values(r.collection(name));
+      case 'allocations': {
         // Filters (region, urgency, group) apply through the need allocated to.
-        return Object.values(st.allocations).map((a) => {
+        const needs = r.collection('needs');
+        return Object.values(r.collection('allocations')).map((a) => {
           const n = needs[a.need];
           return n ? { ...a, region: n.region, urgency: n.urgency, beneficiaries: n.beneficiaries } : a;
         });
-      case 'shipments':
-        return Object.values(st.shipments);
-      case 'conflicts':
-        return Object.values(st.conflicts);
+      }
       case 'hubs':
-        return Object.values(st.hubs).map((h) => ({ ...h, region: h.region ?? h.profile?.region }));
+        return Object.values(r.collection('hubs')).map((h) => ({ ...h, region: h.region ?? h.profile?.region }));
       default:
         return undefined;
     }

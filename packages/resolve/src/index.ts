@@ -1,3 +1,3 @@
 export { BucketMap } from './buckets.js';
-export { DUPLICATE_WINDOW_MS, Resolver, type ResolverSnapshot, type ResolverSnapshotV1 } from './resolver.js';
+export { DUPLICATE_WINDOW_MS, Resolver, type ResolverSnapshot, type ResolverSnapshotV1, type StateMapName } from './resolver.js';
 export type * from './types.js';

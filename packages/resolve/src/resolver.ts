@@ -339,6 +339,9 @@ function sorted(xs: readonly string[]): string[] {
  * r.state().needs[needId].status // 'partly_allocated'
  * r.stateHash() // equal on every replica holding the same records
  */
+/** The maps of a resolved state. */
+export type StateMapName = 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending';
+
 export class Resolver {
   private readonly roots: Set<string>;
   /** base64url SHA-256 of text for the state hash: ResolverOptions.sha256 or the pure one. Not part of snapshots. */
@@ -1749,6 +1752,17 @@ export class Resolver {
       held: this.held.toObject(),
       pending: this.pending.toObject(),
     };
+  }
+
+  /**
+   * One map of the resolved state, as in `state()[name]`, without building
+   * the others (a node's state routes ask for one at a time).
+   *
+   * @example resolver.collection('needs')
+   */
+  collection<K extends StateMapName>(name: K): ResolvedState[K] {
+    this.flush();
+    return this[name].toObject() as ResolvedState[K];
   }
 
   /**

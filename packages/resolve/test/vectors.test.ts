@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { assumeVerified, jcs, MemoryChains, parseRecord, ready, recordId, type Verified } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { viewJson } from '../src/buckets.js';
-import { Resolver } from '../src/index.js';
+import { type ResolvedState, Resolver } from '../src/index.js';
 import { lookup, type ResolutionVector } from './vectors.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'spec', 'vectors', 'resolution');
@@ -43,6 +43,9 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
 
       const r = resolve(v.roots, verified);
       expect(r.state()).toEqual(v.state);
+      for (const name of ['hubs', 'needs', 'offers', 'allocations', 'shipments', 'conflicts', 'held', 'pending'] as const) {
+        expect(resolve(v.roots, verified).collection(name), name).toEqual((v.state as ResolvedState)[name]);
+      }
       expect(r.stateHash()).toBe(v.stateHash);
       for (const [path, want] of Object.entries(v.expect)) expect(lookup(r.state(), path), path).toEqual(want === null ? undefined : want);
 
