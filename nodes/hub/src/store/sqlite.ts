@@ -305,8 +305,17 @@ export class SqliteStore implements Store {
       args.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
     }
     if (sets.length === 0) return;
-    this.db.prepare(`UPDATE peers SET ${sets.join(', ')} WHERE url = ?`).run(...args, url);
+    // Called after every push to a peer: one prepared statement per shape of update, not one per call.
+    const sql = `UPDATE peers SET ${sets.join(', ')} WHERE url = ?`;
+    let stmt = this.peerUpdates.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.peerUpdates.set(sql, stmt);
+    }
+    stmt.run(...args, url);
   }
+
+  private readonly peerUpdates = new Map<string, Database.Statement>();
 
   checkpoint(): { ord: number; snapshot: string } | undefined {
     return this.st.checkpoint!.get() as { ord: number; snapshot: string } | undefined;
