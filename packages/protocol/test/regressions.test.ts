@@ -26,6 +26,19 @@ describe('regressions', () => {
     expect(outcome(chains, text)).toBe('valid');
   });
 
+  it('-0 in a body signs as 0: the record verifies and has the id of the same body with 0 (found by the round-trip property)', () => {
+    const { hub, author } = testHub('xiaonan');
+    const signed = author.sign('need.closed', { need: hub.id, reason: 'cancelled', ext: { x: [-0] } });
+    const text = recordJson(signed.record);
+    expect(text).toContain('"x":[0]');
+    const parsed = parseRecord(text);
+    expect(Object.is((parsed.body as { ext: { x: number[] } }).ext.x[0], 0)).toBe(true);
+    expect(recordId(parsed)).toBe(signed.id);
+    const chains = new MemoryChains();
+    chains.add(hub.inception);
+    expect(outcome(chains, text)).toBe('valid');
+  });
+
   it('parseRecord returns a copy: changing the input afterwards does not change the record', () => {
     const { hub } = testHub('xiaonan');
     const input = JSON.parse(recordJson(hub.inception));
