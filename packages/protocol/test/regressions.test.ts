@@ -32,7 +32,7 @@ describe('regressions', () => {
     const text = recordJson(signed.record);
     expect(text).toContain('"x":[0]');
     const parsed = parseRecord(text);
-    expect(Object.is((parsed.body as { ext: { x: number[] } }).ext.x[0], 0)).toBe(true);
+    expect(Object.is((parsed.body as unknown as { ext: { x: number[] } }).ext.x[0], 0)).toBe(true);
     expect(recordId(parsed)).toBe(signed.id);
     const chains = new MemoryChains();
     chains.add(hub.inception);
