@@ -2,7 +2,7 @@
 // applies 10k, 100k and 1M generated records to a fresh Resolver each and
 // computes the state hash (the resolved state is what nodes compare). The
 // resolver hashes with the SHA-256 the reference hub node gives it, Node's
-// native createHash('sha256') (nodes/hub/src/state.ts): the headline
+// native crypto.hash('sha256', text) (nodes/hub/src/state.ts): the headline
 // records_per_s_* figures use it. records_per_s_1m_purejs is a second 1M run
 // with the package's default pure-TypeScript SHA-256 (what a browser gets;
 // same digests, same state hash); --purejs makes every run use it.
@@ -24,7 +24,7 @@
 // replaying every record (replay_s = the main run's time, without the record
 // parsing and schema checks a node's replay from its store adds).
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
@@ -181,8 +181,8 @@ function generator(n: number): { roots: string[]; next: (batch: number) => Verif
 }
 
 const BATCH = 10_000;
-/** The hub node's hasher (nodes/hub/src/state.ts). */
-const nativeSha256 = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest();
+/** The hub node's hasher (nodes/hub/src/state.ts): node:crypto straight from the text. */
+const nativeSha256Text = (t: string): string => hash('sha256', t, 'base64url');
 const pureOnly = process.argv.includes('--purejs');
 const mb = (b: number): number => Math.round(b / 1048576);
 
@@ -214,7 +214,7 @@ function run(n: number, pure = pureOnly): Run {
   gc?.();
   const seed0 = seed;
   const gen = generator(n);
-  const r = new Resolver({ roots: gen.roots, sha256: pure ? undefined : nativeSha256 });
+  const r = new Resolver({ roots: gen.roots, sha256Text: pure ? undefined : nativeSha256Text });
   const m = new Map<string, Verified>();
   let applyMs = 0;
   let mapMs = 0;
@@ -260,8 +260,8 @@ const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000
 {
   const w = generator(10_000);
   const recs = w.next(10_000);
-  for (const sha256 of [nativeSha256, undefined]) {
-    const r = new Resolver({ roots: w.roots, sha256 });
+  for (const sha256Text of [nativeSha256Text, undefined]) {
+    const r = new Resolver({ roots: w.roots, sha256Text });
     for (const v of recs) r.apply(v);
     r.stateHash();
   }
@@ -308,7 +308,7 @@ const snapshotMb = mb(text.length);
 big.r = undefined as unknown as Resolver;
 gc?.();
 t = performance.now();
-let restored: Resolver | undefined = Resolver.fromJSON(JSON.parse(text), { roots: big.roots, sha256: pureOnly ? undefined : nativeSha256 });
+let restored: Resolver | undefined = Resolver.fromJSON(JSON.parse(text), { roots: big.roots, sha256Text: pureOnly ? undefined : nativeSha256Text });
 const restoredHash = restored.stateHash();
 const restoreMs = performance.now() - t;
 // Both dropped before the next run.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { Verified } from '@shuniu/protocol';
 import { type ResolvedState, Resolver } from '@shuniu/resolve';
 
@@ -59,8 +59,13 @@ export class ResolverState implements StateEngine {
   }
 }
 
-/** Node's native SHA-256 for the state hash (same digests as the resolver's pure one, several times faster). */
-const sha256 = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest();
+/**
+ * Node's native SHA-256 for the state hash, straight from the text
+ * (crypto.hash, Node ≥ 20.12; createHash before): same digests as the
+ * resolver's pure one, several times faster.
+ */
+const sha256Text: (text: string) => string =
+  typeof crypto.hash === 'function' ? (t) => crypto.hash('sha256', t, 'base64url') : (t) => crypto.createHash('sha256').update(t).digest('base64url');
 
 export const defaultStateFactory: StateFactory = (roots, snapshot) =>
-  new ResolverState(snapshot === undefined ? new Resolver({ roots, sha256 }) : Resolver.fromJSON(snapshot, { roots, sha256 }));
+  new ResolverState(snapshot === undefined ? new Resolver({ roots, sha256Text }) : Resolver.fromJSON(snapshot, { roots, sha256Text }));

@@ -105,6 +105,13 @@ export class BucketMap<V> {
   private dirtyBuckets: Bucket<V>[] = [];
   private rootDigest: string | undefined = EMPTY_ROOT;
 
+  /**
+   * @param json JCS text of a value: views-json.ts for the large views,
+   * JSON.stringify of a view built in sorted member order otherwise. Not part
+   * of a snapshot: the owner sets it again after restore().
+   */
+  constructor(public json: (value: V) => string = viewJson) {}
+
   get size(): number {
     return this.map.size;
   }
@@ -195,9 +202,9 @@ export class BucketMap<V> {
   }
 
   /** Inverse of snapshot(). */
-  static restore<V>(parts: unknown[]): BucketMap<V> {
+  static restore<V>(parts: unknown[], json: (value: V) => string = viewJson): BucketMap<V> {
     const [entries, buckets, root] = parts as [unknown[], unknown[], string | null];
-    const b = new BucketMap<V>();
+    const b = new BucketMap<V>(json);
     for (let i = 0; i < entries.length; i += 3) {
       const key = entries[i] as string;
       b.set(key, entries[i + 1] as V);
@@ -224,7 +231,7 @@ export class BucketMap<V> {
     if (this.rootDigest !== undefined) return this.rootDigest;
     for (const e of this.dirtyEntries) {
       if (!e.live) continue;
-      e.leaf = digest(viewJson(e.value));
+      e.leaf = digest(this.json(e.value));
       const b = this.bucketOf(e.key) as Bucket<V>;
       if (!b.dirty) {
         b.dirty = true;

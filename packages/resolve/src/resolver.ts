@@ -15,6 +15,7 @@ import type {
   ShipmentLineState,
   ShipmentState,
 } from './types.js';
+import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 /** Needs for one requester and item whose consecutive neededBy (sorted) lie within this window form one cluster of likely duplicates (spec/resolution.md §5). */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
@@ -396,10 +397,10 @@ export class Resolver {
 
   // The resolved state, kept per bucket for the hash.
   private readonly hubs = new BucketMap<HubState>();
-  private readonly needs = new BucketMap<NeedState>();
-  private readonly offers = new BucketMap<OfferState>();
-  private readonly allocations = new BucketMap<AllocationState>();
-  private readonly shipments = new BucketMap<ShipmentState>();
+  private readonly needs = new BucketMap<NeedState>(needJson);
+  private readonly offers = new BucketMap<OfferState>(offerJson);
+  private readonly allocations = new BucketMap<AllocationState>(allocationJson);
+  private readonly shipments = new BucketMap<ShipmentState>(shipmentJson);
   private readonly conflicts = new BucketMap<Conflict>();
   private readonly held = new BucketMap<string>();
   private readonly pending = new BucketMap<string[]>();
@@ -418,8 +419,10 @@ export class Resolver {
       throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.roots must be an array of hub ids (43 base64url characters)');
     }
     if (opts.sha256 !== undefined && typeof opts.sha256 !== 'function') throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256 must be a function');
+    if (opts.sha256Text !== undefined && typeof opts.sha256Text !== 'function')
+      throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256Text must be a function');
     this.roots = new Set(opts.roots);
-    this.hashText = textHasher(opts.sha256);
+    this.hashText = opts.sha256Text ?? textHasher(opts.sha256);
   }
 
   /** Number of distinct records applied. */
@@ -1862,8 +1865,12 @@ export class Resolver {
     for (const k of LAYOUT_FIELDS) if (k !== 'recs') fields[k] = d.dec();
     d.end();
     const same = [...r.roots].sort().join() === [...s.roots].sort().join();
-    const target = same ? r : new Resolver({ roots: s.roots as string[], sha256: opts.sha256 });
+    const target = same ? r : new Resolver({ roots: s.roots as string[], sha256: opts.sha256, sha256Text: opts.sha256Text });
     Object.assign(target, fields);
+    target.needs.json = needJson;
+    target.offers.json = offerJson;
+    target.allocations.json = allocationJson;
+    target.shipments.json = shipmentJson;
     if (same) return r;
     for (const [id, record] of target.recs) r.apply({ id, record } as Verified);
     return r;

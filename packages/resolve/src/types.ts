@@ -19,6 +19,13 @@ export interface ResolverOptions {
    * gives the same state hash.
    */
   sha256?: (bytes: Uint8Array) => Uint8Array;
+  /**
+   * base64url (no padding) of the SHA-256 of the UTF-8 encoding of `text`:
+   * when the platform hashes strings directly (Node ≥ 20.12:
+   * `(t) => hash('sha256', t, 'base64url')` from node:crypto) this spares the
+   * encoding step of `sha256`. Takes precedence over `sha256`; same digests.
+   */
+  sha256Text?: (text: string) => string;
 }
 
 /** active: admitted and not forked; forked: two records at one seq and no recovery yet; suspended: not admitted (its records are held). */
