@@ -1,5 +1,5 @@
 // Shared by bench/ingest.ts and bench/catchup.ts: signed workloads and in-process nodes on loopback.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Author, type BodyOf, createHub, ed25519Verify, fromBase64url, type SignedRecord, signedBytes } from '@shuniu/protocol';
@@ -84,4 +84,39 @@ export async function admitAll(node: HubNode, chains: Chain[]): Promise<void> {
     const { ack } = await node.publisher.publish('hub.admitted', { child: c.id, level: 'org', region: '420902' });
     if (ack.status !== 'accepted') throw new Error(`admission failed: ${JSON.stringify(ack)}`);
   }
+}
+
+/**
+ * CPU time (µs) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere).
+ * The main thread's id is the process id; the ingest workers are the other busy ones.
+ */
+export function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(t), (Number(f[11]) + Number(f[12])) * 10_000); // utime + stime, clock ticks of 10 ms
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU between two threadCpu() readings, µs per record: "main 44, 99, 90, …" (busiest first). */
+export function threadCpuPerRecord(before: Map<number, number>, after: Map<number, number>, records: number): string {
+  const rows: [number, number][] = [];
+  for (const [t, v] of after) {
+    const d = (v - (before.get(t) ?? 0)) / records;
+    if (d >= 0.5) rows.push([t, d]);
+  }
+  rows.sort((a, b) => Number(b[0] === process.pid) - Number(a[0] === process.pid) || b[1] - a[1]);
+  return rows.map(([t, d]) => `${t === process.pid ? 'main ' : ''}${d.toFixed(0)}`).join(', ');
 }

@@ -30,7 +30,7 @@
 //   whole process at or under ~2 Ed25519 checks of CPU per record with both cores busy all the time.
 import { createHash } from 'node:crypto';
 import { parseRecord, ready, recordJson, signedBytesOfParsed } from '@shuniu/protocol';
-import { admitAll, bareVerifyRate, rootNode, signChains } from './hubnet.js';
+import { admitAll, bareVerifyRate, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
 import { progress, quick, report } from './report.js';
 
 await ready();
@@ -63,6 +63,8 @@ const bodies = chains.map((c) => {
 const before = bareVerifyRate(chains, BARE);
 progress(`bare Ed25519 verify, one core, before: ${before.toFixed(0)}/s`);
 let accepted = 0;
+const c0 = process.cpuUsage();
+const th0 = threadCpu();
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
@@ -77,6 +79,8 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(c0);
+const threads = threadCpuPerRecord(th0, threadCpu(), HUBS * PER_HUB);
 const after = bareVerifyRate(chains, BARE);
 progress(`bare Ed25519 verify, one core, after: ${after.toFixed(0)}/s`);
 const verify = (before + after) / 2;
@@ -101,7 +105,12 @@ progress(`reading a record in a worker: ${readUs.toFixed(1)} µs CPU (one Ed2551
 const total = HUBS * PER_HUB;
 if (accepted !== total) throw new Error(`accepted ${accepted} of ${total}`);
 const ingest = total / seconds;
-progress(`ingested ${total} in ${seconds.toFixed(2)} s: ${ingest.toFixed(0)}/s; timings ${JSON.stringify(node.ingestor.timings)}`);
+// CPU of the whole process (every thread, the client included) per ingested record: what the
+// ratio comes to when both cores are free for this process, and steadier than it on a loaded machine.
+const cpuUs = (cpu.user + cpu.system) / total;
+progress(
+  `ingested ${total} in ${seconds.toFixed(2)} s: ${ingest.toFixed(0)}/s, ${cpuUs.toFixed(0)} µs CPU per record (by thread: ${threads}); timings ${JSON.stringify(node.ingestor.timings)}`,
+);
 await cleanup();
 report('ingest', {
   ingest_per_s: Math.round(ingest),
@@ -110,4 +119,5 @@ report('ingest', {
   verify_per_s_1core_before: Math.round(before),
   verify_per_s_1core_after: Math.round(after),
   read_us_per_record: Number(readUs.toFixed(1)),
+  cpu_us_per_record: Math.round(cpuUs),
 });
