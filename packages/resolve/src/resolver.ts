@@ -63,30 +63,85 @@ function sortedObject<T extends object>(x: T): T {
 
 type Rec = SignedRecord;
 
+/**
+ * One node per id the resolver has seen: the record with that id when it is
+ * held (or a placeholder for an id records name but nobody sent yet), the
+ * records that name it, and what was derived for it. Derivation follows these
+ * references instead of looking ids up in maps: at a million records a map
+ * lookup is a cache miss or two, and resolution is mostly lookups.
+ */
+class Obj {
+  rec: Rec | undefined = undefined;
+  /** The author's chain data (when rec is set). */
+  h: HubData | undefined = undefined;
+  /** Stage bits this node is queued for (transient: 0 after a flush). */
+  mask = 0;
+  /** What the record names: need.updated/closed → need; offer.* → offer; allocation → offer (t2: need); decisions → allocation; handoff → the handoff it corrects; receipt → handoff; delivered → need (t2: the delivery it corrects). */
+  t1: Obj | undefined = undefined;
+  t2: Obj | undefined = undefined;
+  /** custody.handoff: the nodes of its listed allocations. */
+  allocs: Obj[] | undefined = undefined;
+
+  // Structural references: records that name this id (static functions of the record set).
+  needUpd: Obj[] | undefined = undefined;
+  needAlloc: Obj[] | undefined = undefined;
+  needDeliv: Obj[] | undefined = undefined;
+  offerUpd: Obj[] | undefined = undefined;
+  offerAlloc: Obj[] | undefined = undefined;
+  allocDec: Obj[] | undefined = undefined;
+  /** Shipments (root handoffs) listing this allocation. */
+  allocShip: Obj[] | undefined = undefined;
+  /** custody.handoff: the first handoff of its shipment, once the chain of corrections reaches one. */
+  root: Obj | undefined = undefined;
+  shipVersions: Obj[] | undefined = undefined;
+  shipReceipts: Obj[] | undefined = undefined;
+  /** Handoffs and receipts naming this handoff before it joined a shipment. */
+  waitHandoff: Obj[] | undefined = undefined;
+  correctedBy: Obj[] | undefined = undefined;
+
+  // Derived.
+  need: NeedInfo | undefined = undefined;
+  offer: OfferInfo | undefined = undefined;
+  alloc: AllocInfo | undefined = undefined;
+  ship: ShipContrib | undefined = undefined;
+  deliv: DelivContrib | undefined = undefined;
+  /** Conflict ids this object put in the state, by owner kind. */
+  own: Partial<Record<ObjOwner, string[]>> | undefined = undefined;
+  /** The record-clock deadline this object is queued for in `deadlines`. */
+  sched: number | undefined = undefined;
+
+  constructor(readonly id: string) {}
+}
+
+/** The fields a snapshot keeps (mask is transient; h is re-linked from the hub data). */
+const OBJ_FIELDS = Object.keys(new Obj('')).filter((k) => k !== 'id' && k !== 'rec' && k !== 'h' && k !== 'mask') as (keyof Obj)[];
+
 interface HubData {
   id: string;
-  /** The first id held at each seq (a sparse array when seqs are missing). */
-  first: string[];
-  /** Further ids at a seq: forks. */
-  more: Map<number, string[]>;
+  /** The first record held at each seq (a sparse array when seqs are missing). */
+  first: Obj[];
+  /** Further records at a seq: forks. */
+  more: Map<number, Obj[]>;
   /** Records applied while the hub was not admitted, not yet listed in `held` (flush lists them if it still is not). */
-  toHold: string[];
-  /** live[seq] = the id that counts at that seq; the counting chain is live[0..length-1]. */
-  live: string[];
+  toHold: Obj[];
+  /** live[seq] = the record that counts at that seq; the counting chain is live[0..length-1]. */
+  live: Obj[];
   forkedAt: number;
   forkSeqs: Set<number>;
-  recoveries: string[];
-  recovery: string | undefined;
-  admissions: string[];
-  profiles: string[];
-  rotations: string[];
+  recoveries: Obj[];
+  recovery: Obj | undefined;
+  admissions: Obj[];
+  profiles: Obj[];
+  rotations: Obj[];
   admitted: boolean;
   full: boolean;
   count: number;
+  /** Queued for refreshChain / hubView (transient: false after a flush). */
+  dirtyChain: boolean;
+  dirtyView: boolean;
 }
 
 interface NeedInfo {
-  id: string;
   hub: string;
   hlc: Hlc;
   body: RecordOf<'need.posted'>['body'];
@@ -107,7 +162,6 @@ interface NeedInfo {
 }
 
 interface OfferInfo {
-  id: string;
   hub: string;
   hlc: Hlc;
   body: RecordOf<'offer.posted'>['body'];
@@ -122,11 +176,12 @@ interface OfferInfo {
 }
 
 interface AllocInfo {
-  id: string;
+  /** The allocation's node, its offer's and its need's. */
+  o: Obj;
+  offerO: Obj;
+  needO: Obj;
   hub: string;
   hlc: Hlc;
-  offer: string;
-  need: string;
   quantity: number;
   decided: 'accepted' | 'declined' | undefined;
   decision: string | undefined;
@@ -141,7 +196,7 @@ interface ShipContrib {
   from: string;
   to: string;
   received: boolean;
-  perAlloc: SmallMap<{ shipped: number; accepted: number; need: string }>;
+  perAlloc: SmallMap<{ shipped: number; accepted: number; needO: Obj }>;
   /** Accepted base units per item code (for the receiver's holdings). */
   acceptedByItem: SmallMap<number>;
   /** Shipped base units per `item|lot`. */
@@ -152,7 +207,7 @@ interface ShipContrib {
 
 interface DelivContrib {
   hub: string;
-  need: string;
+  needO: Obj;
   byItem: SmallMap<number>;
 }
 
@@ -240,33 +295,50 @@ class Group {
   }
 }
 
-type OwnerKind = 'h' | 'n' | 'o' | 'a' | 'os' | 'ns' | 's' | 'dup' | 'dh' | 'lot' | 'dbr';
+/** Owner kinds of conflicts kept on the object itself (hub, object-id ones) and by group key (the rest). */
+type ObjOwner = 'n' | 'o' | 'a' | 'os' | 'ns' | 's';
+type GroupOwner = 'h' | 'dup' | 'dh' | 'lot' | 'dbr';
 
-type Stage = 'needBase' | 'offerBase' | 'allocBase' | 'offerStage' | 'needStage' | 'ship' | 'deliv' | 'needView' | 'offerView' | 'allocView';
-const STAGES: Stage[] = ['needBase', 'offerBase', 'allocBase', 'offerStage', 'needStage', 'ship', 'deliv', 'needView', 'offerView', 'allocView'];
+// Derivation stages, in flush order: a stage only queues later ones.
+const NEED_BASE = 0;
+const OFFER_BASE = 1;
+const ALLOC_BASE = 2;
+const OFFER_STAGE = 3;
+const NEED_STAGE = 4;
+const SHIP = 5;
+const DELIV = 6;
+const NEED_VIEW = 7;
+const OFFER_VIEW = 8;
+const ALLOC_VIEW = 9;
+const PENDING = 10;
+const STAGE_COUNT = 11;
+
+/** Stages an object can be queued for when the record clock passes a date (the names are what snapshots store). */
+type TimedStage = 'needView' | 'offerView' | 'ship';
+const TIMED: Record<TimedStage, number> = { needView: NEED_VIEW, offerView: OFFER_VIEW, ship: SHIP };
 
 /** Binary min-heap of [deadline ms, stage, id]: objects whose status flips when the record clock passes a date. */
 class DeadlineHeap {
-  private readonly a: [number, Stage, string][] = [];
+  private readonly a: [number, TimedStage, string][] = [];
   get size(): number {
     return this.a.length;
   }
-  peek(): [number, Stage, string] | undefined {
+  peek(): [number, TimedStage, string] | undefined {
     return this.a[0];
   }
-  push(e: [number, Stage, string]): void {
+  push(e: [number, TimedStage, string]): void {
     const a = this.a;
     a.push(e);
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if ((a[p] as [number, Stage, string])[0] <= e[0]) break;
-      a[i] = a[p] as [number, Stage, string];
+      if ((a[p] as [number, TimedStage, string])[0] <= e[0]) break;
+      a[i] = a[p] as [number, TimedStage, string];
       i = p;
     }
     a[i] = e;
   }
-  pop(): [number, Stage, string] | undefined {
+  pop(): [number, TimedStage, string] | undefined {
     const a = this.a;
     const top = a[0];
     const last = a.pop();
@@ -276,9 +348,9 @@ class DeadlineHeap {
       const l = 2 * i + 1;
       if (l >= a.length) break;
       const r = l + 1;
-      const c = r < a.length && (a[r] as [number, Stage, string])[0] < (a[l] as [number, Stage, string])[0] ? r : l;
-      if ((a[c] as [number, Stage, string])[0] >= last[0]) break;
-      a[i] = a[c] as [number, Stage, string];
+      const c = r < a.length && (a[r] as [number, TimedStage, string])[0] < (a[l] as [number, TimedStage, string])[0] ? r : l;
+      if ((a[c] as [number, TimedStage, string])[0] >= last[0]) break;
+      a[i] = a[c] as [number, TimedStage, string];
       i = c;
     }
     a[i] = last;
@@ -286,38 +358,35 @@ class DeadlineHeap {
   }
 }
 
-/** Every id a hub holds at `seq`. */
-function idsAt(h: HubData, seq: number): string[] | undefined {
+/** Every record a hub holds at `seq`. */
+function objsAt(h: HubData, seq: number): Obj[] | undefined {
   const f = h.first[seq];
   if (f === undefined) return undefined;
   const more = h.more.get(seq);
   return more ? [f, ...more] : [f];
 }
 
-/** Every id a hub holds, by seq. */
-function forEachId(h: HubData, f: (id: string) => void): void {
-  h.first.forEach((id, seq) => {
-    f(id);
+/** Every record a hub holds, by seq. */
+function forEachObj(h: HubData, f: (o: Obj) => void): void {
+  h.first.forEach((o, seq) => {
+    f(o);
     const more = h.more.get(seq);
     if (more) for (const x of more) f(x);
   });
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const a = m.get(k);
-  if (a) a.push(v);
-  else m.set(k, [v]);
+function add(list: Obj[] | undefined, o: Obj): Obj[] {
+  if (list === undefined) return [o];
+  list.push(o);
+  return list;
 }
 
-function setAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  const s = m.get(k);
-  if (s) s.add(v);
-  else m.set(k, new Set([v]));
-}
+const recOf = (o: Obj): Rec => o.rec as Rec;
 
 const byHlcId = (a: { hlc: Hlc; id: string }, b: { hlc: Hlc; id: string }): number => compareHlc(a.hlc, b.hlc) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const allocHlcId = (a: AllocInfo, b: AllocInfo): number => compareHlc(a.hlc, b.hlc) || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0);
 /** Resolution order of competing allocations: accepted first, then hlc, then record id (spec/resolution.md §Over-allocation). */
-const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || byHlcId(a, b);
+const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || allocHlcId(a, b);
 /** A new array of the distinct strings of `xs`, sorted (by UTF-16 code units, as Array.prototype.sort). */
 function sorted(xs: readonly string[]): string[] {
   if (xs.length <= 1) return xs.slice();
@@ -327,6 +396,9 @@ function sorted(xs: readonly string[]): string[] {
   a.length = n;
   return a;
 }
+
+/** The maps of a resolved state. */
+export type StateMapName = 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending';
 
 /**
  * The deterministic resolver: keeps, for every object, the set of records
@@ -340,55 +412,28 @@ function sorted(xs: readonly string[]): string[] {
  * r.state().needs[needId].status // 'partly_allocated'
  * r.stateHash() // equal on every replica holding the same records
  */
-/** The maps of a resolved state. */
-export type StateMapName = 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending';
-
 export class Resolver {
   private readonly roots: Set<string>;
-  /** base64url SHA-256 of text for the state hash: ResolverOptions.sha256 or the pure one. Not part of snapshots. */
+  /** base64url SHA-256 of text for the state hash: ResolverOptions.sha256Text, .sha256 or the pure one. Not part of snapshots. */
   private readonly hashText: TextDigest;
-  private readonly recs = new Map<string, Rec>();
+  /** Every id seen, held or named. Snapshots write it first (with the records). */
+  private readonly nodes = new Map<string, Obj>();
+  private records = 0;
   private clock = 0;
   private readonly hubData = new Map<string, HubData>();
   private admissionDirty = false;
   private admissionOf = new Map<string, { parent: string; record: string }>();
 
-  // Structural references: record ids attached to the id they name. Static
-  // functions of the record set, so they never depend on arrival order.
-  private readonly needUpd = new Map<string, string[]>();
-  private readonly needAlloc = new Map<string, string[]>();
-  private readonly needDeliv = new Map<string, string[]>();
-  private readonly offerUpd = new Map<string, string[]>();
-  private readonly offerAlloc = new Map<string, string[]>();
-  private readonly allocDec = new Map<string, string[]>();
-  private readonly allocShip = new Map<string, string[]>();
-  private readonly handoffRoot = new Map<string, string>();
-  private readonly shipVersions = new Map<string, string[]>();
-  private readonly shipReceipts = new Map<string, string[]>();
-  private readonly waitHandoff = new Map<string, string[]>();
-  private readonly correctedBy = new Map<string, string[]>();
-
-  // Derived, per object.
-  private readonly needInfo = new Map<string, NeedInfo>();
-  private readonly offerInfo = new Map<string, OfferInfo>();
-  private readonly allocInfo = new Map<string, AllocInfo>();
-  private readonly shipContrib = new Map<string, ShipContrib>();
-  private readonly delivContrib = new Map<string, DelivContrib>();
-  private readonly dupGroups = new Map<string, Set<string>>();
+  // Derived groups, keyed by strings.
+  private readonly dupGroups = new Map<string, Set<Obj>>();
   private readonly dhGroups = new Map<string, Group>();
   private readonly lotShipped = new Map<string, Group>();
   private readonly lotHeld = new Map<string, Group>();
   private readonly dbrReceived = new Map<string, Group>();
   private readonly dbrDelivered = new Map<string, Group>();
-  /** Conflict ids each owner (kind, then object id or group key) put in the state. */
-  private readonly ownConflicts: Record<OwnerKind, Map<string, string[]>> = {
+  /** Conflict ids each hub (h) or group key put in the state (objects keep theirs in Obj.own). */
+  private readonly ownConflicts: Record<GroupOwner, Map<string, string[]>> = {
     h: new Map(),
-    n: new Map(),
-    o: new Map(),
-    a: new Map(),
-    os: new Map(),
-    ns: new Map(),
-    s: new Map(),
     dup: new Map(),
     dh: new Map(),
     lot: new Map(),
@@ -405,14 +450,12 @@ export class Resolver {
   private readonly held = new BucketMap<string>();
   private readonly pending = new BucketMap<string[]>();
 
-  private readonly dirty: Record<Stage, Set<string>> = Object.fromEntries(STAGES.map((s) => [s, new Set<string>()])) as Record<Stage, Set<string>>;
-  private readonly dirtyHubs = new Set<string>();
-  private readonly dirtyHubViews = new Set<string>();
+  /** Objects queued per stage (Obj.mask has their bits); hubs queued for their chain and view. Transient: empty after a flush. */
+  private readonly queue: Obj[][] = Array.from({ length: STAGE_COUNT }, () => []);
+  private readonly chainQueue: HubData[] = [];
+  private readonly viewQueue: HubData[] = [];
   private readonly dirtyGroups = { dup: new Set<string>(), dh: new Set<string>(), lot: new Set<string>(), dbr: new Set<string>() };
-  private readonly dirtyPending = new Set<string>();
   private readonly deadlines = new DeadlineHeap();
-  /** The deadline each object is queued for, so that re-deriving an object does not queue it again. */
-  private readonly scheduled: Record<'needView' | 'offerView' | 'ship', Map<string, number>> = { needView: new Map(), offerView: new Map(), ship: new Map() };
 
   constructor(opts: ResolverOptions) {
     if (!opts || !Array.isArray(opts.roots) || opts.roots.some((r) => typeof r !== 'string' || !B64_32.test(r))) {
@@ -427,7 +470,36 @@ export class Resolver {
 
   /** Number of distinct records applied. */
   get size(): number {
-    return this.recs.size;
+    return this.records;
+  }
+
+  /** The node of an id, created on first sight. */
+  private node(id: string): Obj {
+    let o = this.nodes.get(id);
+    if (o === undefined) {
+      o = new Obj(id);
+      this.nodes.set(id, o);
+    }
+    return o;
+  }
+
+  private mark(o: Obj, stage: number): void {
+    const bit = 1 << stage;
+    if ((o.mask & bit) !== 0) return;
+    o.mask |= bit;
+    (this.queue[stage] as Obj[]).push(o);
+  }
+
+  private markChain(h: HubData): void {
+    if (h.dirtyChain) return;
+    h.dirtyChain = true;
+    this.chainQueue.push(h);
+  }
+
+  private markView(h: HubData): void {
+    if (h.dirtyView) return;
+    h.dirtyView = true;
+    this.viewQueue.push(h);
   }
 
   /**
@@ -436,12 +508,13 @@ export class Resolver {
    * which happens on the next state()/stateHash()/toJSON().
    */
   apply(v: Verified): void {
-    const id = v.id;
-    if (this.recs.has(id)) return;
+    const o = this.node(v.id);
+    if (o.rec !== undefined) return;
     // Only what resolution reads is kept: not the signature (checked before) nor the version.
     const src = v.record;
     const r = { type: src.type, hub: src.hub, seq: src.seq, prev: src.prev, hlc: src.hlc, body: src.body } as Rec;
-    this.recs.set(id, r);
+    o.rec = r;
+    this.records++;
     if (r.hlc.ms > this.clock) this.clock = r.hlc.ms;
 
     let h = this.hubData.get(r.hub);
@@ -462,164 +535,185 @@ export class Resolver {
         admitted: this.roots.has(r.hub) || this.admissionOf.has(r.hub),
         full: false,
         count: 0,
+        dirtyChain: false,
+        dirtyView: false,
       };
       this.hubData.set(r.hub, h);
     }
+    o.h = h;
     h.count++;
     if (h.first[r.seq] !== undefined) {
       const more = h.more.get(r.seq);
-      if (more) more.push(id);
-      else h.more.set(r.seq, [id]);
+      if (more) more.push(o);
+      else h.more.set(r.seq, [o]);
       h.forkSeqs.add(r.seq);
-    } else h.first[r.seq] = id;
+    } else h.first[r.seq] = o;
     // A record below the tip may fork the chain; and while a recovery's
     // ancestry is incomplete, any record may be the missing ancestor.
     if (r.seq < h.live.length || (h.recoveries.length > 0 && h.recovery === undefined)) h.full = true;
-    if (!h.admitted) h.toHold.push(id);
-    this.dirtyHubs.add(r.hub);
-    this.dirtyHubViews.add(r.hub);
+    if (!h.admitted) h.toHold.push(o);
+    this.markChain(h);
+    this.markView(h);
 
     switch (r.type) {
       case 'hub.admitted':
-        h.admissions.push(id);
+        h.admissions.push(o);
         this.admissionDirty = true;
         break;
       case 'hub.profile':
-        h.profiles.push(id);
+        h.profiles.push(o);
         break;
       case 'hub.keys.rotated':
-        h.rotations.push(id);
+        h.rotations.push(o);
         if (r.body.recovery) {
-          h.recoveries.push(id);
+          h.recoveries.push(o);
           h.full = true;
         }
         break;
       case 'need.updated':
-      case 'need.closed':
-        push(this.needUpd, r.body.need, id);
+      case 'need.closed': {
+        const t = this.node(r.body.need);
+        o.t1 = t;
+        t.needUpd = add(t.needUpd, o);
         break;
+      }
       case 'offer.updated':
-      case 'offer.withdrawn':
-        push(this.offerUpd, r.body.offer, id);
+      case 'offer.withdrawn': {
+        const t = this.node(r.body.offer);
+        o.t1 = t;
+        t.offerUpd = add(t.offerUpd, o);
         break;
-      case 'allocation':
-        push(this.offerAlloc, r.body.offer, id);
-        push(this.needAlloc, r.body.need, id);
+      }
+      case 'allocation': {
+        const offer = this.node(r.body.offer);
+        const need = this.node(r.body.need);
+        o.t1 = offer;
+        o.t2 = need;
+        offer.offerAlloc = add(offer.offerAlloc, o);
+        need.needAlloc = add(need.needAlloc, o);
         break;
+      }
       case 'allocation.accepted':
-      case 'allocation.declined':
-        push(this.allocDec, r.body.allocation, id);
+      case 'allocation.declined': {
+        const t = this.node(r.body.allocation);
+        o.t1 = t;
+        t.allocDec = add(t.allocDec, o);
         break;
+      }
       case 'custody.handoff':
-        if (r.body.corrects === undefined) this.setRoot(id, id);
+        o.allocs = r.body.allocations.map((a) => this.node(a));
+        if (r.body.corrects === undefined) this.setRoot(o, o);
         else {
-          const root = this.handoffRoot.get(r.body.corrects);
-          if (root !== undefined) this.setRoot(id, root);
-          else push(this.waitHandoff, r.body.corrects, id);
+          const c = this.node(r.body.corrects);
+          o.t1 = c;
+          if (c.root !== undefined) this.setRoot(o, c.root);
+          else c.waitHandoff = add(c.waitHandoff, o);
         }
         break;
       case 'custody.receipt': {
-        const root = this.handoffRoot.get(r.body.handoff);
-        if (root !== undefined) push(this.shipReceipts, root, id);
-        else push(this.waitHandoff, r.body.handoff, id);
+        const hd = this.node(r.body.handoff);
+        o.t1 = hd;
+        if (hd.root !== undefined) hd.root.shipReceipts = add(hd.root.shipReceipts, o);
+        else hd.waitHandoff = add(hd.waitHandoff, o);
         break;
       }
-      case 'custody.delivered':
-        push(this.needDeliv, r.body.need, id);
-        if (r.body.corrects !== undefined) push(this.correctedBy, r.body.corrects, id);
+      case 'custody.delivered': {
+        const need = this.node(r.body.need);
+        o.t1 = need;
+        need.needDeliv = add(need.needDeliv, o);
+        if (r.body.corrects !== undefined) {
+          const c = this.node(r.body.corrects);
+          o.t2 = c;
+          c.correctedBy = add(c.correctedBy, o);
+        }
         break;
+      }
       default:
         break;
     }
   }
 
   /** A handoff joins its shipment; receipts and corrections that waited for it follow. */
-  private setRoot(handoff: string, root: string): void {
-    this.handoffRoot.set(handoff, root);
-    push(this.shipVersions, root, handoff);
-    const r = this.recs.get(handoff) as RecordOf<'custody.handoff'>;
-    for (const a of r.body.allocations) {
-      const ships = this.allocShip.get(a);
-      if (ships === undefined) this.allocShip.set(a, [root]);
+  private setRoot(handoff: Obj, root: Obj): void {
+    handoff.root = root;
+    root.shipVersions = add(root.shipVersions, handoff);
+    for (const a of handoff.allocs as Obj[]) {
+      const ships = a.allocShip;
+      if (ships === undefined) a.allocShip = [root];
       else if (!ships.includes(root)) ships.push(root);
     }
-    this.dirty.ship.add(root);
-    const waiting = this.waitHandoff.get(handoff);
+    this.mark(root, SHIP);
+    const waiting = handoff.waitHandoff;
     if (!waiting) return;
-    this.waitHandoff.delete(handoff);
-    this.dirtyPending.add(handoff);
+    handoff.waitHandoff = undefined;
+    this.mark(handoff, PENDING);
     for (const w of waiting) {
-      const wr = this.recs.get(w) as Rec;
-      if (wr.type === 'custody.handoff') this.setRoot(w, root);
-      else push(this.shipReceipts, root, w);
+      if (recOf(w).type === 'custody.handoff') this.setRoot(w, root);
+      else root.shipReceipts = add(root.shipReceipts, w);
     }
   }
 
   /** True when a record takes part in the state: its author is admitted and it lies on the author's counting chain. */
-  private counts(id: string): boolean {
-    const r = this.recs.get(id);
-    if (!r) return false;
-    const h = this.hubData.get(r.hub) as HubData;
-    return h.admitted && h.live[r.seq] === id;
+  private counts(o: Obj): boolean {
+    const r = o.rec;
+    if (r === undefined) return false;
+    const h = o.h as HubData;
+    return h.admitted && h.live[r.seq] === o;
   }
 
-  private onChain(id: string): boolean {
-    const r = this.recs.get(id);
-    if (!r) return false;
-    return (this.hubData.get(r.hub) as HubData).live[r.seq] === id;
+  private onChain(o: Obj): boolean {
+    const r = o.rec;
+    return r !== undefined && (o.h as HubData).live[r.seq] === o;
   }
 
   /** Marks what a record feeds, after it started or stopped counting. */
-  private touch(id: string): void {
-    const r = this.recs.get(id) as Rec;
-    this.dirtyHubViews.add(r.hub);
-    const d = this.dirty;
+  private touch(o: Obj): void {
+    const r = recOf(o);
+    this.markView(o.h as HubData);
     switch (r.type) {
       case 'hub.admitted':
         this.admissionDirty = true;
         break;
       case 'need.posted':
-        d.needBase.add(id);
+        this.mark(o, NEED_BASE);
         break;
       case 'need.updated':
       case 'need.closed':
-        d.needBase.add(r.body.need);
-        this.dirtyPending.add(r.body.need);
+        this.mark(o.t1 as Obj, NEED_BASE);
+        this.mark(o.t1 as Obj, PENDING);
         break;
       case 'offer.posted':
-        d.offerBase.add(id);
+        this.mark(o, OFFER_BASE);
         break;
       case 'offer.updated':
       case 'offer.withdrawn':
-        d.offerBase.add(r.body.offer);
-        this.dirtyPending.add(r.body.offer);
+        this.mark(o.t1 as Obj, OFFER_BASE);
+        this.mark(o.t1 as Obj, PENDING);
         break;
       case 'allocation':
-        d.allocBase.add(id);
-        this.dirtyPending.add(r.body.offer);
-        this.dirtyPending.add(r.body.need);
+        this.mark(o, ALLOC_BASE);
+        this.mark(o.t1 as Obj, PENDING);
+        this.mark(o.t2 as Obj, PENDING);
         break;
       case 'allocation.accepted':
       case 'allocation.declined':
-        d.allocBase.add(r.body.allocation);
-        this.dirtyPending.add(r.body.allocation);
+        this.mark(o.t1 as Obj, ALLOC_BASE);
+        this.mark(o.t1 as Obj, PENDING);
         break;
-      case 'custody.handoff': {
-        const root = this.handoffRoot.get(id);
-        if (root !== undefined) d.ship.add(root);
-        if (r.body.corrects !== undefined) this.dirtyPending.add(r.body.corrects);
+      case 'custody.handoff':
+        if (o.root !== undefined) this.mark(o.root, SHIP);
+        if (o.t1 !== undefined) this.mark(o.t1, PENDING);
         break;
-      }
       case 'custody.receipt': {
-        const root = this.handoffRoot.get(r.body.handoff);
-        if (root !== undefined) d.ship.add(root);
-        this.dirtyPending.add(r.body.handoff);
+        const root = (o.t1 as Obj).root;
+        if (root !== undefined) this.mark(root, SHIP);
+        this.mark(o.t1 as Obj, PENDING);
         break;
       }
       case 'custody.delivered':
-        d.deliv.add(id);
-        if (r.body.corrects !== undefined) d.deliv.add(r.body.corrects);
-        this.dirtyPending.add(r.body.need);
+        this.mark(o, DELIV);
+        if (o.t2 !== undefined) this.mark(o.t2, DELIV);
+        this.mark(o.t1 as Obj, PENDING);
         break;
       default:
         break;
@@ -634,28 +728,28 @@ export class Resolver {
    * it; after a recovery only children of the tip (by prev) compete, since the
    * thief's old branch continues elsewhere. Returns the fork seq or -1.
    */
-  private extend(h: HubData, live: string[], afterRecovery: boolean): number {
+  private extend(h: HubData, live: Obj[], afterRecovery: boolean): number {
     for (;;) {
       const seq = live.length;
       const one = h.first[seq];
       if (one === undefined) return -1;
-      const tip = seq === 0 ? null : live[seq - 1];
+      const tip = seq === 0 ? null : (live[seq - 1] as Obj).id;
       if (!h.more.has(seq)) {
         // The common case: one record at this seq.
-        const r = this.recs.get(one) as Rec;
+        const r = recOf(one);
         if (seq === 0 ? r.type !== 'hub.inception' : r.prev !== tip) return -1;
         live.push(one);
         continue;
       }
-      const ids = idsAt(h, seq) as string[];
-      const children = ids.filter((id) => {
-        const r = this.recs.get(id) as Rec;
+      const all = objsAt(h, seq) as Obj[];
+      const children = all.filter((x) => {
+        const r = recOf(x);
         return seq === 0 ? r.type === 'hub.inception' : r.prev === tip;
       });
-      if (!afterRecovery && ids.length >= 2) return seq;
+      if (!afterRecovery && all.length >= 2) return seq;
       if (children.length >= 2) return seq;
       if (children.length === 0) return -1;
-      live.push(children[0] as string);
+      live.push(children[0] as Obj);
     }
   }
 
@@ -664,35 +758,31 @@ export class Resolver {
     if (!h.full) {
       const start = old.length;
       h.forkedAt = this.extend(h, old, h.recovery !== undefined);
-      if (h.admitted) for (let s = start; s < old.length; s++) this.touch(old[s] as string);
+      if (h.admitted) for (let s = start; s < old.length; s++) this.touch(old[s] as Obj);
       if (old.length > start && h.admissions.length > 0) this.admissionDirty = true;
       return;
     }
     h.full = false;
-    let live: string[] = [];
+    let live: Obj[] = [];
     h.recovery = undefined;
     if (h.recoveries.length > 0) {
       // The recovery record with the greatest hlc (then id) decides the branch
       // that survives: its ancestors by prev, then its descendants.
-      const win = h.recoveries.map((id) => ({ id, hlc: (this.recs.get(id) as Rec).hlc })).sort(byHlcId)[h.recoveries.length - 1] as { id: string };
-      const path: string[] = [];
-      let curId: string | null = win.id;
-      let cur: Rec | undefined = this.recs.get(win.id);
-      while (cur && curId !== null) {
-        path.push(curId);
-        if (cur.seq === 0) break;
-        const prevId: string | null = cur.prev;
-        const next: Rec | undefined = prevId === null ? undefined : this.recs.get(prevId);
-        if (!next || next.hub !== h.id || next.seq !== cur.seq - 1) cur = undefined;
-        else {
-          cur = next;
-          curId = prevId;
-        }
+      const win = h.recoveries.map((o) => ({ o, id: o.id, hlc: recOf(o).hlc })).sort(byHlcId)[h.recoveries.length - 1] as { o: Obj };
+      const path: Obj[] = [];
+      let cur: Obj | undefined = win.o;
+      while (cur !== undefined) {
+        path.push(cur);
+        const r = recOf(cur);
+        if (r.seq === 0) break;
+        const next: Obj | undefined = r.prev === null ? undefined : this.nodes.get(r.prev);
+        if (!next?.rec || next.rec.hub !== h.id || next.rec.seq !== r.seq - 1) cur = undefined;
+        else cur = next;
       }
       // Until every ancestor is held the branch cannot be checked: nothing counts yet.
-      if (cur && cur.seq === 0 && cur.type === 'hub.inception') {
+      if (cur && recOf(cur).seq === 0 && recOf(cur).type === 'hub.inception') {
         live = path.reverse();
-        h.recovery = win.id;
+        h.recovery = win.o;
       }
     }
     if (h.recoveries.length === 0 || h.recovery !== undefined) h.forkedAt = this.extend(h, live, h.recovery !== undefined);
@@ -724,11 +814,11 @@ export class Resolver {
         if (!h) continue;
         for (const a of h.admissions) {
           if (!this.onChain(a)) continue;
-          const r = this.recs.get(a) as RecordOf<'hub.admitted'>;
+          const r = a.rec as RecordOf<'hub.admitted'>;
           const child = r.body.child;
           if (seen.has(child)) continue;
           const cur = best.get(child);
-          if (!cur || byHlcId({ hlc: r.hlc, id: a }, { hlc: cur.hlc, id: cur.record }) < 0) best.set(child, { parent: p, record: a, hlc: r.hlc });
+          if (!cur || byHlcId({ hlc: r.hlc, id: a.id }, { hlc: cur.hlc, id: cur.record }) < 0) best.set(child, { parent: p, record: a.id, hlc: r.hlc });
         }
       }
       frontier = [...best.keys()].sort();
@@ -743,32 +833,31 @@ export class Resolver {
       const admitted = this.roots.has(h.id) || next.has(h.id);
       const o = old.get(h.id);
       const n = next.get(h.id);
-      if (o?.record !== n?.record || o?.parent !== n?.parent) this.dirtyHubViews.add(h.id);
+      if (o?.record !== n?.record || o?.parent !== n?.parent) this.markView(h);
       if (admitted === h.admitted) continue;
       h.admitted = admitted;
-      this.dirtyHubViews.add(h.id);
-      forEachId(h, (id) => (admitted ? this.held.delete(id) : this.held.set(id, h.id)));
-      for (const id of h.live) this.touch(id);
+      this.markView(h);
+      forEachObj(h, (x) => (admitted ? this.held.delete(x.id) : this.held.set(x.id, h.id)));
+      for (const x of h.live) this.touch(x);
     }
     // A changed parent changes the whole chain below it: refresh every hub view (admissions are rare).
-    for (const h of this.hubData.values()) if (next.has(h.id) || old.has(h.id)) this.dirtyHubViews.add(h.id);
+    for (const h of this.hubData.values()) if (next.has(h.id) || old.has(h.id)) this.markView(h);
   }
 
-  private latestOnChain(h: HubData, ids: string[]): Rec | undefined {
-    let best: Rec | undefined;
-    for (const id of ids) {
-      if (h.live[(this.recs.get(id) as Rec).seq] !== id) continue;
-      const r = this.recs.get(id) as Rec;
-      if (!best || r.seq > best.seq) best = r;
+  private latestOnChain(h: HubData, list: Obj[]): Obj | undefined {
+    let best: Obj | undefined;
+    for (const o of list) {
+      const r = recOf(o);
+      if (h.live[r.seq] !== o) continue;
+      if (!best || r.seq > recOf(best).seq) best = o;
     }
     return best;
   }
 
-  private hubView(id: string): void {
-    const h = this.hubData.get(id);
-    if (!h) return;
+  private hubView(h: HubData): void {
+    const id = h.id;
     const root = this.roots.has(id);
-    const forks = [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ ids: sorted(idsAt(h, seq) as string[]), seq }));
+    const forks = [...h.forkSeqs].sort((a, b) => a - b).map((seq) => ({ ids: sorted((objsAt(h, seq) as Obj[]).map((o) => o.id)), seq }));
     let admission: string | undefined;
     let admissionChain: string[] = [];
     let level: HubState['level'];
@@ -783,14 +872,14 @@ export class Resolver {
       }
       admissionChain = chain;
       admission = adm.record;
-      const ar = this.recs.get(adm.record) as RecordOf<'hub.admitted'>;
+      const ar = (this.nodes.get(adm.record) as Obj).rec as RecordOf<'hub.admitted'>;
       level = ar.body.level;
       region = ar.body.region;
     }
     let profile: HubState['profile'];
-    const prof = this.latestOnChain(h, h.profiles) as RecordOf<'hub.profile'> | undefined;
-    if (prof) {
-      const b = prof.body;
+    const profO = this.latestOnChain(h, h.profiles);
+    if (profO) {
+      const b = (profO.rec as RecordOf<'hub.profile'>).body;
       // Members in sorted order (viewJson).
       const p = {} as NonNullable<HubState['profile']>;
       if (b.contact !== undefined) p.contact = b.contact;
@@ -798,7 +887,7 @@ export class Resolver {
       p.level = b.level;
       p.name = cName(b.name);
       if (b.parent !== undefined) p.parent = b.parent;
-      p.record = h.live[prof.seq] as string;
+      p.record = profO.id;
       p.region = b.region;
       profile = p;
       if (root) {
@@ -807,10 +896,10 @@ export class Resolver {
       }
     }
     let keys: HubState['keys'];
-    const rot = this.latestOnChain(h, h.rotations) as RecordOf<'hub.keys.rotated'> | undefined;
-    const inc = h.live[0] === undefined ? undefined : (this.recs.get(h.live[0]) as RecordOf<'hub.inception'>);
-    const kb = rot?.body ?? inc?.body;
-    const krec = rot ? h.live[rot.seq] : h.live[0];
+    const rotO = this.latestOnChain(h, h.rotations);
+    const incO = h.live[0];
+    const kb = rotO ? (rotO.rec as RecordOf<'hub.keys.rotated'>).body : (incO?.rec as RecordOf<'hub.inception'> | undefined)?.body;
+    const krec = rotO ? rotO.id : incO?.id;
     if (kb && krec) keys = { encryptionKey: kb.encryptionKey, record: krec, recoveryCommitment: kb.recoveryCommitment, signingKey: kb.signingKey };
     // Members in sorted order (viewJson).
     const v = {} as HubState;
@@ -818,18 +907,18 @@ export class Resolver {
     v.admissionChain = admissionChain;
     v.admitted = h.admitted;
     v.forks = forks;
-    if (h.live.length > 0) v.head = { id: h.live[h.live.length - 1] as string, seq: h.live.length - 1 };
+    if (h.live.length > 0) v.head = { id: (h.live[h.live.length - 1] as Obj).id, seq: h.live.length - 1 };
     v.id = id;
     if (keys) v.keys = keys;
     if (level !== undefined) v.level = level;
     if (profile) v.profile = profile;
     v.records = h.count;
-    if (h.recovery !== undefined) v.recovery = h.recovery;
+    if (h.recovery !== undefined) v.recovery = h.recovery.id;
     if (region !== undefined) v.region = region;
     v.root = root;
     v.status = !h.admitted ? 'suspended' : h.forkedAt >= 0 ? 'forked' : 'active';
     this.hubs.set(id, v);
-    this.setConflicts(
+    this.setGroupConflicts(
       'h',
       id,
       v.forks.map((f) =>
@@ -840,18 +929,32 @@ export class Resolver {
 
   // ---- conflicts ------------------------------------------------------------------
 
-  private setConflicts(kind: OwnerKind, owner: string, list: Conflict[]): void {
+  private replaceConflicts(old: string[] | undefined, list: Conflict[]): string[] | undefined {
+    if (old) for (const k of old) this.conflicts.delete(k);
+    for (const c of list) this.conflicts.set(c.id, c);
+    return list.length === 0 ? undefined : list.map((c) => c.id);
+  }
+
+  private setGroupConflicts(kind: GroupOwner, owner: string, list: Conflict[]): void {
     const m = this.ownConflicts[kind];
     const old = m.get(owner);
     if (!old && list.length === 0) return;
-    if (old) for (const k of old) this.conflicts.delete(k);
-    for (const c of list) this.conflicts.set(c.id, c);
-    if (list.length === 0) m.delete(owner);
-    else
-      m.set(
-        owner,
-        list.map((c) => c.id),
-      );
+    const ids = this.replaceConflicts(old, list);
+    if (ids === undefined) m.delete(owner);
+    else m.set(owner, ids);
+  }
+
+  private setConflicts(kind: ObjOwner, o: Obj, list: Conflict[]): void {
+    const old = o.own?.[kind];
+    if (!old && list.length === 0) return;
+    const ids = this.replaceConflicts(old, list);
+    if (ids !== undefined) {
+      if (o.own === undefined) o.own = {};
+      o.own[kind] = ids;
+    } else if (o.own) {
+      delete o.own[kind];
+      if (Object.keys(o.own).length === 0) o.own = undefined;
+    }
   }
 
   private unauthorised(r: Rec, id: string, target: string, expected: string): Conflict {
@@ -860,16 +963,14 @@ export class Resolver {
 
   // ---- needs and offers -----------------------------------------------------------
 
-  private needBase(id: string): void {
-    const d = this.dirty;
-    const old = this.needInfo.get(id);
-    const p = this.recs.get(id);
+  private needBase(o: Obj): void {
+    const old = o.need;
+    const p = o.rec;
     const own: Conflict[] = [];
     let info: NeedInfo | undefined;
-    if (p && p.type === 'need.posted' && this.counts(id)) {
+    if (p && p.type === 'need.posted' && this.counts(o)) {
       const b = p.body;
       info = {
-        id,
         hub: p.hub,
         hlc: cHlc(p.hlc),
         body: b,
@@ -887,61 +988,69 @@ export class Resolver {
         allocated: 0,
         standing: [],
       };
-      for (const r of this.authorChanges(this.needUpd.get(id), id, p.hub, own)) {
-        const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
+      for (const u of this.authorChanges(o.needUpd, o, p.hub, own)) {
+        const r = recOf(u);
         if (r.type === 'need.updated') {
-          const u = r.body;
-          if (u.quantity !== undefined) info.quantity = mul(u.quantity, b.unit.size);
-          if (u.urgency !== undefined) info.urgency = u.urgency;
-          if (u.neededBy !== undefined) {
-            info.neededBy = u.neededBy;
-            info.neededByMs = timestampMs(u.neededBy);
+          const x = r.body;
+          if (x.quantity !== undefined) info.quantity = mul(x.quantity, b.unit.size);
+          if (x.urgency !== undefined) info.urgency = x.urgency;
+          if (x.neededBy !== undefined) {
+            info.neededBy = x.neededBy;
+            info.neededByMs = timestampMs(x.neededBy);
           }
-          if (u.beneficiaries !== undefined) info.beneficiaries = cBenef(u.beneficiaries);
-          info.updates.push(rid);
-        } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: rid };
+          if (x.beneficiaries !== undefined) info.beneficiaries = cBenef(x.beneficiaries);
+          info.updates.push(u.id);
+        } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: u.id };
       }
-      this.needInfo.set(id, info);
-    } else this.needInfo.delete(id);
-    this.setConflicts('n', id, own);
+    }
+    o.need = info;
+    this.setConflicts('n', o, own);
 
     const dupKey = info?.dupKey ?? old?.dupKey;
     if (dupKey !== undefined) {
-      if (info && info.closed?.reason !== 'cancelled') setAdd(this.dupGroups, dupKey, id);
-      else this.dupGroups.get(dupKey)?.delete(id);
+      if (info && info.closed?.reason !== 'cancelled') {
+        const g = this.dupGroups.get(dupKey);
+        if (g) g.add(o);
+        else this.dupGroups.set(dupKey, new Set([o]));
+      } else this.dupGroups.get(dupKey)?.delete(o);
       this.dirtyGroups.dup.add(dupKey);
     }
-    for (const a of this.needAlloc.get(id) ?? []) {
-      d.allocBase.add(a);
-      for (const s of this.allocShip.get(a) ?? []) d.ship.add(s);
+    const allocs = o.needAlloc;
+    if (allocs !== undefined) {
+      for (const a of allocs) {
+        this.mark(a, ALLOC_BASE);
+        const ships = a.allocShip;
+        if (ships !== undefined) for (const s of ships) this.mark(s, SHIP);
+      }
     }
-    d.needStage.add(id);
-    d.needView.add(id);
-    this.dirtyPending.add(id);
+    this.mark(o, NEED_STAGE);
+    this.mark(o, NEED_VIEW);
+    this.mark(o, PENDING);
   }
 
   /**
-   * The counting records that change object `id`: its author's, in sequence
-   * order; anyone else's become `unauthorised` conflicts in `own` (spec §2).
+   * The counting records that change object `target`: its author's, in
+   * sequence order; anyone else's become `unauthorised` conflicts in `own` (spec §2).
    */
-  private authorChanges(changes: Iterable<string> | undefined, id: string, author: string, own: Conflict[]): Rec[] {
-    const ups: Rec[] = [];
-    for (const u of changes ?? []) {
+  private authorChanges(changes: Obj[] | undefined, target: Obj, author: string, own: Conflict[]): Obj[] {
+    if (changes === undefined) return NONE;
+    const ups: Obj[] = [];
+    for (const u of changes) {
       if (!this.counts(u)) continue;
-      const r = this.recs.get(u) as Rec;
-      if (r.hub !== author) own.push(this.unauthorised(r, u, id, author));
-      else ups.push(r);
+      const r = recOf(u);
+      if (r.hub !== author) own.push(this.unauthorised(r, u.id, target.id, author));
+      else ups.push(u);
     }
-    return ups.sort((a, b) => a.seq - b.seq);
+    return ups.length > 1 ? ups.sort((a, b) => recOf(a).seq - recOf(b).seq) : ups;
   }
 
-  private offerBase(id: string): void {
-    const p = this.recs.get(id);
+  private offerBase(o: Obj): void {
+    const p = o.rec;
     const own: Conflict[] = [];
-    if (p && p.type === 'offer.posted' && this.counts(id)) {
+    let info: OfferInfo | undefined;
+    if (p && p.type === 'offer.posted' && this.counts(o)) {
       const b = p.body;
-      const info: OfferInfo = {
-        id,
+      info = {
         hub: p.hub,
         hlc: cHlc(p.hlc),
         body: b,
@@ -954,72 +1063,75 @@ export class Resolver {
         unit: cUnit(b.unit),
         donor: { kind: b.donor.kind, name: b.donor.name },
       };
-      for (const r of this.authorChanges(this.offerUpd.get(id), id, p.hub, own)) {
-        const rid = (this.hubData.get(r.hub) as HubData).live[r.seq] as string;
+      for (const u of this.authorChanges(o.offerUpd, o, p.hub, own)) {
+        const r = recOf(u);
         if (r.type === 'offer.updated') {
-          const u = r.body;
-          if (u.quantity !== undefined) info.quantity = mul(u.quantity, b.unit.size);
-          if (u.valueFen !== undefined) info.valueFen = u.valueFen;
-          if (u.intent !== undefined) info.intent = cIntent(u.intent);
-          info.updates.push(rid);
-        } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = rid;
+          const x = r.body;
+          if (x.quantity !== undefined) info.quantity = mul(x.quantity, b.unit.size);
+          if (x.valueFen !== undefined) info.valueFen = x.valueFen;
+          if (x.intent !== undefined) info.intent = cIntent(x.intent);
+          info.updates.push(u.id);
+        } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = u.id;
       }
-      this.offerInfo.set(id, info);
-    } else this.offerInfo.delete(id);
-    this.setConflicts('o', id, own);
-    for (const a of this.offerAlloc.get(id) ?? []) this.dirty.allocBase.add(a);
-    this.dirty.offerStage.add(id);
-    this.dirty.offerView.add(id);
-    this.dirtyPending.add(id);
+    }
+    o.offer = info;
+    this.setConflicts('o', o, own);
+    if (o.offerAlloc !== undefined) for (const a of o.offerAlloc) this.mark(a, ALLOC_BASE);
+    this.mark(o, OFFER_STAGE);
+    this.mark(o, OFFER_VIEW);
+    this.mark(o, PENDING);
   }
 
   // ---- allocations ------------------------------------------------------------------
 
-  private allocBase(id: string): void {
-    const d = this.dirty;
-    const r = this.recs.get(id);
+  private allocBase(o: Obj): void {
+    const r = o.rec;
     const own: Conflict[] = [];
-    if (r && r.type === 'allocation') {
-      d.offerStage.add(r.body.offer);
-      d.needStage.add(r.body.need);
-      for (const s of this.allocShip.get(id) ?? []) d.ship.add(s);
+    if (r?.type === 'allocation') {
+      this.mark(o.t1 as Obj, OFFER_STAGE);
+      this.mark(o.t2 as Obj, NEED_STAGE);
+      if (o.allocShip !== undefined) for (const s of o.allocShip) this.mark(s, SHIP);
     }
-    d.allocView.add(id);
-    this.dirtyPending.add(id);
-    if (r?.type !== 'allocation' || !this.counts(id)) {
-      this.allocInfo.delete(id);
-      this.setConflicts('a', id, own);
+    this.mark(o, ALLOC_VIEW);
+    this.mark(o, PENDING);
+    if (r?.type !== 'allocation' || !this.counts(o)) {
+      o.alloc = undefined;
+      this.setConflicts('a', o, own);
       return;
     }
-    const offer = this.offerInfo.get(r.body.offer);
-    const need = this.needInfo.get(r.body.need);
+    const offerO = o.t1 as Obj;
+    const needO = o.t2 as Obj;
+    const offer = offerO.offer;
+    const need = needO.need;
     if (!offer || !need) {
-      this.allocInfo.delete(id);
-      this.setConflicts('a', id, own);
+      o.alloc = undefined;
+      this.setConflicts('a', o, own);
       return;
     }
     if (r.hub !== offer.hub) {
-      this.allocInfo.delete(id);
-      own.push(this.unauthorised(r, id, r.body.offer, offer.hub));
-      this.setConflicts('a', id, own);
+      o.alloc = undefined;
+      own.push(this.unauthorised(r, o.id, offerO.id, offer.hub));
+      this.setConflicts('a', o, own);
       return;
     }
-    let decision: Rec | undefined;
-    for (const x of this.allocDec.get(id) ?? []) {
-      if (!this.counts(x)) continue;
-      const dr = this.recs.get(x) as Rec;
-      if (dr.hub !== need.hub) own.push(this.unauthorised(dr, x, id, need.hub));
-      else if (!decision || dr.seq > decision.seq) decision = dr;
+    let decision: Obj | undefined;
+    if (o.allocDec !== undefined) {
+      for (const x of o.allocDec) {
+        if (!this.counts(x)) continue;
+        const dr = recOf(x);
+        if (dr.hub !== need.hub) own.push(this.unauthorised(dr, x.id, o.id, need.hub));
+        else if (!decision || dr.seq > recOf(decision).seq) decision = x;
+      }
     }
     const info: AllocInfo = {
-      id,
+      o,
+      offerO,
+      needO,
       hub: r.hub,
       hlc: cHlc(r.hlc),
-      offer: r.body.offer,
-      need: r.body.need,
       quantity: r.body.quantity,
-      decided: decision ? (decision.type === 'allocation.accepted' ? 'accepted' : 'declined') : undefined,
-      decision: decision ? ((this.hubData.get(decision.hub) as HubData).live[decision.seq] as string) : undefined,
+      decided: decision ? (recOf(decision).type === 'allocation.accepted' ? 'accepted' : 'declined') : undefined,
+      decision: decision?.id,
       voidReason: undefined,
       s1: false,
       s2: false,
@@ -1027,35 +1139,37 @@ export class Resolver {
     if (offer.body.item.code !== need.body.item.code) {
       info.voidReason = 'item_mismatch';
       own.push(
-        conflict(`${id}/item_mismatch`, 'item_mismatch', [id, offer.id, need.id], [offer.hub, need.hub], {
+        conflict(`${o.id}/item_mismatch`, 'item_mismatch', [o.id, offerO.id, needO.id], [offer.hub, need.hub], {
           offerItem: offer.body.item.code,
           needItem: need.body.item.code,
         }),
       );
     } else if (info.decided !== 'accepted' && offer.withdrawn !== undefined) info.voidReason = 'offer_withdrawn';
     else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
-    this.allocInfo.set(id, info);
-    this.setConflicts('a', id, own);
+    o.alloc = info;
+    this.setConflicts('a', o, own);
   }
 
   /** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
-  private offerStage(id: string): void {
-    const offer = this.offerInfo.get(id);
+  private offerStage(o: Obj): void {
+    const offer = o.offer;
     const cands: AllocInfo[] = [];
-    for (const a of this.offerAlloc.get(id) ?? []) {
-      const i = this.allocInfo.get(a);
-      if (!i) continue;
-      i.s1 = false;
-      this.dirty.allocView.add(a);
-      this.dirty.needStage.add(i.need);
-      if (!i.voidReason && i.decided !== 'declined') cands.push(i);
+    if (o.offerAlloc !== undefined) {
+      for (const a of o.offerAlloc) {
+        const i = a.alloc;
+        if (!i) continue;
+        i.s1 = false;
+        this.mark(a, ALLOC_VIEW);
+        this.mark(i.needO, NEED_STAGE);
+        if (!i.voidReason && i.decided !== 'declined') cands.push(i);
+      }
     }
-    this.dirty.offerView.add(id);
+    this.mark(o, OFFER_VIEW);
     if (!offer) {
-      this.setConflicts('os', id, []);
+      this.setConflicts('os', o, []);
       return;
     }
-    cands.sort(allocOrder);
+    if (cands.length > 1) cands.sort(allocOrder);
     let used = 0;
     let requested = 0;
     const surplus: string[] = [];
@@ -1064,16 +1178,16 @@ export class Resolver {
       if (used + i.quantity <= offer.quantity) {
         i.s1 = true;
         used += i.quantity;
-      } else surplus.push(i.id);
+      } else surplus.push(i.o.id);
     }
     const own: Conflict[] = [];
     if (surplus.length > 0) {
       own.push(
         conflict(
-          `${id}/over_allocation`,
+          `${o.id}/over_allocation`,
           'over_allocation',
-          [id, ...cands.map((i) => i.id)],
-          [offer.hub, ...cands.map((i) => (this.needInfo.get(i.need) as NeedInfo).hub)],
+          [o.id, ...cands.map((i) => i.o.id)],
+          [offer.hub, ...cands.map((i) => (i.needO.need as NeedInfo).hub)],
           {
             offered: offer.quantity,
             requested,
@@ -1083,27 +1197,29 @@ export class Resolver {
         ),
       );
     }
-    this.setConflicts('os', id, own);
+    this.setConflicts('os', o, own);
   }
 
   /** Second pass: the need's capacity, over the allocations that stood the first pass, same order. */
-  private needStage(id: string): void {
-    const need = this.needInfo.get(id);
+  private needStage(o: Obj): void {
+    const need = o.need;
     const cands: AllocInfo[] = [];
-    for (const a of this.needAlloc.get(id) ?? []) {
-      const i = this.allocInfo.get(a);
-      if (!i) continue;
-      i.s2 = false;
-      this.dirty.allocView.add(a);
-      this.dirty.offerView.add(i.offer);
-      if (i.s1) cands.push(i);
+    if (o.needAlloc !== undefined) {
+      for (const a of o.needAlloc) {
+        const i = a.alloc;
+        if (!i) continue;
+        i.s2 = false;
+        this.mark(a, ALLOC_VIEW);
+        this.mark(i.offerO, OFFER_VIEW);
+        if (i.s1) cands.push(i);
+      }
     }
-    this.dirty.needView.add(id);
+    this.mark(o, NEED_VIEW);
     if (!need) {
-      this.setConflicts('ns', id, []);
+      this.setConflicts('ns', o, []);
       return;
     }
-    cands.sort(allocOrder);
+    if (cands.length > 1) cands.sort(allocOrder);
     let used = 0;
     let requested = 0;
     const standing: string[] = [];
@@ -1113,15 +1229,15 @@ export class Resolver {
       if (used + i.quantity <= need.quantity) {
         i.s2 = true;
         used += i.quantity;
-        standing.push(i.id);
-      } else surplus.push(i.id);
+        standing.push(i.o.id);
+      } else surplus.push(i.o.id);
     }
     need.allocated = used;
     need.standing = standing;
     const own: Conflict[] = [];
     if (surplus.length > 0) {
       own.push(
-        conflict(`${id}/over_fulfilment`, 'over_fulfilment', [id, ...cands.map((i) => i.id)], [need.hub, ...cands.map((i) => i.hub)], {
+        conflict(`${o.id}/over_fulfilment`, 'over_fulfilment', [o.id, ...cands.map((i) => i.o.id)], [need.hub, ...cands.map((i) => i.hub)], {
           needed: need.quantity,
           allocated: requested,
           standing: used,
@@ -1129,13 +1245,13 @@ export class Resolver {
         }),
       );
     }
-    this.setConflicts('ns', id, own);
+    this.setConflicts('ns', o, own);
   }
 
-  private allocView(id: string): void {
-    const i = this.allocInfo.get(id);
+  private allocView(o: Obj): void {
+    const i = o.alloc;
     if (!i) {
-      this.allocations.delete(id);
+      this.allocations.delete(o.id);
       return;
     }
     const status: AllocationState['status'] = i.voidReason
@@ -1152,53 +1268,55 @@ export class Resolver {
     if (i.decision !== undefined) v.decision = i.decision;
     v.hlc = i.hlc;
     v.hub = i.hub;
-    v.id = id;
-    v.need = i.need;
-    v.offer = i.offer;
+    v.id = o.id;
+    v.need = i.needO.id;
+    v.offer = i.offerO.id;
     v.quantity = i.quantity;
     v.status = status;
     if (status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
     if (i.voidReason) v.voidReason = i.voidReason;
-    this.allocations.set(id, v);
+    this.allocations.set(o.id, v);
   }
 
   // ---- custody ------------------------------------------------------------------------
 
-  private shipment(id: string): void {
+  private shipment(o: Obj): void {
+    const id = o.id;
     const own: Conflict[] = [];
-    const old = this.shipContrib.get(id);
+    const old = o.ship;
     let contrib: ShipContrib | undefined;
     let view: ShipmentState | undefined;
-    const root = this.recs.get(id) as RecordOf<'custody.handoff'>;
-    const counts = this.counts(id);
+    const root = o.rec as RecordOf<'custody.handoff'>;
+    const counts = this.counts(o);
     if (counts && root.hub !== root.body.from) own.push(this.unauthorised(root, id, id, root.body.from));
     else if (counts) {
       let eff = root;
-      let effId = id;
+      let effO = o;
       const versions: string[] = [];
-      for (const vid of this.shipVersions.get(id) ?? []) {
-        if (!this.counts(vid)) continue;
-        const vr = this.recs.get(vid) as RecordOf<'custody.handoff'>;
+      for (const vo of o.shipVersions ?? NONE) {
+        if (!this.counts(vo)) continue;
+        const vr = vo.rec as RecordOf<'custody.handoff'>;
         if (vr.hub !== root.hub || vr.body.from !== root.hub) {
-          own.push(this.unauthorised(vr, vid, id, root.hub));
+          own.push(this.unauthorised(vr, vo.id, id, root.hub));
           continue;
         }
-        versions.push(vid);
+        versions.push(vo.id);
         if (vr.seq > eff.seq) {
           eff = vr;
-          effId = vid;
+          effO = vo;
         }
       }
+      const effId = effO.id;
       const b = eff.body;
       let receipt: RecordOf<'custody.receipt'> | undefined;
       let receiptId: string | undefined;
-      for (const rid of this.shipReceipts.get(id) ?? []) {
-        if (!this.counts(rid)) continue;
-        const rr = this.recs.get(rid) as RecordOf<'custody.receipt'>;
-        if (rr.hub !== b.to) own.push(this.unauthorised(rr, rid, id, b.to));
+      for (const ro of o.shipReceipts ?? NONE) {
+        if (!this.counts(ro)) continue;
+        const rr = ro.rec as RecordOf<'custody.receipt'>;
+        if (rr.hub !== b.to) own.push(this.unauthorised(rr, ro.id, id, b.to));
         else if (!receipt || rr.seq > receipt.seq) {
           receipt = rr;
-          receiptId = rid;
+          receiptId = ro.id;
         }
       }
       // Receipt figures per line, then the lines with members in sorted order (viewJson).
@@ -1251,7 +1369,7 @@ export class Resolver {
       let status: ShipmentState['status'] = 'in_transit';
       if (receipt) status = discrepancy ? 'received_with_discrepancy' : 'received';
       else if (ea < this.clock) status = 'overdue';
-      else this.schedule(ea, 'ship', id);
+      else this.schedule(ea, 'ship', o);
       // Members in sorted order (viewJson).
       view = {} as ShipmentState;
       if (receipt) view.accepted = acc;
@@ -1297,13 +1415,14 @@ export class Resolver {
       const allocs: AllocInfo[] = [];
       const codes: (string | undefined)[] = [];
       const receivedMs = receipt ? timestampMs(receipt.body.received) : undefined;
+      const effAllocs = effO.allocs as Obj[];
       for (let j = 0; j < b.allocations.length; j++) {
         const aid = b.allocations[j] as string;
         if (b.allocations.indexOf(aid) !== j) continue;
-        const a = this.allocInfo.get(aid);
+        const a = (effAllocs[j] as Obj).alloc;
         if (a === undefined) continue;
         allocs.push(a);
-        const n = this.needInfo.get(a.need);
+        const n = a.needO.need;
         codes.push(n?.body.item.code);
         if (receivedMs !== undefined && n && receivedMs > n.neededByMs) view.late = true;
       }
@@ -1330,25 +1449,24 @@ export class Resolver {
           const t = last ? aLeft : Math.min(aLeft, a.quantity);
           sLeft -= sh;
           aLeft -= t;
-          const pa = contrib.perAlloc.get(a.id);
+          const pa = contrib.perAlloc.get(a.o.id);
           if (pa) {
             pa.shipped = sat(pa.shipped + sh);
             pa.accepted = sat(pa.accepted + t);
-          } else contrib.perAlloc.set(a.id, { shipped: sh, accepted: t, need: a.need });
+          } else contrib.perAlloc.set(a.o.id, { shipped: sh, accepted: t, needO: a.needO });
         }
       }
     }
-    this.setConflicts('s', id, own);
+    this.setConflicts('s', o, own);
     if (view) this.shipments.set(id, view);
     else this.shipments.delete(id);
-    if (contrib) this.shipContrib.set(id, contrib);
-    else this.shipContrib.delete(id);
+    o.ship = contrib;
 
     // Move this shipment's contributions from the old groups to the new ones (put replaces a member).
     if (old) this.shipGroups(id, old, false);
     if (contrib) this.shipGroups(id, contrib, true);
     // The receipt of a handoff another version names also counts as pending until the handoff exists.
-    this.dirtyPending.add(id);
+    this.mark(o, PENDING);
   }
 
   /** Removes (put false) or puts a shipment's contributions in the custody groups, marking them. */
@@ -1358,8 +1476,8 @@ export class Resolver {
     const lot = this.dirtyGroups.lot;
     const pa = c.perAlloc;
     for (let i = 0; i < pa.k.length; i++) {
-      const x = pa.v[i] as { shipped: number; need: string };
-      this.dirty.needView.add(x.need);
+      const x = pa.v[i] as { shipped: number; needO: Obj };
+      this.mark(x.needO, NEED_VIEW);
       const k = `${c.from}|${pa.k[i]}`;
       const g = this.group(this.dhGroups, k);
       if (put) g.put(id, c.to, x.shipped);
@@ -1391,22 +1509,22 @@ export class Resolver {
     return g;
   }
 
-  private delivery(id: string): void {
-    const r = this.recs.get(id);
-    const old = this.delivContrib.get(id);
+  private delivery(o: Obj): void {
+    const id = o.id;
+    const r = o.rec;
+    const old = o.deliv;
     let c: DelivContrib | undefined;
-    if (r && r.type === 'custody.delivered' && this.counts(id)) {
-      const superseded = (this.correctedBy.get(id) ?? []).some((x) => this.counts(x) && (this.recs.get(x) as Rec).hub === r.hub);
+    if (r && r.type === 'custody.delivered' && this.counts(o)) {
+      const superseded = (o.correctedBy ?? NONE).some((x) => this.counts(x) && recOf(x).hub === r.hub);
       if (!superseded) {
-        c = { hub: r.hub, need: r.body.need, byItem: new SmallMap() };
+        c = { hub: r.hub, needO: o.t1 as Obj, byItem: new SmallMap() };
         for (const l of r.body.lines) c.byItem.set(l.item.code, sat((c.byItem.get(l.item.code) ?? 0) + mul(l.quantity, l.unit.size)));
       }
     }
-    if (c) this.delivContrib.set(id, c);
-    else this.delivContrib.delete(id);
+    o.deliv = c;
     for (const x of old === undefined ? (c === undefined ? [] : [c]) : c === undefined ? [old] : [old, c]) {
       const put = x === c;
-      this.dirty.needView.add(x.need);
+      this.mark(x.needO, NEED_VIEW);
       const bi = x.byItem;
       for (let i = 0; i < bi.k.length; i++) {
         const k = `${x.hub}|${bi.k[i]}`;
@@ -1420,8 +1538,9 @@ export class Resolver {
 
   // ---- views with the record clock ----------------------------------------------------
 
-  private needView(id: string): void {
-    const info = this.needInfo.get(id);
+  private needView(o: Obj): void {
+    const id = o.id;
+    const info = o.need;
     if (!info) {
       this.needs.delete(id);
       return;
@@ -1429,10 +1548,12 @@ export class Resolver {
     const st = info;
     let inTransit = 0;
     let received = 0;
-    for (const a of this.needAlloc.get(id) ?? []) {
-      for (const s of this.allocShip.get(a) ?? []) {
-        const c = this.shipContrib.get(s);
-        const pa = c?.perAlloc.get(a);
+    for (const a of o.needAlloc ?? NONE) {
+      const ships = a.allocShip;
+      if (ships === undefined) continue;
+      for (const s of ships) {
+        const c = s.ship;
+        const pa = c?.perAlloc.get(a.id);
         if (!c || !pa || c.to !== info.hub) continue;
         if (c.received) received = sat(received + pa.accepted);
         else inTransit = sat(inTransit + pa.shipped);
@@ -1440,10 +1561,10 @@ export class Resolver {
     }
     let delivered = 0;
     const deliveries: string[] = [];
-    for (const x of this.needDeliv.get(id) ?? []) {
-      const c = this.delivContrib.get(x);
+    for (const x of o.needDeliv ?? NONE) {
+      const c = x.deliv;
       if (!c) continue;
-      deliveries.push(x);
+      deliveries.push(x.id);
       delivered = sat(delivered + (c.byItem.get(info.body.item.code) ?? 0));
     }
     const b = info.body;
@@ -1455,7 +1576,7 @@ export class Resolver {
     else if (info.neededByMs < this.clock) status = 'expired';
     else {
       status = st.allocated > 0 ? 'partly_allocated' : 'open';
-      this.schedule(info.neededByMs, 'needView', id);
+      this.schedule(info.neededByMs, 'needView', o);
     }
     // Members in sorted order (viewJson).
     const v = {} as NeedState;
@@ -1484,15 +1605,16 @@ export class Resolver {
     this.needs.set(id, v);
   }
 
-  private offerView(id: string): void {
-    const info = this.offerInfo.get(id);
+  private offerView(o: Obj): void {
+    const id = o.id;
+    const info = o.offer;
     if (!info) {
       this.offers.delete(id);
       return;
     }
     const standing: AllocInfo[] = [];
-    for (const a of this.offerAlloc.get(id) ?? []) {
-      const i = this.allocInfo.get(a);
+    for (const a of o.offerAlloc ?? NONE) {
+      const i = a.alloc;
       if (i?.s1 && i.s2 && !i.voidReason && i.decided !== 'declined') standing.push(i);
     }
     standing.sort(allocOrder);
@@ -1506,12 +1628,12 @@ export class Resolver {
     else if (until !== undefined && until < this.clock) status = 'expired';
     else {
       status = 'available';
-      if (until !== undefined) this.schedule(until, 'offerView', id);
+      if (until !== undefined) this.schedule(until, 'offerView', o);
     }
     // Members in sorted order (viewJson).
     const v = {} as OfferState;
     v.allocated = allocated;
-    v.allocations = standing.map((i) => i.id);
+    v.allocations = standing.map((i) => i.o.id);
     v.available = Math.max(0, info.quantity - allocated);
     if (b.availableFrom !== undefined) v.availableFrom = b.availableFrom;
     if (b.campaign !== undefined) v.campaign = b.campaign;
@@ -1542,20 +1664,21 @@ export class Resolver {
    * in the group after the sort (no pairs), a pure function of the set.
    */
   private dupGroup(key: string): void {
+    type Dup = { id: string; hub: string; neededByMs: number; body: NeedInfo['body'] };
     const ids = this.dupGroups.get(key);
-    const infos = [...(ids ?? [])]
-      .map((id) => this.needInfo.get(id))
-      .filter((x): x is NeedInfo => x !== undefined)
-      .sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const infos: { id: string; hub: string; neededByMs: number; body: NeedInfo['body'] }[] = [];
+    if (ids !== undefined)
+      for (const o of ids) if (o.need !== undefined) infos.push({ id: o.id, hub: o.need.hub, neededByMs: o.need.neededByMs, body: o.need.body });
+    infos.sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const out: Conflict[] = [];
     let start = 0;
     for (let i = 1; i <= infos.length; i++) {
-      if (i < infos.length && (infos[i] as NeedInfo).neededByMs - (infos[i - 1] as NeedInfo).neededByMs <= DUPLICATE_WINDOW_MS) continue;
+      if (i < infos.length && (infos[i] as Dup).neededByMs - (infos[i - 1] as Dup).neededByMs <= DUPLICATE_WINDOW_MS) continue;
       // infos[start, i) is a cluster.
       if (i - start >= 2) {
-        const first = infos[start] as NeedInfo;
+        const first = infos[start] as Dup;
         let multiHub = false;
-        for (let j = start + 1; j < i && !multiHub; j++) multiHub = (infos[j] as NeedInfo).hub !== first.hub;
+        for (let j = start + 1; j < i && !multiHub; j++) multiHub = (infos[j] as Dup).hub !== first.hub;
         if (multiHub) {
           const members = infos.slice(start, i);
           const recs = sorted(members.map((n) => n.id));
@@ -1577,13 +1700,13 @@ export class Resolver {
       start = i;
     }
     if (ids && ids.size === 0) this.dupGroups.delete(key);
-    this.setConflicts('dup', key, out);
+    this.setGroupConflicts('dup', key, out);
   }
 
   private dhCheck(key: string): void {
     const g = this.dhGroups.get(key);
     const [from, alloc] = key.split('|') as [string, string];
-    const ai = this.allocInfo.get(alloc);
+    const ai = this.nodes.get(alloc)?.alloc;
     const out: Conflict[] = [];
     if (g && ai) {
       const to = new Set(g.tos);
@@ -1598,7 +1721,7 @@ export class Resolver {
       }
     }
     if (g && g.size === 0) this.dhGroups.delete(key);
-    this.setConflicts('dh', key, out);
+    this.setGroupConflicts('dh', key, out);
   }
 
   private lotCheck(key: string): void {
@@ -1621,7 +1744,7 @@ export class Resolver {
     }
     if (s && s.size === 0) this.lotShipped.delete(key);
     if (h && h.size === 0) this.lotHeld.delete(key);
-    this.setConflicts('lot', key, out);
+    this.setGroupConflicts('lot', key, out);
   }
 
   private dbrCheck(key: string): void {
@@ -1641,48 +1764,46 @@ export class Resolver {
     }
     if (rcv && rcv.size === 0) this.dbrReceived.delete(key);
     if (dlv && dlv.size === 0) this.dbrDelivered.delete(key);
-    this.setConflicts('dbr', key, out);
+    this.setGroupConflicts('dbr', key, out);
   }
 
-  private pendingView(id: string): void {
-    // Is `id` an object? Only the map of its record's type can hold it.
-    const r = this.recs.get(id);
-    const t = r?.type;
+  private pendingView(o: Obj): void {
+    const id = o.id;
+    // Is `id` an object? Only the derivation of its record's type can make it one.
+    const t = o.rec?.type;
     if (
       t === 'need.posted'
-        ? this.needInfo.has(id)
+        ? o.need !== undefined
         : t === 'offer.posted'
-          ? this.offerInfo.has(id)
+          ? o.offer !== undefined
           : t === 'allocation'
-            ? this.allocInfo.has(id)
-            : t === 'custody.handoff' && this.shipContrib.has(id)
+            ? o.alloc !== undefined
+            : t === 'custody.handoff' && o.ship !== undefined
     ) {
       this.pending.delete(id);
       return;
     }
     const waiting: string[] = [];
-    this.countingIn(this.needUpd, id, waiting);
-    this.countingIn(this.needAlloc, id, waiting);
-    this.countingIn(this.needDeliv, id, waiting);
-    this.countingIn(this.offerUpd, id, waiting);
-    this.countingIn(this.offerAlloc, id, waiting);
-    this.countingIn(this.allocDec, id, waiting);
-    this.countingIn(this.waitHandoff, id, waiting);
+    this.countingIn(o.needUpd, waiting);
+    this.countingIn(o.needAlloc, waiting);
+    this.countingIn(o.needDeliv, waiting);
+    this.countingIn(o.offerUpd, waiting);
+    this.countingIn(o.offerAlloc, waiting);
+    this.countingIn(o.allocDec, waiting);
+    this.countingIn(o.waitHandoff, waiting);
     if (waiting.length === 0) this.pending.delete(id);
     else this.pending.set(id, sorted(waiting));
   }
 
-  private countingIn(m: Map<string, string[]>, id: string, out: string[]): void {
-    const xs = m.get(id);
-    if (xs !== undefined) for (const x of xs) if (this.counts(x)) out.push(x);
+  private countingIn(xs: Obj[] | undefined, out: string[]): void {
+    if (xs !== undefined) for (const x of xs) if (this.counts(x)) out.push(x.id);
   }
 
   /** Queues an object to be re-derived once the record clock passes `ms` (once per object and deadline). */
-  private schedule(ms: number, stage: 'needView' | 'offerView' | 'ship', id: string): void {
-    const m = this.scheduled[stage];
-    if (m.get(id) === ms) return;
-    m.set(id, ms);
-    this.deadlines.push([ms, stage, id]);
+  private schedule(ms: number, stage: TimedStage, o: Obj): void {
+    if (o.sched === ms) return;
+    o.sched = ms;
+    this.deadlines.push([ms, stage, o.id]);
   }
 
   // ---- flush ----------------------------------------------------------------------------
@@ -1691,53 +1812,62 @@ export class Resolver {
     for (let top = this.deadlines.peek(); top && top[0] < this.clock; top = this.deadlines.peek()) {
       this.deadlines.pop();
       const [ms, stage, id] = top;
-      const m = this.scheduled[stage as 'needView' | 'offerView' | 'ship'];
+      const o = this.nodes.get(id);
       // An entry superseded by a later schedule of the same object is stale.
-      if (m.get(id) !== ms) continue;
-      m.delete(id);
-      this.dirty[stage].add(id);
+      if (o === undefined || o.sched !== ms) continue;
+      o.sched = undefined;
+      this.mark(o, TIMED[stage]);
     }
-    for (const id of this.dirtyHubs) this.refreshChain(this.hubData.get(id) as HubData);
-    this.dirtyHubs.clear();
+    const chains = this.chainQueue;
+    for (let i = 0; i < chains.length; i++) {
+      const h = chains[i] as HubData;
+      h.dirtyChain = false;
+      this.refreshChain(h);
+    }
+    chains.length = 0;
     if (this.admissionDirty) this.refreshAdmission();
-    for (const id of this.dirtyHubViews) {
-      const h = this.hubData.get(id) as HubData;
+    const views = this.viewQueue;
+    for (const h of views) {
       if (h.toHold.length === 0) continue;
-      if (!h.admitted) for (const x of h.toHold) this.held.set(x, id);
+      if (!h.admitted) for (const x of h.toHold) this.held.set(x.id, h.id);
       h.toHold = [];
     }
-    for (const id of this.dirtyHubViews) this.hubView(id);
-    this.dirtyHubViews.clear();
+    for (let i = 0; i < views.length; i++) {
+      const h = views[i] as HubData;
+      h.dirtyView = false;
+      this.hubView(h);
+    }
+    views.length = 0;
 
-    // Stage by stage (a stage only marks later ones), each a direct loop.
-    const d = this.dirty;
-    for (const id of d.needBase) this.needBase(id);
-    d.needBase.clear();
-    for (const id of d.offerBase) this.offerBase(id);
-    d.offerBase.clear();
-    for (const id of d.allocBase) this.allocBase(id);
-    d.allocBase.clear();
-    for (const id of d.offerStage) this.offerStage(id);
-    d.offerStage.clear();
-    for (const id of d.needStage) this.needStage(id);
-    d.needStage.clear();
-    for (const id of d.ship) this.shipment(id);
-    d.ship.clear();
-    for (const id of d.deliv) this.delivery(id);
-    d.deliv.clear();
-    for (const id of d.needView) this.needView(id);
-    d.needView.clear();
-    for (const id of d.offerView) this.offerView(id);
-    d.offerView.clear();
-    for (const id of d.allocView) this.allocView(id);
-    d.allocView.clear();
+    // Stage by stage (a stage only queues later ones), each a direct loop.
+    this.run(NEED_BASE, (o) => this.needBase(o));
+    this.run(OFFER_BASE, (o) => this.offerBase(o));
+    this.run(ALLOC_BASE, (o) => this.allocBase(o));
+    this.run(OFFER_STAGE, (o) => this.offerStage(o));
+    this.run(NEED_STAGE, (o) => this.needStage(o));
+    this.run(SHIP, (o) => this.shipment(o));
+    this.run(DELIV, (o) => this.delivery(o));
+    this.run(NEED_VIEW, (o) => this.needView(o));
+    this.run(OFFER_VIEW, (o) => this.offerView(o));
+    this.run(ALLOC_VIEW, (o) => this.allocView(o));
     for (const k of this.dirtyGroups.dup) this.dupGroup(k);
     for (const k of this.dirtyGroups.dh) this.dhCheck(k);
     for (const k of this.dirtyGroups.lot) this.lotCheck(k);
     for (const k of this.dirtyGroups.dbr) this.dbrCheck(k);
     for (const s of Object.values(this.dirtyGroups)) s.clear();
-    for (const id of this.dirtyPending) this.pendingView(id);
-    this.dirtyPending.clear();
+    this.run(PENDING, (o) => this.pendingView(o));
+  }
+
+  /** Derives every object queued for `stage`, in queue order. */
+  private run(stage: number, f: (o: Obj) => void): void {
+    const q = this.queue[stage] as Obj[];
+    const clear = ~(1 << stage);
+    for (let i = 0; i < q.length; i++) {
+      const o = q[i] as Obj;
+      o.mask &= clear;
+      f(o);
+    }
+    q.length = 0;
   }
 
   /** The resolved state as plain JSON (maps keyed by id, in sorted key order). */
@@ -1799,7 +1929,7 @@ export class Resolver {
   stats(): Record<'records' | 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending', number> {
     this.flush();
     return {
-      records: this.recs.size,
+      records: this.records,
       hubs: this.hubs.size,
       needs: this.needs.size,
       offers: this.offers.size,
@@ -1821,10 +1951,10 @@ export class Resolver {
   toJSON(): ResolverSnapshot {
     const stateHash = this.stateHash();
     const e = new Encoder(REGISTRY);
-    // Records first: their bodies are written there once and referenced after. Then every other field, in LAYOUT order.
-    e.records(this.recs);
-    for (const k of LAYOUT_FIELDS) if (k !== 'recs') e.enc((this as unknown as Record<string, unknown>)[k]);
-    return { v: 2, layout: LAYOUT, roots: [...this.roots].sort(), stateHash, records: this.recs.size, strings: e.strings, shapes: e.shapes, chunks: e.chunks };
+    // The nodes first, with their records: bodies are written there once and referenced after. Then every other field, in LAYOUT order.
+    e.nodes(this.nodes, OBJ_FIELDS);
+    for (const k of LAYOUT_FIELDS) e.enc((this as unknown as Record<string, unknown>)[k]);
+    return { v: 2, layout: LAYOUT, roots: [...this.roots].sort(), stateHash, records: this.records, strings: e.strings, shapes: e.shapes, chunks: e.chunks };
   }
 
   /**
@@ -1860,10 +1990,22 @@ export class Resolver {
       throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, roots, strings, shapes, chunks} (or {v:1, records})');
     }
     if (s.layout !== LAYOUT) throw new ShuniuError('E_ARGUMENT', 'resolver snapshot from an incompatible version (layout differs)');
-    const d = new Decoder(s.strings, s.shapes, s.chunks, REGISTRY);
-    const fields: Record<string, unknown> = { recs: d.dec() };
-    for (const k of LAYOUT_FIELDS) if (k !== 'recs') fields[k] = d.dec();
+    const d = new Decoder(s.strings, s.shapes, s.chunks, REGISTRY, (id) => new Obj(id));
+    const nodes = d.dec() as Map<string, Obj>;
+    if (!(nodes instanceof Map)) throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: nodes expected first');
+    const fields: Record<string, unknown> = { nodes };
+    for (const k of LAYOUT_FIELDS) fields[k] = d.dec();
     d.end();
+    // Re-link each record to its author's chain data; count the records.
+    const hubData = fields.hubData as Map<string, HubData>;
+    let records = 0;
+    for (const o of nodes.values()) {
+      if (o.rec === undefined) continue;
+      o.h = hubData.get(o.rec.hub);
+      if (o.h === undefined) throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: a record without its hub');
+      records++;
+    }
+    fields.records = records;
     const same = [...r.roots].sort().join() === [...s.roots].sort().join();
     const target = same ? r : new Resolver({ roots: s.roots as string[], sha256: opts.sha256, sha256Text: opts.sha256Text });
     Object.assign(target, fields);
@@ -1872,7 +2014,7 @@ export class Resolver {
     target.allocations.json = allocationJson;
     target.shipments.json = shipmentJson;
     if (same) return r;
-    for (const [id, record] of target.recs) r.apply({ id, record } as Verified);
+    for (const [id, o] of target.nodes) if (o.rec !== undefined) r.apply({ id, record: o.rec } as unknown as Verified);
     return r;
   }
 }
@@ -1904,16 +2046,20 @@ export interface ResolverSnapshotV1 {
 
 const REGISTRY: Registry = {
   classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype, SmallMap: SmallMap.prototype },
+  nodeId: (x) => (x instanceof Obj ? x.id : undefined),
   bucketMap: (parts) => BucketMap.restore(parts),
   isBucketMap: (x): x is BucketMap<unknown> => x instanceof BucketMap,
 };
 
-/** The field names toJSON() writes, so that a snapshot of another layout is refused rather than misread. */
-const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => k !== 'roots' && k !== 'hashText');
+/** Fields that are not snapshot: options, the nodes (written first, separately), the record count (recounted) and the queues (empty after a flush). */
+const NOT_SNAPSHOT = new Set(['roots', 'hashText', 'nodes', 'records', 'queue', 'chainQueue', 'viewQueue']);
+/** The field names toJSON() writes after the nodes, so that a snapshot of another layout is refused rather than misread. */
+const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => !NOT_SNAPSHOT.has(k));
 /** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
 // 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
-const SNAPSHOT_FORMAT = 3;
-const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}`;
+// 4: one node per id (Obj) with references instead of id-keyed indexes.
+const SNAPSHOT_FORMAT = 4;
+const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}:${OBJ_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {
   // Members in sorted order (viewJson).

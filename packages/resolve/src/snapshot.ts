@@ -18,7 +18,12 @@ import { ShuniuError } from '@shuniu/protocol';
  * - −8 n (k v)…: a Map; −9 n v…: a Set;
  * - −11 v: a BucketMap (its snapshot() list); −12 t v: an instance of the registered class strings[t];
  * - −13 t: the body of record strings[t] (bodies are stored once, with their records);
- * - −14 n (id type hub seq prev hlc.ms hlc.c body)…: the records.
+ * - −14 n (id type hub seq prev hlc.ms hlc.c body)…: the records;
+ * - −15 t: a reference to the node (Registry.nodeId) of id strings[t];
+ * - −16 n k f… then n × (id 0 | id 1 type hub seq prev hlc.ms hlc.c body)
+ *   then n × k field values: the node table, every node's record first (so
+ *   that bodies are written once, before any reference), then field f of
+ *   every node in the same order.
  */
 
 export interface Registry {
@@ -27,6 +32,8 @@ export interface Registry {
   /** Restores a BucketMap from the decoded snapshot() list. */
   bucketMap: (parts: unknown[]) => unknown;
   isBucketMap: (x: object) => x is { snapshot(): unknown[] };
+  /** The id of a graph node (written as a reference, never inline), or undefined for any other object. */
+  nodeId?: (x: object) => string | undefined;
 }
 
 interface Rec {
@@ -53,6 +60,13 @@ const BUCKETS = -11;
 const CLASS = -12;
 const BODY = -13;
 const RECORDS = -14;
+const REF = -15;
+const NODES = -16;
+
+/** A node of the resolver's graph, as the node table sees it. */
+interface GraphNode {
+  rec: Rec | undefined;
+}
 
 const wide = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return true;
@@ -116,6 +130,32 @@ export class Encoder {
     }
   }
 
+  /** The node table (NODES): records first, then each field of every node (node references inside are REF). */
+  nodes(nodes: Map<string, GraphNode>, fields: readonly string[]): void {
+    this.put(NODES);
+    this.put(nodes.size);
+    this.put(fields.length);
+    for (const f of fields) this.put(this.str(f));
+    for (const [id, o] of nodes) {
+      this.put(this.str(id));
+      const r = o.rec;
+      if (r === undefined) {
+        this.put(0);
+        continue;
+      }
+      this.put(1);
+      this.bodies.set(r.body, id);
+      this.put(this.str(r.type));
+      this.put(this.str(r.hub));
+      this.put(r.seq);
+      this.put(r.prev === null ? NULL : this.str(r.prev));
+      this.put(r.hlc.ms);
+      this.put(r.hlc.c);
+      this.enc(r.body, true);
+    }
+    for (const o of nodes.values()) for (const f of fields) this.enc((o as unknown as Record<string, unknown>)[f]);
+  }
+
   enc(x: unknown, inline = false): void {
     switch (typeof x) {
       case 'string':
@@ -134,6 +174,12 @@ export class Encoder {
       case 'object': {
         if (x === null) {
           this.put(NULL);
+          return;
+        }
+        const nid = this.reg.nodeId?.(x);
+        if (nid !== undefined) {
+          this.put(REF);
+          this.put(this.str(nid));
           return;
         }
         if (Array.isArray(x)) {
@@ -236,6 +282,7 @@ export class Decoder {
   private readonly strings: string[];
   private readonly shapes: string[][];
   private readonly bodies = new Map<string, object>();
+  private readonly graph = new Map<string, GraphNode>();
   private chunk: number[] = [];
   private ci = 0;
   private pos = 0;
@@ -245,6 +292,8 @@ export class Decoder {
     shapes: unknown[],
     private readonly chunks: unknown[],
     private readonly reg: Registry,
+    /** Makes the node of an id (for NODES and REF). */
+    private readonly makeNode: (id: string) => GraphNode = () => bad('node references'),
   ) {
     this.strings = strings.map((s) =>
       typeof s === 'string' ? s : Array.isArray(s) && s.every((c) => Number.isInteger(c)) ? String.fromCharCode(...(s as number[])) : bad('strings'),
@@ -268,6 +317,15 @@ export class Decoder {
     }
     const t = this.chunk[this.pos++];
     return typeof t === 'number' ? t : bad('number expected');
+  }
+
+  private node(id: string): GraphNode {
+    let o = this.graph.get(id);
+    if (o === undefined) {
+      o = this.makeNode(id);
+      this.graph.set(id, o);
+    }
+    return o;
   }
 
   dec(): unknown {
@@ -342,6 +400,37 @@ export class Decoder {
           this.bodies.set(id, body);
         }
         return recs;
+      }
+      case REF:
+        return this.node(this.str(this.next()));
+      case NODES: {
+        const n = this.next();
+        const k = this.next();
+        const fields: string[] = [];
+        for (let i = 0; i < k; i++) fields.push(this.str(this.next()));
+        const order: GraphNode[] = [];
+        const out = new Map<string, GraphNode>();
+        for (let i = 0; i < n; i++) {
+          const id = this.str(this.next());
+          const o = this.node(id);
+          order.push(o);
+          out.set(id, o);
+          const has = this.next();
+          if (has === 0) continue;
+          if (has !== 1) bad('node record flag');
+          const type = this.str(this.next());
+          const hub = this.str(this.next());
+          const seq = this.next();
+          const p = this.next();
+          const prev = p === NULL ? null : this.str(p);
+          const ms = this.next();
+          const c = this.next();
+          const body = this.dec() as object;
+          o.rec = { type, hub, seq, prev, hlc: { ms, c }, body };
+          this.bodies.set(id, body);
+        }
+        for (const o of order) for (const f of fields) (o as unknown as Record<string, unknown>)[f] = this.dec();
+        return out;
       }
       default:
         return bad('unknown token');
