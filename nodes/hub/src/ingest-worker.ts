@@ -41,6 +41,8 @@ export interface PrepReply {
   used: string[];
   /** 1 valid, 0 not (meaningful where `used` is set). */
   ok: Uint8Array;
+  /** 1 when the text is exactly JSON.stringify of its parse (plainObjectText COMPACT). */
+  compact: Uint8Array;
   /** Signed bytes of record i at [boffs[i], boffs[i+1]). */
   bytes: Uint8Array;
   boffs: Uint32Array;
@@ -78,13 +80,16 @@ function prep(m: PrepMessage): PrepReply {
   const res: PrepResult[] = new Array(n);
   const used: string[] = new Array(n).fill('');
   const ok = new Uint8Array(n);
+  const compact = new Uint8Array(n);
   const parts: Uint8Array[] = new Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const text = m.text.slice(m.offs[2 * i], m.offs[2 * i + 1]);
     let record: SignedRecord;
     let bytes: Uint8Array;
-    if (plainObjectText(text)) {
+    const scan = plainObjectText(text);
+    if (scan & COMPACT) compact[i] = 1;
+    if (scan) {
       // Fast path, same outcomes: nothing in this text can fail assertIJson
       // after a strict parse, so parseRecord skips it on the text and the
       // signed bytes are the JCS of the record without sig and sealed
@@ -137,38 +142,60 @@ function prep(m: PrepMessage): PrepReply {
     o += (parts[i] as Uint8Array).length;
   }
   boffs[n] = o;
-  return { id: m.id, res, used, ok, bytes, boffs };
+  return { id: m.id, res, used, ok, compact, bytes, boffs };
 }
 
+/** plainObjectText: the strict parse of the text cannot hold anything assertIJson refuses. */
+export const PLAIN = 1;
+/** plainObjectText: the text is also exactly what JSON.stringify writes for its parse. */
+export const COMPACT = 2;
+
 /**
- * True when `text` is an object whose strict parse cannot hold anything
+ * PLAIN when `text` is an object whose strict parse cannot hold anything
  * assertIJson refuses: no number token with a fraction or an exponent (so
  * every number is an integer the parser already held within ±(2^53−1)),
  * nesting far below MAX_DEPTH. Strings are skipped; outside them '.', and
- * 'e'/'E' after a digit, occur only in such numbers.
+ * 'e'/'E' after a digit, occur only in such numbers. Also COMPACT when, for
+ * a text that parses strictly (no duplicate names, no lone surrogates),
+ * JSON.stringify(JSON.parse(text)) is the text itself: no whitespace between
+ * tokens, no escape in a string but those JSON.stringify writes (\" \\ \b
+ * \f \n \r \t), no -0, no member name starting with a digit (JSON.parse
+ * puts integer-like names first). The node then stores the text as it came
+ * instead of serialising the record again.
  */
-export function plainObjectText(text: string): boolean {
-  if (text.charCodeAt(0) !== 0x7b) return false;
+export function plainObjectText(text: string): number {
+  if (text.charCodeAt(0) !== 0x7b) return 0;
   let depth = 0;
+  let compact = COMPACT;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
+      const start = i + 1;
       for (i++; i < n; i++) {
         const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
+        if (d === 0x5c) {
+          const e = text.charCodeAt(++i);
+          // " \ b f n r t
+          if (e !== 0x22 && e !== 0x5c && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) compact = 0;
+        } else if (d === 0x22) break;
+      }
+      // A member name: JSON.parse orders integer-like ones first.
+      if (text.charCodeAt(i + 1) === 0x3a) {
+        const f = text.charCodeAt(start);
+        if (f >= 0x30 && f <= 0x39) compact = 0;
       }
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > 24) return false;
+      if (++depth > 24) return 0;
     } else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x2e) return false;
+    else if (c === 0x2e) return 0;
     else if (c === 0x65 || c === 0x45) {
       const p = text.charCodeAt(i - 1);
-      if (p >= 0x30 && p <= 0x39) return false;
-    }
+      if (p >= 0x30 && p <= 0x39) return 0;
+    } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) compact = 0;
+    else if (c === 0x2d && text.charCodeAt(i + 1) === 0x30) compact = 0;
   }
-  return true;
+  return PLAIN | compact;
 }
 
 function errorOf(e: unknown, stage: 'j' | 'r'): PrepResult {
@@ -198,7 +225,7 @@ if (port) {
     port.on('message', (m: PrepMessage | SigMessage) => {
       if (m.op === 'prep') {
         const r = prep(m);
-        port.postMessage(r, [r.bytes.buffer as ArrayBuffer, r.boffs.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer]);
+        port.postMessage(r, [r.bytes.buffer as ArrayBuffer, r.boffs.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer, r.compact.buffer as ArrayBuffer]);
       } else {
         const r = sig(m);
         port.postMessage(r, [r.out.buffer as ArrayBuffer]);

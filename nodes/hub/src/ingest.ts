@@ -44,6 +44,8 @@ interface Prepared {
   record: SignedRecord;
   bytes: Uint8Array;
   id: string;
+  /** The record's text when it is exactly JSON.stringify(record) (stored as it is). */
+  json?: string;
 }
 
 /** A batch read and checked as far as it can be outside the transaction; `Ingestor.commit` finishes it. */
@@ -204,7 +206,8 @@ export class Ingestor {
           continue;
         }
         const id = r;
-        const record = JSON.parse(text.slice(offs[2 * index], offs[2 * index + 1])) as SignedRecord;
+        const json = text.slice(offs[2 * index], offs[2 * index + 1]);
+        const record = JSON.parse(json) as SignedRecord;
         let isBlocked = blocked.get(record.hub);
         if (isBlocked === undefined) {
           isBlocked = this.store.isBlocked(record.hub);
@@ -215,7 +218,7 @@ export class Ingestor {
           continue;
         }
         const bytes = c.bytes.subarray(c.boffs[j], c.boffs[j + 1]);
-        prepared.push({ index, record, bytes, id });
+        prepared.push(c.compact[j] === 1 ? { index, record, bytes, id, json } : { index, record, bytes, id });
         const key = this.expectedKey(record, keyOf);
         if (!key) continue;
         if (c.used[j] === key) {
@@ -453,7 +456,7 @@ export class Ingestor {
           if (refused) return rejected(index, refused, id);
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
-        const ord = this.append(res.verified, res.keys, res.recovery, source);
+        const ord = this.append(res.verified, res.keys, res.recovery, source, p.json);
         this.hint(record.hub, res.keys.signingKey);
         if (this.mayHoldFor(record.hub)) this.releaseHeld(record.hub, record.seq + 1);
         return { index, status: 'accepted', id, ord };
@@ -535,8 +538,8 @@ export class Ingestor {
     return true;
   }
 
-  private append(v: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string): number {
-    const ord = this.store.appendRecord(v, keys, { source, recovery, now: this.opts.now() });
+  private append(v: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string, json?: string): number {
+    const ord = this.store.appendRecord(v, keys, { source, recovery, now: this.opts.now(), ...(json === undefined ? {} : { json }) });
     const r = v.record;
     const view = this.views.get(r.hub);
     if (view) {

@@ -1,5 +1,6 @@
 import { parseIJson, recordJson, type SignedRecord } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMPACT, PLAIN, plainObjectText } from '../src/ingest-worker.js';
 import { arraySpans, memberSpan } from '../src/json-spans.js';
 import type { HubNode } from '../src/node.js';
 import { needBody, post, startNode, TestHub } from './helpers.js';
@@ -21,6 +22,37 @@ describe('json-spans', () => {
     const m = memberSpan(s, 'records') as [number, number];
     expect(s.slice(m[0], m[1])).toBe('[{"a":1}]');
     expect(memberSpan(s, 'nope')).toBeUndefined();
+  });
+});
+
+describe('plainObjectText', () => {
+  it('says COMPACT only of texts that are JSON.stringify of their own parse', () => {
+    const texts = [
+      '{"a":1,"b":[true,false,null],"c":{"d":"x"}}',
+      '{"a":"quote \\" backslash \\\\ nl \\n tab \\t cr \\r bs \\b ff \\f"}',
+      '{"a":"孝南区 😷 \u2028"}',
+      '{"a":-1,"b":-10,"c":0}',
+      '{"a": 1}',
+      '{\n"a":1}',
+      '{"a":"\\u0041"}',
+      '{"a":"\\/"}',
+      '{"a":"\\u001f"}',
+      '{"a":-0}',
+      '{"1":1,"a":2}',
+      '{"a":{"0":1}}',
+      '{"a":"x","1b":2}',
+      '{"a":"1:"}',
+    ];
+    for (const t of texts) {
+      const scan = plainObjectText(t);
+      expect(scan & PLAIN, t).toBe(PLAIN);
+      const same = JSON.stringify(JSON.parse(t)) === t;
+      if (scan & COMPACT) expect(same, t).toBe(true);
+    }
+    expect(texts.slice(0, 4).map((t) => plainObjectText(t) & COMPACT)).toEqual([COMPACT, COMPACT, COMPACT, COMPACT]);
+    expect(texts.slice(-1).map((t) => plainObjectText(t) & COMPACT)).toEqual([COMPACT]);
+    expect(plainObjectText('{"a":1.5}')).toBe(0);
+    expect(plainObjectText('[1]')).toBe(0);
   });
 });
 
@@ -97,6 +129,22 @@ describe('pushed arrays read in worker threads', () => {
     for (const h of [hub, other, banned]) expect(a.node.store.heads()[h.id]).toBe(b.node.store.heads()[h.id]);
     expect(a.node.store.heads()[hub.id]).toBe(12);
     expect(a.node.store.heldCount()).toBe(b.node.store.heldCount());
+  });
+
+  it('stores a record as JSON.stringify writes it, whatever the pushed text looked like', async () => {
+    const h = await TestHub.make();
+    expect((await post(`${a.url}/v1/admissions`, { child: h.id, level: 'county', region: '420902' }, a.token)).status).toBe(201);
+    for (let i = 0; i < 20; i++) h.sign('need.posted', needBody({ quantity: 90 + i }));
+    const r = h.sign('need.posted', needBody({ quantity: 99, requester: { name: '医院 "甲"\n/x', kind: 'hospital' } }));
+    const spaced = JSON.stringify(r, null, 1).replace('/x', '\\/x');
+    const texts = [...h.records.slice(0, -1).map(recordJson), spaced];
+    const res = await post(`${a.url}/v1/records`, `[${texts.join(',')}]`);
+    const acks = ((await res.json()) as { acks: { status: string; id: string }[] }).acks;
+    expect(acks.at(-1)?.status).toBe('accepted');
+    const stored = a.node.store.recordById(acks.at(-1)?.id as string);
+    expect(stored?.json).toBe(JSON.stringify(r));
+    expect(texts.length).toBeGreaterThan(16); // read in the worker pool
+    for (const x of a.node.store.log(h.id, -1, 100)) expect(x.json).toBe(JSON.stringify(JSON.parse(x.json)));
   });
 
   it('refuses a body that is not I-JSON as a whole, with the strict parser’s error', async () => {

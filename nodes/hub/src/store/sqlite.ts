@@ -6,9 +6,9 @@ import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.
 type Row = Record<string, unknown>;
 
 /** The parameters of an INSERT into `records` for a verified record. */
-function recordRow(v: Verified, meta: { source: string; now: number }) {
+function recordRow(v: Verified, meta: { source: string; now: number; json?: string }) {
   const r = v.record;
-  return { id: v.id, hub: r.hub, seq: r.seq, type: r.type, ...indexColumns(r), source: meta.source, now: meta.now, json: JSON.stringify(r) };
+  return { id: v.id, hub: r.hub, seq: r.seq, type: r.type, ...indexColumns(r), source: meta.source, now: meta.now, json: meta.json ?? JSON.stringify(r) };
 }
 
 /** Columns the feed filters on, pulled out of the body at insert time. */
@@ -129,7 +129,7 @@ export class SqliteStore implements Store {
     return this.st.has!.get(id) !== undefined;
   }
 
-  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number }): number {
+  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number; json?: string }): number {
     const r = v.record;
     if (meta.recovery) this.st.supersede!.run(r.hub, r.seq);
     const info = this.st.insert!.run(recordRow(v, meta));

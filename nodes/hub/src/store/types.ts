@@ -50,8 +50,12 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   chainView(hub: string): ChainView | undefined;
   hasRecord(id: string): boolean;
-  /** Appends a verified record; a recovery rotation first marks the records it cuts off as superseded. */
-  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number }): number;
+  /**
+   * Appends a verified record; a recovery rotation first marks the records it cuts off as superseded.
+   * `meta.json`, when the caller has it, is the record's text exactly as JSON.stringify(v.record)
+   * writes it (stored as it is, instead of serialising the record again).
+   */
+  appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number; json?: string }): number;
   recordById(id: string): StoredRecord | undefined;
   log(hub: string, after: number, limit: number): StoredRecord[];
   feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
