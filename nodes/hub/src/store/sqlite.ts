@@ -105,10 +105,38 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    // A nested transaction (a savepoint) starts with every earlier head written, so that rolling
+    // it back drops only its own; outside a transaction nothing is pending.
+    this.flushHubs();
+    try {
+      return this.db
+        .transaction(() => {
+          const out = fn();
+          this.flushHubs();
+          return out;
+        })
+        .immediate();
+    } catch (e) {
+      this.pendingHubs.clear();
+      throw e;
+    }
+  }
+
+  /**
+   * Chain heads appended inside the open transaction and not yet written to
+   * `hubs`: a batch of one hub's records writes its row once, at the end of
+   * the transaction (or before anything reads the table), not once a record.
+   */
+  private readonly pendingHubs = new Map<string, Record<string, unknown>>();
+
+  private flushHubs(): void {
+    if (this.pendingHubs.size === 0) return;
+    for (const row of this.pendingHubs.values()) this.st.upsertHub!.run(row);
+    this.pendingHubs.clear();
   }
 
   chainView(hub: string): ChainView | undefined {
+    this.flushHubs();
     const h = this.st.hub!.get(hub) as Row | undefined;
     if (!h) return undefined;
     const idAt = this.st.idAt!;
@@ -133,17 +161,13 @@ export class SqliteStore implements Store {
     const r = v.record;
     if (meta.recovery) this.st.supersede!.run(r.hub, r.seq);
     const info = this.st.insert!.run(recordRow(v, meta));
-    this.st.upsertHub!.run({
-      hub: r.hub,
-      seq: r.seq,
-      id: v.id,
-      ms: r.hlc.ms,
-      c: r.hlc.c,
-      sk: keys.signingKey,
-      ek: keys.encryptionKey,
-      rc: keys.recoveryCommitment,
-    });
-    if (r.type === 'hub.profile') this.st.profile!.run(JSON.stringify(r.body), r.hub);
+    const head = { hub: r.hub, seq: r.seq, id: v.id, ms: r.hlc.ms, c: r.hlc.c, sk: keys.signingKey, ek: keys.encryptionKey, rc: keys.recoveryCommitment };
+    if (this.db.inTransaction) this.pendingHubs.set(r.hub, head);
+    else this.st.upsertHub!.run(head);
+    if (r.type === 'hub.profile') {
+      this.flushHubs();
+      this.st.profile!.run(JSON.stringify(r.body), r.hub);
+    }
     return Number(info.lastInsertRowid);
   }
 
@@ -195,12 +219,14 @@ export class SqliteStore implements Store {
   }
 
   heads(): Record<string, number> {
+    this.flushHubs();
     const out: Record<string, number> = {};
     for (const r of this.st.heads!.all() as { hub: string; head_seq: number }[]) out[r.hub] = r.head_seq;
     return out;
   }
 
   hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[] {
+    this.flushHubs();
     return (this.st.hubs!.all() as Row[]).map((h) => ({
       hub: h.hub as string,
       headSeq: h.head_seq as number,

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { assumeVerified, recordId } from '@shuniu/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { needBody, TestHub, tempDir } from './helpers.js';
+
+// appendRecord writes a hub's row once per transaction, at its end: what the
+// hubs table says must not depend on that.
+describe('sqlite store: chain heads', () => {
+  const tmp = tempDir();
+  const store = new SqliteStore(join(tmp.dir, 'store.db'));
+  afterAll(() => {
+    store.close();
+    tmp.cleanup();
+  });
+
+  it('shows each append at once inside its transaction, keeps it after COMMIT and drops it on rollback', async () => {
+    const h = await TestHub.make();
+    for (let i = 0; i < 4; i++) h.sign('need.posted', needBody({ quantity: 1 + i }));
+    const inc = h.records[0] as { body: { signingKey: string; encryptionKey: string; recoveryCommitment: string } };
+    const keys = { signingKey: inc.body.signingKey, encryptionKey: inc.body.encryptionKey, recoveryCommitment: inc.body.recoveryCommitment };
+    const append = (i: number) => {
+      const r = h.records[i] as (typeof h.records)[0];
+      store.appendRecord(assumeVerified(r, recordId(r)), keys, { source: 'test', recovery: false, now: 1 });
+    };
+    store.transaction(() => {
+      append(0);
+      expect(store.chainView(h.id)?.head.seq).toBe(0);
+      append(1);
+      append(2);
+      expect(store.heads()[h.id]).toBe(2);
+      expect(store.hubProfiles().find((p) => p.hub === h.id)?.headSeq).toBe(2);
+    });
+    expect(store.chainView(h.id)?.head).toEqual({ seq: 2, id: recordId(h.records[2] as (typeof h.records)[0]), hlc: h.records[2]?.hlc });
+    expect(() =>
+      store.transaction(() => {
+        append(3);
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(store.heads()[h.id]).toBe(2);
+    // A nested transaction rolled back keeps what its outer one wrote before it.
+    store.transaction(() => {
+      append(3);
+      expect(() =>
+        store.transaction(() => {
+          append(4);
+          throw new Error('inner');
+        }),
+      ).toThrow('inner');
+    });
+    expect(store.heads()[h.id]).toBe(3);
+    // Outside a transaction the row is written at once.
+    append(4);
+    expect(store.heads()[h.id]).toBe(4);
+  });
+});
