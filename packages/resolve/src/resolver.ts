@@ -107,6 +107,8 @@ class Obj {
   deliv: DelivContrib | undefined = undefined;
   /** Conflict ids this object put in the state, by owner kind. */
   own: Partial<Record<ObjOwner, string[]>> | undefined = undefined;
+  /** allocation: its handoffs per sender hub (custody groups for double_handoff). */
+  dh: SmallMap<Group> | undefined = undefined;
   /** The record-clock deadline this object is queued for in `deadlines`. */
   sched: number | undefined = undefined;
 
@@ -196,13 +198,21 @@ interface ShipContrib {
   from: string;
   to: string;
   received: boolean;
-  perAlloc: SmallMap<{ shipped: number; accepted: number; needO: Obj }>;
+  perAlloc: SmallMap<PerAlloc>;
   /** Accepted base units per item code (for the receiver's holdings). */
   acceptedByItem: SmallMap<number>;
   /** Shipped base units per `item|lot`. */
   lotShipped: SmallMap<number>;
   /** Accepted base units per `item|lot`. */
   lotAccepted: SmallMap<number>;
+}
+
+/** A shipment's goods for one allocation (base units), with the allocation's node and its need's. */
+interface PerAlloc {
+  shipped: number;
+  accepted: number;
+  needO: Obj;
+  ao: Obj;
 }
 
 interface DelivContrib {
@@ -238,6 +248,19 @@ class SmallMap<V> {
   }
   keys(): string[] {
     return this.k;
+  }
+  /** Drops the entries whose value matches. */
+  prune(drop: (v: V) => boolean): void {
+    let n = 0;
+    for (let i = 0; i < this.k.length; i++) {
+      if (drop(this.v[i] as V)) continue;
+      this.k[n] = this.k[i] as string;
+      this.v[n] = this.v[i] as V;
+      n++;
+    }
+    if (n === this.k.length) return;
+    this.k.length = n;
+    this.v.length = n;
   }
   *[Symbol.iterator](): IterableIterator<[string, V]> {
     for (let i = 0; i < this.k.length; i++) yield [this.k[i] as string, this.v[i] as V];
@@ -296,8 +319,8 @@ class Group {
 }
 
 /** Owner kinds of conflicts kept on the object itself (hub, object-id ones) and by group key (the rest). */
-type ObjOwner = 'n' | 'o' | 'a' | 'os' | 'ns' | 's';
-type GroupOwner = 'h' | 'dup' | 'dh' | 'lot' | 'dbr';
+type ObjOwner = 'n' | 'o' | 'a' | 'os' | 'ns' | 's' | 'dh';
+type GroupOwner = 'h' | 'dup' | 'lot' | 'dbr';
 
 // Derivation stages, in flush order: a stage only queues later ones.
 const NEED_BASE = 0;
@@ -310,8 +333,9 @@ const DELIV = 6;
 const NEED_VIEW = 7;
 const OFFER_VIEW = 8;
 const ALLOC_VIEW = 9;
-const PENDING = 10;
-const STAGE_COUNT = 11;
+const DOUBLE_HANDOFF = 10;
+const PENDING = 11;
+const STAGE_COUNT = 12;
 
 /** Stages an object can be queued for when the record clock passes a date (the names are what snapshots store). */
 type TimedStage = 'needView' | 'offerView' | 'ship';
@@ -426,7 +450,6 @@ export class Resolver {
 
   // Derived groups, keyed by strings.
   private readonly dupGroups = new Map<string, Set<Obj>>();
-  private readonly dhGroups = new Map<string, Group>();
   private readonly lotShipped = new Map<string, Group>();
   private readonly lotHeld = new Map<string, Group>();
   private readonly dbrReceived = new Map<string, Group>();
@@ -435,7 +458,6 @@ export class Resolver {
   private readonly ownConflicts: Record<GroupOwner, Map<string, string[]>> = {
     h: new Map(),
     dup: new Map(),
-    dh: new Map(),
     lot: new Map(),
     dbr: new Map(),
   };
@@ -454,7 +476,7 @@ export class Resolver {
   private readonly queue: Obj[][] = Array.from({ length: STAGE_COUNT }, () => []);
   private readonly chainQueue: HubData[] = [];
   private readonly viewQueue: HubData[] = [];
-  private readonly dirtyGroups = { dup: new Set<string>(), dh: new Set<string>(), lot: new Set<string>(), dbr: new Set<string>() };
+  private readonly dirtyGroups = { dup: new Set<string>(), lot: new Set<string>(), dbr: new Set<string>() };
   private readonly deadlines = new DeadlineHeap();
 
   constructor(opts: ResolverOptions) {
@@ -1453,7 +1475,7 @@ export class Resolver {
           if (pa) {
             pa.shipped = sat(pa.shipped + sh);
             pa.accepted = sat(pa.accepted + t);
-          } else contrib.perAlloc.set(a.o.id, { shipped: sh, accepted: t, needO: a.needO });
+          } else contrib.perAlloc.set(a.o.id, { shipped: sh, accepted: t, needO: a.needO, ao: a.o });
         }
       }
     }
@@ -1471,18 +1493,23 @@ export class Resolver {
 
   /** Removes (put false) or puts a shipment's contributions in the custody groups, marking them. */
   private shipGroups(id: string, c: ShipContrib, put: boolean): void {
-    const dh = this.dirtyGroups.dh;
     const dbr = this.dirtyGroups.dbr;
     const lot = this.dirtyGroups.lot;
     const pa = c.perAlloc;
     for (let i = 0; i < pa.k.length; i++) {
-      const x = pa.v[i] as { shipped: number; needO: Obj };
+      const x = pa.v[i] as PerAlloc;
       this.mark(x.needO, NEED_VIEW);
-      const k = `${c.from}|${pa.k[i]}`;
-      const g = this.group(this.dhGroups, k);
+      // The allocation's handoffs by sender (double handoff, spec §Custody).
+      const ao = x.ao;
+      if (ao.dh === undefined) ao.dh = new SmallMap();
+      let g = ao.dh.get(c.from);
+      if (g === undefined) {
+        g = new Group();
+        ao.dh.set(c.from, g);
+      }
       if (put) g.put(id, c.to, x.shipped);
       else g.remove(id);
-      dh.add(k);
+      this.mark(ao, DOUBLE_HANDOFF);
     }
     this.fileAmounts(this.dbrReceived, c.to, c.acceptedByItem, id, c.to, put, dbr);
     this.fileAmounts(this.lotShipped, c.from, c.lotShipped, id, c.to, put, lot);
@@ -1703,14 +1730,19 @@ export class Resolver {
     this.setGroupConflicts('dup', key, out);
   }
 
-  private dhCheck(key: string): void {
-    const g = this.dhGroups.get(key);
-    const [from, alloc] = key.split('|') as [string, string];
-    const ai = this.nodes.get(alloc)?.alloc;
+  /** An allocation's handoffs, per sender: the same goods handed to two receivers beyond the allocation is a double handoff. */
+  private dhCheck(o: Obj): void {
+    const groups = o.dh;
+    if (groups === undefined) return;
+    const alloc = o.id;
+    const ai = o.alloc;
     const out: Conflict[] = [];
-    if (g && ai) {
+    for (let i = 0; i < groups.k.length; i++) {
+      const g = groups.v[i] as Group;
+      if (!ai || g.tos.length < 2) continue;
       const to = new Set(g.tos);
       if (to.size >= 2 && g.total > ai.quantity) {
+        const from = groups.k[i] as string;
         out.push(
           conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.keys], [from, ...to], {
             allocation: alloc,
@@ -1720,8 +1752,9 @@ export class Resolver {
         );
       }
     }
-    if (g && g.size === 0) this.dhGroups.delete(key);
-    this.setGroupConflicts('dh', key, out);
+    groups.prune((g) => g.size === 0);
+    if (groups.k.length === 0) o.dh = undefined;
+    this.setConflicts('dh', o, out);
   }
 
   private lotCheck(key: string): void {
@@ -1851,7 +1884,7 @@ export class Resolver {
     this.run(OFFER_VIEW, (o) => this.offerView(o));
     this.run(ALLOC_VIEW, (o) => this.allocView(o));
     for (const k of this.dirtyGroups.dup) this.dupGroup(k);
-    for (const k of this.dirtyGroups.dh) this.dhCheck(k);
+    this.run(DOUBLE_HANDOFF, (o) => this.dhCheck(o));
     for (const k of this.dirtyGroups.lot) this.lotCheck(k);
     for (const k of this.dirtyGroups.dbr) this.dbrCheck(k);
     for (const s of Object.values(this.dirtyGroups)) s.clear();
