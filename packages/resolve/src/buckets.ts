@@ -241,7 +241,8 @@ export class BucketMap<V> {
     this.dirtyEntries = [];
     for (const b of this.dirtyBuckets) {
       b.dirty = false;
-      const es = b.entries.filter((e) => e.live && this.map.get(e.key) === e);
+      // A deleted entry is dead for good (a later set() of its key makes a new one), so `live` alone tells.
+      const es = b.entries.filter((e) => e.live);
       es.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
       b.entries = es;
       if (es.length === 0) {
