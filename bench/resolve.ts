@@ -340,6 +340,8 @@ const metrics = {
   records_per_s_10k: Math.round((a.n / a.ms) * 1000),
   records_per_s_100k: Math.round((b.n / b.ms) * 1000),
   records_per_s_1m: Math.round((c.n / c.ms) * 1000),
+  // The same 1M run without the state hash (apply + derive only): what applying costs when nobody asks for the hash.
+  records_per_s_1m_without_hash: Math.round((c.n / (c.applyMs + c.deriveMs)) * 1000),
   records_per_s_1m_purejs: pureRun ? Math.round((pureRun.n / pureRun.ms) * 1000) : Math.round((c.n / c.ms) * 1000),
   state_hash_ms_1m_purejs: pureRun ? Math.round(pureRun.hashMs) : Math.round(c.hashMs),
   peak_rss_mb_1m: peakRss,

@@ -27,27 +27,10 @@ const mul = (q: number, size: number): number => sat(q * size);
 
 const B64_32 = /^[A-Za-z0-9_-]{43}$/;
 
-// Canonical copies of records' objects: members in sorted order, so that
-// JSON.stringify of a view is its JCS text (buckets.ts viewJson). Records'
-// objects are strict (spec/records.md), so these are all their members.
-type Mut<T> = { -readonly [K in keyof T]: T[K] };
-const cHlc = (x: Hlc): Hlc => ({ c: x.c, ms: x.ms }) as Hlc;
-const cItem = (x: NeedState['item']): NeedState['item'] => ({ code: x.code, name: x.name });
-const cUnit = (x: NeedState['unit']): NeedState['unit'] => ({ base: x.base, name: x.name, size: x.size });
-const cBenef = (x: NeedState['beneficiaries']): NeedState['beneficiaries'] => ({ count: x.count, group: x.group });
-function cOrg(x: { name: string; kind: string; region?: string }): NeedState['requester'] {
-  const o: NeedState['requester'] = { kind: x.kind, name: x.name };
-  if (x.region !== undefined) o.region = x.region;
-  return o;
-}
-function cIntent(x: OfferState['intent']): OfferState['intent'] {
-  const o: Mut<OfferState['intent']> = {};
-  if (x.groups !== undefined) o.groups = x.groups;
-  if (x.purposes !== undefined) o.purposes = x.purposes;
-  if (x.regions !== undefined) o.regions = x.regions;
-  if (x.validUntil !== undefined) o.validUntil = x.validUntil;
-  return o;
-}
+// The large views (needs, offers, allocations, shipments) share their
+// records' objects (item, unit, hlc, …): views-json.ts writes their members in
+// sorted order whatever order they came in. Hub views are serialised by
+// JSON.stringify, so what they take from records is copied in sorted order.
 function cName(x: { zh: string; en?: string }): { zh: string; en?: string } {
   const o = {} as { zh: string; en?: string };
   if (x.en !== undefined) o.en = x.en;
@@ -994,19 +977,19 @@ export class Resolver {
       const b = p.body;
       info = {
         hub: p.hub,
-        hlc: cHlc(p.hlc),
+        hlc: p.hlc,
         body: b,
         quantity: mul(b.quantity, b.unit.size),
         urgency: b.urgency,
         neededBy: b.neededBy,
         neededByMs: timestampMs(b.neededBy),
-        beneficiaries: cBenef(b.beneficiaries),
+        beneficiaries: b.beneficiaries,
         closed: undefined,
         updates: [],
         dupKey: `${b.requester.name}\u0000${b.requester.kind}\u0000${b.item.code}`,
-        item: cItem(b.item),
-        unit: cUnit(b.unit),
-        requester: cOrg(b.requester),
+        item: b.item,
+        unit: b.unit,
+        requester: b.requester,
         allocated: 0,
         standing: [],
       };
@@ -1020,7 +1003,7 @@ export class Resolver {
             info.neededBy = x.neededBy;
             info.neededByMs = timestampMs(x.neededBy);
           }
-          if (x.beneficiaries !== undefined) info.beneficiaries = cBenef(x.beneficiaries);
+          if (x.beneficiaries !== undefined) info.beneficiaries = x.beneficiaries;
           info.updates.push(u.id);
         } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: u.id };
       }
@@ -1074,16 +1057,16 @@ export class Resolver {
       const b = p.body;
       info = {
         hub: p.hub,
-        hlc: cHlc(p.hlc),
+        hlc: p.hlc,
         body: b,
         quantity: mul(b.quantity, b.unit.size),
         valueFen: b.valueFen,
-        intent: cIntent(b.intent),
+        intent: b.intent,
         withdrawn: undefined,
         updates: [],
-        item: cItem(b.item),
-        unit: cUnit(b.unit),
-        donor: { kind: b.donor.kind, name: b.donor.name },
+        item: b.item,
+        unit: b.unit,
+        donor: b.donor,
       };
       for (const u of this.authorChanges(o.offerUpd, o, p.hub, own)) {
         const r = recOf(u);
@@ -1091,7 +1074,7 @@ export class Resolver {
           const x = r.body;
           if (x.quantity !== undefined) info.quantity = mul(x.quantity, b.unit.size);
           if (x.valueFen !== undefined) info.valueFen = x.valueFen;
-          if (x.intent !== undefined) info.intent = cIntent(x.intent);
+          if (x.intent !== undefined) info.intent = x.intent;
           info.updates.push(u.id);
         } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = u.id;
       }
@@ -1150,7 +1133,7 @@ export class Resolver {
       offerO,
       needO,
       hub: r.hub,
-      hlc: cHlc(r.hlc),
+      hlc: r.hlc,
       quantity: r.body.quantity,
       decided: decision ? (recOf(decision).type === 'allocation.accepted' ? 'accepted' : 'declined') : undefined,
       decision: decision?.id,
@@ -1367,7 +1350,7 @@ export class Resolver {
         const s = {} as ShipmentLineState;
         if (receipt) s.accepted = g ? g.accepted : 0;
         if (l.expiry !== undefined) s.expiry = l.expiry;
-        s.item = cItem(l.item);
+        s.item = l.item;
         if (l.lot !== undefined) s.lot = l.lot;
         if (receipt) {
           const a = g ? g.accepted : 0;
@@ -1384,7 +1367,7 @@ export class Resolver {
           rej = sat(rej + r);
           mis = sat(mis + m);
         } else s.shipped = q;
-        s.unit = cUnit(l.unit);
+        s.unit = l.unit;
         return s;
       });
       const ea = timestampMs(b.expectedArrival);
