@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assumeVerified, ready, recordId } from '@shuniu/protocol';
 import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
-import { admitAll, bareVerifyRate, openNode, rootNode, signChains } from './hubnet.js';
+import { admitAll, bareVerifyRate, openNode, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
 import { progress, quick, report } from './report.js';
 
 await ready();
@@ -50,9 +50,13 @@ await initDataDir({ dir, name: '新节点', level: 'city', region: '420900', por
 const target = await openNode(dir);
 const before = bareVerifyRate(chains, BARE);
 progress(`bare Ed25519 verify, one core, before: ${before.toFixed(0)}/s`);
+const c0 = process.cpuUsage();
+const th0 = threadCpu();
 const t0 = performance.now();
 const { accepted } = await target.node.federation.pullFrom(source.url);
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(c0);
+const threads = threadCpuPerRecord(th0, threadCpu(), HUBS * PER_HUB);
 const after = bareVerifyRate(chains, BARE);
 progress(`bare Ed25519 verify, one core, after: ${after.toFixed(0)}/s`);
 const verify = (before + after) / 2;
@@ -61,7 +65,9 @@ const held = target.node.store.heads();
 const got = chains.reduce((n, c) => n + (held[c.id] ?? -1) + 1, 0);
 if (got !== total) throw new Error(`caught up ${got} of ${total} records`);
 const rate = accepted / seconds;
-progress(`pulled ${accepted} records in ${seconds.toFixed(2)} s: ${rate.toFixed(0)}/s; timings ${JSON.stringify(target.node.ingestor.timings)}`);
+// CPU of the whole process (both nodes, every thread) per pulled record, as in bench/ingest.ts.
+const cpuUs = (cpu.user + cpu.system) / total;
+progress(`pulled ${accepted} records in ${seconds.toFixed(2)} s: ${rate.toFixed(0)}/s, ${cpuUs.toFixed(0)} µs CPU per record (by thread: ${threads}); timings ${JSON.stringify(target.node.ingestor.timings)}`);
 const restart = !process.argv.includes('--no-restart');
 if (!restart) {
   await target.cleanup();
@@ -72,6 +78,7 @@ if (!restart) {
     ratio: Number((rate / verify).toFixed(3)),
     verify_per_s_1core_before: Math.round(before),
     verify_per_s_1core_after: Math.round(after),
+    cpu_us_per_record: Math.round(cpuUs),
   });
   process.exit(0);
 }
@@ -108,6 +115,7 @@ report('catchup', {
   ratio: Number((rate / verify).toFixed(3)),
   verify_per_s_1core_before: Math.round(before),
   verify_per_s_1core_after: Math.round(after),
+  cpu_us_per_record: Math.round(cpuUs),
   restart_s_100k: Number(snap.s.toFixed(2)),
   restart_replay_s_100k: Number(replay.s.toFixed(2)),
   snapshot_write_s_100k: Number(snapshotWrite.toFixed(2)),

@@ -87,11 +87,12 @@ export async function admitAll(node: HubNode, chains: Chain[]): Promise<void> {
 }
 
 /**
- * CPU time (µs) of each thread of this process, by thread id, from /proc (Linux; empty elsewhere).
- * The main thread's id is the process id; the ingest workers are the other busy ones.
+ * CPU time (µs) of each thread of this process, by thread id, and the time it waited, runnable, for a
+ * core (/proc schedstat: what other processes on a loaded machine took), from /proc (Linux; empty
+ * elsewhere). The main thread's id is the process id; the ingest workers are the other busy ones.
  */
-export function threadCpu(): Map<number, number> {
-  const out = new Map<number, number>();
+export function threadCpu(): Map<number, { cpu: number; wait: number }> {
+  const out = new Map<number, { cpu: number; wait: number }>();
   let tasks: string[] = [];
   try {
     tasks = readdirSync('/proc/self/task');
@@ -100,9 +101,8 @@ export function threadCpu(): Map<number, number> {
   }
   for (const t of tasks) {
     try {
-      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(t), (Number(f[11]) + Number(f[12])) * 10_000); // utime + stime, clock ticks of 10 ms
+      const [run, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ');
+      out.set(Number(t), { cpu: Number(run) / 1000, wait: Number(wait) / 1000 });
     } catch {
       // the thread ended
     }
@@ -110,13 +110,23 @@ export function threadCpu(): Map<number, number> {
   return out;
 }
 
-/** Per-thread CPU between two threadCpu() readings, µs per record: "main 44, 99, 90, …" (busiest first). */
-export function threadCpuPerRecord(before: Map<number, number>, after: Map<number, number>, records: number): string {
+/**
+ * Per-thread CPU between two threadCpu() readings, µs per record, busiest first after the main
+ * thread, then the time all of them waited for a core: "main 44, 99, 90, …; waited 60".
+ */
+export function threadCpuPerRecord(
+  before: Map<number, { cpu: number; wait: number }>,
+  after: Map<number, { cpu: number; wait: number }>,
+  records: number,
+): string {
   const rows: [number, number][] = [];
+  let wait = 0;
   for (const [t, v] of after) {
-    const d = (v - (before.get(t) ?? 0)) / records;
+    const b = before.get(t) ?? { cpu: 0, wait: 0 };
+    wait += v.wait - b.wait;
+    const d = (v.cpu - b.cpu) / records;
     if (d >= 0.5) rows.push([t, d]);
   }
   rows.sort((a, b) => Number(b[0] === process.pid) - Number(a[0] === process.pid) || b[1] - a[1]);
-  return rows.map(([t, d]) => `${t === process.pid ? 'main ' : ''}${d.toFixed(0)}`).join(', ');
+  return `${rows.map(([t, d]) => `${t === process.pid ? 'main ' : ''}${d.toFixed(0)}`).join(', ')}; waited for a core ${(wait / records).toFixed(0)}`;
 }
