@@ -126,13 +126,11 @@ export class Federation {
         }
         return;
       }
-      let rows = this.store.since(peer.cursor, this.cfg.pushBatch);
-      if (rows.length === 0) return;
-      const last = (rows[rows.length - 1] as { ord: number }).ord;
-      rows = rows.filter((r) => r.source !== url);
+      // Records that came from this peer are skipped in the query, without reading them.
+      const { rows, through: last } = this.store.outbound(peer.cursor, url, this.cfg.pushBatch);
       if (rows.length === 0) {
-        this.store.updatePeer(url, { cursor: last });
-        continue;
+        if (last > peer.cursor) this.store.updatePeer(url, { cursor: last });
+        return;
       }
       const release = await this.sem.acquire();
       try {

@@ -54,4 +54,32 @@ describe('sqlite store: chain heads', () => {
     append(4);
     expect(store.heads()[h.id]).toBe(4);
   });
+
+  it('gives a push queue the records after its cursor that did not come from the peer, and how far the cursor moves', async () => {
+    const h = await TestHub.make();
+    for (let i = 0; i < 6; i++) h.sign('need.posted', needBody({ quantity: 1 + i }));
+    const inc = h.records[0] as { body: { signingKey: string; encryptionKey: string; recoveryCommitment: string } };
+    const keys = { signingKey: inc.body.signingKey, encryptionKey: inc.body.encryptionKey, recoveryCommitment: inc.body.recoveryCommitment };
+    const from = ['peer', 'peer', 'local', 'peer', 'local', 'local', 'peer'];
+    const start = store.maxOrd();
+    const ords = store.transaction(() =>
+      h.records.map((r, i) => store.appendRecord(assumeVerified(r, recordId(r)), keys, { source: from[i] as string, recovery: false, now: 1 })),
+    );
+    const mine = ords.filter((_, i) => from[i] !== 'peer');
+    // Everything fits: the cursor moves to the newest record, past the peer's own.
+    expect(store.outbound(start, 'peer', 10)).toEqual({
+      rows: store
+        .since(start, 10)
+        .filter((r) => r.source !== 'peer')
+        .map(({ source: _s, ...r }) => r),
+      through: ords[6],
+    });
+    // A full batch: the cursor moves to its last record.
+    const two = store.outbound(start, 'peer', 2);
+    expect(two.rows.map((r) => r.ord)).toEqual(mine.slice(0, 2));
+    expect(two.through).toBe(mine[1]);
+    // Only the peer's records left: nothing to send, the cursor still moves past them.
+    expect(store.outbound(mine[2] as number, 'peer', 10)).toEqual({ rows: [], through: ords[6] });
+    expect(store.outbound(ords[6] as number, 'peer', 10)).toEqual({ rows: [], through: ords[6] });
+  });
 });

@@ -61,6 +61,13 @@ export interface Store {
   feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
   /** Records after `ord`, any filter, for push queues and replay. */
   since(ord: number, limit: number): StoredRecord[];
+  /**
+   * A push queue's next batch: at most `limit` records after `ord` whose
+   * source is not `skip` (the peer itself), in ingest order, and `through`,
+   * the ord the queue's cursor moves to once they are delivered (past the
+   * skipped ones too; `ord` when there is nothing after it).
+   */
+  outbound(ord: number, skip: string, limit: number): { rows: StoredRecord[]; through: number };
   maxOrd(): number;
   heads(): Record<string, number>;
   hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[];
