@@ -257,9 +257,10 @@ class SmallMap<V> {
  * Member order is not meaningful (every reader sorts or counts).
  */
 class Group {
-  keys: string[] = [];
-  tos: string[] = [];
-  qs: number[] = [];
+  // NONE until the first put(): arrays grown by push() from empty reserve 16 slots, and most groups hold one member.
+  keys: string[] = NONE;
+  tos: string[] = NONE;
+  qs: number[] = NONE;
   idx: Map<string, number> | undefined = undefined;
   total = 0;
   get size(): number {
@@ -274,6 +275,10 @@ class Group {
       this.total -= this.qs[i] as number;
       this.tos[i] = to;
       this.qs[i] = q;
+    } else if (this.keys === NONE) {
+      this.keys = [key];
+      this.tos = [to];
+      this.qs = [q];
     } else {
       const n = this.keys.push(key);
       this.tos.push(to);
@@ -1007,6 +1012,7 @@ export class Resolver {
           info.updates.push(u.id);
         } else if (r.type === 'need.closed') info.closed = { reason: r.body.reason, record: u.id };
       }
+      if (info.updates.length > 0) info.updates = info.updates.slice();
     }
     o.need = info;
     this.setConflicts('n', o, own);
@@ -1078,6 +1084,7 @@ export class Resolver {
           info.updates.push(u.id);
         } else if (r.type === 'offer.withdrawn' && info.withdrawn === undefined) info.withdrawn = u.id;
       }
+      if (info.updates.length > 0) info.updates = info.updates.slice();
     }
     o.offer = info;
     this.setConflicts('o', o, own);
@@ -1238,7 +1245,8 @@ export class Resolver {
       } else surplus.push(i.o.id);
     }
     need.allocated = used;
-    need.standing = standing;
+    // Exact-size copies: an array grown by push() from empty reserves 16 slots, and these live in the state.
+    need.standing = standing.slice();
     const own: Conflict[] = [];
     if (surplus.length > 0) {
       own.push(
@@ -1268,16 +1276,9 @@ export class Resolver {
           : i.decided === 'accepted'
             ? 'accepted'
             : 'proposed';
-    // Members in sorted order (viewJson).
-    const v = {} as AllocationState;
+    // One literal with the members every allocation has (views-json.ts orders them), the optional ones after.
+    const v: AllocationState = { id: o.id, hub: i.hub, hlc: i.hlc, offer: i.offerO.id, need: i.needO.id, quantity: i.quantity, status };
     if (i.decision !== undefined) v.decision = i.decision;
-    v.hlc = i.hlc;
-    v.hub = i.hub;
-    v.id = o.id;
-    v.need = i.needO.id;
-    v.offer = i.offerO.id;
-    v.quantity = i.quantity;
-    v.status = status;
     if (status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
     if (i.voidReason) v.voidReason = i.voidReason;
     this.allocations.set(o.id, v);
@@ -1347,27 +1348,22 @@ export class Resolver {
         const q = mul(l.quantity, l.unit.size);
         shipped = sat(shipped + q);
         const g = got[i];
-        const s = {} as ShipmentLineState;
-        if (receipt) s.accepted = g ? g.accepted : 0;
-        if (l.expiry !== undefined) s.expiry = l.expiry;
-        s.item = l.item;
-        if (l.lot !== undefined) s.lot = l.lot;
+        // One literal with every member it will have (views-json.ts orders them).
+        let s: ShipmentLineState;
         if (receipt) {
           const a = g ? g.accepted : 0;
           const r = g ? g.rejected : 0;
           const m = g ? g.missing : 0;
-          s.missing = m;
+          s = { item: l.item, unit: l.unit, shipped: q, accepted: a, rejected: r, missing: m, unaccounted: q - a - r - m };
           if (g?.rejectReason !== undefined) s.rejectReason = g.rejectReason;
-          s.rejected = r;
-          s.shipped = q;
-          s.unaccounted = q - a - r - m;
           if (s.unaccounted !== 0) mismatch = true;
           if (a !== q) discrepancy = true;
           acc = sat(acc + a);
           rej = sat(rej + r);
           mis = sat(mis + m);
-        } else s.shipped = q;
-        s.unit = l.unit;
+        } else s = { item: l.item, unit: l.unit, shipped: q };
+        if (l.expiry !== undefined) s.expiry = l.expiry;
+        if (l.lot !== undefined) s.lot = l.lot;
         return s;
       });
       const ea = timestampMs(b.expectedArrival);
@@ -1375,28 +1371,28 @@ export class Resolver {
       if (receipt) status = discrepancy ? 'received_with_discrepancy' : 'received';
       else if (ea < this.clock) status = 'overdue';
       else this.schedule(ea, 'ship', o);
-      // Members in sorted order (viewJson).
-      view = {} as ShipmentState;
-      if (receipt) view.accepted = acc;
-      view.allocations = [...b.allocations];
-      view.expectedArrival = b.expectedArrival;
-      view.from = b.from;
-      view.handoff = effId;
-      view.hub = root.hub;
-      view.id = id;
-      view.late = false;
-      view.lines = lines;
+      view = {
+        id,
+        handoff: effId,
+        versions: sorted(versions),
+        hub: root.hub,
+        from: b.from,
+        to: b.to,
+        shipment: b.shipment,
+        expectedArrival: b.expectedArrival,
+        allocations: b.allocations.slice(),
+        lines,
+        status,
+        late: false,
+        shipped,
+      };
       if (receipt) {
+        view.accepted = acc;
         view.missing = mis;
         view.receipt = receiptId;
         view.received = receipt.body.received;
         view.rejected = rej;
       }
-      view.shipment = b.shipment;
-      view.shipped = shipped;
-      view.status = status;
-      view.to = b.to;
-      view.versions = sorted(versions);
       contrib = {
         from: b.from,
         to: b.to,
@@ -1588,30 +1584,31 @@ export class Resolver {
       status = st.allocated > 0 ? 'partly_allocated' : 'open';
       this.schedule(info.neededByMs, 'needView', o);
     }
-    // Members in sorted order (viewJson).
-    const v = {} as NeedState;
-    v.allocated = st.allocated;
-    v.allocations = st.standing;
-    v.beneficiaries = info.beneficiaries;
+    // One literal with the members every need has (views-json.ts orders them), the optional ones after.
+    const v: NeedState = {
+      id,
+      hub: info.hub,
+      hlc: info.hlc,
+      item: info.item,
+      unit: info.unit,
+      quantity: info.quantity,
+      urgency: info.urgency,
+      neededBy: info.neededBy,
+      region: b.region,
+      beneficiaries: info.beneficiaries,
+      requester: info.requester,
+      status,
+      allocated: st.allocated,
+      inTransit,
+      received,
+      delivered,
+      allocations: st.standing,
+      deliveries: deliveries.length <= 1 ? deliveries.slice() : deliveries.sort().slice(),
+      updates: info.updates,
+    };
     if (b.campaign !== undefined) v.campaign = b.campaign;
-    if (info.closed) v.closed = info.closed;
-    v.delivered = delivered;
-    v.deliveries = deliveries.sort();
-    v.hlc = info.hlc;
-    v.hub = info.hub;
-    v.id = id;
-    v.inTransit = inTransit;
-    v.item = info.item;
-    v.neededBy = info.neededBy;
     if (b.purpose !== undefined) v.purpose = b.purpose;
-    v.quantity = info.quantity;
-    v.received = received;
-    v.region = b.region;
-    v.requester = info.requester;
-    v.status = status;
-    v.unit = info.unit;
-    v.updates = info.updates;
-    v.urgency = info.urgency;
+    if (info.closed) v.closed = info.closed;
     this.needs.set(id, v);
   }
 
@@ -1640,26 +1637,27 @@ export class Resolver {
       status = 'available';
       if (until !== undefined) this.schedule(until, 'offerView', o);
     }
-    // Members in sorted order (viewJson).
-    const v = {} as OfferState;
-    v.allocated = allocated;
-    v.allocations = standing.map((i) => i.o.id);
-    v.available = Math.max(0, info.quantity - allocated);
+    // One literal with the members every offer has (views-json.ts orders them), the optional ones after.
+    const v: OfferState = {
+      id,
+      hub: info.hub,
+      hlc: info.hlc,
+      kind: b.kind,
+      item: info.item,
+      unit: info.unit,
+      quantity: info.quantity,
+      valueFen: info.valueFen,
+      donor: info.donor,
+      intent: info.intent,
+      region: b.region,
+      status,
+      allocated,
+      available: Math.max(0, info.quantity - allocated),
+      allocations: standing.map((i) => i.o.id),
+      updates: info.updates,
+    };
     if (b.availableFrom !== undefined) v.availableFrom = b.availableFrom;
     if (b.campaign !== undefined) v.campaign = b.campaign;
-    v.donor = info.donor;
-    v.hlc = info.hlc;
-    v.hub = info.hub;
-    v.id = id;
-    v.intent = info.intent;
-    v.item = info.item;
-    v.kind = b.kind;
-    v.quantity = info.quantity;
-    v.region = b.region;
-    v.status = status;
-    v.unit = info.unit;
-    v.updates = info.updates;
-    v.valueFen = info.valueFen;
     if (info.withdrawn !== undefined) v.withdrawn = info.withdrawn;
     this.offers.set(id, v);
   }
