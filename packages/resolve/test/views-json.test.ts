@@ -5,40 +5,46 @@ import type { AllocationState, NeedState, OfferState, ShipmentState } from '../s
 import { allocationJson, needJson, offerJson, shipmentJson } from '../src/views-json.js';
 
 // Arbitrary views of the four shapes with every optional member present or
-// absent, and strings that need escaping: the hand-written serialisers must
-// give exactly the JCS text whatever the combination (the resolver's own
-// states only exercise the members their scenarios use).
+// absent: free text with strings that need escaping, and the members the
+// record schemas restrict (ids, timestamps, codes, enum values: `safe`) with
+// what those schemas allow. The hand-written serialisers must give exactly the
+// JCS text whatever the combination (the resolver's own states only exercise
+// the members their scenarios use).
 const str = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'grapheme', maxLength: 8 }), fc.constantFrom('医院 "1"\\', '\u0000\u001f\u2028', '孝感'));
+const safe = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+  fc.constantFrom('2020-01-24T08:00:00Z', '2020-02-29T23:59:59.999Z', '420902', '42', 'PPE.MASK.N95', 'medical_staff', 'open', 'partly_allocated'),
+);
+const safes = fc.array(safe, { maxLength: 3 });
 const int = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
-const strs = fc.array(str, { maxLength: 3 });
 const hlc = fc.record({ c: fc.nat(1000), ms: int });
-const item = fc.record({ code: str, name: str });
+const item = fc.record({ code: safe, name: str });
 const unit = fc.record({ base: str, name: str, size: int });
 
 const need: fc.Arbitrary<NeedState> = fc.record(
   {
     allocated: int,
-    allocations: strs,
-    beneficiaries: fc.record({ count: int, group: str }) as fc.Arbitrary<NeedState['beneficiaries']>,
+    allocations: safes,
+    beneficiaries: fc.record({ count: int, group: safe }) as fc.Arbitrary<NeedState['beneficiaries']>,
     campaign: str,
-    closed: fc.record({ reason: fc.constantFrom('fulfilled', 'expired', 'cancelled'), record: str }) as fc.Arbitrary<NonNullable<NeedState['closed']>>,
+    closed: fc.record({ reason: fc.constantFrom('fulfilled', 'expired', 'cancelled'), record: safe }) as fc.Arbitrary<NonNullable<NeedState['closed']>>,
     delivered: int,
-    deliveries: strs,
+    deliveries: safes,
     hlc: hlc as fc.Arbitrary<NeedState['hlc']>,
-    hub: str,
-    id: str,
+    hub: safe,
+    id: safe,
     inTransit: int,
     item,
-    neededBy: str,
-    purpose: str,
+    neededBy: safe,
+    purpose: safe,
     quantity: int,
     received: int,
-    region: str,
-    requester: fc.record({ kind: str, name: str, region: str }, { requiredKeys: ['kind', 'name'] }),
-    status: str as fc.Arbitrary<NeedState['status']>,
+    region: safe,
+    requester: fc.record({ kind: safe, name: str, region: safe }, { requiredKeys: ['kind', 'name'] }),
+    status: safe as fc.Arbitrary<NeedState['status']>,
     unit,
-    updates: strs,
-    urgency: str as fc.Arbitrary<NeedState['urgency']>,
+    updates: safes,
+    urgency: safe as fc.Arbitrary<NeedState['urgency']>,
   },
   {
     requiredKeys: [
@@ -68,24 +74,24 @@ const need: fc.Arbitrary<NeedState> = fc.record(
 const offer: fc.Arbitrary<OfferState> = fc.record(
   {
     allocated: int,
-    allocations: strs,
+    allocations: safes,
     available: int,
-    availableFrom: str,
+    availableFrom: safe,
     campaign: str,
-    donor: fc.record({ kind: str, name: str }),
+    donor: fc.record({ kind: safe, name: str }),
     hlc: hlc as fc.Arbitrary<OfferState['hlc']>,
-    hub: str,
-    id: str,
-    intent: fc.record({ groups: strs, purposes: strs, regions: strs, validUntil: str }, { requiredKeys: [] }) as fc.Arbitrary<OfferState['intent']>,
+    hub: safe,
+    id: safe,
+    intent: fc.record({ groups: safes, purposes: safes, regions: safes, validUntil: safe }, { requiredKeys: [] }) as fc.Arbitrary<OfferState['intent']>,
     item,
-    kind: str,
+    kind: safe,
     quantity: int,
-    region: str,
-    status: str as fc.Arbitrary<OfferState['status']>,
+    region: safe,
+    status: safe as fc.Arbitrary<OfferState['status']>,
     unit,
-    updates: strs,
+    updates: safes,
     valueFen: int,
-    withdrawn: str,
+    withdrawn: safe,
   },
   {
     requiredKeys: [
@@ -111,14 +117,14 @@ const offer: fc.Arbitrary<OfferState> = fc.record(
 
 const allocation: fc.Arbitrary<AllocationState> = fc.record(
   {
-    decision: str,
+    decision: safe,
     hlc: hlc as fc.Arbitrary<AllocationState['hlc']>,
-    hub: str,
-    id: str,
-    need: str,
-    offer: str,
+    hub: safe,
+    id: safe,
+    need: safe,
+    offer: safe,
     quantity: int,
-    status: str as fc.Arbitrary<AllocationState['status']>,
+    status: safe as fc.Arbitrary<AllocationState['status']>,
     surplusOf: fc.constantFrom('offer', 'need'),
     voidReason: fc.constantFrom('offer_withdrawn', 'need_closed', 'item_mismatch'),
   },
@@ -126,29 +132,29 @@ const allocation: fc.Arbitrary<AllocationState> = fc.record(
 );
 
 const line = fc.record(
-  { accepted: int, expiry: str, item, lot: str, missing: int, rejectReason: str, rejected: int, shipped: int, unaccounted: int, unit },
+  { accepted: int, expiry: safe, item, lot: str, missing: int, rejectReason: str, rejected: int, shipped: int, unaccounted: int, unit },
   { requiredKeys: ['item', 'shipped', 'unit'] },
 );
 const shipment: fc.Arbitrary<ShipmentState> = fc.record(
   {
     accepted: int,
-    allocations: strs,
-    expectedArrival: str,
-    from: str,
-    handoff: str,
-    hub: str,
-    id: str,
+    allocations: safes,
+    expectedArrival: safe,
+    from: safe,
+    handoff: safe,
+    hub: safe,
+    id: safe,
     late: fc.boolean(),
     lines: fc.array(line, { maxLength: 3 }),
     missing: int,
-    receipt: str,
-    received: str,
+    receipt: safe,
+    received: safe,
     rejected: int,
     shipment: str,
     shipped: int,
-    status: str as fc.Arbitrary<ShipmentState['status']>,
-    to: str,
-    versions: strs,
+    status: safe as fc.Arbitrary<ShipmentState['status']>,
+    to: safe,
+    versions: safes,
   },
   { requiredKeys: ['allocations', 'expectedArrival', 'from', 'handoff', 'hub', 'id', 'late', 'lines', 'shipment', 'shipped', 'status', 'to', 'versions'] },
 );
