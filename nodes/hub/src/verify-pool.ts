@@ -48,6 +48,9 @@ function workerScript(): { url: URL } | { code: string } {
 interface Pending {
   resolve: (v: never) => void;
   reject: (e: unknown) => void;
+  /** The worker it was sent to and the records it holds (its share of that worker's load). */
+  k: number;
+  n: number;
 }
 
 /**
@@ -63,7 +66,8 @@ export class VerifyPool {
   /** Per worker: version of the key hints it has been sent. */
   private readonly sentVersion: number[] = [];
   private nextId = 1;
-  private rr = 0;
+  /** Per worker: records sent and not yet answered. */
+  private readonly load: number[] = [];
   private closed = false;
   readonly size: number;
   private readonly inlineBelow: number;
@@ -80,14 +84,17 @@ export class VerifyPool {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        this.load[p.k] = (this.load[p.k] as number) - p.n;
         p.resolve(m as never);
       });
       w.on('error', (e) => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
+        this.load.fill(0);
       });
       this.workers.push(w);
       this.sentVersion.push(0);
+      this.load.push(0);
     }
   }
 
@@ -117,13 +124,13 @@ export class VerifyPool {
       const end = offs[2 * e - 1] as number;
       const rel = new Uint32Array(2 * (e - s));
       for (let i = 0; i < rel.length; i++) rel[i] = (offs[2 * s + i] as number) - base;
-      const k = this.rr++ % this.workers.length;
+      const k = this.leastLoaded();
       const keys: [string, string][] = [];
       const since = this.sentVersion[k] as number;
       if (since < version) for (const [hub, h] of hints) if (h.v > since) keys.push([hub, h.key]);
       this.sentVersion[k] = version;
       const msg: PrepMessage = { op: 'prep', id: this.nextId++, text: text.slice(base, end), offs: rel, wrap, keys };
-      out.push(this.post(k, msg, [rel.buffer]));
+      out.push(this.post(k, msg, [rel.buffer], e - s));
     }
     return out;
   }
@@ -148,10 +155,22 @@ export class VerifyPool {
     return out;
   }
 
-  private post<T>(k: number, msg: { id: number }, transfer: ArrayBuffer[]): Promise<T> {
+  /**
+   * The worker with the fewest records waiting: chunks go where they will be
+   * read soonest, so one worker that the machine runs less (or that got the
+   * longer chunks) does not hold a batch up while the other waits for work.
+   */
+  private leastLoaded(): number {
+    let best = 0;
+    for (let k = 1; k < this.load.length; k++) if ((this.load[k] as number) < (this.load[best] as number)) best = k;
+    return best;
+  }
+
+  private post<T>(k: number, msg: { id: number }, transfer: ArrayBuffer[], n: number): Promise<T> {
     const w = this.workers[k] as Worker;
+    this.load[k] = (this.load[k] as number) + n;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(msg.id, { resolve: resolve as (v: never) => void, reject });
+      this.pending.set(msg.id, { resolve: resolve as (v: never) => void, reject, k, n });
       w.postMessage(msg, transfer);
     });
   }
@@ -171,8 +190,12 @@ export class VerifyPool {
       b.set(j.message, o + 100);
       o += 100 + j.message.length;
     }
-    const k = this.rr++ % this.workers.length;
-    const r = await this.post<{ out: Uint8Array }>(k, { op: 'sig', id: this.nextId++, n: jobs.length, buf } as { id: number }, [buf]);
+    const r = await this.post<{ out: Uint8Array }>(
+      this.leastLoaded(),
+      { op: 'sig', id: this.nextId++, n: jobs.length, buf } as { id: number },
+      [buf],
+      jobs.length,
+    );
     return r.out;
   }
 
@@ -182,5 +205,6 @@ export class VerifyPool {
     this.workers.length = 0;
     for (const p of this.pending.values()) p.reject(new Error('verify pool closed'));
     this.pending.clear();
+    this.load.length = 0;
   }
 }
