@@ -1,6 +1,6 @@
 import type { NodeConfig } from './config.js';
 import type { Ingestor } from './ingest.js';
-import { arraySpans, memberSpan } from './json-spans.js';
+import { memberArraySpans } from './json-spans.js';
 import type { PeerRow, Store } from './store/types.js';
 
 export interface FederationEvents {
@@ -202,8 +202,7 @@ export class Federation {
           const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${after}&limit=${this.cfg.pullPage}`);
           if (!page.ok) throw new Error(`log: HTTP ${page.status}`);
           const text = await page.text();
-          const span = memberSpan(text, 'records');
-          const offs = span && arraySpans(text, span[0], span[1]);
+          const offs = memberArraySpans(text, 'records');
           if (!offs) throw new Error('log: not a page of records');
           const n = offs.length / 2;
           let lastSeq = Number.NaN;

@@ -45,16 +45,13 @@ export function skipValue(s: string, i: number, end = s.length): number {
   return depth === 0 ? end : -1;
 }
 
-/**
- * Start/end offsets (pairs) of the elements of the array that is the whole of
- * `s[start..end)`, or undefined when it is not shaped as an array.
- */
-export function arraySpans(s: string, start = 0, end = s.length): number[] | undefined {
-  let i = ws(s, start, end);
+/** Element spans of the array opening at `i` (after white space) and the index just after its `]`. */
+function scanArray(s: string, i: number, end: number): { out: number[]; after: number } | undefined {
+  i = ws(s, i, end);
   if (s.charCodeAt(i) !== 0x5b) return undefined;
   i = ws(s, i + 1, end);
   const out: number[] = [];
-  if (s.charCodeAt(i) === 0x5d) return ws(s, i + 1, end) === end ? out : undefined;
+  if (s.charCodeAt(i) === 0x5d) return { out, after: i + 1 };
   for (;;) {
     const e = skipValue(s, i, end);
     if (e < 0) return undefined;
@@ -65,10 +62,18 @@ export function arraySpans(s: string, start = 0, end = s.length): number[] | und
       i = ws(s, i + 1, end);
       continue;
     }
-    if (c === 0x5d) break;
+    if (c === 0x5d) return { out, after: i + 1 };
     return undefined;
   }
-  return ws(s, i + 1, end) === end ? out : undefined;
+}
+
+/**
+ * Start/end offsets (pairs) of the elements of the array that is the whole of
+ * `s[start..end)`, or undefined when it is not shaped as an array.
+ */
+export function arraySpans(s: string, start = 0, end = s.length): number[] | undefined {
+  const a = scanArray(s, start, end);
+  return a && ws(s, a.after, end) === end ? a.out : undefined;
 }
 
 /** Start/end offsets of the value of member `name` of the object that is the whole of `s`, or undefined. */
@@ -94,6 +99,44 @@ export function memberSpan(s: string, name: string): [number, number] | undefine
     const e = skipValue(s, v, end);
     if (e < 0) return undefined;
     if (key === name) return [v, e];
+    i = ws(s, e, end);
+    if (s.charCodeAt(i) !== 0x2c) return undefined;
+    i = ws(s, i + 1, end);
+  }
+}
+
+/**
+ * arraySpans of the value of member `name` of the object that is `s`, in one
+ * pass over it (memberSpan then arraySpans read the array twice); undefined
+ * when there is no such member or it is not shaped as an array.
+ */
+export function memberArraySpans(s: string, name: string): number[] | undefined {
+  const end = s.length;
+  let i = ws(s, 0, end);
+  if (s.charCodeAt(i) !== 0x7b) return undefined;
+  i = ws(s, i + 1, end);
+  if (s.charCodeAt(i) === 0x7d) return undefined;
+  for (;;) {
+    if (s.charCodeAt(i) !== 0x22) return undefined;
+    const k = skipString(s, i, end);
+    if (k < 0) return undefined;
+    let key: unknown;
+    try {
+      key = JSON.parse(s.slice(i, k));
+    } catch {
+      return undefined;
+    }
+    i = ws(s, k, end);
+    if (s.charCodeAt(i) !== 0x3a) return undefined;
+    const v = ws(s, i + 1, end);
+    if (key === name) {
+      const a = scanArray(s, v, end);
+      if (!a) return undefined;
+      const c = s.charCodeAt(ws(s, a.after, end));
+      return c === 0x2c || c === 0x7d ? a.out : undefined;
+    }
+    const e = skipValue(s, v, end);
+    if (e < 0) return undefined;
     i = ws(s, e, end);
     if (s.charCodeAt(i) !== 0x2c) return undefined;
     i = ws(s, i + 1, end);

@@ -1,7 +1,7 @@
 import { parseIJson, parseRecord, recordJson, type SignedRecord, signedBytesOfParsed } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPACT, PLAIN, plainObjectText, signedBytesOfRead } from '../src/ingest-worker.js';
-import { arraySpans, memberSpan } from '../src/json-spans.js';
+import { arraySpans, memberArraySpans, memberSpan } from '../src/json-spans.js';
 import type { HubNode } from '../src/node.js';
 import { needBody, post, startNode, TestHub } from './helpers.js';
 
@@ -22,6 +22,15 @@ describe('json-spans', () => {
     const m = memberSpan(s, 'records') as [number, number];
     expect(s.slice(m[0], m[1])).toBe('[{"a":1}]');
     expect(memberSpan(s, 'nope')).toBeUndefined();
+  });
+  it('splits the array that is a member of a top-level object, in one pass', () => {
+    const s = '{"hub":"x","head":3,"records": [ {"a":"]"} , [1] ] ,"next":null}';
+    const m = memberSpan(s, 'records') as [number, number];
+    expect(memberArraySpans(s, 'records')).toEqual(arraySpans(s, m[0], m[1]));
+    expect(memberArraySpans(s, 'records')?.length).toBe(4);
+    expect(memberArraySpans('{"records":[]}', 'records')).toEqual([]);
+    for (const bad of ['{"records":{"a":1}}', '{"records":[1,2}', '{"records":[1]x}', '{"hub":"x"}', '[1]'])
+      expect(memberArraySpans(bad, 'records')).toBeUndefined();
   });
 });
 
