@@ -28,6 +28,20 @@
 //   machine; Ed25519 is ~130 of it, the main thread ~55 (INSERT ~17 incl. JSON.stringify, hub row
 //   upsert ~3), the rest HTTP, the client and messages to the workers. A ratio of 1.0 needs the
 //   whole process at or under ~2 Ed25519 checks of CPU per record with both cores busy all the time.
+//   2026-11-22, cpu_us_per_record and per-thread CPU (/proc schedstat) now printed, because on this
+//   shared machine the wall-clock ratio moved from 0.52 to 1.00 between back-to-back runs of the same
+//   code (another benchmark took a core; the bare rate, one thread, barely notices). Same code,
+//   before: 249-260 µs CPU per record (main 44, workers 99 + 90, V8 GC/compiler threads ~15). Then:
+//   the main thread stores the record text the worker scanned when it is exactly JSON.stringify of
+//   its parse (store path 13.5 → 9.8 µs in a micro-benchmark), the hubs row is written once per hub
+//   per transaction, the worker makes the signed bytes with JSON.stringify when members are already
+//   in JCS order (12 → 5.7 µs; records from this protocol's signers always are), chunks go to the
+//   least-loaded worker. After: 224-241 µs CPU per record (main 37-43, workers ~85 + ~85, Ed25519
+//   ~125-140 of it), ratio 1.05-1.27 on runs where the machine was not taken by someone else. What
+//   is left of reading is the protocol's (parseIJson ~4, zod ~5 µs) and, on the main thread, the
+//   native JSON.parse (~5), INSERT (~10), HTTP and the client (~10), resolver apply (~2.5).
+//   Tried without a measurable gain: a deeper pull pipeline (3 pages ahead, and the next hub's first
+//   page during the last of this one); worker event-loop utilisation stayed ~0.8 in catchup.
 import { createHash } from 'node:crypto';
 import { parseRecord, ready, recordJson, signedBytesOfParsed } from '@shuniu/protocol';
 import { admitAll, bareVerifyRate, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
@@ -36,6 +50,7 @@ import { progress, quick, report } from './report.js';
 await ready();
 // Group commit and migration 003 (no records_type index), 2026-11-22, load ~1.5: 7,198 → 7,445-7,471
 // records/s; the bare rate moved between 7,087 and 8,031 within those runs, so the ratio read 0.93-1.01.
+// Figures since then: see the end of the header comment.
 const HUBS = 8;
 const PER_HUB = quick ? 500 : 6250;
 const BATCH = 500;
