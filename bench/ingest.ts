@@ -43,7 +43,8 @@
 //   Tried without a measurable gain: a deeper pull pipeline (3 pages ahead, and the next hub's first
 //   page during the last of this one); worker event-loop utilisation stayed ~0.8 in catchup.
 import { createHash } from 'node:crypto';
-import { parseRecord, ready, recordJson, signedBytesOfParsed } from '@shuniu/protocol';
+import { parseRecord, ready, recordJson } from '@shuniu/protocol';
+import { signedBytesOfRead } from '../nodes/hub/src/ingest-worker.js';
 import { admitAll, bareVerifyRate, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
 import { progress, quick, report } from './report.js';
 
@@ -106,12 +107,12 @@ const texts = chains.flatMap((c) => c.records.slice(0, 1000).map(recordJson));
 const readUs = (() => {
   for (const t of texts)
     createHash('sha256')
-      .update(signedBytesOfParsed(parseRecord(t)))
+      .update(signedBytesOfRead(parseRecord(t)))
       .digest();
   const c0 = process.cpuUsage();
   for (const t of texts)
     createHash('sha256')
-      .update(signedBytesOfParsed(parseRecord(t)))
+      .update(signedBytesOfRead(parseRecord(t)))
       .digest();
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / texts.length;
