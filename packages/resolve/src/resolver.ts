@@ -90,8 +90,8 @@ class Obj {
   deliv: DelivContrib | undefined = undefined;
   /** Conflict ids this object put in the state, by owner kind. */
   own: Partial<Record<ObjOwner, string[]>> | undefined = undefined;
-  /** allocation: its handoffs per sender hub (custody groups for double_handoff). */
-  dh: SmallMap<Group> | undefined = undefined;
+  /** allocation: the shipments handing its goods over (for double_handoff). */
+  dh: Handed[] | undefined = undefined;
   /** The record-clock deadline this object is queued for in `deadlines`. */
   sched: number | undefined = undefined;
 
@@ -185,9 +185,17 @@ interface ShipContrib {
   /** Accepted base units per item code (for the receiver's holdings). */
   acceptedByItem: SmallMap<number>;
   /** Shipped base units per `item|lot`. */
-  lotShipped: SmallMap<number>;
+  lotShipped: SmallMap<number> | undefined;
   /** Accepted base units per `item|lot`. */
-  lotAccepted: SmallMap<number>;
+  lotAccepted: SmallMap<number> | undefined;
+}
+
+/** One shipment's handoff of an allocation's goods: sender, receiver, base units. */
+interface Handed {
+  ship: string;
+  from: string;
+  to: string;
+  q: number;
 }
 
 /** A shipment's goods for one allocation (base units), with the allocation's node and its need's. */
@@ -231,19 +239,6 @@ class SmallMap<V> {
   }
   keys(): string[] {
     return this.k;
-  }
-  /** Drops the entries whose value matches. */
-  prune(drop: (v: V) => boolean): void {
-    let n = 0;
-    for (let i = 0; i < this.k.length; i++) {
-      if (drop(this.v[i] as V)) continue;
-      this.k[n] = this.k[i] as string;
-      this.v[n] = this.v[i] as V;
-      n++;
-    }
-    if (n === this.k.length) return;
-    this.k.length = n;
-    this.v.length = n;
   }
   *[Symbol.iterator](): IterableIterator<[string, V]> {
     for (let i = 0; i < this.k.length; i++) yield [this.k[i] as string, this.v[i] as V];
@@ -1380,7 +1375,7 @@ export class Resolver {
         to: b.to,
         shipment: b.shipment,
         expectedArrival: b.expectedArrival,
-        allocations: b.allocations.slice(),
+        allocations: b.allocations,
         lines,
         status,
         late: false,
@@ -1399,8 +1394,8 @@ export class Resolver {
         received: receipt !== undefined,
         perAlloc: new SmallMap(),
         acceptedByItem: new SmallMap(),
-        lotShipped: new SmallMap(),
-        lotAccepted: new SmallMap(),
+        lotShipped: undefined,
+        lotAccepted: undefined,
       };
       if (receipt && receiptId && mismatch) {
         own.push(
@@ -1435,8 +1430,12 @@ export class Resolver {
         const lot = (b.lines[i] as { lot?: string }).lot;
         if (lot !== undefined) {
           const k = `${code}|${lot}`;
+          if (contrib.lotShipped === undefined) contrib.lotShipped = new SmallMap();
           contrib.lotShipped.set(k, sat((contrib.lotShipped.get(k) ?? 0) + l.shipped));
-          if (acc > 0) contrib.lotAccepted.set(k, sat((contrib.lotAccepted.get(k) ?? 0) + acc));
+          if (acc > 0) {
+            if (contrib.lotAccepted === undefined) contrib.lotAccepted = new SmallMap();
+            contrib.lotAccepted.set(k, sat((contrib.lotAccepted.get(k) ?? 0) + acc));
+          }
         }
         let lastMatch = -1;
         for (let j = 0; j < allocs.length; j++) if (codes[j] === code) lastMatch = j;
@@ -1478,21 +1477,25 @@ export class Resolver {
     for (let i = 0; i < pa.k.length; i++) {
       const x = pa.v[i] as PerAlloc;
       this.mark(x.needO, NEED_VIEW);
-      // The allocation's handoffs by sender (double handoff, spec §Custody).
+      // The allocation's handoffs (double handoff, spec §Custody).
       const ao = x.ao;
-      if (ao.dh === undefined) ao.dh = new SmallMap();
-      let g = ao.dh.get(c.from);
-      if (g === undefined) {
-        g = new Group();
-        ao.dh.set(c.from, g);
+      if (put) {
+        const h: Handed = { ship: id, from: c.from, to: c.to, q: x.shipped };
+        if (ao.dh === undefined) ao.dh = [h];
+        else ao.dh.push(h);
+      } else if (ao.dh !== undefined) {
+        const i = ao.dh.findIndex((h) => h.ship === id);
+        if (i >= 0) {
+          ao.dh[i] = ao.dh[ao.dh.length - 1] as Handed;
+          ao.dh.pop();
+        }
+        if (ao.dh.length === 0) ao.dh = undefined;
       }
-      if (put) g.put(id, c.to, x.shipped);
-      else g.remove(id);
       this.mark(ao, DOUBLE_HANDOFF);
     }
     this.fileAmounts(this.dbrReceived, c.to, c.acceptedByItem, id, c.to, put, dbr);
-    this.fileAmounts(this.lotShipped, c.from, c.lotShipped, id, c.to, put, lot);
-    this.fileAmounts(this.lotHeld, c.to, c.lotAccepted, id, c.to, put, lot);
+    if (c.lotShipped !== undefined) this.fileAmounts(this.lotShipped, c.from, c.lotShipped, id, c.to, put, lot);
+    if (c.lotAccepted !== undefined) this.fileAmounts(this.lotHeld, c.to, c.lotAccepted, id, c.to, put, lot);
   }
 
   /** Puts (or removes) one shipment's amounts into the groups keyed `<owner>|<key>` and marks those groups dirty. */
@@ -1713,28 +1716,34 @@ export class Resolver {
 
   /** An allocation's handoffs, per sender: the same goods handed to two receivers beyond the allocation is a double handoff. */
   private dhCheck(o: Obj): void {
-    const groups = o.dh;
-    if (groups === undefined) return;
-    const alloc = o.id;
+    const list = o.dh;
     const ai = o.alloc;
     const out: Conflict[] = [];
-    for (let i = 0; i < groups.k.length; i++) {
-      const g = groups.v[i] as Group;
-      if (!ai || g.tos.length < 2) continue;
-      const to = new Set(g.tos);
-      if (to.size >= 2 && g.total > ai.quantity) {
-        const from = groups.k[i] as string;
-        out.push(
-          conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.keys], [from, ...to], {
-            allocation: alloc,
-            held: ai.quantity,
-            handedOff: g.total,
-          }),
-        );
+    // One handoff (the usual case) cannot go to two receivers.
+    if (list !== undefined && list.length >= 2 && ai !== undefined) {
+      const bySender = new Map<string, { ships: string[]; to: Set<string>; total: number }>();
+      for (const h of list) {
+        const g = bySender.get(h.from);
+        if (g === undefined) bySender.set(h.from, { ships: [h.ship], to: new Set([h.to]), total: h.q });
+        else {
+          g.ships.push(h.ship);
+          g.to.add(h.to);
+          g.total = sat(g.total + h.q);
+        }
+      }
+      const alloc = o.id;
+      for (const [from, g] of bySender) {
+        if (g.to.size >= 2 && g.total > ai.quantity) {
+          out.push(
+            conflict(`${alloc}/double_handoff/${from}`, 'double_handoff', [alloc, ...g.ships], [from, ...g.to], {
+              allocation: alloc,
+              held: ai.quantity,
+              handedOff: g.total,
+            }),
+          );
+        }
       }
     }
-    groups.prune((g) => g.size === 0);
-    if (groups.k.length === 0) o.dh = undefined;
     this.setConflicts('dh', o, out);
   }
 
