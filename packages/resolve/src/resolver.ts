@@ -1366,28 +1366,43 @@ export class Resolver {
       if (receipt) status = discrepancy ? 'received_with_discrepancy' : 'received';
       else if (ea < this.clock) status = 'overdue';
       else this.schedule(ea, 'ship', o);
-      view = {
-        id,
-        handoff: effId,
-        versions: sorted(versions),
-        hub: root.hub,
-        from: b.from,
-        to: b.to,
-        shipment: b.shipment,
-        expectedArrival: b.expectedArrival,
-        allocations: b.allocations,
-        lines,
-        status,
-        late: false,
-        shipped,
-      };
-      if (receipt) {
-        view.accepted = acc;
-        view.missing = mis;
-        view.receipt = receiptId;
-        view.received = receipt.body.received;
-        view.rejected = rej;
-      }
+      // One literal with every member it will have (views-json.ts orders them).
+      view = receipt
+        ? {
+            id,
+            handoff: effId,
+            versions: sorted(versions),
+            hub: root.hub,
+            from: b.from,
+            to: b.to,
+            shipment: b.shipment,
+            expectedArrival: b.expectedArrival,
+            allocations: b.allocations,
+            lines,
+            status,
+            late: false,
+            receipt: receiptId,
+            received: receipt.body.received,
+            shipped,
+            accepted: acc,
+            rejected: rej,
+            missing: mis,
+          }
+        : {
+            id,
+            handoff: effId,
+            versions: sorted(versions),
+            hub: root.hub,
+            from: b.from,
+            to: b.to,
+            shipment: b.shipment,
+            expectedArrival: b.expectedArrival,
+            allocations: b.allocations,
+            lines,
+            status,
+            late: false,
+            shipped,
+          };
       contrib = {
         from: b.from,
         to: b.to,
