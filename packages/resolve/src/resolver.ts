@@ -15,7 +15,7 @@ import type {
   ShipmentLineState,
   ShipmentState,
 } from './types.js';
-import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
+import { allocationJson, conflictJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 /** Needs for one requester and item whose consecutive neededBy (sorted) lie within this window form one cluster of likely duplicates (spec/resolution.md §5). */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
@@ -451,7 +451,7 @@ export class Resolver {
   private readonly offers = new BucketMap<OfferState>(offerJson);
   private readonly allocations = new BucketMap<AllocationState>(allocationJson);
   private readonly shipments = new BucketMap<ShipmentState>(shipmentJson);
-  private readonly conflicts = new BucketMap<Conflict>();
+  private readonly conflicts = new BucketMap<Conflict>(conflictJson);
   private readonly held = new BucketMap<string>();
   private readonly pending = new BucketMap<string[]>();
 
@@ -2051,6 +2051,7 @@ export class Resolver {
     target.offers.json = offerJson;
     target.allocations.json = allocationJson;
     target.shipments.json = shipmentJson;
+    target.conflicts.json = conflictJson;
     if (same) return r;
     for (const [id, o] of target.nodes) if (o.rec !== undefined) r.apply({ id, record: o.rec } as unknown as Verified);
     return r;

@@ -1,5 +1,5 @@
 import type { Hlc, Item, Unit } from '@shuniu/protocol';
-import type { AllocationState, NeedState, OfferState, ShipmentLineState, ShipmentState } from './types.js';
+import type { AllocationState, Conflict, DetailValue, NeedState, OfferState, ShipmentLineState, ShipmentState } from './types.js';
 
 /**
  * JCS text (RFC 8785) of the four large views, written member by member in
@@ -84,10 +84,31 @@ export function shipmentJson(v: ShipmentState): string {
   );
 }
 
+function detailValue(x: DetailValue): string {
+  if (typeof x === 'string') return q(x);
+  if (typeof x !== 'object') return String(x);
+  let o = '[';
+  for (let i = 0; i < x.length; i++) o += (i ? ',' : '') + q(x[i]);
+  return `${o}]`;
+}
+
+/** Conflicts: ids, hub ids and the rule as they are; the detail's values (which may quote free text) through JSON.stringify. */
+export function conflictJson(v: Conflict): string {
+  const d = v.detail;
+  const keys = Object.keys(d).sort();
+  let detail = '';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    detail += `${i ? ',' : ''}${q(k)}:${detailValue(d[k] as DetailValue)}`;
+  }
+  return `{"detail":{${detail}},"hubs":${strs(v.hubs)},"id":${q(v.id)},"records":${strs(v.records)},"rule":"${v.rule}"}`;
+}
+
 /** The serialiser of each state map that has its own (the others use JSON.stringify of views built in sorted member order). */
 export const VIEW_JSON: Partial<Record<string, (v: never) => string>> = {
   needs: needJson,
   offers: offerJson,
   allocations: allocationJson,
   shipments: shipmentJson,
+  conflicts: conflictJson,
 };

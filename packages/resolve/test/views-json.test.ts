@@ -1,8 +1,9 @@
-import { jcs } from '@shuniu/protocol';
+import { digest, jcs, ready } from '@shuniu/protocol';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import type { AllocationState, NeedState, OfferState, ShipmentState } from '../src/types.js';
-import { allocationJson, needJson, offerJson, shipmentJson } from '../src/views-json.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BucketMap } from '../src/buckets.js';
+import type { AllocationState, Conflict, NeedState, OfferState, ShipmentState } from '../src/types.js';
+import { allocationJson, conflictJson, needJson, offerJson, shipmentJson } from '../src/views-json.js';
 
 // Arbitrary views of the four shapes with every optional member present or
 // absent: free text with strings that need escaping, and the members the
@@ -159,18 +160,56 @@ const shipment: fc.Arbitrary<ShipmentState> = fc.record(
   { requiredKeys: ['allocations', 'expectedArrival', 'from', 'handoff', 'hub', 'id', 'late', 'lines', 'shipment', 'shipped', 'status', 'to', 'versions'] },
 );
 
+const conflict: fc.Arbitrary<Conflict> = fc.record({
+  detail: fc.dictionary(str, fc.oneof(str, int, fc.boolean(), fc.array(str, { maxLength: 3 })), { maxKeys: 5 }),
+  hubs: safes,
+  id: fc.oneof(safe, str),
+  records: safes,
+  rule: fc.constantFrom('unauthorised', 'over_allocation', 'duplicate_need', 'double_handoff', 'fork'),
+}) as fc.Arbitrary<Conflict>;
+
+beforeAll(ready);
+
 describe('hand-written view serialisers (views-json.ts)', () => {
   it.each([
     ['needs', need, needJson],
     ['offers', offer, offerJson],
     ['allocations', allocation, allocationJson],
     ['shipments', shipment, shipmentJson],
+    ['conflicts', conflict, conflictJson],
   ] as [string, fc.Arbitrary<unknown>, (v: never) => string][])('%s: the text is the JCS text for any combination of members', (_name, arb, json) => {
     fc.assert(
       fc.property(arb, (v) => {
         expect(json(v as never)).toBe(jcs(v));
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe('BucketMap root', () => {
+  it('equals the definition for any keys, plain or needing escapes (spec/resolution.md §State hash)', () => {
+    // Prefixes are the first two UTF-16 code units, so keys here stay in the BMP (a cut surrogate pair is not JSON).
+    const key = fc.oneof(
+      safe,
+      str.filter((s) => s.length >= 2 && !/[\ud800-\udfff]/.test(s)),
+      fc.constantFrom('a"b', '医院', 'x\\y/z', '42|PPE.MASK'),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.oneof(str, int)), (entries) => {
+        const m = new BucketMap<unknown>();
+        for (const [k, v] of Object.entries(entries)) m.set(k, v);
+        // digest({prefix: digest({key: digest(value)})}), prefixes = first two UTF-16 code units.
+        const buckets: Record<string, Record<string, string>> = {};
+        for (const [k, v] of Object.entries(entries)) {
+          const p = k.slice(0, 2);
+          buckets[p] ??= {};
+          (buckets[p] as Record<string, string>)[k] = digest(v);
+        }
+        const want = digest(Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, digest(b)])));
+        expect(m.root()).toBe(want);
+      }),
+      { numRuns: 200 },
     );
   });
 });
