@@ -76,6 +76,57 @@ function slotOf(key: string): number {
   return x < 0 || y < 0 ? -1 : (x << 6) | y;
 }
 
+const byKey = (x: { key: string }, y: { key: string }): number => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
+const SORT_SLOTS = 4096;
+let sortKeys = new Float64Array(256);
+
+/**
+ * Sorts a bucket's entries by key (UTF-16 code units, as JCS orders members).
+ * The keys of a bucket share their first two characters; the next four, as
+ * ASCII codes, make a number, so most of the work is a native sort of numbers
+ * (a comparator called from JS costs as much as the hashing on a full state);
+ * keys equal on those four (rare) are then ordered by the comparator. Keys
+ * with other characters there, and huge buckets, take the comparator.
+ */
+function sortByKey<E extends { key: string }>(es: E[]): void {
+  const n = es.length;
+  if (n < 2) return;
+  if (n > SORT_SLOTS) {
+    es.sort(byKey);
+    return;
+  }
+  if (sortKeys.length < n) sortKeys = new Float64Array(Math.max(n, sortKeys.length * 2));
+  const a = sortKeys.subarray(0, n);
+  for (let i = 0; i < n; i++) {
+    const k = (es[i] as E).key;
+    let x = 0;
+    for (let j = 2; j < 6; j++) {
+      // 0 past the end (a shorter key sorts first), else the code + 1.
+      const c = j < k.length ? k.charCodeAt(j) + 1 : 0;
+      if (c > 128) {
+        es.sort(byKey);
+        return;
+      }
+      x = x * 129 + c;
+    }
+    a[i] = x * SORT_SLOTS + i;
+  }
+  a.sort();
+  const copy = es.slice();
+  for (let i = 0; i < n; i++) es[i] = copy[(a[i] as number) % SORT_SLOTS] as E;
+  // Runs equal on the four characters: order them by the whole key.
+  for (let i = 0; i < n; ) {
+    const g = Math.floor((a[i] as number) / SORT_SLOTS);
+    let j = i + 1;
+    while (j < n && Math.floor((a[j] as number) / SORT_SLOTS) === g) j++;
+    if (j - i > 1) {
+      const run = es.slice(i, j).sort(byKey);
+      for (let r = 0; r < run.length; r++) es[i + r] = run[r] as E;
+    }
+    i = j;
+  }
+}
+
 interface Entry<V> {
   key: string;
   value: V;
@@ -219,7 +270,7 @@ export class BucketMap<V> {
     const saved = new Map<string, string>();
     for (let i = 0; i < buckets.length; i += 2) saved.set(buckets[i] as string, buckets[i + 1] as string);
     for (const bucket of b.buckets.values()) {
-      bucket.entries.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      sortByKey(bucket.entries);
       const d = saved.get(bucket.prefix);
       if (d !== undefined) bucket.digest = d;
       else {
@@ -248,7 +299,7 @@ export class BucketMap<V> {
       b.dirty = false;
       // A deleted entry is dead for good (a later set() of its key makes a new one), so `live` alone tells.
       const es = b.entries.filter((e) => e.live);
-      es.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+      sortByKey(es);
       b.entries = es;
       if (es.length === 0) {
         this.buckets.delete(b.prefix);

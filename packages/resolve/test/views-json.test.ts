@@ -212,4 +212,20 @@ describe('BucketMap root', () => {
       { numRuns: 200 },
     );
   });
+
+  it('orders a bucket of keys sharing a prefix, ties on the next characters and shorter keys included', () => {
+    const tail = fc.string({ unit: fc.constantFrom('A', 'a', '-', '_', '0', '/', 'é'), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.uniqueArray(tail, { minLength: 2, maxLength: 300 }), (tails) => {
+        const m = new BucketMap<unknown>();
+        const leaves: Record<string, string> = {};
+        tails.forEach((t, i) => {
+          m.set(`Ab${t}`, i);
+          leaves[`Ab${t}`] = digest(i);
+        });
+        expect(m.root()).toBe(digest({ Ab: digest(leaves) }));
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
