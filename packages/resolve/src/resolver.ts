@@ -2097,7 +2097,8 @@ const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => !NO
 /** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
 // 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
 // 4: one node per id (Obj) with references instead of id-keyed indexes.
-const SNAPSHOT_FORMAT = 4;
+// 5: the node table writes a bit mask of defined fields per node.
+const SNAPSHOT_FORMAT = 5;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}:${OBJ_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {

@@ -21,9 +21,9 @@ import { ShuniuError } from '@shuniu/protocol';
  * - −14 n (id type hub seq prev hlc.ms hlc.c body)…: the records;
  * - −15 t: a reference to the node (Registry.nodeId) of id strings[t];
  * - −16 n k f… then n × (id 0 | id 1 type hub seq prev hlc.ms hlc.c body)
- *   then n × k field values: the node table, every node's record first (so
- *   that bodies are written once, before any reference), then field f of
- *   every node in the same order.
+ *   then n × (mask v…): the node table, every node's record first (so that
+ *   bodies are written once, before any reference), then, node by node in the
+ *   same order, a bit mask of its fields f that are defined and their values.
  */
 
 export interface Registry {
@@ -153,7 +153,14 @@ export class Encoder {
       this.put(r.hlc.c);
       this.enc(r.body, true);
     }
-    for (const o of nodes.values()) for (const f of fields) this.enc((o as unknown as Record<string, unknown>)[f]);
+    if (fields.length > 30) throw new ShuniuError('E_ARGUMENT', 'snapshot: at most 30 node fields');
+    for (const o of nodes.values()) {
+      const x = o as unknown as Record<string, unknown>;
+      let mask = 0;
+      for (let i = 0; i < fields.length; i++) if (x[fields[i] as string] !== undefined) mask |= 1 << i;
+      this.put(mask);
+      for (let i = 0; i < fields.length; i++) if ((mask & (1 << i)) !== 0) this.enc(x[fields[i] as string]);
+    }
   }
 
   enc(x: unknown, inline = false): void {
@@ -429,7 +436,11 @@ export class Decoder {
           o.rec = { type, hub, seq, prev, hlc: { ms, c }, body };
           this.bodies.set(id, body);
         }
-        for (const o of order) for (const f of fields) (o as unknown as Record<string, unknown>)[f] = this.dec();
+        for (const o of order) {
+          const mask = this.next();
+          const x = o as unknown as Record<string, unknown>;
+          for (let i = 0; i < k; i++) if ((mask & (1 << i)) !== 0) x[fields[i] as string] = this.dec();
+        }
         return out;
       }
       default:
