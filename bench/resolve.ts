@@ -12,9 +12,9 @@
 // precomputed ids): the resolver never verifies, so this measures resolution
 // alone. Generation runs in batches with the clock stopped, so neither its
 // time nor (mostly) its memory is counted. A 10k warm-up on a throwaway
-// resolver comes first (JIT). GC: when node runs with --expose-gc the heap is
-// collected before each size; otherwise collections fall where they fall and
-// are part of the figure, as they are in a node. The machine is shared: the
+// resolver comes first (JIT). GC: the heap is collected before each size (the
+// previous size's garbage is not this one's cost); the collections a run
+// causes fall where they fall and are part of its figure, as in a node. The machine is shared: the
 // progress lines give CPU times next to wall times, and cpu_s_* (user CPU of
 // every thread, GC helpers included) and loadavg_start/_end go in the metrics. Reference measured in the
 // same run, same batches: Map.set(id, record) of the same records into a bare
@@ -27,12 +27,25 @@
 import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BodyOf, RecordType, SignedRecord, Verified } from '@shuniu/protocol';
 import { assumeVerified } from '@shuniu/protocol';
 import { Resolver } from '@shuniu/resolve';
 import { progress, quick, report } from './report.js';
 
-const gc = (globalThis as { gc?: () => void }).gc;
+/**
+ * A full collection before each size, so that one size's garbage is not
+ * collected during the next one's timing (each run's own collections stay in
+ * its figure). node exposes gc() only with --expose-gc; the flag set at run
+ * time takes effect for a new context, which hands its gc() over.
+ */
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
 
 /** Time spent in garbage collection pauses (main thread), from the runtime's own gc entries. */
 let gcMs = 0;
@@ -211,7 +224,6 @@ interface Run {
  * the same batches.
  */
 function run(n: number, pure = pureOnly): Run {
-  gc?.();
   const seed0 = seed;
   const gen = generator(n);
   const r = new Resolver({ roots: gen.roots, sha256Text: pure ? undefined : nativeSha256Text });
@@ -269,6 +281,7 @@ const sizes = sizeArg ? sizeArg.slice(8).split(',').map(Number) : quick ? [1_000
 }
 const runs: Run[] = [];
 for (const n of sizes) {
+  gc();
   await settle();
   const gc0 = gcMs;
   const x = run(n);
@@ -306,7 +319,7 @@ let text: string | undefined = JSON.stringify(big.r.toJSON());
 const snapMs = performance.now() - t;
 const snapshotMb = mb(text.length);
 big.r = undefined as unknown as Resolver;
-gc?.();
+gc();
 t = performance.now();
 let restored: Resolver | undefined = Resolver.fromJSON(JSON.parse(text), { roots: big.roots, sha256Text: pureOnly ? undefined : nativeSha256Text });
 const restoredHash = restored.stateHash();
@@ -322,7 +335,7 @@ if (restoredHash !== big.hash) throw new Error('restored state hash differs');
 // The same largest size again with the pure-TypeScript SHA-256 (the package default), on a fresh resolver.
 let pureRun: Run | undefined;
 if (!pureOnly) {
-  gc?.();
+  gc();
   await settle();
   const gc0 = gcMs;
   seed = big.seed0; // the same records as the native run
