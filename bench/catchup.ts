@@ -25,7 +25,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assumeVerified, ready, recordId } from '@shuniu/protocol';
+import { assumeVerified, ready, recordId, recordJson } from '@shuniu/protocol';
 import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { admitAll, bareVerifyRate, openNode, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
 import { progress, quick, report } from './report.js';
@@ -38,14 +38,20 @@ const BARE = quick ? 2000 : 10_000;
 progress(`signing ${HUBS * PER_HUB} records`);
 const chains = signChains(HUBS, PER_HUB, (n) => progress(`  signed ${n}`));
 
-// The source peer is seeded straight into its store (setup, not measured).
+// The source peer is seeded straight into its store (setup, not measured), with the text a node
+// holds for records it received from this protocol's signers: their canonical JSON (recordJson),
+// stored as it came (ingest keeps a compact text as is). Before 2026-11-22 the seed stored
+// JSON.stringify of the signer's objects, whose members are not in JCS order, so every pulled
+// record missed the workers' JSON.stringify path for the signed bytes (ingest-worker.ts
+// signedBytesOfRead) and paid the protocol's JCS (~15 µs of worker CPU a record) instead.
 const source = await rootNode('源省枢纽');
 await admitAll(source.node, chains);
 source.node.store.transaction(() => {
   for (const c of chains) {
     const inc = c.records[0] as { body: { signingKey: string; encryptionKey: string; recoveryCommitment: string } };
     const keys = { signingKey: inc.body.signingKey, encryptionKey: inc.body.encryptionKey, recoveryCommitment: inc.body.recoveryCommitment };
-    for (const r of c.records) source.node.store.appendRecord(assumeVerified(r, recordId(r)), keys, { source: 'bench', recovery: false, now: Date.now() });
+    for (const r of c.records)
+      source.node.store.appendRecord(assumeVerified(r, recordId(r)), keys, { source: 'bench', recovery: false, now: Date.now(), json: recordJson(r) });
   }
 });
 progress(`source holds ${source.node.store.maxOrd()} records`);
