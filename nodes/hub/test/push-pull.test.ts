@@ -67,6 +67,12 @@ describe('push and pull', () => {
     const p2 = (await (await fetch(`${url}/v1/hubs/${county.id}/log?after=1&limit=10`)).json()) as { records: { seq: number }[]; next: number | null };
     expect(p2.records.map((r) => r.seq)).toEqual([2, 3, 4]);
     expect(p2.next).toBeNull();
+    // The page is the stored texts as they are, joined in seq order (SQLite builds it), empty past the head.
+    const text = await (await fetch(`${url}/v1/hubs/${county.id}/log?after=0&limit=3`)).text();
+    const stored = node.store.log(county.id, 0, 3).map((r) => r.json);
+    expect(text).toBe(`{"hub":"${county.id}","head":4,"records":[${stored.join(',')}],"next":3}`);
+    const empty = await (await fetch(`${url}/v1/hubs/${county.id}/log?after=4`)).text();
+    expect(empty).toBe(`{"hub":"${county.id}","head":4,"records":[],"next":null}`);
   });
 
   it('filters the feed by region, type, urgency and group with a cursor', async () => {

@@ -60,6 +60,9 @@ export class SqliteStore implements Store {
       profile: p('UPDATE hubs SET profile = ? WHERE hub = ?'),
       byId: p('SELECT ord, id, hub, seq, type, json FROM records WHERE id = ?'),
       log: p('SELECT ord, id, hub, seq, type, json FROM records WHERE hub = ? AND seq > ? AND superseded = 0 ORDER BY seq LIMIT ?'),
+      logPage: p(
+        "SELECT COUNT(*) AS n, MAX(seq) AS last, CAST(group_concat(json, ',' ORDER BY seq) AS BLOB) AS joined FROM (SELECT seq, json FROM records WHERE hub = ? AND seq > ? AND superseded = 0 ORDER BY seq LIMIT ?)",
+      ),
       since: p('SELECT ord, id, hub, seq, type, source, json FROM records WHERE ord > ? ORDER BY ord LIMIT ?'),
       outbound: p('SELECT ord, id, hub, seq, type, json FROM records WHERE ord > ? AND source <> ? ORDER BY ord LIMIT ?'),
       maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
@@ -186,6 +189,11 @@ export class SqliteStore implements Store {
 
   log(hub: string, after: number, limit: number): StoredRecord[] {
     return this.st.log!.all(hub, after, limit) as StoredRecord[];
+  }
+
+  logPage(hub: string, after: number, limit: number): { count: number; lastSeq: number | null; joined: Uint8Array } {
+    const r = this.st.logPage!.get(hub, after, limit) as { n: number; last: number | null; joined: Buffer | null };
+    return { count: r.n, lastSeq: r.last, joined: r.joined ?? new Uint8Array(0) };
   }
 
   feed(after: number, limit: number, f: FeedFilter): StoredRecord[] {

@@ -58,6 +58,11 @@ export interface Store {
   appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number; json?: string }): number;
   recordById(id: string): StoredRecord | undefined;
   log(hub: string, after: number, limit: number): StoredRecord[];
+  /**
+   * The same records as `log`, as one UTF-8 buffer: their texts joined by commas in seq order
+   * (built by SQLite, so no row object or string per record), with their count and last seq.
+   */
+  logPage(hub: string, after: number, limit: number): { count: number; lastSeq: number | null; joined: Uint8Array };
   feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
   /** Records after `ord`, any filter, for push queues and replay. */
   since(ord: number, limit: number): StoredRecord[];
