@@ -5,20 +5,20 @@ import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.
 
 type Row = Record<string, unknown>;
 
-/** The parameters of an INSERT into `records` for a verified record. */
-function recordRow(v: Verified, meta: { source: string; now: number; json?: string }) {
+/**
+ * The INSERT parameters of a record, in the order of the statements' columns (id, hub, seq, type,
+ * region, urgency, grp, source, received_ms, json): bound by position, ~1 µs a record cheaper than
+ * binding an object's members by name.
+ */
+function recordRow(v: Verified, meta: { source: string; now: number; json?: string }): unknown[] {
   const r = v.record;
-  return { id: v.id, hub: r.hub, seq: r.seq, type: r.type, ...indexColumns(r), source: meta.source, now: meta.now, json: meta.json ?? JSON.stringify(r) };
-}
-
-/** Columns the feed filters on, pulled out of the body at insert time. */
-function indexColumns(r: SignedRecord): { region: string | null; urgency: string | null; grp: string | null } {
+  // Columns the feed filters on, pulled out of the body at insert time.
   const b = r.body as Record<string, unknown>;
   const region = typeof b.region === 'string' ? b.region : null;
   const urgency = typeof b.urgency === 'string' ? b.urgency : null;
   const ben = b.beneficiaries as { group?: unknown } | undefined;
   const grp = ben && typeof ben.group === 'string' ? ben.group : null;
-  return { region, urgency, grp };
+  return [v.id, r.hub, r.seq, r.type, region, urgency, grp, meta.source, meta.now, meta.json ?? JSON.stringify(r)];
 }
 
 /**
@@ -45,11 +45,9 @@ export class SqliteStore implements Store {
         "SELECT json FROM records WHERE hub = ? AND seq < ? AND superseded = 0 AND type IN ('hub.inception', 'hub.keys.rotated') ORDER BY seq DESC LIMIT 1",
       ),
       has: p('SELECT 1 FROM records WHERE id = ?'),
-      insert: p(
-        'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES (@id, @hub, @seq, @type, @region, @urgency, @grp, @source, @now, @json)',
-      ),
+      insert: p('INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertOffChain: p(
-        'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded) VALUES (@id, @hub, @seq, @type, @region, @urgency, @grp, @source, @now, @json, 1)',
+        'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
       ),
       hasFork: p('SELECT 1 FROM forks WHERE hub = ? LIMIT 1'),
       supersede: p('UPDATE records SET superseded = 1 WHERE hub = ? AND seq >= ? AND superseded = 0'),
@@ -164,7 +162,7 @@ export class SqliteStore implements Store {
   appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number; json?: string }): number {
     const r = v.record;
     if (meta.recovery) this.st.supersede!.run(r.hub, r.seq);
-    const info = this.st.insert!.run(recordRow(v, meta));
+    const info = this.st.insert!.run(...recordRow(v, meta));
     const head = { hub: r.hub, seq: r.seq, id: v.id, ms: r.hlc.ms, c: r.hlc.c, sk: keys.signingKey, ek: keys.encryptionKey, rc: keys.recoveryCommitment };
     if (this.db.inTransaction) this.pendingHubs.set(r.hub, head);
     else this.st.upsertHub!.run(head);
@@ -176,7 +174,7 @@ export class SqliteStore implements Store {
   }
 
   appendOffChain(v: Verified, meta: { source: string; now: number }): number {
-    return Number(this.st.insertOffChain!.run(recordRow(v, meta)).lastInsertRowid);
+    return Number(this.st.insertOffChain!.run(...recordRow(v, meta)).lastInsertRowid);
   }
 
   hasFork(hub: string): boolean {
