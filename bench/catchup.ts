@@ -22,6 +22,20 @@
 // thread); the query now skips them (Store.outbound). With the cheaper ingest path (bench/ingest.ts)
 // and chunks to the least-loaded worker (the two workers' CPU per record had been 103 and 74):
 // 215-242 µs CPU per pulled record, ratio 0.98-1.10 on calm runs (0.72-0.96 before, same machine).
+// 2026-11-22, later (commits cad4683..0ffc45c): the source is seeded with the records' canonical
+// text (see below; the workers had been paying the protocol's JCS for every pulled record, a bench
+// artefact); the log route has SQLite join a page's stored texts (group_concat, read as a UTF-8
+// blob) and sends those bytes, where it built a row object and a JS string per record, joined
+// them and re-encoded the page (the serving side's main thread, ~5 µs a record); records INSERTs
+// bind by position (~1 µs); the workers hash ids with crypto.hash straight to base64url and decode
+// each signing key once. Back to back on the same machine (a neighbour using part of a core,
+// waits for a core 67-92 µs a record), --no-restart: before 200 and 204 µs CPU per pulled
+// record (main 34-36), after 184 and 185 (main 29-30); `pnpm bench catchup` then: 182 µs (main 29,
+// workers 79 + 66), ratio 1.174. The per-commit peer cursor write (Federation.drain → updatePeer)
+// is one per page of 1,000 records: its fsync is off-CPU and its CPU well under 1 µs a record,
+// so it was left as is. Left on the main thread (profile proportions): INSERT ~12-15 µs, native
+// JSON.parse of each record ~5, UTF-8 decode of the page by undici ~2.5 (pages holding any
+// non-ASCII text decode at ~3× the ASCII rate), resolver apply ~2.5, verifyRecord ~2, page split ~2.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -42,6 +42,14 @@
 //   native JSON.parse (~5), INSERT (~10), HTTP and the client (~10), resolver apply (~2.5).
 //   Tried without a measurable gain: a deeper pull pipeline (3 pages ahead, and the next hub's first
 //   page during the last of this one); worker event-loop utilisation stayed ~0.8 in catchup.
+//   2026-11-22, later: records INSERTs bind by position (~1 µs a record in a micro-benchmark), the
+//   workers hash ids with crypto.hash straight to base64url (~2 µs less than a Hash object and
+//   toBase64url) and decode each signing key once. Back to back, --no-restart, a neighbour taking
+//   part of a core (waits for a core ~100-120 µs a record): before 198 and 226 µs CPU per record,
+//   after 204 and 204, i.e. within this machine's noise; `pnpm bench ingest` then: 195 µs (main 34,
+//   workers 74 + 73), read_us_per_record 19.7, ratio 1.182. Not done: reading POST bodies from the
+//   IncomingMessage instead of hono's Request.text() (webstreams), which must keep the body limit
+//   and drainUnread semantics.
 import { createHash } from 'node:crypto';
 import { parseRecord, ready, recordJson } from '@shuniu/protocol';
 import { signedBytesOfRead } from '../nodes/hub/src/ingest-worker.js';
