@@ -221,6 +221,8 @@ interface Run {
   mapMs: number;
   gcMs: number;
   rssMb: number;
+  /** The process's peak RSS when the run's state hash was done (before the reference pass, which holds its own copy of the records). */
+  peakMb: number;
   r: Resolver;
   roots: string[];
   hash: string;
@@ -263,6 +265,7 @@ function run(n: number, pure = pureOnly): Run {
   const cpu = { apply: applyCpu / 1000, derive: process.cpuUsage(c2).user / 1000 - process.cpuUsage(c3).user / 1000, hash: process.cpuUsage(c3).user / 1000 };
   const ms = applyMs + deriveMs + hashMs;
   const rssMb = mb(process.memoryUsage().rss);
+  const peakMb = mb(process.resourceUsage().maxRSS * 1024);
   // The reference, on the same records generated again (the generator's seed
   // ends where the main pass left it): a bare Map.set of each. Not during the
   // resolver's timing, so that its map does not keep every record alive then.
@@ -284,7 +287,7 @@ function run(n: number, pure = pureOnly): Run {
   progress(
     `${n} records (${pure ? 'pure-TS' : 'native'} SHA-256): apply ${applyMs.toFixed(0)} ms + derive ${deriveMs.toFixed(0)} ms + state hash ${hashMs.toFixed(0)} ms = ${((n / ms) * 1000).toFixed(0)} records/s (cpu ${cpu.apply.toFixed(0)} + ${cpu.derive.toFixed(0)} + ${cpu.hash.toFixed(0)} ms; bare Map.set ${mapMs.toFixed(0)} ms); rss ${rssMb} MB; ${JSON.stringify(stats)}`,
   );
-  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, r, roots: gen.roots, hash, stats, seed0, cpuMs: cpu.apply + cpu.derive + cpu.hash };
+  return { n, ms, applyMs, deriveMs, hashMs, mapMs, gcMs: 0, rssMb, peakMb, r, roots: gen.roots, hash, stats, seed0, cpuMs: cpu.apply + cpu.derive + cpu.hash };
 }
 
 const load0 = loadavg()[0] as number;
@@ -314,7 +317,7 @@ for (const n of sizes) {
   if (n !== sizes[sizes.length - 1]) x.r = undefined as unknown as Resolver;
 }
 const big = runs[runs.length - 1] as Run;
-const peakRss = mb(process.resourceUsage().maxRSS * 1024);
+const peakRss = big.peakMb;
 
 // --apply-only (iteration, profiling): skips state() and the snapshot round trip.
 if (process.argv.includes('--apply-only')) {
