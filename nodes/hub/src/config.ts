@@ -23,6 +23,8 @@ export interface NodeConfig {
     maxHeld: number;
     /** Records one sender (a push's remote address, a pull's peer URL) may hold; default maxHeld / 10. */
     maxHeldPerSource?: number;
+    /** A held record older than this gives way when the area or its sender's share is full (spec/node.md §3.1); 0 = never. */
+    heldTtlMs: number;
     maxSkewMs: number;
   };
   federation: {
@@ -45,7 +47,15 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
   host: '127.0.0.1',
   port: 7420,
   publicRead: true,
-  limits: { bodyBytes: 8 * 1024 * 1024, batchRecords: 2000, ratePerSecond: 200, rateBurst: 400, maxHeld: 100_000, maxSkewMs: 10 * 60 * 1000 },
+  limits: {
+    bodyBytes: 8 * 1024 * 1024,
+    batchRecords: 2000,
+    ratePerSecond: 200,
+    rateBurst: 400,
+    maxHeld: 100_000,
+    heldTtlMs: 7 * 24 * 3600 * 1000,
+    maxSkewMs: 10 * 60 * 1000,
+  },
   federation: {
     pushBatch: 500,
     pushParallel: 4,

@@ -36,6 +36,8 @@ export interface IngestOptions {
   maxHeld: number;
   /** Records one sender may hold (spec/node.md §3.1); default maxHeld / 10. */
   maxHeldPerSource?: number;
+  /** Held records older than this give way when room is needed (spec/node.md §3.1); 0 or absent = never. */
+  heldTtlMs?: number;
   now: () => number;
 }
 
@@ -473,7 +475,7 @@ export class Ingestor {
     const max = this.opts.maxHeld;
     const perSender = this.opts.maxHeldPerSource ?? Math.ceil(max / 10);
     const row = { id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source, sender };
-    const kept = this.store.hold(row, this.opts.now(), { max, perSender });
+    const kept = this.store.hold(row, this.opts.now(), { max, perSender, ttlMs: this.opts.heldTtlMs ?? 0 });
     if (kept === 'held') {
       this.heldHubs?.add(record.hub);
       return undefined;

@@ -108,6 +108,7 @@ export class HubNode {
         maxSkewMs: config.limits.maxSkewMs,
         maxHeld: config.limits.maxHeld,
         ...(config.limits.maxHeldPerSource !== undefined ? { maxHeldPerSource: config.limits.maxHeldPerSource } : {}),
+        heldTtlMs: config.limits.heldTtlMs,
         now: () => Date.now(),
       },
       loadState,

@@ -19,8 +19,11 @@ function postFrom(localAddress: string, url: string, body: unknown, headers: Rec
 }
 
 /** A node with a small holding area, and an admitted county whose chain it holds up to seq 1. */
-async function setup() {
-  const n = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { limits: { maxHeld: 1000, maxHeldPerSource: 20 } } });
+async function setup(heldTtlMs = 7 * 24 * 3600 * 1000) {
+  const n = await startNode(
+    { name: '湖北省枢纽', level: 'province', region: '420000' },
+    { overrides: { limits: { maxHeld: 1000, maxHeldPerSource: 20, heldTtlMs } } },
+  );
   const county = await TestHub.make();
   expect((await post(`${n.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
   county.sign('need.posted', needBody());
@@ -104,6 +107,34 @@ describe('holding area (reliability finding 3)', () => {
       expect(first.acks[0]?.status).toBe('accepted');
       expect(n.node.store.heads()[n.county.id]).toBe(20);
       expect(n.node.store.heldCount()).toBe(0);
+    } finally {
+      await n.node.close();
+    }
+  });
+
+  it('a record held longer than limits.heldTtlMs gives way when its sender is out of room; fresher ones do not', async () => {
+    const n = await setup(1500);
+    try {
+      const junk = await TestHub.make();
+      for (let i = 0; i < 22; i++) junk.sign('need.posted', needBody({ quantity: i + 1 }));
+      const first = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records.slice(1, 21));
+      expect((first.json as { summary: Record<string, number> }).summary).toMatchObject({ held: 20 });
+      // Still within the TTL: the share is full, nothing gives way.
+      const early = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[21]);
+      expect(early.status).toBe(429);
+      expect(early.json).toMatchObject({ code: 'E_RATE_LIMITED' });
+      expect(n.node.store.heldCount()).toBe(20);
+      // Past the TTL, the next record that needs room drops the stale ones and is held.
+      await new Promise((r) => setTimeout(r, 1700));
+      const later = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[21]);
+      expect(later.status).toBe(202);
+      expect((later.json as { ack: AckOut }).ack).toMatchObject({ status: 'held', code: 'E_GAP' });
+      expect(n.node.store.heldCount()).toBe(1);
+      // Another sender with room expires nothing.
+      const other = await TestHub.make();
+      const o2 = other.sign('need.posted', needBody());
+      await postFrom('127.0.0.6', `${n.url}/v1/records`, o2);
+      expect(n.node.store.heldCount()).toBe(2);
     } finally {
       await n.node.close();
     }

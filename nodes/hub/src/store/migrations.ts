@@ -97,4 +97,13 @@ CREATE INDEX held_sender ON held(sender);
 DROP INDEX IF EXISTS records_type;
 `,
   },
+  {
+    version: 4,
+    name: '004-held-received',
+    // Held records older than limits.heldTtlMs give way when the holding area
+    // or a sender's share is full (spec/node.md §3.1): found by this index.
+    sql: `
+CREATE INDEX held_received ON held(received_ms);
+`,
+  },
 ];

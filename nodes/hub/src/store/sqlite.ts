@@ -72,6 +72,7 @@ export class SqliteStore implements Store {
       heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
+      expireHeld: p('DELETE FROM held WHERE received_ms < ?'),
       heldCount: p('SELECT COUNT(*) AS n FROM held'),
       heldHubs: p('SELECT hub, MIN(seq) AS seq FROM held GROUP BY hub'),
       addFork: p('INSERT OR IGNORE INTO forks (hub, seq, existing, other, json, received_ms) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -257,10 +258,17 @@ export class SqliteStore implements Store {
     this.st.addAdmission!.run(child, by, record);
   }
 
-  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full' {
-    if ((this.st.heldCountBy!.get(row.sender) as { n: number }).n >= limits.perSender) return 'sender';
+  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full' {
+    let room = this.heldRoom(row.sender, limits);
+    // Out of room: records held longer than the TTL give way (an index on received_ms keeps this cheap when none do).
+    if (room !== 'held' && limits.ttlMs > 0 && this.st.expireHeld!.run(now - limits.ttlMs).changes > 0) room = this.heldRoom(row.sender, limits);
+    if (room === 'held') this.st.hold!.run({ ...row, now });
+    return room;
+  }
+
+  private heldRoom(sender: string, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full' {
+    if ((this.st.heldCountBy!.get(sender) as { n: number }).n >= limits.perSender) return 'sender';
     if ((this.st.heldCount!.get() as { n: number }).n >= limits.max) return 'full';
-    this.st.hold!.run({ ...row, now });
     return 'held';
   }
 

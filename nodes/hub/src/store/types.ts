@@ -84,7 +84,11 @@ export interface Store {
    * URL): one sender may hold at most `perSender` records, all senders
    * together `max`. Says which limit refused it, if one did.
    */
-  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full';
+  /**
+   * Holds a record unless the sender's share or the area is full; when one
+   * is, held records received before `now - ttlMs` are dropped first (ttlMs > 0).
+   */
+  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full';
   heldFor(hub: string, seq: number): HeldRow[];
   dropHeld(id: string): void;
   heldCount(): number;
