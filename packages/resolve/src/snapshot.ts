@@ -85,7 +85,12 @@ export class Encoder {
   readonly chunks: number[][] = [];
   private cur: number[] = [];
   private readonly ids = new Map<string, number>();
-  private readonly shapeIds = new Map<string, number>();
+  /** Shape ids by the shape's first member name ('' for none), and each shape's member names. */
+  private readonly shapeCands = new Map<string, number[]>();
+  private readonly shapeKeys: string[][] = [];
+  /** Member names and values of the objects being written (object()). */
+  private readonly ks: string[] = [];
+  private readonly vs: unknown[] = [];
   private readonly names: Map<object, string>;
   /** Record bodies already written, by the record's id. */
   private readonly bodies = new Map<object, string>();
@@ -257,27 +262,54 @@ export class Encoder {
     for (let i = 0; i < n; i++) this.enc(x[i]);
   }
 
+  /**
+   * A plain object: its shape (the names of its defined members, in order),
+   * then their values. Shapes are found by comparing member names (interned
+   * strings, so pointer comparisons) with the shapes seen under the same
+   * first name: no signature string built and hashed per object, which was
+   * most of a snapshot's time. Names and values wait on two shared stacks
+   * while the values are written (nested objects push above and pop back).
+   */
   private object(x: object): void {
-    let sig = '';
-    for (const k in x) if (Object.hasOwn(x, k) && (x as Record<string, unknown>)[k] !== undefined) sig += `${k}\u0000`;
-    let s = this.shapeIds.get(sig);
-    if (s === undefined) {
-      s = this.shapes.length;
-      this.shapes.push(
-        sig
-          .split('\u0000')
-          .slice(0, -1)
-          .map((k) => this.str(k)),
-      );
-      this.shapeIds.set(sig, s);
-    }
-    this.put(OBJECT);
-    this.put(s);
+    const ks = this.ks;
+    const vs = this.vs;
+    const base = ks.length;
     for (const k in x) {
       if (!Object.hasOwn(x, k)) continue;
       const v = (x as Record<string, unknown>)[k];
-      if (v !== undefined) this.enc(v);
+      if (v === undefined) continue;
+      ks.push(k);
+      vs.push(v);
     }
+    const n = ks.length - base;
+    const first = n > 0 ? (ks[base] as string) : '';
+    let s = -1;
+    const cands = this.shapeCands.get(first);
+    if (cands !== undefined) {
+      for (const id of cands) {
+        const sk = this.shapeKeys[id] as string[];
+        if (sk.length !== n) continue;
+        let j = 0;
+        while (j < n && sk[j] === ks[base + j]) j++;
+        if (j === n) {
+          s = id;
+          break;
+        }
+      }
+    }
+    if (s < 0) {
+      s = this.shapes.length;
+      const keys = ks.slice(base);
+      this.shapeKeys.push(keys);
+      this.shapes.push(keys.map((k) => this.str(k)));
+      if (cands !== undefined) cands.push(s);
+      else this.shapeCands.set(first, [s]);
+    }
+    this.put(OBJECT);
+    this.put(s);
+    for (let i = base; i < base + n; i++) this.enc(vs[i]);
+    ks.length = base;
+    vs.length = base;
   }
 }
 
