@@ -56,8 +56,8 @@ const chains = signChains(HUBS, PER_HUB, (n) => progress(`  signed ${n}`));
 // holds for records it received from this protocol's signers: their canonical JSON (recordJson),
 // stored as it came (ingest keeps a compact text as is). Before 2026-11-22 the seed stored
 // JSON.stringify of the signer's objects, whose members are not in JCS order, so every pulled
-// record missed the workers' JSON.stringify path for the signed bytes (ingest-worker.ts
-// signedBytesOfRead) and paid the protocol's JCS (~15 µs of worker CPU a record) instead.
+// record missed the JSON.stringify path for the signed bytes (now in the protocol's jcsOfIJson;
+// then the worker's signedBytesOfRead) and paid the full JCS (~15 µs of worker CPU a record) instead.
 const source = await rootNode('源省枢纽');
 await admitAll(source.node, chains);
 source.node.store.transaction(() => {

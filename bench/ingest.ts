@@ -51,8 +51,7 @@
 //   IncomingMessage instead of hono's Request.text() (webstreams), which must keep the body limit
 //   and drainUnread semantics.
 import { createHash } from 'node:crypto';
-import { parseRecord, ready, recordJson } from '@shuniu/protocol';
-import { signedBytesOfRead } from '../nodes/hub/src/ingest-worker.js';
+import { parseRecord, ready, recordJson, signedBytesOfParsed } from '@shuniu/protocol';
 import { admitAll, bareVerifyRate, rootNode, signChains, threadCpu, threadCpuPerRecord } from './hubnet.js';
 import { progress, quick, report } from './report.js';
 
@@ -115,12 +114,12 @@ const texts = chains.flatMap((c) => c.records.slice(0, 1000).map(recordJson));
 const readUs = (() => {
   for (const t of texts)
     createHash('sha256')
-      .update(signedBytesOfRead(parseRecord(t)))
+      .update(signedBytesOfParsed(parseRecord(t)))
       .digest();
   const c0 = process.cpuUsage();
   for (const t of texts)
     createHash('sha256')
-      .update(signedBytesOfRead(parseRecord(t)))
+      .update(signedBytesOfParsed(parseRecord(t)))
       .digest();
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / texts.length;

@@ -68,53 +68,6 @@ function recordIdOf(bytes: Uint8Array): string {
 /** Decoded signing keys by their text (a hub signs many records with one key). */
 const decodedKeys = new Map<string, Uint8Array>();
 
-/**
- * True when `v` is made of plain objects, arrays, strings, finite numbers,
- * booleans and null, and every object's keys are already in ascending order
- * of UTF-16 code units, the order JCS (RFC 8785 §3.2.3) writes them in.
- */
-function jcsOrdered(v: unknown): boolean {
-  if (v === null) return true;
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(v);
-    case 'object':
-      break;
-    default:
-      return false;
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!jcsOrdered(v[i])) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
-  let prev = '';
-  let first = true;
-  for (const k of Object.keys(v)) {
-    if (!first && !(prev < k)) return false;
-    first = false;
-    prev = k;
-    if (!jcsOrdered((v as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-/**
- * signedBytesOfParsed(record), cheaper for a record whose members are in JCS
- * order (as every record this protocol's signers write, canonical JSON): then
- * JCS is exactly JSON.stringify, which writes strings and numbers as JCS does
- * (jcsOfIJson calls it for them) and members in their order. Otherwise, the
- * protocol's JCS.
- */
-export function signedBytesOfRead(record: SignedRecord): Uint8Array {
-  const { sig: _sig, sealed: _sealed, ...rest } = record;
-  if (jcsOrdered(rest)) return Buffer.from(JSON.stringify(rest), 'utf8');
-  return signedBytesOfParsed(record);
-}
-
 function verifyWith(key: string, sig: string, msg: Uint8Array): boolean {
   let pk: Uint8Array;
   let s: Uint8Array;
@@ -155,7 +108,7 @@ function prep(m: PrepMessage): PrepReply {
       // (signedBytesOfParsed, no second I-JSON check).
       try {
         record = parseRecord(text);
-        bytes = signedBytesOfRead(record);
+        bytes = signedBytesOfParsed(record);
         res[i] = recordIdOf(bytes);
       } catch (e) {
         const code = isShuniuError(e) ? e.code : '';

@@ -26,6 +26,44 @@ describe('read path', () => {
     );
   });
 
+  it('jcsOfIJson writes what jcs writes when members are already in JCS order (its JSON.stringify path), integer-like names included', () => {
+    // Rebuilt with members inserted in code-unit order: objects still list integer-like names first.
+    const ordered = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(ordered)
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, ordered((v as Record<string, unknown>)[k])]),
+            )
+          : v;
+    const key = fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom('9', '10', '2', 'a', 'B', '__proto__', '😷'));
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('v'), { maxLength: 4 }),
+        fc.dictionary(key, tie('v'), { maxKeys: 5 }),
+      ),
+    })).v;
+    fc.assert(
+      fc.property(value, (raw) => {
+        const text = JSON.stringify(ordered(raw));
+        // Doubles beyond the safe integers are not I-JSON tokens (E_IJSON): not this property's business.
+        if (codeOf(() => parseIJson(text)) !== 'no error') return;
+        const v = parseIJson(text);
+        expect(jcsOfIJson(v)).toBe(jcs(v));
+      }),
+      { numRuns: 500 },
+    );
+    expect(jcsOfIJson(parseIJson('{"10":[{"x":1e2,"y":-0}],"9":1}'))).toBe('{"10":[{"x":100,"y":0}],"9":1}');
+  });
+
   it('signedBytesOfParsed equals signedBytes on every record vector read from text', () => {
     for (const v of records.vectors) {
       const record = parseRecord(JSON.stringify(v.record));
