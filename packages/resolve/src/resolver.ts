@@ -394,6 +394,26 @@ const byHlcId = (a: { hlc: Hlc; id: string }, b: { hlc: Hlc; id: string }): numb
 const allocHlcId = (a: AllocInfo, b: AllocInfo): number => compareHlc(a.hlc, b.hlc) || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0);
 /** Resolution order of competing allocations: accepted first, then hlc, then record id (spec/resolution.md §Over-allocation). */
 const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || allocHlcId(a, b);
+/**
+ * One capacity pass (spec/resolution.md §4): the candidates, in resolution
+ * order, stand while they fit `capacity` (`stand` marks each); the others are
+ * surplus. Returns what stood, what was asked and the surplus ids.
+ */
+function fill(cands: AllocInfo[], capacity: number, stand: (i: AllocInfo) => void): { used: number; requested: number; surplus: string[] } {
+  if (cands.length > 1) cands.sort(allocOrder);
+  let used = 0;
+  let requested = 0;
+  const surplus: string[] = [];
+  for (const i of cands) {
+    requested = sat(requested + i.quantity);
+    if (used + i.quantity <= capacity) {
+      stand(i);
+      used += i.quantity;
+    } else surplus.push(i.o.id);
+  }
+  return { used, requested, surplus };
+}
+
 /** A new array of the distinct strings of `xs`, sorted (by UTF-16 code units, as Array.prototype.sort). */
 function sorted(xs: readonly string[]): string[] {
   if (xs.length <= 1) return xs.slice();
@@ -1176,17 +1196,9 @@ export class Resolver {
       this.setConflicts('os', o, []);
       return;
     }
-    if (cands.length > 1) cands.sort(allocOrder);
-    let used = 0;
-    let requested = 0;
-    const surplus: string[] = [];
-    for (const i of cands) {
-      requested = sat(requested + i.quantity);
-      if (used + i.quantity <= offer.quantity) {
-        i.s1 = true;
-        used += i.quantity;
-      } else surplus.push(i.o.id);
-    }
+    const { used, requested, surplus } = fill(cands, offer.quantity, (i) => {
+      i.s1 = true;
+    });
     const own: Conflict[] = [];
     if (surplus.length > 0) {
       own.push(
@@ -1226,19 +1238,11 @@ export class Resolver {
       this.setConflicts('ns', o, []);
       return;
     }
-    if (cands.length > 1) cands.sort(allocOrder);
-    let used = 0;
-    let requested = 0;
     const standing: string[] = [];
-    const surplus: string[] = [];
-    for (const i of cands) {
-      requested = sat(requested + i.quantity);
-      if (used + i.quantity <= need.quantity) {
-        i.s2 = true;
-        used += i.quantity;
-        standing.push(i.o.id);
-      } else surplus.push(i.o.id);
-    }
+    const { used, requested, surplus } = fill(cands, need.quantity, (i) => {
+      i.s2 = true;
+      standing.push(i.o.id);
+    });
     need.allocated = used;
     // Exact-size copies: an array grown by push() from empty reserves 16 slots, and these live in the state.
     need.standing = standing.slice();

@@ -18,7 +18,7 @@ import { ShuniuError } from '@shuniu/protocol';
  * - −8 n (k v)…: a Map; −9 n v…: a Set;
  * - −11 v: a BucketMap (its snapshot() list); −12 t v: an instance of the registered class strings[t];
  * - −13 t: the body of record strings[t] (bodies are stored once, with their records);
- * - −14 n (id type hub seq prev hlc.ms hlc.c body)…: the records;
+ * - −14: (the records map of formats before 4; no longer written or read);
  * - −15 t: a reference to the node (Registry.nodeId) of id strings[t];
  * - −16 n k f… then n × (id 0 | id 1 type hub seq prev hlc.ms hlc.c body)
  *   then n × (mask v…): the node table, every node's record first (so that
@@ -59,7 +59,6 @@ const SPARSE = -10;
 const BUCKETS = -11;
 const CLASS = -12;
 const BODY = -13;
-const RECORDS = -14;
 const REF = -15;
 const NODES = -16;
 
@@ -116,23 +115,6 @@ export class Encoder {
       this.ids.set(s, i);
     }
     return i;
-  }
-
-  /** The records map, bodies written here once and referenced after. */
-  records(recs: Map<string, Rec>): void {
-    this.put(RECORDS);
-    this.put(recs.size);
-    for (const [id, r] of recs) {
-      this.bodies.set(r.body, id);
-      this.put(this.str(id));
-      this.put(this.str(r.type));
-      this.put(this.str(r.hub));
-      this.put(r.seq);
-      this.put(r.prev === null ? NULL : this.str(r.prev));
-      this.put(r.hlc.ms);
-      this.put(r.hlc.c);
-      this.enc(r.body, true);
-    }
   }
 
   /** The node table (NODES): records first, then each field of every node (node references inside are REF). */
@@ -422,24 +404,6 @@ export class Decoder {
       }
       case BODY:
         return this.bodies.get(this.str(this.next())) ?? bad('body of an unknown record');
-      case RECORDS: {
-        const n = this.next();
-        const recs = new Map<string, Rec>();
-        for (let i = 0; i < n; i++) {
-          const id = this.str(this.next());
-          const type = this.str(this.next());
-          const hub = this.str(this.next());
-          const seq = this.next();
-          const p = this.next();
-          const prev = p === NULL ? null : this.str(p);
-          const ms = this.next();
-          const c = this.next();
-          const body = this.dec() as object;
-          recs.set(id, { type, hub, seq, prev, hlc: { ms, c }, body });
-          this.bodies.set(id, body);
-        }
-        return recs;
-      }
       case REF:
         return this.node(this.str(this.next()));
       case NODES: {
