@@ -76,8 +76,12 @@ export function arraySpans(s: string, start = 0, end = s.length): number[] | und
   return a && ws(s, a.after, end) === end ? a.out : undefined;
 }
 
-/** Start/end offsets of the value of member `name` of the object that is the whole of `s`, or undefined. */
-export function memberSpan(s: string, name: string): [number, number] | undefined {
+/**
+ * Offset where the value of member `name` of the object that is `s` starts,
+ * walking the members before it; undefined when `s` is not shaped as an
+ * object or has no such member.
+ */
+function memberStart(s: string, name: string): number | undefined {
   const end = s.length;
   let i = ws(s, 0, end);
   if (s.charCodeAt(i) !== 0x7b) return undefined;
@@ -96,13 +100,21 @@ export function memberSpan(s: string, name: string): [number, number] | undefine
     i = ws(s, k, end);
     if (s.charCodeAt(i) !== 0x3a) return undefined;
     const v = ws(s, i + 1, end);
+    if (key === name) return v;
     const e = skipValue(s, v, end);
     if (e < 0) return undefined;
-    if (key === name) return [v, e];
     i = ws(s, e, end);
     if (s.charCodeAt(i) !== 0x2c) return undefined;
     i = ws(s, i + 1, end);
   }
+}
+
+/** Start/end offsets of the value of member `name` of the object that is the whole of `s`, or undefined. */
+export function memberSpan(s: string, name: string): [number, number] | undefined {
+  const v = memberStart(s, name);
+  if (v === undefined) return undefined;
+  const e = skipValue(s, v, s.length);
+  return e < 0 ? undefined : [v, e];
 }
 
 /**
@@ -111,34 +123,11 @@ export function memberSpan(s: string, name: string): [number, number] | undefine
  * when there is no such member or it is not shaped as an array.
  */
 export function memberArraySpans(s: string, name: string): number[] | undefined {
+  const v = memberStart(s, name);
+  if (v === undefined) return undefined;
   const end = s.length;
-  let i = ws(s, 0, end);
-  if (s.charCodeAt(i) !== 0x7b) return undefined;
-  i = ws(s, i + 1, end);
-  if (s.charCodeAt(i) === 0x7d) return undefined;
-  for (;;) {
-    if (s.charCodeAt(i) !== 0x22) return undefined;
-    const k = skipString(s, i, end);
-    if (k < 0) return undefined;
-    let key: unknown;
-    try {
-      key = JSON.parse(s.slice(i, k));
-    } catch {
-      return undefined;
-    }
-    i = ws(s, k, end);
-    if (s.charCodeAt(i) !== 0x3a) return undefined;
-    const v = ws(s, i + 1, end);
-    if (key === name) {
-      const a = scanArray(s, v, end);
-      if (!a) return undefined;
-      const c = s.charCodeAt(ws(s, a.after, end));
-      return c === 0x2c || c === 0x7d ? a.out : undefined;
-    }
-    const e = skipValue(s, v, end);
-    if (e < 0) return undefined;
-    i = ws(s, e, end);
-    if (s.charCodeAt(i) !== 0x2c) return undefined;
-    i = ws(s, i + 1, end);
-  }
+  const a = scanArray(s, v, end);
+  if (!a) return undefined;
+  const c = s.charCodeAt(ws(s, a.after, end));
+  return c === 0x2c || c === 0x7d ? a.out : undefined;
 }
