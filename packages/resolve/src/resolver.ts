@@ -237,12 +237,6 @@ class SmallMap<V> {
     }
     return this;
   }
-  keys(): string[] {
-    return this.k;
-  }
-  *[Symbol.iterator](): IterableIterator<[string, V]> {
-    for (let i = 0; i < this.k.length; i++) yield [this.k[i] as string, this.v[i] as V];
-  }
 }
 
 /**
