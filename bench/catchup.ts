@@ -95,18 +95,19 @@ const cpuUs = (cpu.user + cpu.system) / total;
 progress(
   `pulled ${accepted} records in ${seconds.toFixed(2)} s: ${rate.toFixed(0)}/s, ${cpuUs.toFixed(0)} µs CPU per record (by thread: ${threads}); timings ${JSON.stringify(target.node.ingestor.timings)}`,
 );
+const pullMetrics = {
+  catchup_per_s: Math.round(rate),
+  verify_per_s_1core: Math.round(verify),
+  ratio: Number((rate / verify).toFixed(3)),
+  verify_per_s_1core_before: Math.round(before),
+  verify_per_s_1core_after: Math.round(after),
+  cpu_us_per_record: Math.round(cpuUs),
+};
 const restart = !process.argv.includes('--no-restart');
 if (!restart) {
   await target.cleanup();
   await source.cleanup();
-  report('catchup', {
-    catchup_per_s: Math.round(rate),
-    verify_per_s_1core: Math.round(verify),
-    ratio: Number((rate / verify).toFixed(3)),
-    verify_per_s_1core_before: Math.round(before),
-    verify_per_s_1core_after: Math.round(after),
-    cpu_us_per_record: Math.round(cpuUs),
-  });
+  report('catchup', pullMetrics);
   process.exit(0);
 }
 
@@ -137,12 +138,7 @@ await replay.node.close();
 rmSync(dir, { recursive: true, force: true });
 
 report('catchup', {
-  catchup_per_s: Math.round(rate),
-  verify_per_s_1core: Math.round(verify),
-  ratio: Number((rate / verify).toFixed(3)),
-  verify_per_s_1core_before: Math.round(before),
-  verify_per_s_1core_after: Math.round(after),
-  cpu_us_per_record: Math.round(cpuUs),
+  ...pullMetrics,
   restart_s_100k: Number(snap.s.toFixed(2)),
   restart_replay_s_100k: Number(replay.s.toFixed(2)),
   snapshot_write_s_100k: Number(snapshotWrite.toFixed(2)),
