@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isShuniuError } from '@shuniu/protocol';
+import { privateUmask } from './files.js';
 
 const HELP = `shuniu — Shuniu hub node and protocol tools
 
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`shuniu: unknown command "${cmd}"\n\n${HELP}\n`);
     return 2;
   }
+  // Whatever the CLI creates (data directory files, SQLite's -wal and -shm) is private: 0600 (spec/node.md §11).
+  privateUmask();
   const mod = (await import(`./commands/${cmd}.js`)) as { run(args: string[]): Promise<number> };
   return mod.run(args);
 }

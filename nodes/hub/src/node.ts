@@ -24,6 +24,7 @@ import { Hono } from 'hono';
 import { TokenAuth } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
+import { DIR_MODE, FILE_MODE, secureDataDir } from './files.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
 import { onError, problemResponse } from './http/problem.js';
@@ -89,11 +90,14 @@ export class HubNode {
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<HubNode> {
     await ready();
+    // The directory and every file in it private, whatever an older version or a copy left (spec/node.md §11).
+    secureDataDir(dir);
     const config = mergeConfig(mergeConfig(readConfig(dir), envOverrides()), opts.overrides ?? {});
     const keyFile = JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as KeyFile;
     const seeds = seedsFromKeyFile(keyFile);
     const keys = keyPairsFromSeeds(seeds);
     const store = new SqliteStore(join(dir, DB_FILE));
+    secureDataDir(dir);
     const hubId = keyFile.hub;
     const factory = opts.state ?? defaultStateFactory;
     const trust = new Trust(config.roots, hubId, store);
@@ -329,7 +333,9 @@ export interface InitOptions {
 export async function initDataDir(o: InitOptions): Promise<{ hubId: string; config: NodeConfig }> {
   await ready();
   if (existsSync(join(o.dir, KEY_FILE))) throw new ShuniuError('E_ARGUMENT', `${o.dir} already holds a hub (${KEY_FILE})`);
-  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  mkdirSync(o.dir, { recursive: true, mode: DIR_MODE });
+  // An existing directory keeps its mode through mkdirSync: closed before anything secret is written to it.
+  secureDataDir(o.dir);
   const now = o.now ?? Date.now();
   const hub = createHub({ created: formatTimestamp(Math.floor(now / 1000) * 1000), hlc: { ms: now, c: 0 } });
   const keyPath = join(o.dir, KEY_FILE);
@@ -359,7 +365,7 @@ export async function initDataDir(o: InitOptions): Promise<{ hubId: string; conf
     ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
   };
-  writeFileSync(join(o.dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(join(o.dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`, { mode: FILE_MODE });
 
   const store = new SqliteStore(join(o.dir, DB_FILE));
   try {
@@ -382,5 +388,6 @@ export async function initDataDir(o: InitOptions): Promise<{ hubId: string; conf
   } finally {
     store.close();
   }
+  secureDataDir(o.dir);
   return { hubId: hub.id, config };
 }
