@@ -73,6 +73,14 @@ const rejected = (index: number, e: unknown, id?: string): Ack => {
   };
 };
 
+const blockedAck = (index: number, id: string, hub: string): Ack => ({
+  index,
+  status: 'blocked',
+  id,
+  code: 'E_BLOCKED',
+  message: `hub ${hub} is on this node's block list`,
+});
+
 /**
  * The one path every record takes into the store, whether pushed by a peer,
  * pulled from one, or signed here by an operator: parse, check signatures in
@@ -133,7 +141,7 @@ export class Ingestor {
         const bytes = signedBytes(record);
         const id = toBase64url(sha256(bytes));
         if (this.store.isBlocked(record.hub)) {
-          acks[index] = { index, status: 'blocked', id, code: 'E_BLOCKED', message: `hub ${record.hub} is on this node's block list` };
+          acks[index] = blockedAck(index, id, record.hub);
           return;
         }
         prepared.push({ index, record, bytes, id });
@@ -216,7 +224,7 @@ export class Ingestor {
           blocked.set(record.hub, isBlocked);
         }
         if (isBlocked) {
-          acks[index] = { index, status: 'blocked', id, code: 'E_BLOCKED', message: `hub ${record.hub} is on this node's block list` };
+          acks[index] = blockedAck(index, id, record.hub);
           continue;
         }
         const bytes = c.bytes.subarray(c.boffs[j], c.boffs[j + 1]);
@@ -298,6 +306,7 @@ export class Ingestor {
     let records = 0;
     this.views.clear();
     this.heldHubs = undefined;
+    this.blockedHubs = undefined;
     try {
       this.store.transaction(() => {
         for (const { batch, source, sender } of group) {
@@ -312,9 +321,11 @@ export class Ingestor {
       });
       this.views.clear();
       this.heldHubs = undefined;
+      this.blockedHubs = undefined;
     } catch (e) {
       this.views.clear();
       this.heldHubs = undefined;
+      this.blockedHubs = undefined;
       // The transaction rolled back; the in-memory state may hold records that
       // are not stored, so it is rebuilt from the last checkpoint.
       this.state = this.reloadState();
@@ -329,6 +340,46 @@ export class Ingestor {
     if (stored) {
       const max = this.store.maxOrd();
       for (const fn of this.listeners) fn(max);
+    }
+  }
+
+  /**
+   * After the block list changed (spec/node.md §7): drops the held records of
+   * every blocked hub, recomputes trust (a block cuts the hubs admitted only
+   * through the blocked one; an unblock restores them) and releases what the
+   * hubs trusted again held, in one transaction.
+   */
+  blocksChanged(): void {
+    const before = this.store.maxOrd();
+    this.views.clear();
+    this.heldHubs = undefined;
+    this.blockedHubs = undefined;
+    try {
+      this.store.transaction(() => {
+        for (const b of this.store.blocked()) this.store.dropHeldOf(b.hub);
+        this.retrust();
+      });
+    } catch (e) {
+      this.state = this.reloadState();
+      this.trust.recompute();
+      if (isShuniuError(e)) throw e;
+      throw new ShuniuError('E_STORAGE', 'the store could not commit the change of the block list', { cause: e });
+    } finally {
+      this.views.clear();
+      this.heldHubs = undefined;
+      this.blockedHubs = undefined;
+    }
+    const max = this.store.maxOrd();
+    if (max > before) for (const fn of this.listeners) fn(max);
+  }
+
+  /** Recomputes trust; the hubs it newly trusts get what they had held released. */
+  private retrust(): void {
+    const before = new Set(this.trust.list());
+    this.trust.recompute();
+    for (const hub of this.trust.list()) {
+      if (before.has(hub)) continue;
+      this.releaseHeld(hub, (this.store.chainView(hub)?.head.seq ?? -1) + 1);
     }
   }
 
@@ -397,6 +448,13 @@ export class Ingestor {
   private views = new Map<string, ChainView | undefined>();
   /** Hubs with held records, during one commit (loaded on first use). */
   private heldHubs: Set<string> | undefined;
+  /** The block list, during one commit (loaded on first use): checked at the moment of storing (spec/node.md §7). */
+  private blockedHubs: Set<string> | undefined;
+
+  private isBlocked(hub: string): boolean {
+    if (!this.blockedHubs) this.blockedHubs = new Set(this.store.blocked().map((b) => b.hub));
+    return this.blockedHubs.has(hub);
+  }
 
   private chainOf(hub: string): ChainView | undefined {
     if (this.views.has(hub)) return this.views.get(hub);
@@ -417,6 +475,8 @@ export class Ingestor {
 
   private one(p: Prepared, checked: Map<string, boolean>, source: string, sender: string): Ack {
     const { index, record, id } = p;
+    // Again at the moment of storing: the hub may have been blocked since the batch was read.
+    if (this.isBlocked(record.hub)) return blockedAck(index, id, record.hub);
     const res = verifyRecord(record, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
     switch (res.kind) {
       case 'duplicate':
@@ -550,14 +610,9 @@ export class Ingestor {
     } else this.views.delete(r.hub);
     if (v.record.type === 'hub.admitted') {
       this.store.addAdmission(v.record.body.child, v.record.hub, v.id);
-      const before = this.trust.list();
-      this.trust.recompute();
       this.state.apply(v);
       // Newly trusted hubs: apply what was held for want of their admission.
-      for (const hub of this.trust.list()) {
-        if (before.includes(hub)) continue;
-        this.releaseHeld(hub, (this.store.chainView(hub)?.head.seq ?? -1) + 1);
-      }
+      this.retrust();
       return ord;
     }
     this.state.apply(v);
@@ -566,6 +621,11 @@ export class Ingestor {
 
   /** Applies held records that now continue their chain, one sequence number after another. */
   private releaseHeld(hub: string, seq: number): void {
+    if (this.isBlocked(hub)) {
+      // Never stored, whatever admits it: what it had here goes (spec/node.md §7).
+      this.store.dropHeldOf(hub);
+      return;
+    }
     for (let next = seq; ; next++) {
       const rows = this.store.heldFor(hub, next);
       if (rows.length === 0) return;

@@ -252,6 +252,7 @@ export class HubNode {
         hubId: this.hubId,
         operator: this.auth.require('operator'),
         onPeersChanged: () => this.federation.kickAll(),
+        onBlocksChanged: () => this.ingestor.blocksChanged(),
       }),
     );
     app.route('/', matchRoutes({ state: () => ingestor.engine.resolved() }));

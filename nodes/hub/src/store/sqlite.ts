@@ -72,6 +72,7 @@ export class SqliteStore implements Store {
       heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
+      dropHeldOf: p('DELETE FROM held WHERE hub = ?'),
       expireHeld: p('DELETE FROM held WHERE received_ms < ?'),
       heldCount: p('SELECT COUNT(*) AS n FROM held'),
       heldHubs: p('SELECT hub, MIN(seq) AS seq FROM held GROUP BY hub'),
@@ -278,6 +279,10 @@ export class SqliteStore implements Store {
 
   dropHeld(id: string): void {
     this.st.dropHeld!.run(id);
+  }
+
+  dropHeldOf(hub: string): number {
+    return this.st.dropHeldOf!.run(hub).changes;
   }
 
   heldCount(): number {

@@ -91,6 +91,8 @@ export interface Store {
   hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full';
   heldFor(hub: string, seq: number): HeldRow[];
   dropHeld(id: string): void;
+  /** Drops every held record of a hub (it was blocked, spec/node.md §7); how many there were. */
+  dropHeldOf(hub: string): number;
   heldCount(): number;
   heldHubs(): { hub: string; seq: number }[];
   addFork(hub: string, seq: number, existing: string, other: Verified, now: number): void;

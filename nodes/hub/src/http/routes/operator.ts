@@ -12,6 +12,8 @@ export interface OperatorDeps {
   hubId: string;
   operator: MiddlewareHandler;
   onPeersChanged: () => void;
+  /** After a block or unblock: held records of blocked hubs dropped, trust recomputed (spec/node.md §7). */
+  onBlocksChanged?: () => void;
 }
 
 /** Operator write routes: POST path → record type, and the body member naming the target record. */
@@ -113,10 +115,12 @@ export function operatorRoutes(deps: OperatorDeps) {
     const req = parseWith(blockRequest, await readJson(c));
     if (req.hub === deps.hubId) throw new ShuniuError('E_ARGUMENT', 'a node cannot block its own hub');
     deps.store.block(req.hub, req.reason ?? '', Date.now());
+    deps.onBlocksChanged?.();
     return c.json({ blocked: req.hub }, 201);
   });
   app.delete('/v1/blocks/:hub', deps.operator, (c) => {
     deps.store.unblock(c.req.param('hub'));
+    deps.onBlocksChanged?.();
     return c.body(null, 204);
   });
 
