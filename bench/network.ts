@@ -53,9 +53,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { Author, type KeyFile, keyPairsFromSeeds, parseRecord, type SignedRecord, seedsFromKeyFile, signedBytes } from '@shuniu/protocol';
-import { KEY_FILE } from '../nodes/hub/src/config.js';
+import { Author, parseRecord, type SignedRecord, signedBytes, signingKeyPairFromSeed } from '@shuniu/protocol';
+import { readKeyFile } from '../nodes/hub/src/files.js';
 import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { needBody, tempDir } from '../nodes/hub/test/helpers.js';
 import { progress, quick, report } from './report.js';
@@ -270,13 +269,13 @@ const total = quick ? 1000 : 10_000;
 const INTO_COUNTY_BATCH = 100;
 const tSign = performance.now();
 const plans = countyNodes.map((county, k) => {
-  const keyFile = JSON.parse(readFileSync(join(county.dir, KEY_FILE), 'utf8')) as KeyFile;
+  const keyFile = readKeyFile(county.dir);
   const view = county.node.store.chainView(county.node.hubId);
   if (!view) throw new Error(`no chain for ${county.region}`);
   // The county node's own publisher is not used after this point: it would sign from the head it last saw.
   const author = new Author({
     hub: county.node.hubId,
-    secretKey: keyPairsFromSeeds(seedsFromKeyFile(keyFile)).signing.secretKey,
+    secretKey: signingKeyPairFromSeed(keyFile.signing).secretKey,
     head: { seq: view.head.seq, id: view.head.id, hlc: view.head.hlc },
     wall: () => Date.now(),
   });

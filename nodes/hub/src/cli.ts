@@ -23,6 +23,7 @@ node:
   init    --dir DIR --name NAME --level LEVEL --region CODE [--parent URL]
   start   --dir DIR [--port N]
   token   --dir DIR --scope operator|subscriber [--ttl 1h]
+  recover --dir DIR --recovery-key FILE [--from-seq S]   take the hub back after a theft (offline recovery key)
   match   --url URL | --state FILE [filters]  proposed allocations as a table
 
 Run "shuniu <command> --help" for a command's options.`;

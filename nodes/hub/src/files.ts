@@ -1,5 +1,7 @@
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fromHex, recoveryCommitment, ShuniuError, signingKeyPairFromSeed, toHex } from '@shuniu/protocol';
+import { KEY_FILE } from './config.js';
 
 /** Mode of the data directory and of every directory under it (spec/node.md §11). */
 export const DIR_MODE = 0o700;
@@ -47,4 +49,79 @@ export function privateUmask(): void {
   } catch {
     // process.umask(mask) throws in worker threads.
   }
+}
+
+/**
+ * The recovery key file `init` writes beside the node's key file, for the
+ * operator to move offline (spec/node.md §11, spec/keys.md §5): the node
+ * never reads it; `shuniu recover` does.
+ */
+export const RECOVERY_KEY_FILE = 'recovery.key.json';
+
+/** What the node signs and opens sealed parts with (hub.key.json); it holds no recovery seed. */
+export interface NodeKeys {
+  hub: string;
+  created: string;
+  signing: Uint8Array;
+  encryption: Uint8Array;
+}
+
+const seed = (v: unknown, name: string, file: string): Uint8Array => {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{64}$/.test(v)) throw new ShuniuError('E_KEY', `${file}: ${name} must be 32 bytes of hex`);
+  return fromHex(v.toLowerCase());
+};
+
+function readJsonFile(path: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ShuniuError('E_ARGUMENT', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ShuniuError('E_KEY', `${path} is not a key file`);
+  return value as Record<string, unknown>;
+}
+
+/** Reads DIR/hub.key.json: the hub id and the signing and encryption seeds (a `recoverySeed` in it is ignored). */
+export function readKeyFile(dir: string): NodeKeys {
+  const path = join(dir, KEY_FILE);
+  const f = readJsonFile(path);
+  if (typeof f.hub !== 'string') throw new ShuniuError('E_KEY', `${path}: no hub id`);
+  return {
+    hub: f.hub,
+    created: typeof f.created === 'string' ? f.created : '',
+    signing: seed(f.signingSeed, 'signingSeed', path),
+    encryption: seed(f.encryptionSeed, 'encryptionSeed', path),
+  };
+}
+
+/** The text of a node key file: spec/keys.md §6 without `recoverySeed`. */
+export function keyFileText(k: NodeKeys): string {
+  return `${JSON.stringify({ hub: k.hub, signingSeed: toHex(k.signing), encryptionSeed: toHex(k.encryption), created: k.created }, null, 2)}\n`;
+}
+
+/** A recovery key file: the hub, the recovery seed and the commitment it answers (to tell generations apart). */
+export interface RecoveryKey {
+  hub: string;
+  seed: Uint8Array;
+  commitment: string;
+}
+
+export function recoveryKeyText(hub: string, recoverySeed: Uint8Array, created: string): string {
+  const commitment = recoveryCommitment(signingKeyPairFromSeed(recoverySeed).publicKey);
+  return `${JSON.stringify({ hub, recoverySeed: toHex(recoverySeed), recoveryCommitment: commitment, created }, null, 2)}\n`;
+}
+
+/** Reads a recovery key file (or a full spec/keys.md §6 key file, whose `recoverySeed` it takes). */
+export function readRecoveryKey(path: string): RecoveryKey {
+  const f = readJsonFile(path);
+  if (typeof f.hub !== 'string') throw new ShuniuError('E_KEY', `${path}: no hub id`);
+  const s = seed(f.recoverySeed, 'recoverySeed', path);
+  return { hub: f.hub, seed: s, commitment: recoveryCommitment(signingKeyPairFromSeed(s).publicKey) };
+}
+
+/** Writes a private file (0600); `exclusive` refuses to replace an existing one. */
+export function writePrivateFile(path: string, text: string, exclusive = false): void {
+  writeFileSync(path, text, { mode: FILE_MODE, flag: exclusive ? 'wx' : 'w' });
+  chmodSync(path, FILE_MODE);
 }

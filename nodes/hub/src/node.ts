@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
@@ -10,21 +10,19 @@ import {
   createHub,
   formatTimestamp,
   type HubLevel,
-  type KeyFile,
-  keyPairsFromSeeds,
   parseRecord,
   publicKeysOf,
   ready,
   recordId,
   ShuniuError,
-  seedsFromKeyFile,
+  signingKeyPairFromSeed,
   type Verified,
 } from '@shuniu/protocol';
 import { Hono } from 'hono';
 import { TokenAuth } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
-import { DIR_MODE, FILE_MODE, secureDataDir } from './files.js';
+import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
 import { onError, problemResponse } from './http/problem.js';
@@ -93,9 +91,9 @@ export class HubNode {
     // The directory and every file in it private, whatever an older version or a copy left (spec/node.md §11).
     secureDataDir(dir);
     const config = mergeConfig(mergeConfig(readConfig(dir), envOverrides()), opts.overrides ?? {});
-    const keyFile = JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8')) as KeyFile;
-    const seeds = seedsFromKeyFile(keyFile);
-    const keys = keyPairsFromSeeds(seeds);
+    // The node needs its signing and encryption seeds only; the recovery seed lives offline (spec/keys.md §5).
+    const keyFile = readKeyFile(dir);
+    const signing = signingKeyPairFromSeed(keyFile.signing);
     const store = new SqliteStore(join(dir, DB_FILE));
     secureDataDir(dir);
     const hubId = keyFile.hub;
@@ -121,13 +119,15 @@ export class HubNode {
     if (!view) throw new ShuniuError('E_NOT_FOUND', `the store in ${dir} does not hold this hub's inception`);
     const author = new Author({
       hub: hubId,
-      secretKey: keys.signing.secretKey,
+      secretKey: signing.secretKey,
       head: { seq: view.head.seq, id: view.head.id, hlc: view.head.hlc },
       wall: () => Date.now(),
     });
     const publisher = new Publisher(author, store, ingestor);
-    const auth = TokenAuth.fromSigningSeed(hubId, seeds.signing);
+    const auth = TokenAuth.fromSigningSeed(hubId, keyFile.signing);
     const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+    if (existsSync(join(dir, RECOVERY_KEY_FILE)))
+      log(`warning: ${join(dir, RECOVERY_KEY_FILE)} is still on this server: move it offline (spec/node.md §11); the node does not need it`);
     return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log);
   }
 
@@ -334,14 +334,20 @@ export interface InitOptions {
 export async function initDataDir(o: InitOptions): Promise<{ hubId: string; config: NodeConfig }> {
   await ready();
   if (existsSync(join(o.dir, KEY_FILE))) throw new ShuniuError('E_ARGUMENT', `${o.dir} already holds a hub (${KEY_FILE})`);
+  if (existsSync(join(o.dir, RECOVERY_KEY_FILE)))
+    throw new ShuniuError('E_ARGUMENT', `${o.dir} already holds a recovery key (${RECOVERY_KEY_FILE}): move it away first`);
   mkdirSync(o.dir, { recursive: true, mode: DIR_MODE });
   // An existing directory keeps its mode through mkdirSync: closed before anything secret is written to it.
   secureDataDir(o.dir);
   const now = o.now ?? Date.now();
   const hub = createHub({ created: formatTimestamp(Math.floor(now / 1000) * 1000), hlc: { ms: now, c: 0 } });
-  const keyPath = join(o.dir, KEY_FILE);
-  writeFileSync(keyPath, `${JSON.stringify(hub.keyFile, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(keyPath, 0o600);
+  // The node's key file holds no recovery seed: that goes to its own file, for the operator to move offline.
+  writePrivateFile(join(o.dir, RECOVERY_KEY_FILE), recoveryKeyText(hub.id, hub.seeds.recovery, hub.keyFile.created), true);
+  writePrivateFile(
+    join(o.dir, KEY_FILE),
+    keyFileText({ hub: hub.id, created: hub.keyFile.created, signing: hub.seeds.signing, encryption: hub.seeds.encryption }),
+    true,
+  );
 
   let parentHub: string | undefined;
   const roots = new Set(o.roots ?? []);

@@ -180,3 +180,32 @@ export class Author {
     this.secretKey = secretKey;
   }
 }
+
+/**
+ * Signs a recovery rotation (spec/keys.md §5) with the recovery key of
+ * `recoverySeed`: branch point `seq`, `prev` the id held at seq − 1, the
+ * keys of `next` (fresh random seeds when absent) in force from it, and a
+ * new recovery commitment. Checks that the seed's public key matches
+ * `commitment`, the recoveryCommitment in force at seq − 1.
+ *
+ * @example const { record, seeds } = signRecovery({ hub, recoverySeed, commitment, seq: 4, prev, hlc })
+ */
+export function signRecovery(opts: { hub: string; recoverySeed: Uint8Array; commitment: string; seq: number; prev: string; hlc: Hlc; next?: HubSeeds }): {
+  record: SignedRecord;
+  id: string;
+  seeds: HubSeeds;
+  keys: HubKeyPairs;
+} {
+  const recovery = signingKeyPairFromSeed(opts.recoverySeed);
+  if (recoveryCommitment(recovery.publicKey) !== opts.commitment)
+    throw new ShuniuError('E_KEY', `this recovery key does not match the recovery commitment in force at seq ${opts.seq - 1} of hub ${opts.hub}`);
+  if (!Number.isSafeInteger(opts.seq) || opts.seq < 1) throw new ShuniuError('E_ARGUMENT', 'a recovery branches off at seq 1 or later');
+  const seeds = opts.next ?? randomSeeds();
+  const keys = keyPairsFromSeeds(seeds);
+  const body: BodyOf<'hub.keys.rotated'> = { ...publicKeysOf(keys), recovery: { key: toBase64url(recovery.publicKey) } };
+  const record = signRecord(
+    { v: PROTOCOL_VERSION, type: 'hub.keys.rotated', hub: opts.hub, seq: opts.seq, prev: opts.prev, hlc: opts.hlc, body },
+    recovery.secretKey,
+  );
+  return { record, id: recordId(record), seeds, keys };
+}

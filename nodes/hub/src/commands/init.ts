@@ -1,10 +1,14 @@
+import { resolve } from 'node:path';
 import { hubLevel, regionCode, ShuniuError } from '@shuniu/protocol';
+import { RECOVERY_KEY_FILE } from '../files.js';
 import { initDataDir } from '../node.js';
 import { args } from './io.js';
 
 const USAGE = `usage: shuniu init --dir DIR --name NAME --level national|province|city|county|org --region CODE
                    [--parent URL] [--follow URL ...] [--root HUBID ...] [--port N] [--host H] [--public-url URL]
-Makes DIR: hub.key.json (mode 0600), config.json, hub.db holding hub.inception and hub.profile.
+Makes DIR (mode 0700, every file in it 0600): hub.key.json (the node's signing and encryption seeds),
+recovery.key.json (the recovery seed: move it offline, the node never needs it), config.json, and
+hub.db holding hub.inception and hub.profile.
 With --parent or --follow, the upstream node's trust roots become this node's (trust on first use);
 without any, the hub is its own root.`;
 
@@ -48,6 +52,21 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
   });
   process.stdout.write(`${hubId}\n`);
-  process.stderr.write(`initialised ${values.dir}: hub ${hubId}\nnext: ask the parent's operator to admit it, then \`shuniu start --dir ${values.dir}\`\n`);
+  const recovery = resolve(values.dir, RECOVERY_KEY_FILE);
+  process.stderr.write(
+    [
+      `initialised ${values.dir}: hub ${hubId}`,
+      '',
+      `RECOVERY KEY: ${recovery}`,
+      '  Whoever holds this file can take this hub back from anyone who copies the data directory, and',
+      '  can take it from you. Move it off this server NOW, before the node holds anything worth stealing:',
+      `    1. copy it to two offline places (a USB key in a safe, a printout of \`cat ${recovery}\`);`,
+      `    2. delete it here: shred -u ${recovery}`,
+      '  The node never needs it to run. After a theft: shuniu recover --dir DIR --recovery-key FILE (spec/keys.md §5).',
+      '',
+      `next: ask the parent's operator to admit it, then \`shuniu start --dir ${values.dir}\``,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }

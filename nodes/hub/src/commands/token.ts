@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type KeyFile, ready, ShuniuError, seedsFromKeyFile } from '@shuniu/protocol';
+import { ready, ShuniuError } from '@shuniu/protocol';
 import { TokenAuth } from '../auth.js';
-import { KEY_FILE } from '../config.js';
+import { readKeyFile } from '../files.js';
 import { args } from './io.js';
 
 /** Parses 90s, 30m, 1h, 7d into seconds. */
@@ -24,14 +22,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.scope !== 'operator' && values.scope !== 'subscriber') throw new ShuniuError('E_ARGUMENT', '--scope must be operator or subscriber');
   await ready();
-  let keyFile: KeyFile;
-  try {
-    keyFile = JSON.parse(readFileSync(join(values.dir, KEY_FILE), 'utf8')) as KeyFile;
-  } catch (cause) {
-    throw new ShuniuError('E_ARGUMENT', `cannot read ${join(values.dir, KEY_FILE)}`, { cause });
-  }
+  const keyFile = readKeyFile(values.dir);
   const scope = values.scope as 'operator' | 'subscriber';
-  const auth = TokenAuth.fromSigningSeed(keyFile.hub, seedsFromKeyFile(keyFile).signing);
+  const auth = TokenAuth.fromSigningSeed(keyFile.hub, keyFile.signing);
   process.stdout.write(`${await auth.issue(scope, parseTtl(values.ttl ?? '1h'), values.subject ?? scope)}\n`);
   return 0;
 }

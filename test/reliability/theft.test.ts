@@ -1,0 +1,150 @@
+// Issue 10, point 7: a stolen data directory does not let a thief take a hub for good. The recovery seed is not in
+// it (init writes it to recovery.key.json for the operator to move offline), and `shuniu recover` with that offline
+// key cuts the thief's records off on every node that gets the recovery (spec/keys.md §5, spec/node.md §11).
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Author, keyPairsFromSeeds, publicKeysOf, randomSeeds, recordId, type SignedRecord, signingKeyPairFromSeed, toBase64url } from '@shuniu/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run as recoverCommand } from '../../nodes/hub/src/commands/recover.js';
+import { readKeyFile } from '../../nodes/hub/src/files.js';
+import { acksOf, checkAnswer, figure, needBody, post, reopen, startNode } from './lib/harness.js';
+
+type Running = Awaited<ReturnType<typeof startNode>>;
+const open: Running[] = [];
+afterAll(async () => {
+  for (const n of open) await n.node.close().catch(() => {});
+});
+const track = (n: Running) => {
+  open.push(n);
+  return n;
+};
+
+/** Every record of `hub` a node holds on its chain (not superseded), in seq order. */
+const chainOf = (n: Running, hub: string): SignedRecord[] => n.node.store.log(hub, -1, 100_000).map((r) => JSON.parse(r.json) as SignedRecord);
+/** Every record of `hub` a node stored, superseded and fork proofs included. */
+const allOf = (n: Running, hub: string): SignedRecord[] =>
+  n.node.store
+    .since(0, 1_000_000)
+    .filter((r) => r.hub === hub)
+    .map((r) => JSON.parse(r.json) as SignedRecord);
+
+async function pushTo(n: Running, records: SignedRecord[]): Promise<string[]> {
+  const c = await checkAnswer(await post(`${n.url}/v1/records`, records));
+  expect(c.faults).toEqual([]);
+  return acksOf(c).map((a) => (a.code ? `${a.status} ${a.code}` : a.status));
+}
+
+/** Every file under `dir` whose bytes contain `needle` (as text). */
+function filesContaining(dir: string, needle: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    const bytes = readFileSync(path);
+    if (bytes.includes(needle) || bytes.includes(needle.toUpperCase()) || bytes.includes(Buffer.from(needle, 'hex'))) out.push(name);
+  }
+  return out;
+}
+
+describe('theft of a data directory (point 7)', () => {
+  it('the thief signs with the stolen key and rotates it, but cannot recover; the owner recovers with the offline key and wins on every node', async () => {
+    const offline = mkdtempSync(join(tmpdir(), 'shuniu-offline-'));
+    // A province node that will see both branches, and the county hub it admitted.
+    const third = track(await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 0 }));
+    let owner = await startNode({ name: '孝南区枢纽', level: 'county', region: '420902' }, { threads: 0 });
+    const hub = owner.node.hubId;
+    expect((await post(`${third.url}/v1/admissions`, { child: hub, level: 'county', region: '420902' }, third.token)).status).toBe(201);
+
+    // init wrote the recovery seed apart from the node's key file; the operator moves it offline as told.
+    const recoveryFile = join(owner.dir, 'recovery.key.json');
+    expect(statSync(recoveryFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(join(owner.dir, 'hub.key.json'), 'utf8'))).not.toHaveProperty('recoverySeed');
+    const offlineKey = join(offline, 'recovery.key.json');
+    renameSync(recoveryFile, offlineKey);
+    const recoverySeed = JSON.parse(readFileSync(offlineKey, 'utf8')).recoverySeed as string;
+    expect(recoverySeed).toMatch(/^[0-9a-f]{64}$/);
+
+    const a = await owner.node.publisher.publish('need.posted', needBody({ quantity: 100 }));
+    expect(a.ack.status).toBe('accepted');
+    expect((await pushTo(third, chainOf(owner, hub))).every((s) => s === 'accepted')).toBe(true);
+
+    // The theft: a copy of the whole data directory.
+    const headAtTheft = owner.node.store.chainView(hub)?.head.seq ?? -1;
+    await owner.node.close();
+    const stolen = mkdtempSync(join(tmpdir(), 'shuniu-stolen-'));
+    cpSync(owner.dir, stolen, { recursive: true });
+    // Nothing the thief copied holds the recovery seed: no recovery is possible from it.
+    expect(existsSync(join(stolen, 'recovery.key.json'))).toBe(false);
+    expect(filesContaining(stolen, recoverySeed)).toEqual([]);
+    await expect(recoverCommand(['--dir', stolen, '--recovery-key', join(stolen, 'hub.key.json')])).rejects.toMatchObject({ code: 'E_KEY' });
+
+    // The owner's node goes on a little before anyone notices; the thief's node signs with the stolen key.
+    owner = await reopen(owner.dir, { threads: 0 });
+    expect((await owner.node.publisher.publish('need.posted', needBody({ quantity: 101 }))).ack.status).toBe('accepted');
+    const thief = track(await reopen(stolen, { threads: 0 }));
+    const t1 = await thief.node.publisher.publish('need.posted', needBody({ quantity: 666 }));
+    expect(t1.ack.status).toBe('accepted');
+    // An ordinary rotation with the stolen signing key: the thief's own keys from here on.
+    const thiefSeeds = randomSeeds();
+    const rot = await thief.node.publisher.publish('hub.keys.rotated', publicKeysOf(keyPairsFromSeeds(thiefSeeds)));
+    expect(rot.ack.status).toBe('accepted');
+    const head = thief.node.store.chainView(hub)?.head;
+    if (!head) throw new Error('no head');
+    const thiefAuthor = new Author({ hub, secretKey: signingKeyPairFromSeed(thiefSeeds.signing).secretKey, head, wall: () => Date.now() });
+    const t2 = thiefAuthor.sign('need.posted', needBody({ quantity: 667 }));
+    expect((await thief.node.ingestor.ingest([t2.record], 'local'))[0]?.status).toBe('accepted');
+    const thiefBranch = chainOf(thief, hub).filter((r) => r.seq > headAtTheft);
+    expect(thiefBranch.length).toBeGreaterThanOrEqual(4);
+
+    // The owner stops the node and recovers from the first seq after the theft, with the offline key.
+    await owner.node.close();
+    const signingBefore = readKeyFile(owner.dir).signing;
+    expect(await recoverCommand(['--dir', owner.dir, '--recovery-key', offlineKey, '--from-seq', String(headAtTheft + 1)])).toBe(0);
+    const newRecoveryKey = join(offline, `recovery-${hub.slice(0, 8)}-seq${headAtTheft + 1}.key.json`);
+    expect(statSync(newRecoveryKey).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(newRecoveryKey, 'utf8')).recoverySeed).not.toBe(recoverySeed);
+    const keyFileAfter = JSON.parse(readFileSync(join(owner.dir, 'hub.key.json'), 'utf8'));
+    expect(keyFileAfter).not.toHaveProperty('recoverySeed');
+    expect(Buffer.from(readKeyFile(owner.dir).signing).equals(Buffer.from(signingBefore))).toBe(false);
+    expect(statSync(join(owner.dir, 'hub.key.json')).mode & 0o777).toBe(0o600);
+
+    // The owner's node runs on the new keys and keeps writing: no E_FORK, no E_SIG.
+    owner = track(await reopen(owner.dir, { threads: 0 }));
+    const recovery = chainOf(owner, hub).find((r) => r.seq === headAtTheft + 1);
+    expect(recovery?.type).toBe('hub.keys.rotated');
+    const recoveryId = recordId(recovery as SignedRecord);
+    const b = await owner.node.publisher.publish('need.posted', needBody({ quantity: 102 }));
+    expect(b.ack.status).toBe('accepted');
+
+    // Both branches reach the province node, the thief's first (the worst order), and the owner's node too.
+    expect((await pushTo(third, thiefBranch)).every((s) => s === 'accepted')).toBe(true);
+    const ownerBranch = chainOf(owner, hub).filter((r) => r.seq > headAtTheft);
+    expect((await pushTo(third, ownerBranch)).every((s) => s === 'accepted')).toBe(true);
+    const atOwner = await pushTo(owner, thiefBranch);
+    expect(atOwner[0]).toBe('rejected E_FORK');
+    const c = await owner.node.publisher.publish('need.posted', needBody({ quantity: 103 }));
+    expect(c.ack.status).toBe('accepted');
+    expect(await pushTo(third, [c.record])).toEqual(['accepted']);
+
+    for (const n of [third, owner]) {
+      const hubs = n.node.ingestor.engine.collection('hubs') as { id: string; status: string; recovery?: string; keys?: { signingKey: string } }[];
+      const h = hubs.find((x) => x.id === hub);
+      expect(h).toMatchObject({ status: 'active', recovery: recoveryId });
+      expect(h?.keys?.signingKey).toBe(toBase64url(signingKeyPairFromSeed(readKeyFile(owner.dir).signing).publicKey));
+      const needs = new Set((n.node.ingestor.engine.collection('needs') as { id: string }[]).map((x) => x.id));
+      expect(needs.has(a.id)).toBe(true);
+      expect(needs.has(b.id)).toBe(true);
+      expect(needs.has(c.id)).toBe(true);
+      expect(needs.has(t1.id)).toBe(false);
+      expect(needs.has(t2.id)).toBe(false);
+      expect(n.node.store.chainView(hub)?.head.id).toBe(recordId(c.record));
+    }
+    figure('theft', {
+      thiefRecords: thiefBranch.length,
+      storedAtThird: allOf(third, hub).length,
+      recoveryAt: headAtTheft + 1,
+      ownerHead: owner.node.store.chainView(hub)?.head.seq,
+    });
+  });
+});
