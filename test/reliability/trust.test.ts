@@ -68,6 +68,46 @@ describe('a block holds at the moment of storing (point 9)', () => {
     expect(await statuses([xiaogan.sign('hub.admitted', { child: yunmeng.id, level: 'county', region: '420923' })])).toEqual(['accepted']);
     expect(stored(need2)).toBe(false);
     expect(queued(yunmeng.id)).toEqual([]);
+    // What the route does after a block: its held rows go.
+    p.node.ingestor.blocksChanged();
     expect(heldOf(yunmeng.id)).toBe(false);
+  });
+});
+
+describe('a block cascades to the hubs admitted only through the blocked one (point 6, node side)', () => {
+  it('blocking a city hub makes its counties untrusted here (new records held E_NOT_ADMITTED), except one another chain reaches; unblocking restores', async () => {
+    const city = await TestHub.make();
+    const onlyBelow = await TestHub.make();
+    const alsoAbove = await TestHub.make();
+    expect((await post(`${p.url}/v1/admissions`, { child: city.id, level: 'city', region: '420900' }, p.token)).status).toBe(201);
+    city.sign('hub.admitted', { child: onlyBelow.id, level: 'county', region: '420902' });
+    city.sign('hub.admitted', { child: alsoAbove.id, level: 'county', region: '420981' });
+    expect((await post(`${p.url}/v1/admissions`, { child: alsoAbove.id, level: 'county', region: '420981' }, p.token)).status).toBe(201);
+    const first = onlyBelow.sign('need.posted', needBody({ quantity: 904 }));
+    expect(await statuses([...city.records, ...onlyBelow.records, ...alsoAbove.records])).toEqual(Array(6).fill('accepted'));
+    expect(p.node.trust.isTrusted(onlyBelow.id)).toBe(true);
+
+    const hash = p.node.ingestor.engine.stateHash();
+    expect((await post(`${p.url}/v1/blocks`, { hub: city.id }, p.token)).status).toBe(201);
+    expect(p.node.trust.isTrusted(city.id)).toBe(false);
+    expect(p.node.trust.isTrusted(onlyBelow.id)).toBe(false);
+    expect(p.node.trust.isTrusted(alsoAbove.id)).toBe(true);
+    // Records already stored stay, and the resolved state does not change.
+    expect(stored(first)).toBe(true);
+    expect(p.node.ingestor.engine.stateHash()).toBe(hash);
+    const second = onlyBelow.sign('need.posted', needBody({ quantity: 905 }));
+    const other = alsoAbove.sign('need.posted', needBody({ quantity: 906, region: '420981' }));
+    expect(await statuses([second, other])).toEqual(['held E_NOT_ADMITTED', 'accepted']);
+    expect(stored(second)).toBe(false);
+    expect(heldOf(onlyBelow.id)).toBe(true);
+    const status = (await (await fetch(`${p.url}/v1/status`)).json()) as { trusted: string[] };
+    expect(status.trusted).not.toContain(onlyBelow.id);
+
+    expect((await fetch(`${p.url}/v1/blocks/${city.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${p.token}` } })).status).toBe(204);
+    expect(p.node.trust.isTrusted(onlyBelow.id)).toBe(true);
+    // What was held for want of trust is released at once.
+    expect(stored(second)).toBe(true);
+    expect(heldOf(onlyBelow.id)).toBe(false);
+    expect(needs().some((n) => n.id === recordId(second))).toBe(true);
   });
 });

@@ -327,8 +327,9 @@ export class Ingestor {
       this.heldHubs = undefined;
       this.blockedHubs = undefined;
       // The transaction rolled back; the in-memory state may hold records that
-      // are not stored, so it is rebuilt from the last checkpoint.
+      // are not stored, so it is rebuilt from the last checkpoint (and trust with it).
       this.state = this.reloadState();
+      this.trust.recompute();
       this.hints.clear();
       this.pool.resetHints();
       if (isShuniuError(e)) throw e;

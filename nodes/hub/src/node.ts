@@ -98,7 +98,8 @@ export class HubNode {
     secureDataDir(dir);
     const hubId = keyFile.hub;
     const factory = opts.state ?? defaultStateFactory;
-    const trust = new Trust(config.roots, hubId, store);
+    // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
+    const trust = new Trust(config.roots, hubId, store, () => store.admissions().map((a) => ({ ...a, record: '' })));
     const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
     const loadState = () => HubNode.loadState(store, config.roots, factory);
     const ingestor = new Ingestor(
@@ -115,6 +116,7 @@ export class HubNode {
       },
       loadState,
     );
+    trust.recompute();
     const view = store.chainView(hubId);
     if (!view) throw new ShuniuError('E_NOT_FOUND', `the store in ${dir} does not hold this hub's inception`);
     const author = new Author({
