@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { run as init } from '../src/commands/init.js';
 import { HubNode, initDataDir } from '../src/node.js';
 import { needBody, tempDir } from './helpers.js';
 
@@ -56,6 +57,42 @@ describe('data directory modes (spec/node.md §11, issue 10 point 8)', () => {
       await node.publisher.publish('need.posted', needBody());
       const m = modes(dir);
       expect(m).toEqual(Object.fromEntries(Object.keys(m).map((k) => [k, k === '.' ? '700' : '600'])));
+    } finally {
+      await node.close();
+    }
+  });
+});
+
+describe('shuniu init: the recovery key apart, to be moved offline (spec/node.md §11, issue 10 point 7)', () => {
+  it('writes recovery.key.json (0600) beside a hub.key.json without recoverySeed, and says where it is and what to do with it', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
+    try {
+      expect(await init(['--dir', dir, '--name', '孝南区枢纽', '--level', 'county', '--region', '420902', '--port', '0'])).toBe(0);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    const keyFile = JSON.parse(readFileSync(join(dir, 'hub.key.json'), 'utf8'));
+    const recovery = JSON.parse(readFileSync(join(dir, 'recovery.key.json'), 'utf8'));
+    expect(Object.keys(keyFile).sort()).toEqual(['created', 'encryptionSeed', 'hub', 'signingSeed']);
+    expect(Object.keys(recovery).sort()).toEqual(['created', 'hub', 'recoveryCommitment', 'recoverySeed']);
+    expect(recovery.hub).toBe(keyFile.hub);
+    expect(statSync(join(dir, 'recovery.key.json')).mode & 0o777).toBe(0o600);
+    expect(out.join('')).toBe(`${keyFile.hub}\n`);
+    const text = err.join('');
+    expect(text).toContain(`RECOVERY KEY: ${join(dir, 'recovery.key.json')}`);
+    expect(text).toMatch(/offline/);
+    expect(text).toContain(`shred -u ${join(dir, 'recovery.key.json')}`);
+    // The node runs without it, and says so while it is still there.
+    const logs: string[] = [];
+    const node = await HubNode.open(dir, { log: (m) => logs.push(m), threads: 0, overrides: { port: 0, federation: { pullIntervalMs: 0 } } });
+    try {
+      expect(logs.join('\n')).toMatch(/recovery\.key\.json is still on this server: move it offline/);
     } finally {
       await node.close();
     }
