@@ -1,4 +1,5 @@
 import type { NodeConfig } from './config.js';
+import { signRequest } from './http/peer-auth.js';
 import type { Ingestor } from './ingest.js';
 import { memberArraySpans } from './json-spans.js';
 import type { PeerRow, Store } from './store/types.js';
@@ -40,12 +41,19 @@ export class Federation {
   private pulling: Promise<void> | undefined;
   private stopped = false;
   private readonly inflight = new Set<AbortController>();
+  /** Hub ids of peers whose row names none, learned from their discovery document (for echo suppression only). */
+  private readonly learned = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
     private readonly ingestor: Ingestor,
     private readonly cfg: NodeConfig['federation'],
-    private readonly self: { hubId: string; url: () => string },
+    /**
+     * This node: its hub id, the URL peers reach it at (sent as the
+     * `shuniu-peer` hint), and the secret key its requests are signed with
+     * (spec/node.md §9.4; without it they go unsigned, as an anonymous client).
+     */
+    private readonly self: { hubId: string; url: () => string; secretKey?: Uint8Array },
     private readonly events: FederationEvents = {},
     private readonly trusted: (hub: string) => boolean = () => true,
   ) {
@@ -92,15 +100,54 @@ export class Federation {
     this.running.set(url, run);
   }
 
-  private async request(url: string, init: RequestInit = {}): Promise<Response> {
+  /**
+   * Every request to a peer is signed with this hub's key (spec/node.md
+   * §9.4). A signed request the peer refuses with 401 is sent once more
+   * unsigned: the peer may not hold our latest key rotation yet, and the
+   * push that carries it must still get through (as an anonymous client).
+   */
+  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
     const ctl = new AbortController();
     this.inflight.add(ctl);
     const t = setTimeout(() => ctl.abort(), this.cfg.requestTimeoutMs);
+    const send = (signed: boolean) => {
+      const method = init.method ?? 'GET';
+      const headers: Record<string, string> = {
+        // A hint for logs and test harnesses only: never trusted for anything (§9.2).
+        'shuniu-peer': this.self.url(),
+        ...(init.headers ?? {}),
+        ...(signed && this.self.secretKey ? signRequest({ hub: this.self.hubId, secretKey: this.self.secretKey }, { method, url, body: init.body }) : {}),
+      };
+      return fetch(url, { method, headers, signal: ctl.signal, ...(init.body !== undefined ? { body: init.body } : {}) });
+    };
     try {
-      return await fetch(url, { ...init, signal: ctl.signal, headers: { 'shuniu-peer': this.self.url(), ...(init.headers ?? {}) } });
+      const res = await send(true);
+      if (res.status !== 401 || !this.self.secretKey) return res;
+      await res.body?.cancel().catch(() => {});
+      return await send(false);
     } finally {
       clearTimeout(t);
       this.inflight.delete(ctl);
+    }
+  }
+
+  /**
+   * The hub id a peer runs: its row's, else the one its discovery document
+   * names (asked once). Used only to skip echoes; a wrong answer costs the
+   * peer records it then pulls, never trust.
+   */
+  private async peerHub(peer: PeerRow): Promise<string | undefined> {
+    if (peer.hub) return peer.hub;
+    // '' once the peer answered without naming a hub: not asked again.
+    const known = this.learned.get(peer.url);
+    if (known !== undefined) return known || undefined;
+    try {
+      const res = await this.request(`${peer.url}/.well-known/shuniu`);
+      const hub = res.ok ? ((await res.json().catch(() => ({}))) as { hub?: unknown }).hub : undefined;
+      this.learned.set(peer.url, typeof hub === 'string' ? hub : '');
+      return typeof hub === 'string' ? hub : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -126,8 +173,11 @@ export class Federation {
         }
         return;
       }
-      // Records that came from this peer are skipped in the query, without reading them.
-      const { rows, through: last } = this.store.outbound(peer.cursor, url, this.cfg.pushBatch);
+      // Records that came from this peer are skipped in the query, without reading them: those
+      // pulled from its URL and those it pushed with a signature of its hub (spec/node.md §9.2).
+      const hub = await this.peerHub(peer);
+      if (this.stopped) return;
+      const { rows, through: last } = this.store.outbound(peer.cursor, hub ? [url, `hub:${hub}`] : url, this.cfg.pushBatch);
       if (rows.length === 0) {
         if (last > peer.cursor) this.store.updatePeer(url, { cursor: last });
         return;

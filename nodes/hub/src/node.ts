@@ -25,6 +25,7 @@ import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
+import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
 import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
@@ -80,8 +81,10 @@ export class HubNode {
     readonly stateFactory: StateFactory,
     events: FederationEvents,
     private readonly log: (msg: string) => void,
+    /** The record-signing secret key: every request to a peer is signed with it (spec/node.md §9.4). */
+    secretKey: Uint8Array,
   ) {
-    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl() }, events, (h) => trust.isTrusted(h));
+    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }
@@ -130,7 +133,7 @@ export class HubNode {
     const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     if (existsSync(join(dir, RECOVERY_KEY_FILE)))
       log(`warning: ${join(dir, RECOVERY_KEY_FILE)} is still on this server: move it offline (spec/node.md §11); the node does not need it`);
-    return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log);
+    return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log, signing.secretKey);
   }
 
   /** State from the last checkpoint plus the records stored after it (spec/node.md §Checkpoints). */
@@ -213,7 +216,21 @@ export class HubNode {
       }
     };
     app.use('*', drainUnread(config.limits.bodyBytes));
-    app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => addr(c) }));
+    // Signed peer requests first (spec/node.md §9.4): limits and shares count per hub for them.
+    app.use(
+      '*',
+      peerAuth({
+        keyOf: (hub) =>
+          store.chainView(hub)?.keys.signingKey ??
+          inceptionKey(
+            hub,
+            store.heldFor(hub, 0).map((h) => JSON.parse(h.json)),
+          ),
+        maxBodyBytes: config.limits.bodyBytes,
+        authorities: () => [new URL(this.publicUrl()).host.toLowerCase()],
+      }),
+    );
+    app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => clientKey(c, addr(c)) }));
     app.use('/v1/*', limitBody(config.limits.bodyBytes));
     const reader = config.publicRead ? undefined : this.auth.require('subscriber');
     if (reader) {
@@ -240,8 +257,8 @@ export class HubNode {
         store,
         ingestor,
         maxBatch: config.limits.batchRecords,
-        sourceOf: (c) => c.req.header('shuniu-peer') ?? `addr:${addr(c)}`,
-        senderOf: (c) => `addr:${addr(c)}`,
+        // An authenticated peer is `hub:<id>`, anyone else `addr:<ip>`; the `shuniu-peer` header counts for nothing.
+        sourceOf: (c) => clientKey(c, addr(c)),
       }),
     );
     app.route('/', feedRoutes({ store, ingestor, closing: this.closing }));

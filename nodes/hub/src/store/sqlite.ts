@@ -62,7 +62,7 @@ export class SqliteStore implements Store {
         "SELECT COUNT(*) AS n, MAX(seq) AS last, CAST(group_concat(json, ',' ORDER BY seq) AS BLOB) AS joined FROM (SELECT seq, json FROM records WHERE hub = ? AND seq > ? AND superseded = 0 ORDER BY seq LIMIT ?)",
       ),
       since: p('SELECT ord, id, hub, seq, type, source, json FROM records WHERE ord > ? ORDER BY ord LIMIT ?'),
-      outbound: p('SELECT ord, id, hub, seq, type, json FROM records WHERE ord > ? AND source <> ? ORDER BY ord LIMIT ?'),
+      outbound: p('SELECT ord, id, hub, seq, type, json FROM records WHERE ord > ? AND source NOT IN (SELECT value FROM json_each(?)) ORDER BY ord LIMIT ?'),
       maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
       heads: p('SELECT hub, head_seq FROM hubs'),
       hubs: p('SELECT * FROM hubs ORDER BY hub'),
@@ -223,8 +223,8 @@ export class SqliteStore implements Store {
     return this.st.since!.all(ord, limit) as StoredRecord[];
   }
 
-  outbound(ord: number, skip: string, limit: number): { rows: StoredRecord[]; through: number } {
-    const rows = this.st.outbound!.all(ord, skip, limit) as StoredRecord[];
+  outbound(ord: number, skip: string | readonly string[], limit: number): { rows: StoredRecord[]; through: number } {
+    const rows = this.st.outbound!.all(ord, JSON.stringify(typeof skip === 'string' ? [skip] : skip), limit) as StoredRecord[];
     // Fewer than `limit`: every record up to the newest was looked at.
     const through = rows.length === limit ? (rows[rows.length - 1] as StoredRecord).ord : Math.max(ord, this.maxOrd());
     return { rows, through };

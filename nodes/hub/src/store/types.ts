@@ -68,11 +68,12 @@ export interface Store {
   since(ord: number, limit: number): StoredRecord[];
   /**
    * A push queue's next batch: at most `limit` records after `ord` whose
-   * source is not `skip` (the peer itself), in ingest order, and `through`,
+   * source is not `skip` (the peer itself: its URL, for pulled records, and
+   * `hub:<id>` for records it pushed signed), in ingest order, and `through`,
    * the ord the queue's cursor moves to once they are delivered (past the
    * skipped ones too; `ord` when there is nothing after it).
    */
-  outbound(ord: number, skip: string, limit: number): { rows: StoredRecord[]; through: number };
+  outbound(ord: number, skip: string | readonly string[], limit: number): { rows: StoredRecord[]; through: number };
   maxOrd(): number;
   heads(): Record<string, number>;
   hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[];

@@ -10,12 +10,12 @@ export interface RecordsDeps {
   store: Store;
   ingestor: Ingestor;
   maxBatch: number;
-  /** Who sent a push, for echo suppression: the `shuniu-peer` header or the address. */
-  sourceOf: (c: import('hono').Context) => string;
   /**
-   * Who really sent it, for the per-sender share of the holding area: the
-   * remote address (a header can be forged). Default: `sourceOf`.
+   * Who sent a push, for echo suppression (spec/node.md §9.2): `hub:<id>`
+   * for a peer whose request signature verified, else `addr:<ip>`.
    */
+  sourceOf: (c: import('hono').Context) => string;
+  /** Who sent it, for the per-sender share of the holding area. Default: `sourceOf`. */
   senderOf?: (c: import('hono').Context) => string;
 }
 
