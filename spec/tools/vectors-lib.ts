@@ -336,6 +336,39 @@ export async function buildVectors(): Promise<Vectors> {
     ['rotation', 'recovery'],
   );
 
+  // Added in the v1 draft (issue 10), at the end so that every record above
+  // keeps its bytes and id: a vouched recovery, a revoked and renewed
+  // admission, a named individual donor, an erasure request.
+  const recovery = stream.find((v) => v.record.type === 'hub.keys.rotated' && 'recovery' in v.record.body) as RecordVector;
+  sign(
+    P,
+    'attestation',
+    { subject: recovery.id, kind: 'recovery_vouched', result: 'pass', note: '已电话核实孝感枢纽负责人' },
+    "Hubei, Xiaogan's admitter, vouches that the recovery is the owner's (spec/keys.md §5.1)",
+    ['vouch'],
+  );
+  sign(C, 'hub.admission.revoked', { child: D.hub.id, reason: '账号被盗，暂停接纳' }, 'Xiaogan withdraws its admission of Xiaonan', ['admission']);
+  sign(C, 'hub.admitted', { child: D.hub.id, level: 'county', region: '420902' }, 'Xiaogan admits Xiaonan again: the highest seq decides', ['admission']);
+  sign(
+    P,
+    'offer.posted',
+    {
+      kind: 'funds',
+      item: { code: 'FUNDS.CNY', name: '善款' },
+      quantity: 1,
+      unit: { name: 'donation', base: 'donation', size: 1 },
+      valueFen: 500_000,
+      donor: { name: '王女士', kind: 'individual', named: true },
+      intent: { regions: ['42'] },
+      region: '420000',
+    },
+    'an individual donor who agreed to be named publicly (donor.named)',
+    ['donor'],
+  );
+  sign(D, 'sealed.erased', { record: N2.id, reason: '受助人要求删除联系方式' }, 'Xiaonan asks every node to erase the sealed part of its vegetable need', [
+    'erasure',
+  ]);
+
   for (const [region, gen, hub] of [
     ['420902', 2, D],
     ['420900', 2, C],
@@ -707,5 +740,52 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
   const ctAltered = (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1);
   add('sealed part altered: it no longer matches sealedHash', ['sealed'], sealedCtx, replaceOnce(sealedText, ct, ctAltered), 'E_SEALED');
   add('sealed part without sealedHash', ['sealed'], sealedCtx, replaceOnce(sealedText, `"sealedHash":"${sealedNeed.sealedHash}",`, ''), 'E_SEALED');
+
+  // ---- added in the v1 draft (issue 10): at the end, so earlier entries keep their place ----
+  const revocation = first(C, 'hub.admission.revoked');
+  const revText = recordJson(revocation);
+  const revCtx = chain(C, revocation.seq - 1);
+  add('hub.admission.revoked without child', ['schema', 'hub.admission.revoked'], revCtx, replaceOnce(revText, `"child":"${D.hub.id}",`, ''), 'E_SCHEMA');
+  add(
+    'hub.admission.revoked with a member outside ext (level)',
+    ['schema', 'strict', 'hub.admission.revoked'],
+    revCtx,
+    replaceOnce(revText, '"body":{', '"body":{"level":"county",'),
+    'E_SCHEMA',
+  );
+  add(
+    'hub.admission.revoked with an empty reason',
+    ['schema', 'hub.admission.revoked'],
+    revCtx,
+    replaceOnce(revText, '"reason":"账号被盗，暂停接纳"', '"reason":""'),
+    'E_SCHEMA',
+  );
+  const erased = first(D, 'sealed.erased');
+  const erasedText = recordJson(erased);
+  const erasedCtx = chain(D, erased.seq - 1);
+  add(
+    'sealed.erased naming something that is not a record id',
+    ['schema', 'sealed.erased'],
+    erasedCtx,
+    replaceOnce(erasedText, `"record":"${recordId(sealedNeed)}"`, '"record":"N2"'),
+    'E_SCHEMA',
+  );
+  add('sealed.erased without record', ['schema', 'sealed.erased'], erasedCtx, replaceOnce(erasedText, `,"record":"${recordId(sealedNeed)}"`, ''), 'E_SCHEMA');
+  const named = P.chain.find((r) => r.type === 'offer.posted' && (r.body as BodyOf<'offer.posted'>).donor.named !== undefined) as SignedRecord;
+  add(
+    'donor.named as a string instead of a boolean',
+    ['schema', 'donor'],
+    chain(P, named.seq - 1),
+    replaceOnce(recordJson(named), '"named":true', '"named":"yes"'),
+    'E_SCHEMA',
+  );
+  const vouch = P.chain.find((r) => r.type === 'attestation' && (r.body as BodyOf<'attestation'>).kind === 'recovery_vouched') as SignedRecord;
+  add(
+    'attestation of an unknown kind (recovery_vouch)',
+    ['schema', 'enum', 'attestation'],
+    chain(P, vouch.seq - 1),
+    replaceOnce(recordJson(vouch), '"kind":"recovery_vouched"', '"kind":"recovery_vouch"'),
+    'E_SCHEMA',
+  );
   return out;
 }

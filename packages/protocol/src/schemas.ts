@@ -102,7 +102,11 @@ export const item = z.strictObject({
 export const unit = z.strictObject({ name: text(32), base: text(32), size: positive });
 
 export const organization = z.strictObject({ name: text(200), kind: orgKind, region: regionCode.optional() });
-export const donor = z.strictObject({ name: text(200), kind: donorKind });
+export const donor = z.strictObject({
+  name: text(200),
+  kind: donorKind,
+  named: z.boolean().optional().describe('true when an individual donor agreed to be named publicly; absent or false: shown anonymously'),
+});
 export const hlcSchema = z.strictObject({
   ms: count.describe('wall-clock milliseconds since 1970-01-01T00:00:00Z'),
   c: z.int().min(0).max(65535).describe('logical counter'),
@@ -133,6 +137,12 @@ export const hubAdmittedBody = z.strictObject({
   child: hubIdSchema,
   level: hubLevel,
   region: regionCode,
+  ext: ext.optional(),
+});
+
+export const hubAdmissionRevokedBody = z.strictObject({
+  child: hubIdSchema.describe('the hub whose admission by the author is withdrawn'),
+  reason: text(2000).optional(),
   ext: ext.optional(),
 });
 
@@ -297,9 +307,17 @@ export const custodyDeliveredBody = z.strictObject({
 
 export const attestationBody = z.strictObject({
   subject: recordIdSchema,
-  kind: z.enum(['device_check', 'delivery_confirmed', 'organization_verified', 'quality_check', 'other']),
+  kind: z.enum(['device_check', 'delivery_confirmed', 'organization_verified', 'quality_check', 'recovery_vouched', 'other']),
   result: z.enum(['pass', 'fail']),
   note: text(2000).optional(),
+  ext: ext.optional(),
+});
+
+// ---- sealed parts ---------------------------------------------------------------
+
+export const sealedErasedBody = z.strictObject({
+  record: recordIdSchema.describe('the record whose sealed part every node is asked to erase'),
+  reason: text(2000).optional(),
   ext: ext.optional(),
 });
 
@@ -308,6 +326,7 @@ export const bodySchemas = {
   'hub.inception': hubInceptionBody,
   'hub.profile': hubProfileBody,
   'hub.admitted': hubAdmittedBody,
+  'hub.admission.revoked': hubAdmissionRevokedBody,
   'hub.keys.rotated': hubKeysRotatedBody,
   'need.posted': needPostedBody,
   'need.updated': needUpdatedBody,
@@ -322,6 +341,7 @@ export const bodySchemas = {
   'custody.receipt': custodyReceiptBody,
   'custody.delivered': custodyDeliveredBody,
   attestation: attestationBody,
+  'sealed.erased': sealedErasedBody,
 } as const;
 
 export type RecordType = keyof typeof bodySchemas;
@@ -362,6 +382,7 @@ export const recordSchemas = {
   'hub.inception': recordSchemaFor('hub.inception'),
   'hub.profile': recordSchemaFor('hub.profile'),
   'hub.admitted': recordSchemaFor('hub.admitted'),
+  'hub.admission.revoked': recordSchemaFor('hub.admission.revoked'),
   'hub.keys.rotated': recordSchemaFor('hub.keys.rotated'),
   'need.posted': recordSchemaFor('need.posted'),
   'need.updated': recordSchemaFor('need.updated'),
@@ -376,6 +397,7 @@ export const recordSchemas = {
   'custody.receipt': recordSchemaFor('custody.receipt'),
   'custody.delivered': recordSchemaFor('custody.delivered'),
   attestation: recordSchemaFor('attestation'),
+  'sealed.erased': recordSchemaFor('sealed.erased'),
 } as const;
 
 /** A signed record of any type, as it travels on the wire. */
@@ -383,6 +405,7 @@ export const signedRecordSchema = z.discriminatedUnion('type', [
   recordSchemas['hub.inception'],
   recordSchemas['hub.profile'],
   recordSchemas['hub.admitted'],
+  recordSchemas['hub.admission.revoked'],
   recordSchemas['hub.keys.rotated'],
   recordSchemas['need.posted'],
   recordSchemas['need.updated'],
@@ -397,6 +420,7 @@ export const signedRecordSchema = z.discriminatedUnion('type', [
   recordSchemas['custody.receipt'],
   recordSchemas['custody.delivered'],
   recordSchemas.attestation,
+  recordSchemas['sealed.erased'],
 ]);
 
 export type SignedRecord = z.infer<typeof signedRecordSchema>;
@@ -408,3 +432,5 @@ export type Urgency = z.infer<typeof urgency>;
 export type HubLevel = z.infer<typeof hubLevel>;
 export type BeneficiaryGroup = z.infer<typeof beneficiaryGroup>;
 export type DonorIntent = z.infer<typeof donorIntent>;
+export type Donor = z.infer<typeof donor>;
+export type AttestationKind = BodyOf<'attestation'>['kind'];
