@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ed25519Sign, ed25519Verify, fromBase64url, fromUtf8, hubIdOf, hubIdSchema, ShuniuError, sha256, utf8 } from '@shuniu/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
+import { skipValue } from '../json-spans.js';
 
 /**
  * Peer authentication (spec/node.md §9.4): every request a node sends to a
@@ -388,6 +389,22 @@ export function inceptionKey(hub: string, json: unknown): string | undefined {
   return undefined;
 }
 
+/** The first element of a pushed array, parsed; undefined if there is none or it is not JSON. */
+export function firstRecord(text: string): unknown {
+  let i = 0;
+  while (i < text.length && /\s/.test(text[i] as string)) i++;
+  if (text[i] !== '[') return undefined;
+  let start = i + 1;
+  while (start < text.length && /\s/.test(text[start] as string)) start++;
+  const end = skipValue(text, start);
+  if (end < 0) return undefined;
+  try {
+    return JSON.parse(text.slice(start, end));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The principal of a request (anonymous unless a middleware set one). */
 export function principalOf(c: Context): Principal {
   return (c.get('principal' as never) as Principal | undefined) ?? { kind: 'anonymous' };
@@ -472,16 +489,11 @@ export function peerAuth(opts: {
     let out = verify(opts.keyOf);
     let body: Uint8Array | undefined;
     if (out.kind === 'unknown' && hasBody) {
-      // A hub met for the first time pushes its inception: the key the hub id commits to.
+      // A hub met for the first time pushes its inception first: the key the hub id commits to.
+      // Only that first record is parsed here, before the rate limit.
       body = await takeBody(c, opts.maxBodyBytes);
-      let json: unknown;
-      try {
-        json = JSON.parse(fromUtf8(body));
-      } catch {
-        json = undefined;
-      }
       const hub = out.hub;
-      const key = inceptionKey(hub, json);
+      const key = inceptionKey(hub, firstRecord(fromUtf8(body)));
       if (key !== undefined) out = verify((h) => (h === hub ? key : undefined));
     }
     if (out.kind !== 'peer') return next();
