@@ -113,9 +113,10 @@ export class Ingestor {
 
   /**
    * Ingests parsed JSON values (one per record) received from `source`
-   * ("local" or a peer URL or address, for echo suppression). `sender` is
-   * who really sent them (a push's remote address), for the per-sender
-   * share of the holding area; default `source`.
+   * ("local"; a push's `hub:<id>` when its peer signature verified, else
+   * `addr:<ip>`; a pulled page's peer URL), for echo suppression. `sender`
+   * is who sent them, for the per-sender share of the holding area
+   * (spec/node.md §3.1, §9.4); default `source`.
    */
   async ingest(values: unknown[], source: string, sender = source): Promise<Ack[]> {
     return this.enqueue(await this.prepareValues(values), source, sender);

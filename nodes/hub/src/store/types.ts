@@ -81,8 +81,8 @@ export interface Store {
   addAdmission(child: string, by: string, record: string): void;
   /**
    * Keeps a record aside until its chain or its admission arrives (spec/node.md
-   * §3.1). `sender` is who sent it (a push's remote address, a pull's peer
-   * URL): one sender may hold at most `perSender` records, all senders
+   * §3.1). `sender` is who sent it (a push's `hub:<id>` when signed by a peer,
+   * else `addr:<ip>`; a pull's peer URL): one sender may hold at most `perSender` records, all senders
    * together `max`. Says which limit refused it, if one did.
    */
   /**
