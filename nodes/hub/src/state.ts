@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { Verified } from '@shuniu/protocol';
-import { type ResolvedState, Resolver } from '@shuniu/resolve';
+import { type AdmissionEdge, type ResolvedState, Resolver } from '@shuniu/resolve';
 
 /**
  * The node's view of resolved state, implemented by the reference resolver
@@ -16,6 +16,8 @@ export interface StateEngine {
   collection(name: string): unknown[] | undefined;
   /** The whole resolved state (spec/resolution.md), e.g. for the matching engine. */
   resolved(): ResolvedState;
+  /** The admissions that count (spec/resolution.md §1); the node's trust is admittedHubs(roots, these, blocked). */
+  admissionEdges(): AdmissionEdge[];
 }
 
 export type StateFactory = (roots: string[], snapshot?: unknown) => StateEngine;
@@ -34,6 +36,9 @@ export class ResolverState implements StateEngine {
   }
   resolved(): ResolvedState {
     return this.resolver.state();
+  }
+  admissionEdges(): AdmissionEdge[] {
+    return this.resolver.admissionEdges();
   }
   collection(name: string): unknown[] | undefined {
     const r = this.resolver;

@@ -1,4 +1,5 @@
-import { compareHlc, digest, type Hlc, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
+import { compareHlc, digest, type Hlc, type HubLevel, type RecordOf, ShuniuError, type SignedRecord, timestampMs, type Verified } from '@shuniu/protocol';
+import { type AdmissionEdge, admissionInScope, admittedHubs } from './admission.js';
 import { BucketMap, stateDigest, type TextDigest } from './buckets.js';
 import { textHasher } from './sha256.js';
 import { Decoder, Encoder, type Registry } from './snapshot.js';
@@ -116,6 +117,8 @@ interface HubData {
   recoveries: Obj[];
   recovery: Obj | undefined;
   admissions: Obj[];
+  /** hub.admission.revoked records of this hub (as admitter). */
+  revocations: Obj[];
   profiles: Obj[];
   rotations: Obj[];
   admitted: boolean;
@@ -297,7 +300,7 @@ class Group {
 
 /** Owner kinds of conflicts kept on the object itself (hub, object-id ones) and by group key (the rest). */
 type ObjOwner = 'n' | 'o' | 'a' | 'os' | 'ns' | 's' | 'dh';
-type GroupOwner = 'h' | 'dup' | 'lot' | 'dbr';
+type GroupOwner = 'h' | 'dup' | 'lot' | 'dbr' | 'adm';
 
 // Derivation stages, in flush order: a stage only queues later ones.
 const NEED_BASE = 0;
@@ -444,6 +447,8 @@ export class Resolver {
   private readonly hubData = new Map<string, HubData>();
   private admissionDirty = false;
   private admissionOf = new Map<string, { parent: string; record: string }>();
+  /** The admissions that count (in scope, not revoked, by admitted hubs), sorted by (by, child): admittedHubs(roots, edges) is the admitted set. */
+  private edges: AdmissionEdge[] = [];
 
   // Derived groups, keyed by strings.
   private readonly dupGroups = new Map<string, Set<Obj>>();
@@ -457,6 +462,7 @@ export class Resolver {
     dup: new Map(),
     lot: new Map(),
     dbr: new Map(),
+    adm: new Map(),
   };
 
   // The resolved state, kept per bucket for the hash.
@@ -549,6 +555,7 @@ export class Resolver {
         recoveries: [],
         recovery: undefined,
         admissions: [],
+        revocations: [],
         profiles: [],
         rotations: [],
         admitted: this.roots.has(r.hub) || this.admissionOf.has(r.hub),
@@ -577,6 +584,10 @@ export class Resolver {
     switch (r.type) {
       case 'hub.admitted':
         h.admissions.push(o);
+        this.admissionDirty = true;
+        break;
+      case 'hub.admission.revoked':
+        h.revocations.push(o);
         this.admissionDirty = true;
         break;
       case 'hub.profile':
@@ -691,7 +702,12 @@ export class Resolver {
     this.markView(o.h as HubData);
     switch (r.type) {
       case 'hub.admitted':
+      case 'hub.admission.revoked':
         this.admissionDirty = true;
+        break;
+      case 'hub.profile':
+        // A root admits with the level and region of its latest profile.
+        if (this.roots.has(r.hub)) this.admissionDirty = true;
         break;
       case 'need.posted':
         this.mark(o, NEED_BASE);
@@ -778,7 +794,7 @@ export class Resolver {
       const start = old.length;
       h.forkedAt = this.extend(h, old, h.recovery !== undefined);
       if (h.admitted) for (let s = start; s < old.length; s++) this.touch(old[s] as Obj);
-      if (old.length > start && h.admissions.length > 0) this.admissionDirty = true;
+      if (old.length > start && (h.admissions.length > 0 || h.revocations.length > 0)) this.admissionDirty = true;
       return;
     }
     h.full = false;
@@ -817,39 +833,89 @@ export class Resolver {
         if (b !== undefined) this.touch(b);
       }
     }
-    if (h.admissions.length > 0) this.admissionDirty = true;
+    if (h.admissions.length > 0 || h.revocations.length > 0) this.admissionDirty = true;
   }
 
-  /** Admission is reachability from the roots over counting hub.admitted records; the chosen chain is the shortest, ties by (hlc, id) of the admission. */
+  /**
+   * The admissions of admitter `h` in force: per child, among its counting
+   * (on-chain) hub.admitted and hub.admission.revoked records naming that
+   * child, the one with the highest seq decides; only admissions are returned.
+   */
+  private admissionsInForce(h: HubData): Obj[] {
+    if (h.revocations.length === 0 && h.admissions.length <= 1) return h.admissions.filter((a) => this.onChain(a));
+    const latest = new Map<string, Obj>();
+    for (const list of [h.admissions, h.revocations])
+      for (const o of list) {
+        if (!this.onChain(o)) continue;
+        const r = o.rec as RecordOf<'hub.admitted'> | RecordOf<'hub.admission.revoked'>;
+        const cur = latest.get(r.body.child);
+        if (cur === undefined || r.seq > recOf(cur).seq) latest.set(r.body.child, o);
+      }
+    const out: Obj[] = [];
+    for (const o of latest.values()) if (recOf(o).type === 'hub.admitted') out.push(o);
+    return out;
+  }
+
+  /**
+   * Admission (spec/resolution.md §1): reachability from the roots over the
+   * admissions in force that are within their admitter's scope; the chosen
+   * chain is the shortest, ties by (hlc, id) of the admission. An admission
+   * out of scope is no edge and an `admission_scope` conflict. The admitted
+   * set is admittedHubs(roots, edges), the function a node's trust uses too.
+   */
   private refreshAdmission(): void {
     this.admissionDirty = false;
     const next = new Map<string, { parent: string; record: string }>();
+    const edges: AdmissionEdge[] = [];
+    const scope: Conflict[] = [];
+    // What each admitted hub admits with: for a root its latest profile, otherwise its own admission's level and region.
+    const standing = new Map<string, { root: boolean; level?: HubLevel; region?: string }>();
+    for (const root of this.roots) {
+      const h = this.hubData.get(root);
+      const p = h ? this.latestOnChain(h, h.profiles) : undefined;
+      const b = p ? (p.rec as RecordOf<'hub.profile'>).body : undefined;
+      standing.set(root, b ? { root: true, level: b.level, region: b.region } : { root: true });
+    }
     const seen = new Set<string>(this.roots);
     let frontier = [...this.roots].sort();
     while (frontier.length > 0) {
-      const best = new Map<string, { parent: string; record: string; hlc: Hlc }>();
+      const best = new Map<string, { parent: string; record: string; hlc: Hlc; level: HubLevel; region: string }>();
       for (const p of frontier) {
         const h = this.hubData.get(p);
         if (!h) continue;
-        for (const a of h.admissions) {
-          if (!this.onChain(a)) continue;
+        const by = standing.get(p) as { root: boolean; level?: HubLevel; region?: string };
+        for (const a of this.admissionsInForce(h)) {
           const r = a.rec as RecordOf<'hub.admitted'>;
           const child = r.body.child;
+          if (!admissionInScope(by, r.body)) {
+            const detail: Record<string, DetailValue> = { child, level: r.body.level, region: r.body.region };
+            if (by.level !== undefined) detail.admitterLevel = by.level;
+            if (by.region !== undefined) detail.admitterRegion = by.region;
+            scope.push(conflict(`${a.id}/admission_scope`, 'admission_scope', [a.id], [p], detail));
+            continue;
+          }
+          edges.push({ by: p, child, record: a.id });
           if (seen.has(child)) continue;
           const cur = best.get(child);
-          if (!cur || byHlcId({ hlc: r.hlc, id: a.id }, { hlc: cur.hlc, id: cur.record }) < 0) best.set(child, { parent: p, record: a.id, hlc: r.hlc });
+          if (!cur || byHlcId({ hlc: r.hlc, id: a.id }, { hlc: cur.hlc, id: cur.record }) < 0)
+            best.set(child, { parent: p, record: a.id, hlc: r.hlc, level: r.body.level, region: r.body.region });
         }
       }
       frontier = [...best.keys()].sort();
       for (const [child, b] of best) {
         seen.add(child);
         next.set(child, { parent: b.parent, record: b.record });
+        standing.set(child, { root: this.roots.has(child), level: b.level, region: b.region });
       }
     }
+    edges.sort((a, b) => (a.by < b.by ? -1 : a.by > b.by ? 1 : a.child < b.child ? -1 : a.child > b.child ? 1 : 0));
+    this.edges = edges;
+    this.setGroupConflicts('adm', '', scope);
+    const admittedSet = admittedHubs(this.roots, edges);
     const old = this.admissionOf;
     this.admissionOf = next;
     for (const h of this.hubData.values()) {
-      const admitted = this.roots.has(h.id) || next.has(h.id);
+      const admitted = admittedSet.has(h.id);
       const o = old.get(h.id);
       const n = next.get(h.id);
       if (o?.record !== n?.record || o?.parent !== n?.parent) this.markView(h);
@@ -861,6 +927,17 @@ export class Resolver {
     }
     // A changed parent changes the whole chain below it: refresh every hub view (admissions are rare).
     for (const h of this.hubData.values()) if (next.has(h.id) || old.has(h.id)) this.markView(h);
+  }
+
+  /**
+   * The admissions that count (spec/resolution.md §1): by an admitted hub, on
+   * its counting chain, within its scope, not revoked; sorted by (by, child).
+   * `admittedHubs(roots, admissionEdges())` is the set of admitted hubs; a
+   * node's trust is the same call with its blocked hubs excluded.
+   */
+  admissionEdges(): AdmissionEdge[] {
+    this.flush();
+    return this.edges.map((e) => ({ by: e.by, child: e.child, record: e.record }));
   }
 
   private latestOnChain(h: HubData, list: Obj[]): Obj | undefined {
@@ -2096,7 +2173,8 @@ const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => !NO
 // 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
 // 4: one node per id (Obj) with references instead of id-keyed indexes.
 // 5: the node table writes a bit mask of defined fields per node.
-const SNAPSHOT_FORMAT = 5;
+// 6: hub data keeps its admission revocations; admission edges and admission_scope conflicts (issue 10).
+const SNAPSHOT_FORMAT = 6;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}:${OBJ_FIELDS.join(',')}`;
 
 function conflict(id: string, rule: ConflictRule, records: string[], hubs: string[], detail: Record<string, DetailValue>): Conflict {

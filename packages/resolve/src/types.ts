@@ -210,7 +210,8 @@ export type ConflictRule =
   | 'receipt_mismatch'
   | 'delivered_beyond_received'
   | 'double_handoff'
-  | 'fork';
+  | 'fork'
+  | 'admission_scope';
 
 export type DetailValue = string | number | boolean | string[];
 

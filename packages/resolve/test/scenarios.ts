@@ -392,4 +392,104 @@ export const scenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'admission-scope',
+    comment:
+      'An admission counts only within its admitter’s scope: a level below its own and a region inside its region prefix (420900 → 4209). A national hub only a root admits (any region: its seat); a national admitter admits any lower level anywhere. Out of scope: the foundation (org) admitting a national hub for 110000, whose need therefore stays held; Xiaonan (county) admitting a province; Xiaogan (city 420900) admitting a county of Wuhan (420102). Each is an admission_scope conflict and no edge.',
+    tags: ['admission', 'scope'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const beijing = w.hub('beijing-national');
+      const byOrg = w.admit(found, beijing, 'national', '110000');
+      const beijingNeed = w.need(beijing, { region: '110101', requester: { name: '北京某医院', kind: 'hospital' } });
+      const hunan = w.hub('hunan-province');
+      const byCounty = w.admit(xiaonan, hunan, 'province', '430000');
+      const wuhan = w.hub('wuhan-jiangan');
+      const outside = w.admit(xiaogan, wuhan, 'county', '420102');
+      const wuhanNeed = w.need(wuhan, { region: '420102', requester: { name: '江岸区某社区', kind: 'community' } });
+      // In scope: a root admits a national foundation seated in Beijing, which admits a province elsewhere.
+      const china = w.hub('china-foundation');
+      const byRoot = w.admit(hubei, china, 'national', '110000');
+      const hunan2 = w.hub('hunan-network');
+      w.admit(china, hunan2, 'province', '430000');
+      const hunanNeed = w.need(hunan2, { region: '430102', requester: { name: '长沙某医院', kind: 'hospital' } });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`conflicts.${byOrg}/admission_scope.rule`]: 'admission_scope',
+          [`conflicts.${byOrg}/admission_scope.hubs`]: [found.id],
+          [`conflicts.${byOrg}/admission_scope.records`]: [byOrg],
+          [`conflicts.${byOrg}/admission_scope.detail`]: {
+            admitterLevel: 'org',
+            admitterRegion: '420000',
+            child: beijing.id,
+            level: 'national',
+            region: '110000',
+          },
+          [`hubs.${beijing.id}.status`]: 'suspended',
+          [`needs.${beijingNeed}`]: undefined,
+          [`held.${beijingNeed}`]: beijing.id,
+          [`conflicts.${byCounty}/admission_scope.detail`]: {
+            admitterLevel: 'county',
+            admitterRegion: '420902',
+            child: hunan.id,
+            level: 'province',
+            region: '430000',
+          },
+          [`hubs.${hunan.id}.status`]: 'suspended',
+          [`conflicts.${outside}/admission_scope.detail`]: {
+            admitterLevel: 'city',
+            admitterRegion: '420900',
+            child: wuhan.id,
+            level: 'county',
+            region: '420102',
+          },
+          [`hubs.${wuhan.id}.admitted`]: false,
+          [`needs.${wuhanNeed}`]: undefined,
+          [`hubs.${china.id}.admission`]: byRoot,
+          [`hubs.${china.id}.level`]: 'national',
+          [`hubs.${hunan2.id}.admissionChain`]: [china.id, hubei.id],
+          [`needs.${hunanNeed}.status`]: 'open',
+          [`hubs.${xiaonan.id}.status`]: 'active',
+        },
+      };
+    },
+  },
+  {
+    name: 'admission-revoked',
+    comment:
+      'An admitter withdraws its own admission with hub.admission.revoked; per admitter and child the record with the highest seq decides. Xiaogan revokes Xiaonan: Xiaonan is suspended, its need leaves the state (held), and so does the hospital hub Xiaonan admitted. Hubei revoking Xiaonan changes nothing (Hubei never admitted it). Xiaogan revokes Yingcheng and admits it again: it is back, through the new admission.',
+    tags: ['admission', 'revocation', 'held'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan } = cast(w);
+      const hospital = w.hub('xiaonan-hospital');
+      w.admit(xiaonan, hospital, 'org', '420902');
+      const hospitalNeed = w.need(hospital, { requester: { name: '孝南区人民医院', kind: 'hospital' } });
+      const xiaonanNeed = w.need(xiaonan, { requester: { name: '书院街道某社区', kind: 'community' } });
+      const yingcheng = w.hub('yingcheng');
+      w.admit(xiaogan, yingcheng, 'county', '420981');
+      const yingchengNeed = w.need(yingcheng, { region: '420981', requester: { name: '应城市人民医院', kind: 'hospital' } });
+      const revoked = w.sign(xiaogan, 'hub.admission.revoked', { child: xiaonan.id, reason: '账号被盗' });
+      w.sign(hubei, 'hub.admission.revoked', { child: xiaonan.id });
+      w.sign(xiaogan, 'hub.admission.revoked', { child: yingcheng.id });
+      const again = w.admit(xiaogan, yingcheng, 'county', '420981');
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`hubs.${xiaonan.id}.status`]: 'suspended',
+          [`hubs.${xiaonan.id}.admitted`]: false,
+          [`hubs.${xiaonan.id}.admissionChain`]: [],
+          [`needs.${xiaonanNeed}`]: undefined,
+          [`held.${xiaonanNeed}`]: xiaonan.id,
+          [`held.${revoked}`]: undefined,
+          [`hubs.${hospital.id}.status`]: 'suspended',
+          [`needs.${hospitalNeed}`]: undefined,
+          [`held.${hospitalNeed}`]: hospital.id,
+          [`hubs.${yingcheng.id}.status`]: 'active',
+          [`hubs.${yingcheng.id}.admission`]: again,
+          [`needs.${yingchengNeed}.status`]: 'open',
+        },
+      };
+    },
+  },
 ];

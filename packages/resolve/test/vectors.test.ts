@@ -62,6 +62,19 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       const dup = verified.flatMap((x, i) => (i % 2 === 0 ? [x, x] : [x]));
       expect(resolve(v.roots, [...dup.slice(dup.length >> 1), ...dup.slice(0, dup.length >> 1)]).stateHash()).toBe(v.stateHash);
 
+      // Shuffled (a seeded order per vector): same hash.
+      let seed = 1;
+      for (const c of file) seed = (seed * 31 + c.charCodeAt(0)) >>> 0;
+      for (let k = 0; k < 4; k++) {
+        const xs = [...verified];
+        for (let i = xs.length - 1; i > 0; i--) {
+          seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+          const j = seed % (i + 1);
+          [xs[i], xs[j]] = [xs[j] as Verified, xs[i] as Verified];
+        }
+        expect(resolve(v.roots, xs).stateHash(), `shuffle ${k}`).toBe(v.stateHash);
+      }
+
       // A snapshot restores the same state.
       const snap = JSON.parse(JSON.stringify(r.toJSON()));
       expect(Resolver.fromJSON(snap, { roots: v.roots }).stateHash()).toBe(v.stateHash);
