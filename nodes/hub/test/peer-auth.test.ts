@@ -388,3 +388,40 @@ describe('federation signs every request it sends', () => {
     }
   });
 });
+
+describe('a signature the peer refuses', () => {
+  it('is answered 401, and the federation repeats the request once unsigned (a key rotation the peer has not seen yet)', async () => {
+    const parent = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' });
+    const child = await startNode({ name: '孝感市枢纽', level: 'city', region: '420900', parent: parent.url });
+    try {
+      expect((await post(`${parent.url}/v1/admissions`, { child: child.node.hubId, level: 'city', region: '420900' }, parent.token)).status).toBe(201);
+      await eventually(() => parent.node.store.chainView(child.node.hubId) !== undefined);
+      // The child's node signing with a key the parent does not know for it (as after a rotation not yet pushed).
+      const { Federation } = await import('../src/federation.js');
+      const rotated = (await TestHub.make()).hub.keys.signing.secretKey;
+      const statuses: number[] = [];
+      const real = globalThis.fetch;
+      globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const res = await real(input, init);
+        if (new Headers(init?.headers).has('shuniu-peer')) statuses.push(res.status);
+        return res;
+      }) as typeof fetch;
+      try {
+        const fed = new Federation(child.node.store, child.node.ingestor, child.node.config.federation, {
+          hubId: child.node.hubId,
+          url: () => child.url,
+          secretKey: rotated,
+        });
+        expect((await fed.pullFrom(parent.url)).accepted).toBeGreaterThan(0);
+        await fed.stop();
+      } finally {
+        globalThis.fetch = real;
+      }
+      expect(statuses.slice(0, 2)).toEqual([401, 200]);
+      expect(child.node.store.heads()[parent.node.hubId]).toBe(parent.node.store.heads()[parent.node.hubId]);
+    } finally {
+      await child.node.close();
+      await parent.node.close();
+    }
+  });
+});
