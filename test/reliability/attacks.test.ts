@@ -224,10 +224,10 @@ describe('attacks on the node', () => {
     const subscriber = await p.node.auth.issue('subscriber', 600);
     await refused(await post(`${p.url}/v1/needs`, needBody(), subscriber), 'E_FORBIDDEN', 403, before);
     const stranger = await TestHub.make();
-    const otherIssuer = await TokenAuth.fromSigningSeed(stranger.id, new Uint8Array(32).fill(7)).issue('operator', 600);
+    const otherIssuer = await new TokenAuth(stranger.id, new Uint8Array(32).fill(7)).issue('operator', 600);
     await refused(await post(`${p.url}/v1/needs`, needBody(), otherIssuer), 'E_AUTH', 401, before);
     // Same key, another audience: a token this node issued for itself cannot be replayed with another hub id.
-    const sameKeyOtherHub = await new TokenAuth(stranger.id, (p.node.auth as unknown as { privateJwk: object }).privateJwk as never).issue('operator', 600);
+    const sameKeyOtherHub = await new TokenAuth(stranger.id, (p.node.auth as unknown as { key: never }).key).issue('operator', 600);
     await refused(await post(`${p.url}/v1/needs`, needBody(), sameKeyOtherHub), 'E_AUTH', 401, before);
     const good = await p.node.auth.issue('subscriber', 600);
     const [h, payload, s] = good.split('.') as [string, string, string];

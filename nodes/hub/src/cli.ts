@@ -21,8 +21,8 @@ protocol:
 
 node:
   init    --dir DIR --name NAME --level LEVEL --region CODE [--parent URL]
-  start   --dir DIR [--port N]
-  token   --dir DIR --scope operator|subscriber [--ttl 1h]
+  start   --dir DIR [--port N] [--print-link]
+  token   --dir DIR --scope operator|subscriber [--ttl 1h]   also: token list|revoke|rotate-key --dir DIR
   recover --dir DIR --recovery-key FILE [--from-seq S]   take the hub back after a theft (offline recovery key)
   match   --url URL | --state FILE [filters]  proposed allocations as a table
 

@@ -38,6 +38,11 @@ export interface NodeConfig {
     parkAfter: number;
     parkMs: number;
   };
+  /** Longest lifetime of a bearer token, per scope (spec/node.md §8). */
+  tokens: {
+    maxTtlOperatorSeconds: number;
+    maxTtlSubscriberSeconds: number;
+  };
   checkpointEvery: number;
   /** Above this many records no resolver snapshot is written (see HubNode.checkpoint); 0: no cap. */
   checkpointMaxRecords: number;
@@ -67,6 +72,10 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     parkAfter: 8,
     parkMs: 5 * 60_000,
   },
+  tokens: {
+    maxTtlOperatorSeconds: 30 * 86400,
+    maxTtlSubscriberSeconds: 365 * 86400,
+  },
   checkpointEvery: 1000,
   checkpointMaxRecords: 500_000,
 };
@@ -75,9 +84,10 @@ export const CONFIG_FILE = 'config.json';
 export const KEY_FILE = 'hub.key.json';
 export const DB_FILE = 'hub.db';
 
-export type ConfigOverrides = Partial<Omit<NodeConfig, 'limits' | 'federation'>> & {
+export type ConfigOverrides = Partial<Omit<NodeConfig, 'limits' | 'federation' | 'tokens'>> & {
   limits?: Partial<NodeConfig['limits']>;
   federation?: Partial<NodeConfig['federation']>;
+  tokens?: Partial<NodeConfig['tokens']>;
 };
 
 /** SHUNIU_* environment variables that override the file (flags override both). */
@@ -107,9 +117,10 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): ConfigOverri
 export function mergeConfig(base: NodeConfig, o: ConfigOverrides): NodeConfig {
   return {
     ...base,
-    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'limits' && k !== 'federation')),
+    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'limits' && k !== 'federation' && k !== 'tokens')),
     limits: { ...base.limits, ...o.limits },
     federation: { ...base.federation, ...o.federation },
+    tokens: { ...base.tokens, ...o.tokens },
   };
 }
 

@@ -1,5 +1,5 @@
 /** @shuniu/hub: the reference hub node (spec/node.md). */
-export { type Scope, TokenAuth } from './auth.js';
+export { type Scope, TOKEN_KEY_FILE, TokenAuth, type TokenLimits } from './auth.js';
 export { type ConfigOverrides, DEFAULTS, type NodeConfig, readConfig } from './config.js';
 export { Federation, type FederationEvents } from './federation.js';
 export { STATUS_OF } from './http/problem.js';

@@ -19,10 +19,11 @@ import {
   type Verified,
 } from '@shuniu/protocol';
 import { Hono } from 'hono';
-import { TokenAuth } from './auth.js';
+import { ensureTokenKeyFile, fileTokenKey, TokenAuth, tokenLimitsOf } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
+import { accessControl, principalOf, tokenPrincipal } from './http/access.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
@@ -34,10 +35,12 @@ import { openApiDocument } from './http/routes/openapi.js';
 import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
 import { stateRoutes } from './http/routes/state.js';
+import { tokenRoutes } from './http/routes/tokens.js';
 import { Ingestor } from './ingest.js';
 import { Publisher } from './publisher.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
 import { SqliteStore } from './store/sqlite.js';
+import { TokenRecords } from './tokens.js';
 import { Trust } from './trust.js';
 import { VerifyPool } from './verify-pool.js';
 
@@ -102,7 +105,8 @@ export class HubNode {
     const hubId = keyFile.hub;
     const factory = opts.state ?? defaultStateFactory;
     // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
-    const trust = new Trust(config.roots, hubId, store, () => store.admissions().map((a) => ({ ...a, record: '' })));
+    // Called once the ingestor exists (trust.recompute below), always on its current engine.
+    const trust = new Trust(config.roots, hubId, store, () => ingestor.engine.admissionEdges());
     const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
     const loadState = () => HubNode.loadState(store, config.roots, factory);
     const ingestor = new Ingestor(
@@ -129,7 +133,9 @@ export class HubNode {
       wall: () => Date.now(),
     });
     const publisher = new Publisher(author, store, ingestor);
-    const auth = TokenAuth.fromSigningSeed(hubId, keyFile.signing);
+    // Bearer tokens: their own key file (made here for data directories older than it), every token recorded (spec/node.md §8).
+    ensureTokenKeyFile(dir);
+    const auth = new TokenAuth(hubId, fileTokenKey(dir), { records: new TokenRecords(store.db), limits: tokenLimitsOf(config.tokens) });
     const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     if (existsSync(join(dir, RECOVERY_KEY_FILE)))
       log(`warning: ${join(dir, RECOVERY_KEY_FILE)} is still on this server: move it offline (spec/node.md §11); the node does not need it`);
@@ -232,13 +238,9 @@ export class HubNode {
     );
     app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => clientKey(c, addr(c)) }));
     app.use('/v1/*', limitBody(config.limits.bodyBytes));
-    const reader = config.publicRead ? undefined : this.auth.require('subscriber');
-    if (reader) {
-      app.use('/v1/feed', reader);
-      app.use('/v1/feed/*', reader);
-      app.use('/v1/state/*', reader);
-      app.use('/v1/match/*', reader);
-    }
+    // Who is asking (a verified peer stays one; else the bearer token), then the one access rule (spec/node.md §8.1).
+    app.use('*', tokenPrincipal(this.auth));
+    app.use('*', accessControl({ publicRead: config.publicRead, trusted: (h) => this.trust.isTrusted(h) }));
     app.route(
       '/',
       discoveryRoutes({
@@ -247,7 +249,7 @@ export class HubNode {
         profile: () => this.store.hubProfiles().find((h) => h.hub === this.hubId)?.profile ?? null,
         roots: () => [...config.roots],
         publicUrl: () => this.publicUrl(),
-        tokenJwk: this.auth.publicJwk,
+        tokenJwk: () => this.auth.publicJwk,
         publicRead: config.publicRead,
       }),
     );
@@ -269,25 +271,33 @@ export class HubNode {
         publisher: this.publisher,
         store,
         hubId: this.hubId,
-        operator: this.auth.require('operator'),
         onPeersChanged: () => this.federation.kickAll(),
         onBlocksChanged: () => this.ingestor.blocksChanged(),
       }),
     );
     app.route('/', matchRoutes({ state: () => ingestor.engine.resolved() }));
+    app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
     app.get('/v1/openapi.json', (c) => c.json(openapi() as object));
-    app.get('/v1/status', (c) =>
-      c.json({
+    // Counts for everyone; the trusted hubs for those who may read; peers, cursors and errors for operators (spec/node.md §8.1).
+    app.get('/v1/status', (c) => {
+      const p = principalOf(c);
+      const who = p.kind;
+      const reader = config.publicRead || who === 'operator' || who === 'subscriber' || (p.kind === 'peer' && this.trust.isTrusted(p.hub));
+      return c.json({
         hub: this.hubId,
         records: store.maxOrd(),
         held: store.heldCount(),
         forks: store.forks().length,
-        trusted: this.trust.list(),
-        peers: store.peers().map((p) => ({ url: p.url, role: p.role, cursor: p.cursor, failures: p.failures, parked: p.parked, lastError: p.lastError })),
-      }),
-    );
+        ...(reader ? { trusted: this.trust.list() } : {}),
+        ...(who === 'operator'
+          ? {
+              peers: store.peers().map((p) => ({ url: p.url, role: p.role, cursor: p.cursor, failures: p.failures, parked: p.parked, lastError: p.lastError })),
+            }
+          : {}),
+      });
+    });
     return app;
   }
 
@@ -367,6 +377,7 @@ export async function initDataDir(o: InitOptions): Promise<{ hubId: string; conf
     keyFileText({ hub: hub.id, created: hub.keyFile.created, signing: hub.seeds.signing, encryption: hub.seeds.encryption }),
     true,
   );
+  ensureTokenKeyFile(o.dir);
 
   let parentHub: string | undefined;
   const roots = new Set(o.roots ?? []);

@@ -28,7 +28,8 @@ describe('data directory', () => {
     expect(wk.protocol.versions).toEqual([1]);
     expect(wk.trust.roots).toEqual([node.hubId]);
     const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    expect(jwks.keys.map((k) => k.kid)).toEqual(['records', 'sealed', 'shuniu-jwt-v1']);
+    // The token key's kid is its RFC 7638 thumbprint (spec/node.md §8).
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['records', 'sealed', node.auth.kid]);
   });
 });
 

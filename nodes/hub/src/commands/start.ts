@@ -1,9 +1,16 @@
+import { join } from 'node:path';
 import { ShuniuError } from '@shuniu/protocol';
+import { writePrivateFile } from '../files.js';
 import { HubNode } from '../node.js';
 import { args } from './io.js';
 
-const USAGE = `usage: shuniu start --dir DIR [--port N] [--host H] [--public-url URL] [--pull-interval MS] [--quiet]
-Serves the node until SIGINT/SIGTERM. Settings: DIR/config.json, then SHUNIU_* environment, then these flags.`;
+const USAGE = `usage: shuniu start --dir DIR [--port N] [--host H] [--public-url URL] [--pull-interval MS] [--print-link] [--quiet]
+Serves the node until SIGINT/SIGTERM. Settings: DIR/config.json, then SHUNIU_* environment, then these flags.
+The console sign-in link (an operator token) is printed only on a terminal or with --print-link;
+otherwise it is written to DIR/signin-link.txt (0600) and only that path is printed.`;
+
+/** Where `start` leaves the sign-in link when stdout is not a terminal (spec/node.md §11). */
+export const SIGNIN_LINK_FILE = 'signin-link.txt';
 
 const SIGN_IN_TTL_S = 8 * 3600;
 
@@ -18,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       'pull-interval': { type: 'string' },
       quiet: { type: 'boolean' },
+      'print-link': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -50,8 +58,15 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`${node.hubId} ${url}\n`);
   // Like Jupyter: a sign-in link for whoever started the node, valid for one
   // working shift; `shuniu token` makes more.
-  const token = await node.auth.issue('operator', SIGN_IN_TTL_S, 'console');
-  process.stdout.write(`console: ${node.publicUrl()}/#token=${token}\n`);
+  // Never into logs: stdout of a service goes to journald or the container's log, so there the link goes to a private file.
+  const token = await node.auth.issue('operator', Math.min(SIGN_IN_TTL_S, node.auth.limits.operator), 'console', 'sign-in link of shuniu start');
+  const link = `${node.publicUrl()}/#token=${token}`;
+  if (values['print-link'] || process.stdout.isTTY) process.stdout.write(`console: ${link}\n`);
+  else {
+    const file = join(values.dir, SIGNIN_LINK_FILE);
+    writePrivateFile(file, `${link}\n`);
+    process.stdout.write(`console: sign-in link in ${file}\n`);
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

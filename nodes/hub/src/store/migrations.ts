@@ -106,4 +106,22 @@ DROP INDEX IF EXISTS records_type;
 CREATE INDEX held_received ON held(received_ms);
 `,
   },
+  {
+    version: 5,
+    name: '005-tokens',
+    // Every bearer token issued (spec/node.md §8): a token verifies only while
+    // its row exists and revoked_ms is NULL. The token's text is never stored.
+    sql: `
+CREATE TABLE tokens (
+  jti TEXT PRIMARY KEY,
+  scope TEXT NOT NULL,
+  sub TEXT NOT NULL,
+  iat INTEGER NOT NULL,
+  exp INTEGER NOT NULL,
+  revoked_ms INTEGER,
+  note TEXT,
+  kid TEXT NOT NULL DEFAULT ''
+);
+`,
+  },
 ];

@@ -8,7 +8,8 @@ export interface DiscoveryDeps {
   profile: () => unknown;
   roots: () => string[];
   publicUrl: () => string;
-  tokenJwk: JWK;
+  /** The current token key (it changes when rotated). */
+  tokenJwk: () => JWK;
   publicRead: boolean;
 }
 
@@ -42,7 +43,7 @@ export function discoveryRoutes(deps: DiscoveryDeps) {
       keys: [
         { kty: 'OKP', crv: 'Ed25519', x: k.signingKey, kid: 'records', use: 'sig', alg: 'EdDSA' },
         { kty: 'OKP', crv: 'X25519', x: k.encryptionKey, kid: 'sealed', use: 'enc' },
-        deps.tokenJwk,
+        deps.tokenJwk(),
       ],
     });
   });

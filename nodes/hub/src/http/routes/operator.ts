@@ -1,5 +1,5 @@
 import { hubIdSchema, hubLevel, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { Publisher } from '../../publisher.js';
 import type { Store } from '../../store/types.js';
@@ -10,7 +10,6 @@ export interface OperatorDeps {
   publisher: Publisher;
   store: Store;
   hubId: string;
-  operator: MiddlewareHandler;
   onPeersChanged: () => void;
   /** After a block or unblock: held records of blocked hubs dropped, trust recomputed (spec/node.md §7). */
   onBlocksChanged?: () => void;
@@ -59,7 +58,8 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
 
 /**
  * Writes signed by this node (spec/node.md §Operator writes), peers and the
- * block list. All need an operator token.
+ * block list. All need an operator token: the access table (http/access.ts)
+ * says so, checked once for every route.
  */
 export function operatorRoutes(deps: OperatorDeps) {
   const app = new Hono();
@@ -73,7 +73,7 @@ export function operatorRoutes(deps: OperatorDeps) {
   };
 
   for (const r of WRITE_ROUTES) {
-    app.post(r.path, deps.operator, async (c) => {
+    app.post(r.path, async (c) => {
       const body = await readJson(c);
       if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ShuniuError('E_SCHEMA', 'the request body must be a JSON object');
       if (r.target) {
@@ -85,7 +85,7 @@ export function operatorRoutes(deps: OperatorDeps) {
     });
   }
 
-  app.post('/v1/admissions', deps.operator, async (c) => {
+  app.post('/v1/admissions', async (c) => {
     const req = parseWith(admissionRequest, await readJson(c));
     const res = await answer(c, 'hub.admitted', { child: req.child, level: req.level, region: req.region });
     if (req.url && res.status < 300) {
@@ -95,14 +95,14 @@ export function operatorRoutes(deps: OperatorDeps) {
     return res;
   });
 
-  app.get('/v1/peers', deps.operator, (c) => c.json({ peers: deps.store.peers() }));
-  app.post('/v1/peers', deps.operator, async (c) => {
+  app.get('/v1/peers', (c) => c.json({ peers: deps.store.peers() }));
+  app.post('/v1/peers', async (c) => {
     const req = parseWith(peerRequest, await readJson(c));
     deps.store.upsertPeer(req);
     deps.onPeersChanged();
     return c.json({ peer: deps.store.peers().find((p) => p.url === req.url) }, 201);
   });
-  app.delete('/v1/peers', deps.operator, (c) => {
+  app.delete('/v1/peers', (c) => {
     const url = c.req.query('url');
     if (!url) throw new ShuniuError('E_ARGUMENT', 'url query parameter required');
     deps.store.removePeer(url);
@@ -110,15 +110,15 @@ export function operatorRoutes(deps: OperatorDeps) {
     return c.body(null, 204);
   });
 
-  app.get('/v1/blocks', deps.operator, (c) => c.json({ blocked: deps.store.blocked() }));
-  app.post('/v1/blocks', deps.operator, async (c) => {
+  app.get('/v1/blocks', (c) => c.json({ blocked: deps.store.blocked() }));
+  app.post('/v1/blocks', async (c) => {
     const req = parseWith(blockRequest, await readJson(c));
     if (req.hub === deps.hubId) throw new ShuniuError('E_ARGUMENT', 'a node cannot block its own hub');
     deps.store.block(req.hub, req.reason ?? '', Date.now());
     deps.onBlocksChanged?.();
     return c.json({ blocked: req.hub }, 201);
   });
-  app.delete('/v1/blocks/:hub', deps.operator, (c) => {
+  app.delete('/v1/blocks/:hub', (c) => {
     deps.store.unblock(c.req.param('hub'));
     deps.onBlocksChanged?.();
     return c.body(null, 204);
