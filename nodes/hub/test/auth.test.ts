@@ -4,12 +4,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
 import { calculateJwkThumbprint, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileTokenKey, TOKEN_KEY_FILE, TokenAuth } from '../src/auth.js';
 import { issueToken, listTokens, revokeAllTokens, revokeToken, run as tokenCli } from '../src/commands/token.js';
-import { accessOf, ROUTE_ACCESS, unlistedRoutes } from '../src/http/access.js';
+import { accessControl, accessOf, ROUTE_ACCESS, tokenPrincipal, unlistedRoutes } from '../src/http/access.js';
 import { signRequest } from '../src/http/peer-auth.js';
+import { onError } from '../src/http/problem.js';
 import type { HubNode } from '../src/node.js';
 import { TokenRecords } from '../src/tokens.js';
 import { post, startNode, TestHub } from './helpers.js';
@@ -65,6 +67,21 @@ describe('access: one route table, enforced in one place (issue 10 point 1)', ()
     expect(unlistedRoutes(closed.node.app)).toEqual([]);
     expect(accessOf('GET', '/v1/not-in-the-table')).toBe('operator');
     for (const p of ['GET /v1/heads', 'GET /v1/hubs/:hub/log', 'GET /v1/records/:id']) expect(ROUTE_ACCESS[p]).toBe('read');
+  });
+
+  it('a route registered without a row in the table fails closed: it needs an operator token', async () => {
+    const app = new Hono();
+    app.onError(onError(() => {}));
+    app.use('*', tokenPrincipal(closed.node.auth));
+    app.use('*', accessControl({ publicRead: true, trusted: () => true }));
+    app.get('/v1/forgotten', (c) => c.json({ secret: 1 }));
+    app.get('/v1/heads', (c) => c.json({ heads: {} }));
+    expect(unlistedRoutes(app)).toEqual(['GET /v1/forgotten']);
+    expect((await app.request('/v1/forgotten')).status).toBe(401);
+    expect((await app.request('/v1/forgotten', { headers: { authorization: `Bearer ${await closed.node.auth.issue('subscriber', 60)}` } })).status).toBe(403);
+    expect((await app.request('/v1/forgotten', { headers: { authorization: `Bearer ${closed.token}` } })).status).toBe(200);
+    expect((await app.request('/v1/heads')).status).toBe(200);
+    expect((await app.request('/v1/nowhere')).status).toBe(404);
   });
 
   it('publicRead=false: walking every route anonymously, each non-public route answers 401 E_AUTH (no 200, no 500)', async () => {
