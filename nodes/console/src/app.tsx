@@ -10,7 +10,7 @@ import { NetworkPage } from './pages/network.js';
 import { OffersPage } from './pages/offers.js';
 import { PublicPage } from './pages/public.js';
 import { ReportsPage } from './pages/reports.js';
-import { SignInPage } from './pages/signin.js';
+import { SignInPage, SignOutEverywhere } from './pages/signin.js';
 
 const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports'] as const;
 
@@ -95,9 +95,12 @@ export function App() {
             {t('lang.switch')}
           </button>
           {s.signedIn ? (
-            <button type="button" onClick={signOut}>
-              {t('nav.signout')}
-            </button>
+            <>
+              <button type="button" onClick={signOut}>
+                {t('nav.signout')}
+              </button>
+              <SignOutEverywhere />
+            </>
           ) : (
             <a class="button-link" href="#/signin">
               {t('nav.signin')}

@@ -173,6 +173,15 @@ export function signOut(): void {
   update({ token: undefined, signedIn: false });
 }
 
+/**
+ * "Sign out everywhere": revokes every token of this node, this one too
+ * (POST /v1/tokens/revoke-all, spec/node.md §8), then signs out here.
+ */
+export async function signOutEverywhere(): Promise<void> {
+  await api('/v1/tokens/revoke-all', { method: 'POST' });
+  signOut();
+}
+
 export function savedToken(): string | undefined {
   return storage.get('shuniu.token');
 }

@@ -2,7 +2,42 @@ import { useState } from 'preact/hooks';
 import { Notice } from '../components/ui.js';
 import { ApiError } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
-import { signIn, t, useApp } from '../lib/store.js';
+import { signIn, signOutEverywhere, t, useApp } from '../lib/store.js';
+
+/**
+ * "Sign out everywhere" (全部退出登录): revokes every token of this node,
+ * the one in use too, after a confirmation, and returns to sign-in.
+ */
+export function SignOutEverywhere(props: { withHint?: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const run = async () => {
+    if (!window.confirm(t('signin.everywhereHint'))) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      await signOutEverywhere();
+      navigate('/signin');
+    } catch (err) {
+      setError(t('signin.everywhereBad', { message: err instanceof ApiError ? `${err.code} ${err.message}` : String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {props.withHint ? <p class="hint">{t('signin.everywhereHint')}</p> : null}
+      <button type="button" disabled={busy} onClick={run}>
+        {t('nav.signoutAll')}
+      </button>
+      {error ? (
+        <span class="error" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </>
+  );
+}
 
 export function SignInPage() {
   const s = useApp();
@@ -25,7 +60,14 @@ export function SignInPage() {
   return (
     <>
       <h1>{t('signin.title')}</h1>
-      {s.signedIn ? <Notice kind="ok">{t('signin.ok')}</Notice> : null}
+      {s.signedIn ? (
+        <>
+          <Notice kind="ok">{t('signin.ok')}</Notice>
+          <section class="narrow" aria-label={t('signin.everywhere')}>
+            <SignOutEverywhere withHint />
+          </section>
+        </>
+      ) : null}
       <p class="lead">{t('signin.intro')}</p>
       <form onSubmit={submit} class="record-form narrow" noValidate>
         {error ? (
