@@ -1,6 +1,6 @@
 // Issue 10, points 6 (node side), 9 and 12: what a node stores is decided by one trust (the resolver's admission
 // closure minus the blocked hubs), and a block holds at the moment of storing.
-import { recordId, type SignedRecord } from '@shuniu/protocol';
+import { Author, recordId, type SignedRecord } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acksOf, checkAnswer, needBody, post, startNode, TestHub } from './lib/harness.js';
 
@@ -109,5 +109,104 @@ describe('a block cascades to the hubs admitted only through the blocked one (po
     expect(stored(second)).toBe(true);
     expect(heldOf(onlyBelow.id)).toBe(false);
     expect(needs().some((n) => n.id === recordId(second))).toBe(true);
+  });
+});
+
+describe('one trust: the node stores what the resolver admits (point 12; scope, point 6)', () => {
+  /** Every hub the resolver knows and this node has not blocked: admitted there ⇔ trusted here. */
+  function agree(): void {
+    const blocked = new Set(p.node.store.blocked().map((b) => b.hub));
+    const hubs = p.node.ingestor.engine.collection('hubs') as { id: string; admitted: boolean }[];
+    const disagree = hubs.filter((h) => !blocked.has(h.id) && h.id !== p.node.hubId && h.admitted !== p.node.trust.isTrusted(h.id));
+    expect(disagree.map((h) => `${h.id} admitted=${h.admitted}`)).toEqual([]);
+  }
+
+  it('after a fork below an admission the admittee is no longer trusted: new records held E_NOT_ADMITTED, the state lists it held', async () => {
+    const city = await TestHub.make();
+    const county = await TestHub.make();
+    expect((await post(`${p.url}/v1/admissions`, { child: city.id, level: 'city', region: '420900' }, p.token)).status).toBe(201);
+    const inception = city.records[0] as SignedRecord;
+    city.sign('need.posted', needBody({ quantity: 910, region: '420900' }));
+    city.sign('hub.admitted', { child: county.id, level: 'county', region: '420902' });
+    county.sign('need.posted', needBody({ quantity: 911 }));
+    expect(await statuses([...city.records, ...county.records])).toEqual(Array(5).fill('accepted'));
+    expect(p.node.trust.isTrusted(county.id)).toBe(true);
+    agree();
+
+    // The city signs a second record at seq 1, below its admission at seq 2: its counting chain stops at seq 0.
+    const other = new Author({
+      hub: city.id,
+      secretKey: city.hub.keys.signing.secretKey,
+      head: { seq: 0, id: recordId(inception), hlc: inception.hlc },
+      wall: () => Date.now(),
+    });
+    const fork = other.sign('need.posted', needBody({ quantity: 912, region: '420900' })).record;
+    expect(await statuses([fork])).toEqual(['rejected E_FORK']);
+    const hubs = p.node.ingestor.engine.collection('hubs') as { id: string; admitted: boolean; status: string }[];
+    expect(hubs.find((h) => h.id === city.id)?.status).toBe('forked');
+    expect(hubs.find((h) => h.id === county.id)?.admitted).toBe(false);
+    expect(p.node.trust.isTrusted(county.id)).toBe(false);
+    agree();
+
+    const next = county.sign('need.posted', needBody({ quantity: 913 }));
+    expect(await statuses([next])).toEqual(['held E_NOT_ADMITTED']);
+    expect(stored(next)).toBe(false);
+    const held = p.node.ingestor.engine.resolved().held;
+    expect(held[recordId(county.records[1] as SignedRecord)]).toBe(county.id);
+  });
+
+  it('a stored hub.admission.revoked makes the child untrusted (new records held); a later admission restores it', async () => {
+    const city = await TestHub.make();
+    const county = await TestHub.make();
+    expect((await post(`${p.url}/v1/admissions`, { child: city.id, level: 'city', region: '420900' }, p.token)).status).toBe(201);
+    city.sign('hub.admitted', { child: county.id, level: 'county', region: '420902' });
+    county.sign('need.posted', needBody({ quantity: 930 }));
+    expect(await statuses([...city.records, ...county.records])).toEqual(Array(4).fill('accepted'));
+    expect(p.node.trust.isTrusted(county.id)).toBe(true);
+
+    const revoked = city.sign('hub.admission.revoked', { child: county.id, reason: 'the county office closed' });
+    expect(await statuses([revoked])).toEqual(['accepted']);
+    expect(p.node.trust.isTrusted(county.id)).toBe(false);
+    const hubs = p.node.ingestor.engine.collection('hubs') as { id: string; admitted: boolean }[];
+    expect(hubs.find((h) => h.id === county.id)?.admitted).toBe(false);
+    agree();
+    const next = county.sign('need.posted', needBody({ quantity: 931 }));
+    expect(await statuses([next])).toEqual(['held E_NOT_ADMITTED']);
+    expect(stored(next)).toBe(false);
+
+    // A later admission by the same hub admits it again; what was held is released.
+    expect(await statuses([city.sign('hub.admitted', { child: county.id, level: 'county', region: '420902' })])).toEqual(['accepted']);
+    expect(p.node.trust.isTrusted(county.id)).toBe(true);
+    expect(stored(next)).toBe(true);
+    agree();
+  });
+
+  it('POST /v1/admissions/:child/revoke signs hub.admission.revoked for this node: the child stops being trusted', async () => {
+    const county = await TestHub.make();
+    expect((await post(`${p.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, p.token)).status).toBe(201);
+    expect(await statuses(county.records)).toEqual(['accepted']);
+    expect((await post(`${p.url}/v1/admissions/${county.id}/revoke`, { reason: 'merged' })).status).toBe(401);
+    const res = await post(`${p.url}/v1/admissions/${county.id}/revoke`, { reason: 'merged into another county' }, p.token);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { record: SignedRecord };
+    expect(body.record).toMatchObject({ type: 'hub.admission.revoked', hub: p.node.hubId, body: { child: county.id, reason: 'merged into another county' } });
+    expect(p.node.trust.isTrusted(county.id)).toBe(false);
+    expect(await statuses([county.sign('need.posted', needBody({ quantity: 940 }))])).toEqual(['held E_NOT_ADMITTED']);
+    expect((await post(`${p.url}/v1/admissions/not-a-hub/revoke`, {}, p.token)).status).toBe(400);
+    agree();
+  });
+
+  it("an org hub's admission of a national hub for 110000 is out of scope: the node does not store that hub's records", async () => {
+    const org = await TestHub.make();
+    const national = await TestHub.make();
+    expect((await post(`${p.url}/v1/admissions`, { child: org.id, level: 'org', region: '420902' }, p.token)).status).toBe(201);
+    org.sign('hub.admitted', { child: national.id, level: 'national', region: '110000' });
+    const need = national.sign('need.posted', needBody({ quantity: 920, region: '110101', requester: { name: '北京某医院', kind: 'hospital' } }));
+    expect(await statuses(org.records)).toEqual(['accepted', 'accepted']);
+    expect(await statuses(national.records)).toEqual(['held E_NOT_ADMITTED', 'held E_GAP']);
+    expect(stored(need)).toBe(false);
+    expect(p.node.trust.isTrusted(national.id)).toBe(false);
+    expect(needs().some((n) => n.id === recordId(need))).toBe(false);
+    agree();
   });
 });

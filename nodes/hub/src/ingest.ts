@@ -73,6 +73,13 @@ const rejected = (index: number, e: unknown, id?: string): Ack => {
   };
 };
 
+/**
+ * Record types that can change which admissions count (spec/resolution.md §1):
+ * admissions and revocations, rotations (a recovery moves the counting chain)
+ * and profiles (a root's level and region set its admission scope).
+ */
+const TRUST_TYPES: ReadonlySet<string> = new Set(['hub.admitted', 'hub.admission.revoked', 'hub.keys.rotated', 'hub.profile']);
+
 const blockedAck = (index: number, id: string, hub: string): Ack => ({
   index,
   status: 'blocked',
@@ -583,6 +590,8 @@ export class Ingestor {
     this.store.addFork(v.record.hub, v.record.seq, existing, v, now);
     this.store.appendOffChain(v, { source, now });
     this.state.apply(v);
+    // A fork cuts the hub's counting chain, and with it the admissions it signed after the fork.
+    this.retrust();
   }
 
   /**
@@ -599,6 +608,7 @@ export class Ingestor {
     const v = assumeVerified(record, id);
     this.store.appendOffChain(v, { source, now: this.opts.now() });
     this.state.apply(v);
+    if (TRUST_TYPES.has(record.type)) this.retrust();
     return true;
   }
 
@@ -610,14 +620,9 @@ export class Ingestor {
       view.keys = keys;
       view.head = { seq: r.seq, id: v.id, hlc: r.hlc };
     } else this.views.delete(r.hub);
-    if (v.record.type === 'hub.admitted') {
-      this.store.addAdmission(v.record.body.child, v.record.hub, v.id);
-      this.state.apply(v);
-      // Newly trusted hubs: apply what was held for want of their admission.
-      this.retrust();
-      return ord;
-    }
     this.state.apply(v);
+    // The admissions that count may have changed: trust follows the resolver at once (spec/node.md §7).
+    if (recovery || TRUST_TYPES.has(r.type)) this.retrust();
     return ord;
   }
 

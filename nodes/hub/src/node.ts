@@ -18,6 +18,7 @@ import {
   signingKeyPairFromSeed,
   type Verified,
 } from '@shuniu/protocol';
+import type { AdmissionEdge } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { ensureTokenKeyFile, fileTokenKey, TokenAuth, tokenLimitsOf } from './auth.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
@@ -106,10 +107,10 @@ export class HubNode {
     const factory = opts.state ?? defaultStateFactory;
     // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
     // Called once the ingestor exists (trust.recompute below), always on its current engine.
-    const trust = new Trust(config.roots, hubId, store, () => ingestor.engine.admissionEdges());
+    const trust: Trust = new Trust(config.roots, hubId, store, (): AdmissionEdge[] => ingestor.engine.admissionEdges());
     const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
     const loadState = () => HubNode.loadState(store, config.roots, factory);
-    const ingestor = new Ingestor(
+    const ingestor: Ingestor = new Ingestor(
       store,
       pool,
       trust,

@@ -40,6 +40,8 @@ const admissionRequest = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
+const revokeRequest = z.strictObject({ reason: z.string().min(1).max(2000).optional() });
+
 const peerRequest = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   role: z.enum(['parent', 'child', 'follow', 'peer']),
@@ -93,6 +95,14 @@ export function operatorRoutes(deps: OperatorDeps) {
       deps.onPeersChanged();
     }
     return res;
+  });
+
+  // Withdraws this hub's admission of `child` (spec/records.md hub.admission.revoked): trust is recomputed when it is stored.
+  app.post('/v1/admissions/:child/revoke', async (c) => {
+    const child = c.req.param('child');
+    if (!hubIdSchema.safeParse(child).success) throw new ShuniuError('E_ARGUMENT', 'not a hub id');
+    const req = parseWith(revokeRequest, await readJson(c));
+    return answer(c, 'hub.admission.revoked', { child, ...(req.reason !== undefined ? { reason: req.reason } : {}) });
   });
 
   app.get('/v1/peers', (c) => c.json({ peers: deps.store.peers() }));
