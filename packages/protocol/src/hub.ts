@@ -67,19 +67,47 @@ export function hubIdOf(inceptionBody: BodyOf<'hub.inception'>): string {
   return digest(inceptionBody);
 }
 
-/** A key file as `shuniu keygen` writes it (spec/keys.md). Seeds are hex. */
+/**
+ * A key file (spec/keys.md §6). Seeds are hex. `recoverySeed` is optional:
+ * a node's hub.key.json has none (the recovery seed lives in a separate
+ * recovery key file kept offline); `shuniu keygen` writes all three.
+ */
 export interface KeyFile {
   hub: string;
   signingSeed: string;
   encryptionSeed: string;
-  recoverySeed: string;
+  recoverySeed?: string;
   created: string;
 }
 
-export function seedsFromKeyFile(f: KeyFile): HubSeeds {
-  const s = { signing: fromHex(f.signingSeed), encryption: fromHex(f.encryptionSeed), recovery: fromHex(f.recoverySeed) };
-  for (const [k, v] of Object.entries(s)) if (v.length !== 32) throw new ShuniuError('E_KEY', `${k}Seed must be 32 bytes of hex`);
+/** A recovery key file (spec/keys.md §6): the recovery seed alone, kept offline; `recoveryCommitment` tells generations apart. */
+export interface RecoveryKeyFile {
+  hub: string;
+  recoverySeed: string;
+  recoveryCommitment?: string;
+  created: string;
+}
+
+/** The seeds of a key file: the recovery seed only when the file holds one. */
+export type KeyFileSeeds = Omit<HubSeeds, 'recovery'> & { recovery?: Uint8Array };
+
+/** @throws ShuniuError E_KEY when a seed present is not 32 bytes of hex */
+export function seedsFromKeyFile(f: KeyFile & { recoverySeed: string }): HubSeeds;
+export function seedsFromKeyFile(f: KeyFile): KeyFileSeeds;
+export function seedsFromKeyFile(f: KeyFile): KeyFileSeeds {
+  const s: KeyFileSeeds = { signing: seedOf(f.signingSeed, 'signingSeed'), encryption: seedOf(f.encryptionSeed, 'encryptionSeed') };
+  if (f.recoverySeed !== undefined) s.recovery = seedOf(f.recoverySeed, 'recoverySeed');
   return s;
+}
+
+/** The recovery seed of a recovery key file (or of a full key file). */
+export function recoverySeedFromFile(f: { recoverySeed?: unknown }): Uint8Array {
+  return seedOf(f.recoverySeed, 'recoverySeed');
+}
+
+function seedOf(hex: unknown, name: string): Uint8Array {
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new ShuniuError('E_KEY', `${name} must be 32 bytes of hex`);
+  return fromHex(hex);
 }
 
 export interface NewHub {

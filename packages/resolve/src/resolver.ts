@@ -18,6 +18,9 @@ import type {
 } from './types.js';
 import { allocationJson, conflictJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
+/** A recovery_vouched attestation counts for a recovery when its hlc.ms is at most this long after the recovery's (spec/keys.md §5.1). */
+export const VOUCH_WINDOW_MS = 72 * 3600 * 1000;
+
 /** Needs for one requester and item whose consecutive neededBy (sorted) lie within this window form one cluster of likely duplicates (spec/resolution.md §5). */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
 
@@ -79,6 +82,8 @@ class Obj {
   root: Obj | undefined = undefined;
   shipVersions: Obj[] | undefined = undefined;
   shipReceipts: Obj[] | undefined = undefined;
+  /** recovery_vouched attestations naming this id (a recovery rotation). */
+  vouches: Obj[] | undefined = undefined;
   /** Handoffs and receipts naming this handoff before it joined a shipment. */
   waitHandoff: Obj[] | undefined = undefined;
   correctedBy: Obj[] | undefined = undefined;
@@ -115,7 +120,10 @@ interface HubData {
   forkedAt: number;
   forkSeqs: Set<number>;
   recoveries: Obj[];
+  /** The recovery in force (its ancestry complete). */
   recovery: Obj | undefined;
+  /** The recovery that won the last full walk, ancestry complete or not. */
+  win: Obj | undefined;
   admissions: Obj[];
   /** hub.admission.revoked records of this hub (as admitter). */
   revocations: Obj[];
@@ -446,6 +454,8 @@ export class Resolver {
   private clock = 0;
   private readonly hubData = new Map<string, HubData>();
   private admissionDirty = false;
+  /** Hubs with a recovery some recovery_vouched attestation names: their winner is re-checked after admission changes. */
+  private readonly contested = new Set<string>();
   private admissionOf = new Map<string, { parent: string; record: string }>();
   /** The admissions that count (in scope, not revoked, by admitted hubs), sorted by (by, child): admittedHubs(roots, edges) is the admitted set. */
   private edges: AdmissionEdge[] = [];
@@ -554,6 +564,7 @@ export class Resolver {
         forkSeqs: new Set(),
         recoveries: [],
         recovery: undefined,
+        win: undefined,
         admissions: [],
         revocations: [],
         profiles: [],
@@ -598,6 +609,14 @@ export class Resolver {
         if (r.body.recovery) {
           h.recoveries.push(o);
           h.full = true;
+          if (o.vouches !== undefined) this.contested.add(h.id);
+        }
+        break;
+      case 'attestation':
+        if (r.body.kind === 'recovery_vouched') {
+          const t = this.node(r.body.subject);
+          t.vouches = add(t.vouches, o);
+          if (t.rec?.type === 'hub.keys.rotated' && t.rec.body.recovery) this.contested.add(t.rec.hub);
         }
         break;
       case 'need.updated':
@@ -801,11 +820,12 @@ export class Resolver {
     let live: Obj[] = [];
     h.recovery = undefined;
     if (h.recoveries.length > 0) {
-      // The recovery record with the greatest hlc (then id) decides the branch
-      // that survives: its ancestors by prev, then its descendants.
-      const win = h.recoveries.map((o) => ({ o, id: o.id, hlc: recOf(o).hlc })).sort(byHlcId)[h.recoveries.length - 1] as { o: Obj };
+      // The winning recovery (vouched first, then the greatest hlc, then id)
+      // decides the branch that survives: its ancestors by prev, then its descendants.
+      const win = this.pickRecovery(h) as Obj;
+      h.win = win;
       const path: Obj[] = [];
-      let cur: Obj | undefined = win.o;
+      let cur: Obj | undefined = win;
       while (cur !== undefined) {
         path.push(cur);
         const r = recOf(cur);
@@ -817,7 +837,7 @@ export class Resolver {
       // Until every ancestor is held the branch cannot be checked: nothing counts yet.
       if (cur && recOf(cur).seq === 0 && recOf(cur).type === 'hub.inception') {
         live = path.reverse();
-        h.recovery = win.o;
+        h.recovery = win;
       }
     }
     if (h.recoveries.length === 0 || h.recovery !== undefined) h.forkedAt = this.extend(h, live, h.recovery !== undefined);
@@ -834,6 +854,46 @@ export class Resolver {
       }
     }
     if (h.admissions.length > 0 || h.revocations.length > 0) this.admissionDirty = true;
+  }
+
+  /**
+   * Among a hub's recoveries (spec/keys.md §5.1): a vouched one beats every
+   * one that is not; among equals the greatest hlc, then id, wins.
+   */
+  private pickRecovery(h: HubData): Obj | undefined {
+    let best: Obj | undefined;
+    let bestVouched = false;
+    for (const o of h.recoveries) {
+      const v = this.vouched(o);
+      if (
+        best === undefined ||
+        (v && !bestVouched) ||
+        (v === bestVouched && byHlcId({ hlc: recOf(o).hlc, id: o.id }, { hlc: recOf(best).hlc, id: best.id }) > 0)
+      ) {
+        best = o;
+        bestVouched = v;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * A recovery is vouched when a counting attestation {kind:
+   * "recovery_vouched", result: "pass"} names it, by a hub on the recovering
+   * hub's admission chain (its admitter or above), with an hlc.ms at most
+   * VOUCH_WINDOW_MS after the recovery's.
+   */
+  private vouched(o: Obj): boolean {
+    if (o.vouches === undefined) return false;
+    const r = recOf(o);
+    const above = new Set<string>();
+    for (let cur = this.admissionOf.get(r.hub); cur !== undefined && !above.has(cur.parent); cur = this.admissionOf.get(cur.parent)) above.add(cur.parent);
+    if (above.size === 0) return false;
+    for (const a of o.vouches) {
+      const ar = a.rec as RecordOf<'attestation'>;
+      if (ar.body.result === 'pass' && above.has(ar.hub) && ar.hlc.ms <= r.hlc.ms + VOUCH_WINDOW_MS && this.counts(a)) return true;
+    }
+    return false;
   }
 
   /**
@@ -1939,6 +1999,24 @@ export class Resolver {
     }
     chains.length = 0;
     if (this.admissionDirty) this.refreshAdmission();
+    // Which recovery wins depends on the vouching hubs' chains and admission
+    // (hubs above the recovering one): settle hub chains and admission together.
+    for (let round = 0; this.contested.size > 0 && round <= this.hubData.size; round++) {
+      for (const id of this.contested) {
+        const h = this.hubData.get(id);
+        if (h === undefined || h.recoveries.length === 0 || this.pickRecovery(h) === h.win) continue;
+        h.full = true;
+        this.markChain(h);
+      }
+      if (chains.length === 0) break;
+      for (let i = 0; i < chains.length; i++) {
+        const h = chains[i] as HubData;
+        h.dirtyChain = false;
+        this.refreshChain(h);
+      }
+      chains.length = 0;
+      if (this.admissionDirty) this.refreshAdmission();
+    }
     const views = this.viewQueue;
     for (const h of views) {
       if (h.toHold.length === 0) continue;

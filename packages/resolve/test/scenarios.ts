@@ -492,4 +492,54 @@ export const scenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'recovery-vouched',
+    comment:
+      'A thief who copied a data directory holding the recovery seed too (before it moved offline) recovers as well. Xiaonan: the owner recovers first, the thief later (a greater hlc, which alone would win); Xiaogan, which admitted Xiaonan, vouches for the owner’s recovery within 72 hours, so the owner’s branch counts and the thief’s does not. Yingcheng: the owner’s recovery is vouched only 73 hours later by Xiaogan and within the window by the foundation, which is not on Yingcheng’s admission chain: neither counts, and the later recovery (the thief’s) wins.',
+    tags: ['recovery', 'vouch', 'fork'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const yingcheng = w.hub('yingcheng');
+      w.admit(xiaogan, yingcheng, 'county', '420981');
+
+      const good1 = w.need(xiaonan, { requester: { name: '甲医院', kind: 'hospital' } });
+      const head = { ...xiaonan.author.head };
+      const thief = w.thief(xiaonan);
+      const stolen = w.need(thief, { requester: { name: '假医院', kind: 'hospital' }, quantity: 9999 });
+      const owner = w.recover(xiaonan, head);
+      const good2 = w.need(xiaonan, { requester: { name: '乙医院', kind: 'hospital' } });
+      const thiefRec = w.recover(thief, head, 9);
+      const thiefNeed = w.need(thief, { requester: { name: '假医院', kind: 'hospital' }, quantity: 8888 });
+      w.sign(xiaogan, 'attestation', { subject: owner, kind: 'recovery_vouched', result: 'pass', note: '已电话核实' });
+
+      const yHead = { ...yingcheng.author.head };
+      const yThief = w.thief(yingcheng);
+      const yOwner = w.recover(yingcheng, yHead);
+      const yOwnerNeed = w.need(yingcheng, { region: '420981', requester: { name: '应城市人民医院', kind: 'hospital' } });
+      const yThiefRec = w.recover(yThief, yHead, 9);
+      const yThiefNeed = w.need(yThief, { region: '420981', requester: { name: '假医院', kind: 'hospital' } });
+      w.sign(found, 'attestation', { subject: yOwner, kind: 'recovery_vouched', result: 'pass' });
+      w.t += 73 * 3600 * 1000;
+      w.sign(xiaogan, 'attestation', { subject: yOwner, kind: 'recovery_vouched', result: 'pass' });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`hubs.${xiaonan.id}.status`]: 'active',
+          [`hubs.${xiaonan.id}.recovery`]: owner,
+          [`needs.${good1}.status`]: 'open',
+          [`needs.${good2}.status`]: 'open',
+          [`needs.${stolen}`]: undefined,
+          [`needs.${thiefNeed}`]: undefined,
+          [`hubs.${xiaonan.id}.keys.record`]: owner,
+          [`conflicts.${xiaonan.id}/fork/2.records`]: [owner, stolen, thiefRec].sort(),
+          [`conflicts.${xiaonan.id}/fork/2.detail.recovered`]: true,
+          [`hubs.${yingcheng.id}.recovery`]: yThiefRec,
+          [`needs.${yOwnerNeed}`]: undefined,
+          [`needs.${yThiefNeed}.status`]: 'open',
+          [`hubs.${xiaogan.id}.status`]: 'active',
+          [`pending.${owner}`]: undefined,
+        },
+      };
+    },
+  },
 ];

@@ -71,9 +71,9 @@ export class World {
     return { ...h, author };
   }
 
-  /** hub.keys.rotated with recovery, branching off after `afterSeq` (whose id is `afterId`), signed with the recovery key. */
-  recover(h: WorldHub, after: { seq: number; id: string; hlc: { ms: number; c: number } }): string {
-    const next = seedsFor(h.label, 1);
+  /** hub.keys.rotated with recovery, branching off after `afterSeq` (whose id is `afterId`), signed with the recovery key; the new keys are generation `gen` of the hub's seeds. */
+  recover(h: WorldHub, after: { seq: number; id: string; hlc: { ms: number; c: number } }, gen = 1): string {
+    const next = seedsFor(h.label, gen);
     const nextHub = createHub({ seeds: next, created: iso(T0), hlc: { ms: T0, c: 0 } });
     const keys = publicKeysOf(nextHub.keys);
     const body: BodyOf<'hub.keys.rotated'> = { ...keys, recovery: { key: Buffer.from(h.hub.keys.recovery.publicKey).toString('base64url') } };

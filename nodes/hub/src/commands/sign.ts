@@ -1,11 +1,11 @@
 import {
   type KeyFile,
-  keyPairsFromSeeds,
   parseIJson,
   ready,
   recordJson,
   ShuniuError,
   seedsFromKeyFile,
+  signingKeyPairFromSeed,
   signRecord,
   type UnsignedRecord,
 } from '@shuniu/protocol';
@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
   await ready();
   const keyFile = parseIJson(readText(values.key)) as unknown as KeyFile;
   if (typeof keyFile?.hub !== 'string') throw new ShuniuError('E_KEY', `${values.key} is not a shuniu key file`);
-  const keys = keyPairsFromSeeds(seedsFromKeyFile(keyFile));
+  // A node's hub.key.json has no recoverySeed (spec/keys.md §6): only the signing seed is needed here.
+  const signing = signingKeyPairFromSeed(seedsFromKeyFile(keyFile).signing);
   const text = positionals[0] ? readText(positionals[0]) : await readStdin();
   const unsigned = parseIJson(text);
   if (unsigned === null || typeof unsigned !== 'object' || Array.isArray(unsigned))
@@ -29,6 +30,6 @@ export async function run(argv: string[]): Promise<number> {
   if ('sig' in unsigned) throw new ShuniuError('E_ARGUMENT', 'the record already has a sig');
   const rec = { v: 1, hub: keyFile.hub, ...unsigned } as unknown as UnsignedRecord;
   if (rec.hub !== keyFile.hub) throw new ShuniuError('E_ARGUMENT', `record hub ${rec.hub} is not the key file's hub ${keyFile.hub}`);
-  process.stdout.write(`${recordJson(signRecord(rec, keys.signing.secretKey))}\n`);
+  process.stdout.write(`${recordJson(signRecord(rec, signing.secretKey))}\n`);
   return 0;
 }
