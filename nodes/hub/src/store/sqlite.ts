@@ -66,8 +66,6 @@ export class SqliteStore implements Store {
       maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
       heads: p('SELECT hub, head_seq FROM hubs'),
       hubs: p('SELECT * FROM hubs ORDER BY hub'),
-      admissions: p('SELECT child, by_hub FROM admissions'),
-      addAdmission: p('INSERT OR IGNORE INTO admissions (child, by_hub, record) VALUES (?, ?, ?)'),
       hold: p('INSERT OR IGNORE INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)'),
       heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
@@ -249,14 +247,6 @@ export class SqliteStore implements Store {
       keys: { signingKey: h.signing_key as string, encryptionKey: h.encryption_key as string, recoveryCommitment: h.recovery_commitment as string },
       profile: h.profile ? JSON.parse(h.profile as string) : null,
     }));
-  }
-
-  admissions(): { child: string; by: string }[] {
-    return (this.st.admissions!.all() as { child: string; by_hub: string }[]).map((r) => ({ child: r.child, by: r.by_hub }));
-  }
-
-  addAdmission(child: string, by: string, record: string): void {
-    this.st.addAdmission!.run(child, by, record);
   }
 
   hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full' {

@@ -77,8 +77,6 @@ export interface Store {
   maxOrd(): number;
   heads(): Record<string, number>;
   hubProfiles(): { hub: string; headSeq: number; keys: HubKeys; profile: unknown }[];
-  admissions(): { child: string; by: string }[];
-  addAdmission(child: string, by: string, record: string): void;
   /**
    * Keeps a record aside until its chain or its admission arrives (spec/node.md
    * §3.1). `sender` is who sent it (a push's `hub:<id>` when signed by a peer,
