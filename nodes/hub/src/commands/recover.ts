@@ -1,6 +1,6 @@
 import { renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { HybridClock, recordId, ShuniuError, signRecovery } from '@shuniu/protocol';
+import { HybridClock, ready, recordId, ShuniuError, signRecovery } from '@shuniu/protocol';
 import { KEY_FILE } from '../config.js';
 import { keyFileText, readKeyFile, readRecoveryKey, recoveryKeyText, writePrivateFile } from '../files.js';
 import { HubNode } from '../node.js';
@@ -68,6 +68,7 @@ export interface RecoverOptions {
  * once the rotation is stored.
  */
 export async function recover(o: RecoverOptions): Promise<{ hub: string; id: string; seq: number; out: string }> {
+  await ready();
   const keys = readKeyFile(o.dir);
   const rk = readRecoveryKey(o.recoveryKey);
   if (rk.hub !== keys.hub) throw new ShuniuError('E_KEY', `${o.recoveryKey} is the recovery key of hub ${rk.hub}, not of ${keys.hub}`);
