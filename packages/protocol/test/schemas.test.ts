@@ -33,3 +33,50 @@ describe('spec/schemas (JSON Schema generated from the zod schemas)', () => {
     expect(open).toEqual([]);
   });
 });
+
+describe('record types added in the v1 draft (issue 10)', async () => {
+  const { bodySchemas, RECORD_TYPES: types } = await import('../src/index.js');
+  const id = 'CMHO_ziLWOa8n5V6397viuZu1RLiZcj0U-_M20LuwpM';
+  const ok = (t: keyof typeof bodySchemas, b: unknown) => bodySchemas[t].safeParse(b).success;
+
+  it('lists 19 record types, hub.admission.revoked and sealed.erased among them', () => {
+    expect(types).toHaveLength(19);
+    expect(types).toContain('hub.admission.revoked');
+    expect(types).toContain('sealed.erased');
+  });
+
+  it('hub.admission.revoked: {child, reason?, ext?}, closed', () => {
+    expect(ok('hub.admission.revoked', { child: id })).toBe(true);
+    expect(ok('hub.admission.revoked', { child: id, reason: '账号被盗', ext: { 'org.example': 1 } })).toBe(true);
+    expect(ok('hub.admission.revoked', {})).toBe(false);
+    expect(ok('hub.admission.revoked', { child: 'xiaonan' })).toBe(false);
+    expect(ok('hub.admission.revoked', { child: id, reason: '' })).toBe(false);
+    expect(ok('hub.admission.revoked', { child: id, reason: 'x'.repeat(2001) })).toBe(false);
+    expect(ok('hub.admission.revoked', { child: id, level: 'county' })).toBe(false);
+  });
+
+  it('sealed.erased: {record, reason?, ext?}, closed', () => {
+    expect(ok('sealed.erased', { record: id })).toBe(true);
+    expect(ok('sealed.erased', { record: id, reason: '受助人要求删除' })).toBe(true);
+    expect(ok('sealed.erased', {})).toBe(false);
+    expect(ok('sealed.erased', { record: `${id}=` })).toBe(false);
+    expect(ok('sealed.erased', { record: id, hubs: [] })).toBe(false);
+  });
+
+  it('donor.named is an optional boolean; attestation kind recovery_vouched exists', () => {
+    const offer = {
+      kind: 'funds',
+      item: { code: 'FUNDS.CNY', name: '善款' },
+      quantity: 1,
+      unit: { name: 'donation', base: 'donation', size: 1 },
+      valueFen: 100,
+      intent: {},
+      region: '420000',
+    };
+    expect(ok('offer.posted', { ...offer, donor: { name: '王女士', kind: 'individual', named: true } })).toBe(true);
+    expect(ok('offer.posted', { ...offer, donor: { name: '王女士', kind: 'individual' } })).toBe(true);
+    expect(ok('offer.posted', { ...offer, donor: { name: '王女士', kind: 'individual', named: 'yes' } })).toBe(false);
+    expect(ok('attestation', { subject: id, kind: 'recovery_vouched', result: 'pass' })).toBe(true);
+    expect(ok('attestation', { subject: id, kind: 'recovery_vouch', result: 'pass' })).toBe(false);
+  });
+});
