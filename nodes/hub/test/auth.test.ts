@@ -225,6 +225,13 @@ describe('tokens: lifetime limit, jti, server-side record, revocation, key rotat
     expect((await get(`${n.url}/v1/tokens`, await n.node.auth.issue('subscriber', 60))).status).toBe(403);
   });
 
+  it('the OpenAPI document lists the token routes as bearer-protected', async () => {
+    const doc = (await (await get(`${n.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    expect(doc.paths['/v1/tokens']?.get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/tokens/{jti}']?.delete?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/tokens/revoke-all']?.post?.security).toEqual([{ bearer: [] }]);
+  });
+
   it('revoke by the CLI against the same database while the node runs: refused at the next request', async () => {
     const c = await issueToken(n.dir, 'operator', 600, 'carol');
     expect((await peers(c)).status).toBe(200);

@@ -128,6 +128,41 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
       },
     });
   }
+  // Issued tokens and their revocation (spec/node.md §8.2): operator routes.
+  const tokenRow = z.object({
+    jti: z.string(),
+    scope: z.enum(['operator', 'subscriber']),
+    sub: z.string(),
+    iat: z.int(),
+    exp: z.int(),
+    revokedMs: z.int().nullable(),
+    note: z.string().nullable(),
+    kid: z.string(),
+    state: z.enum(['live', 'expired', 'revoked', 'key-rotated']),
+  });
+  const auth = { 401: problemResponse('no valid token'), 403: problemResponse('not an operator token') };
+  r.registerPath({
+    method: 'get',
+    path: '/v1/tokens',
+    summary: 'Tokens this node issued (never their text)',
+    security: [{ bearer: [] }],
+    responses: { 200: json(z.object({ tokens: z.array(tokenRow) }), 'issued tokens'), ...auth },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/tokens/{jti}',
+    summary: 'Revoke one token: refused from the next request on',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ jti: z.string() }) },
+    responses: { 204: { description: 'revoked' }, 404: problemResponse('no such token'), ...auth },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/tokens/revoke-all',
+    summary: 'Sign out everywhere: revoke every token, the caller’s too',
+    security: [{ bearer: [] }],
+    responses: { 200: json(z.object({ revoked: z.int() }), 'how many were revoked'), ...auth },
+  });
   let cached: unknown;
   return () => {
     cached ??= doc.getOpenAPI31Document({
