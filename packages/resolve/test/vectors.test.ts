@@ -78,6 +78,12 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       // A snapshot restores the same state.
       const snap = JSON.parse(JSON.stringify(r.toJSON()));
       expect(Resolver.fromJSON(snap, { roots: v.roots }).stateHash()).toBe(v.stateHash);
+      // A snapshot taken half-way continues incrementally to the same state.
+      const half = resolve(v.roots, verified.slice(0, verified.length >> 1));
+      const cont = Resolver.fromJSON(JSON.parse(JSON.stringify(half.toJSON())), { roots: v.roots });
+      for (const x of verified.slice(verified.length >> 1)) cont.apply(x);
+      expect(cont.stateHash(), 'restored half-way, then the rest').toBe(v.stateHash);
+      expect(cont.admissionEdges()).toEqual(r.admissionEdges());
       // A v1 snapshot (records only, written by earlier versions) is replayed.
       const v1 = { v: 1, roots: v.roots, stateHash: v.stateHash, records: verified.map((x) => ({ id: x.id, record: x.record })) };
       expect(Resolver.fromJSON(JSON.parse(JSON.stringify(v1)), { roots: v.roots }).stateHash()).toBe(v.stateHash);
