@@ -123,6 +123,9 @@ export interface TokenClaims {
   scope: Scope;
   jti: string;
   sub: string;
+  /** The key it was signed with and its expiry (s), for `stillValid`. */
+  kid: string;
+  exp: number;
 }
 
 const JTI = /^[A-Za-z0-9_-]{22}$/;
@@ -233,7 +236,18 @@ export class TokenAuth {
     if (!row || row.scope !== scope || row.sub !== sub || row.exp !== exp)
       throw new ShuniuError('E_AUTH', 'invalid bearer token: this node has no record of issuing it');
     if (row.revokedMs !== null) throw new ShuniuError('E_AUTH', 'invalid bearer token: revoked');
-    return { scope, jti, sub: String(sub) };
+    return { scope, jti, sub: String(sub), kid: key.kid, exp };
+  }
+
+  /**
+   * Whether a token that verified earlier still would: same key, not
+   * expired, its row not revoked. No signature check: for long responses
+   * (a live feed) re-checked before each chunk they send.
+   */
+  stillValid(t: TokenClaims): boolean {
+    if (this.key().kid !== t.kid || t.exp <= this.nowS()) return false;
+    const row = this.opts.records?.get(t.jti);
+    return row !== undefined && row.revokedMs === null;
   }
 }
 

@@ -14,7 +14,7 @@ import { signRequest } from '../src/http/peer-auth.js';
 import { onError } from '../src/http/problem.js';
 import type { HubNode } from '../src/node.js';
 import { TokenRecords } from '../src/tokens.js';
-import { post, startNode, TestHub } from './helpers.js';
+import { needBody, post, startNode, TestHub } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -230,6 +230,34 @@ describe('tokens: lifetime limit, jti, server-side record, revocation, key rotat
     expect(doc.paths['/v1/tokens']?.get?.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/v1/tokens/{jti}']?.delete?.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/v1/tokens/revoke-all']?.post?.security).toEqual([{ bearer: [] }]);
+  });
+
+  it('a live feed opened with a token ends before its next event once the token is revoked', async () => {
+    const sub = await n.node.auth.issue('subscriber', 600);
+    const op = await n.node.auth.issue('operator', 600);
+    const res = await get(`${n.url}/v1/feed/live`, sub);
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const until = async (re: RegExp): Promise<true | 'ended' | 'timeout'> => {
+      const deadline = Date.now() + 5000;
+      while (!re.test(text)) {
+        const r = await Promise.race([reader.read(), new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), Math.max(1, deadline - Date.now())))]);
+        if (r === 'timeout') return 'timeout';
+        if (r.done) return 'ended';
+        text += Buffer.from(r.value).toString('utf8');
+      }
+      return true;
+    };
+    expect(await until(/event: ready/)).toBe(true);
+    expect((await post(`${n.url}/v1/needs`, needBody({ quantity: 11 }), op)).status).toBe(201);
+    expect(await until(/"quantity":11/)).toBe(true);
+    const jti = decodeJwt(sub).jti as string;
+    expect((await fetch(`${n.url}/v1/tokens/${jti}`, { method: 'DELETE', headers: { authorization: `Bearer ${op}` } })).status).toBe(204);
+    expect((await post(`${n.url}/v1/needs`, needBody({ quantity: 12 }), op)).status).toBe(201);
+    expect(await until(/"quantity":12/)).toBe('ended');
+    expect(text).not.toContain('"quantity":12');
+    await reader.cancel().catch(() => {});
   });
 
   it('revoke by the CLI against the same database while the node runs: refused at the next request', async () => {

@@ -1,7 +1,7 @@
 import { ShuniuError } from '@shuniu/protocol';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { TokenAuth } from '../auth.js';
+import type { TokenAuth, TokenClaims } from '../auth.js';
 import { WRITE_ROUTES } from './routes/operator.js';
 
 /**
@@ -18,9 +18,11 @@ export type Principal = { kind: 'anonymous' } | { kind: 'operator' | 'subscriber
  * - `read`: anyone when `publicRead` is true; otherwise an operator or
  *   subscriber token, or a peer whose signed request verified and whose hub
  *   this node trusts;
+ * - `token`: an operator or subscriber token, even when `publicRead` is
+ *   true (matching proposals: costly to compute, spec/node.md §Matching proposals);
  * - `operator`: an operator token.
  */
-export type Access = 'public' | 'read' | 'operator';
+export type Access = 'public' | 'read' | 'token' | 'operator';
 
 /**
  * The one access rule: every route the node registers, by method and path
@@ -48,7 +50,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/feed/live': 'read',
   'GET /v1/state/hash': 'read',
   'GET /v1/state/:collection': 'read',
-  'GET /v1/match/proposals': 'read',
+  'GET /v1/match/proposals': 'token',
   // Operator writes and administration.
   ...Object.fromEntries(WRITE_ROUTES.map((r) => [`POST ${r.path}`, 'operator' as const])),
   'POST /v1/admissions': 'operator',
@@ -104,14 +106,27 @@ export function tokenPrincipal(auth: TokenAuth): MiddlewareHandler {
       if (!current) c.set('principal' as never, { kind: 'anonymous' } as never);
       return next();
     }
+    let claims: TokenClaims;
     try {
-      const t = await auth.check(header);
-      c.set('principal' as never, { kind: t.scope, jti: t.jti, sub: t.sub } as never);
+      claims = await auth.check(header);
     } catch (e) {
       c.set('principal' as never, { kind: 'anonymous' } as never);
       c.set(AUTH_ERROR as never, e as never);
+      return next();
     }
-    return next();
+    c.set('principal' as never, { kind: claims.scope, jti: claims.jti, sub: claims.sub } as never);
+    await next();
+    // A live feed outlives the request: it ends, before its next event, once the token is revoked, expired or its key rotated.
+    const body = c.res.body;
+    if (body && c.res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      const guard = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          if (auth.stillValid(claims)) ctl.enqueue(chunk);
+          else ctl.terminate();
+        },
+      });
+      c.res = new Response(body.pipeThrough(guard), c.res);
+    }
   };
 }
 
@@ -137,7 +152,10 @@ export function accessControl(opts: { publicRead: boolean; trusted: (hub: string
     if (access === 'public') return next();
     const p = principalOf(c);
     if (p.kind === 'operator') return next();
-    if (access === 'read') {
+    if (access === 'token') {
+      if (p.kind === 'subscriber') return next();
+      if (p.kind === 'peer') throw new ShuniuError('E_FORBIDDEN', 'this route needs an operator or subscriber token');
+    } else if (access === 'read') {
       if (opts.publicRead || p.kind === 'subscriber') return next();
       if (p.kind === 'peer') {
         if (opts.trusted(p.hub)) return next();
@@ -148,6 +166,13 @@ export function accessControl(opts: { publicRead: boolean; trusted: (hub: string
     }
     const why = c.get(AUTH_ERROR as never) as unknown;
     if (why instanceof ShuniuError) throw why;
-    throw new ShuniuError('E_AUTH', access === 'read' ? 'reads on this node need a bearer token (publicRead is false)' : 'this route needs an operator token');
+    throw new ShuniuError(
+      'E_AUTH',
+      access === 'read'
+        ? 'reads on this node need a bearer token (publicRead is false)'
+        : access === 'token'
+          ? 'this route needs an operator or subscriber token, even where reads are public'
+          : 'this route needs an operator token',
+    );
   };
 }
