@@ -2251,7 +2251,7 @@ const LAYOUT_FIELDS = Object.keys(new Resolver({ roots: [] })).filter((k) => !NO
 // 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
 // 4: one node per id (Obj) with references instead of id-keyed indexes.
 // 5: the node table writes a bit mask of defined fields per node.
-// 6: hub data keeps its admission revocations; admission edges and admission_scope conflicts (issue 10).
+// 6: hub data keeps its admission revocations and winning recovery; admission edges, admission_scope conflicts, recovery vouches (issue 10).
 const SNAPSHOT_FORMAT = 6;
 const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}:${OBJ_FIELDS.join(',')}`;
 
