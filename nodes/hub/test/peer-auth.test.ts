@@ -425,3 +425,43 @@ describe('a signature the peer refuses', () => {
     }
   });
 });
+
+describe('non-public reads for authenticated peers (publicRead: false)', () => {
+  it('a child node pulls from its parent with its signature; anonymous callers get 401, an untrusted signed hub 403', async () => {
+    const parent = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { publicRead: false } });
+    const child = await startNode({ name: '孝感市枢纽', level: 'city', region: '420900', parent: parent.url });
+    try {
+      // The child's first push (its inception first, signed) is held until the parent admits it.
+      await eventually(() => parent.node.store.heldFor(child.node.hubId, 0).length > 0);
+      // Admitted without a URL: the parent does not push to the child, so what the child gets it pulls.
+      expect((await post(`${parent.url}/v1/admissions`, { child: child.node.hubId, level: 'city', region: '420900' }, parent.token)).status).toBe(201);
+      await eventually(() => parent.node.store.chainView(child.node.hubId) !== undefined);
+      const need = await post(`${parent.url}/v1/needs`, needBody({ region: '420000' }), parent.token);
+      expect(need.status).toBe(201);
+      const { id } = (await need.json()) as { id: string };
+
+      // Anonymous: every read route of the parent answers 401.
+      for (const path of ['/v1/heads', `/v1/hubs/${parent.node.hubId}/log`, `/v1/records/${id}`]) {
+        const res = await fetch(`${parent.url}${path}`);
+        expect([path, res.status]).toEqual([path, 401]);
+        await res.body?.cancel();
+      }
+      // A signed request of a hub the parent holds aside but does not trust: verified, refused (403).
+      const stranger = await TestHub.make();
+      expect((await signed(stranger, 'POST', `${parent.url}/v1/records`, JSON.stringify(stranger.records))).status).toBe(200);
+      expect(parent.node.store.heldFor(stranger.id, 0)[0]?.source).toBe(`hub:${stranger.id}`);
+      const refused = await signed(stranger, 'GET', `${parent.url}/v1/heads`);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { code: string }).code).toBe('E_FORBIDDEN');
+
+      // The child, a trusted hub, reads with its own signature.
+      const pulled = await child.node.federation.pullFrom(parent.url);
+      expect(pulled.accepted).toBeGreaterThan(0);
+      expect(child.node.store.hasRecord(id)).toBe(true);
+      expect(child.node.store.heads()[parent.node.hubId]).toBe(parent.node.store.heads()[parent.node.hubId]);
+    } finally {
+      await child.node.close();
+      await parent.node.close();
+    }
+  });
+});

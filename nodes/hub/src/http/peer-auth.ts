@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ed25519Sign, ed25519Verify, fromBase64url, fromUtf8, hubIdOf, hubIdSchema, ShuniuError, sha256, utf8 } from '@shuniu/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { skipValue } from '../json-spans.js';
+import { type Principal, principalOf } from './access.js';
 
 /**
  * Peer authentication (spec/node.md §9.4): every request a node sends to a
@@ -11,9 +12,6 @@ import { skipValue } from '../json-spans.js';
  * against the signing key in force for that hub in its own copy of the hub's
  * chain; a request that verifies is from `{kind:'peer', hub}`.
  */
-
-/** Who sent a request (the design of issue 10: one variable, set by the authentication middlewares). */
-export type Principal = { kind: 'anonymous' } | { kind: 'operator' | 'subscriber'; jti: string; sub: string } | { kind: 'peer'; hub: string };
 
 /** The label of the signature in Signature-Input and Signature. */
 export const SIGNATURE_LABEL = 'shuniu';
@@ -403,11 +401,6 @@ export function firstRecord(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The principal of a request (anonymous unless a middleware set one). */
-export function principalOf(c: Context): Principal {
-  return (c.get('principal' as never) as Principal | undefined) ?? { kind: 'anonymous' };
 }
 
 function setPrincipal(c: Context, p: Principal): void {
