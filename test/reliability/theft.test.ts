@@ -4,10 +4,22 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Author, keyPairsFromSeeds, publicKeysOf, randomSeeds, recordId, type SignedRecord, signingKeyPairFromSeed, toBase64url } from '@shuniu/protocol';
+import {
+  Author,
+  fromHex,
+  keyPairsFromSeeds,
+  publicKeysOf,
+  randomSeeds,
+  recordId,
+  type SignedRecord,
+  signingKeyPairFromSeed,
+  signRecovery,
+  toBase64url,
+} from '@shuniu/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run as recoverCommand } from '../../nodes/hub/src/commands/recover.js';
 import { readKeyFile } from '../../nodes/hub/src/files.js';
+import { initDataDir } from '../../nodes/hub/src/node.js';
 import { acksOf, checkAnswer, figure, needBody, post, reopen, startNode } from './lib/harness.js';
 
 type Running = Awaited<ReturnType<typeof startNode>>;
@@ -146,5 +158,59 @@ describe('theft of a data directory (point 7)', () => {
       recoveryAt: headAtTheft + 1,
       ownerHead: owner.node.store.chainView(hub)?.head.seq,
     });
+  });
+
+  it("a thief who also holds the recovery seed (a directory from before it moved out) cannot move the owner's node; the parent's vouch makes the owner's recovery win", async () => {
+    const offline = mkdtempSync(join(tmpdir(), 'shuniu-offline-'));
+    const parent = track(await startNode({ name: '孝感市枢纽', level: 'city', region: '420900' }, { threads: 0 }));
+    const dir = mkdtempSync(join(tmpdir(), 'shuniu-hub-'));
+    await initDataDir({ dir, name: '孝南区枢纽', level: 'county', region: '420902', port: 0, roots: [parent.node.hubId] });
+    let owner = await reopen(dir, { threads: 0 });
+    const hub = owner.node.hubId;
+    expect((await post(`${parent.url}/v1/admissions`, { child: hub, level: 'county', region: '420902' }, parent.token)).status).toBe(201);
+    const offlineKey = join(offline, 'recovery.key.json');
+    renameSync(join(dir, 'recovery.key.json'), offlineKey);
+    // The thief's copy of the seed: as an old hub.key.json held it.
+    const stolenSeed = fromHex(JSON.parse(readFileSync(offlineKey, 'utf8')).recoverySeed as string);
+    const a = await owner.node.publisher.publish('need.posted', needBody({ quantity: 200 }));
+    expect(a.ack.status).toBe('accepted');
+    const view = owner.node.store.chainView(hub);
+    if (!view) throw new Error('no chain');
+    const seq = view.head.seq + 1;
+
+    await owner.node.close();
+    expect(await recoverCommand(['--dir', dir, '--recovery-key', offlineKey])).toBe(0);
+    owner = track(await reopen(dir, { threads: 0 }));
+    const ownRecovery = chainOf(owner, hub).find((r) => r.seq === seq) as SignedRecord;
+    expect(ownRecovery.type).toBe('hub.keys.rotated');
+
+    // The thief signs a competing recovery at the same branch point, with a later hlc.
+    const theirs = signRecovery({
+      hub,
+      recoverySeed: stolenSeed,
+      commitment: view.keys.recoveryCommitment,
+      seq,
+      prev: view.head.id,
+      hlc: { ms: Date.now() + 5000, c: 0 },
+    });
+    expect(await pushTo(owner, [theirs.record])).toEqual(['rejected E_FORK']);
+    // Kept as proof, never followed: the owner's node still signs with its own new keys.
+    expect(owner.node.store.chainView(hub)?.idAt(seq)).toBe(recordId(ownRecovery));
+    expect(owner.node.store.recordById(theirs.id)).toBeDefined();
+    const b = await owner.node.publisher.publish('need.posted', needBody({ quantity: 201 }));
+    expect(b.ack.status).toBe('accepted');
+    const hubState = () => (owner.node.ingestor.engine.collection('hubs') as { id: string; status: string; recovery?: string }[]).find((h) => h.id === hub);
+    // Without a vouch the greater hlc wins (spec/keys.md §5.1): the thief's recovery, for now.
+    expect(hubState()?.recovery).toBe(theirs.id);
+
+    // The parent vouches for the owner's recovery within 72 hours.
+    expect(new Set(await pushTo(parent, chainOf(owner, hub)))).toEqual(new Set(['accepted']));
+    const vouch = await parent.node.publisher.publish('attestation', { subject: recordId(ownRecovery), kind: 'recovery_vouched', result: 'pass' });
+    expect(vouch.ack.status).toBe('accepted');
+    expect((await pushTo(owner, chainOf(parent, parent.node.hubId))).includes('accepted')).toBe(true);
+    expect(hubState()).toMatchObject({ status: 'active', recovery: recordId(ownRecovery) });
+    const needs = new Set((owner.node.ingestor.engine.collection('needs') as { id: string }[]).map((x) => x.id));
+    expect(needs.has(a.id) && needs.has(b.id)).toBe(true);
+    expect((await owner.node.publisher.publish('need.posted', needBody({ quantity: 202 }))).ack.status).toBe('accepted');
   });
 });

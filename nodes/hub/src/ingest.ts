@@ -527,12 +527,33 @@ export class Ingestor {
           if (refused) return rejected(index, refused, id);
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
+        if (res.recovery && source !== 'local' && record.hub === this.trust.self) return this.foreignRecovery(res.verified, index, source);
         const ord = this.append(res.verified, res.keys, res.recovery, source, p.json);
         this.hint(record.hub, res.keys.signingKey);
         if (this.mayHoldFor(record.hub)) this.releaseHeld(record.hub, record.seq + 1);
         return { index, status: 'accepted', id, ord };
       }
     }
+  }
+
+  /**
+   * A recovery rotation of this node's own hub that this node did not sign:
+   * only `shuniu recover` on this data directory signs one (stored as
+   * "local"), so this one was made with a copied recovery seed. It never
+   * moves this node's chain (the node would lose its keys to whoever made
+   * it); where it competes with a record held here it is kept as a fork
+   * proof and applied, so the resolver weighs it against this node's own
+   * recovery (spec/keys.md §5.1). Refused with E_FORK.
+   */
+  private foreignRecovery(v: Verified, index: number, source: string): Ack {
+    const { record, id } = v;
+    const existing = this.chainOf(record.hub)?.idAt(record.seq);
+    if (existing !== undefined && !this.store.hasRecord(id)) this.keepForkProof(v, existing, source);
+    return rejected(
+      index,
+      new ShuniuError('E_FORK', `a recovery rotation of this node's own hub ${record.hub} at seq ${record.seq} signed elsewhere: this node never follows it`),
+      id,
+    );
   }
 
   /**
@@ -653,6 +674,10 @@ export class Ingestor {
         const res = verifyRecord(record, chain, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs });
         if (res.kind === 'valid' && !this.trust.accepts(hub)) continue;
         this.store.dropHeld(row.id);
+        if (res.kind === 'valid' && res.recovery && row.source !== 'local' && hub === this.trust.self) {
+          this.foreignRecovery(res.verified, 0, row.source);
+          continue;
+        }
         if (res.kind === 'valid') {
           this.append(res.verified, res.keys, res.recovery, row.source);
           advanced = true;
