@@ -101,7 +101,7 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
 
     // A sign-in link as `shuniu start` prints it: the token is taken and removed from the address.
     const c = await open(`${county.url}/#token=${county.token}`);
-    await c.getByRole('button', { name: '退出登录' }).waitFor();
+    await c.getByRole('button', { name: '退出登录', exact: true }).waitFor();
     expect(c.url()).not.toContain('token');
     await c.getByRole('heading', { level: 1, name: '需求看板' }).waitFor();
 
@@ -150,7 +150,7 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
 
     // Federation: the county's need appears on the province's console without a reload.
     const p = await open(`${province.url}/#token=${province.token}`);
-    await p.getByRole('button', { name: '退出登录' }).waitFor();
+    await p.getByRole('button', { name: '退出登录', exact: true }).waitFor();
     await p.locator('article.need', { hasText: '孝南区人民医院' }).waitFor();
     await shot(p, '03-needs-board');
 
@@ -269,4 +269,18 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
 
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it('全部退出登录 (sign out everywhere) revokes every token, this one too, and returns to sign-in', async () => {
+    const node = await startNode({ name: '孝感市枢纽', level: 'city', region: '420900' }, fast);
+    running.push(node);
+    const other = await node.node.auth.issue('operator', 600, 'another browser');
+    const page = await open(`${node.url}/#token=${node.token}`);
+    await page.getByRole('button', { name: '退出登录', exact: true }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '全部退出登录' }).click();
+    await page.getByRole('heading', { level: 1, name: '运营人员登录' }).waitFor();
+    await page.getByRole('link', { name: '登录' }).waitFor();
+    for (const t of [node.token, other]) expect((await fetch(`${node.url}/v1/peers`, { headers: { authorization: `Bearer ${t}` } })).status).toBe(401);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
