@@ -250,7 +250,13 @@ export class HubNode {
         profile: () => this.store.hubProfiles().find((h) => h.hub === this.hubId)?.profile ?? null,
         roots: () => [...config.roots],
         publicUrl: () => this.publicUrl(),
-        tokenJwk: () => this.auth.publicJwk,
+        tokenJwk: () => {
+          try {
+            return this.auth.publicJwk;
+          } catch {
+            return undefined;
+          }
+        },
         publicRead: config.publicRead,
       }),
     );
