@@ -108,7 +108,13 @@ export function fileTokenKey(dir: string): TokenKeySource {
   let seen = '';
   let key: TokenKey | undefined;
   return () => {
-    const st = statSync(path);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch (cause) {
+      // Fail closed: without its key file the node verifies no token (`shuniu token rotate-key` makes a new one).
+      throw new ShuniuError('E_AUTH', `no token key: ${(cause as Error).message}`, { cause });
+    }
     const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
     if (!key || stamp !== seen) {
       key = tokenKeyFromSeed(readTokenSeed(path));
@@ -212,9 +218,10 @@ export class TokenAuth {
     const m = authorization?.match(/^Bearer\s+([A-Za-z0-9_.-]+)$/);
     if (!m) throw new ShuniuError('E_AUTH', 'missing bearer token');
     const token = m[1] as string;
-    const key = this.key();
     let payload: Record<string, unknown>;
+    let key: TokenKey;
     try {
+      key = this.key();
       const kid = decodeProtectedHeader(token).kid;
       if (kid !== key.kid) throw new Error(`signed with key ${String(kid)}, not this node's current token key (it was rotated, or never ours)`);
       ({ payload } = await jwtVerify(token, key.publicKey, {
@@ -245,7 +252,13 @@ export class TokenAuth {
    * (a live feed) re-checked before each chunk they send.
    */
   stillValid(t: TokenClaims): boolean {
-    if (this.key().kid !== t.kid || t.exp <= this.nowS()) return false;
+    let kid: string;
+    try {
+      kid = this.key().kid;
+    } catch {
+      return false;
+    }
+    if (kid !== t.kid || t.exp <= this.nowS()) return false;
     const row = this.opts.records?.get(t.jti);
     return row !== undefined && row.revokedMs === null;
   }

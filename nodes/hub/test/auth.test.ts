@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -311,6 +311,23 @@ describe('tokens: lifetime limit, jti, server-side record, revocation, key rotat
     const after = await n.node.auth.issue('operator', 600);
     expect((await peers(after)).status).toBe(200);
     expect(listTokens(n.dir).find((t) => t.jti === decodeJwt(before).jti)?.state).toBe('key-rotated');
+  });
+});
+
+describe('tokens: a missing token key file fails closed', () => {
+  it('tokens are refused with 401 (not 500), the JWKS leaves the token key out, rotate-key makes a new one', async () => {
+    const n = await startNode({ name: '孝南区枢纽', level: 'county', region: '420902' });
+    try {
+      const t = await n.node.auth.issue('operator', 600);
+      rmSync(join(n.dir, TOKEN_KEY_FILE));
+      expect(await problem(await get(`${n.url}/v1/peers`, t))).toMatchObject({ status: 401, code: 'E_AUTH', detail: expect.stringMatching(/no token key/) });
+      const jwks = (await (await get(`${n.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+      expect(jwks.keys.map((k) => k.kid)).toEqual(['records', 'sealed']);
+      expect(await tokenCli(['rotate-key', '--dir', n.dir])).toBe(0);
+      expect((await get(`${n.url}/v1/peers`, await n.node.auth.issue('operator', 600))).status).toBe(200);
+    } finally {
+      await n.node.close();
+    }
   });
 });
 

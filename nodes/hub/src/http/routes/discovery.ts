@@ -8,8 +8,8 @@ export interface DiscoveryDeps {
   profile: () => unknown;
   roots: () => string[];
   publicUrl: () => string;
-  /** The current token key (it changes when rotated). */
-  tokenJwk: () => JWK;
+  /** The current token key (it changes when rotated); undefined when its file is missing. */
+  tokenJwk: () => JWK | undefined;
   publicRead: boolean;
 }
 
@@ -39,11 +39,12 @@ export function discoveryRoutes(deps: DiscoveryDeps) {
   });
   app.get('/.well-known/jwks.json', (c) => {
     const k = deps.keys();
+    const token = deps.tokenJwk();
     return c.json({
       keys: [
         { kty: 'OKP', crv: 'Ed25519', x: k.signingKey, kid: 'records', use: 'sig', alg: 'EdDSA' },
         { kty: 'OKP', crv: 'X25519', x: k.encryptionKey, kid: 'sealed', use: 'enc' },
-        deps.tokenJwk(),
+        ...(token ? [token] : []),
       ],
     });
   });
