@@ -169,6 +169,35 @@ describe('access: one route table, enforced in one place (issue 10 point 1)', ()
   });
 });
 
+describe('access: peers pull from a node whose reads are closed with their own signatures (issue 10 points 1 and 10)', () => {
+  it('a follower whose hub the node trusts pulls its log; a follower it does not trust is refused and gets nothing', async () => {
+    const p = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { publicRead: false } });
+    const f = await startNode({ name: '孝南区枢纽', level: 'county', region: '420902', follow: [p.url] });
+    const s = await startNode({ name: '汉川市枢纽', level: 'county', region: '420984', follow: [p.url] });
+    try {
+      expect((await post(`${p.url}/v1/admissions`, { child: f.node.hubId, level: 'county', region: '420902' }, p.token)).status).toBe(201);
+      // The follower's own records reach the province (pushes are public), so the province knows its key.
+      const mine = f.node.store.since(0, 10).map((r) => JSON.parse(r.json) as unknown);
+      await post(`${p.url}/v1/records`, mine);
+      await post(
+        `${p.url}/v1/records`,
+        s.node.store.since(0, 10).map((r) => JSON.parse(r.json) as unknown),
+      );
+      expect(p.node.store.heads()[f.node.hubId]).toBeGreaterThanOrEqual(0);
+      const need = (await (await post(`${p.url}/v1/needs`, needBody({ quantity: 77 }), p.token)).json()) as { id: string };
+      // Anonymous readers see nothing.
+      expect((await get(`${p.url}/v1/records/${need.id}`)).status).toBe(401);
+      const got = await f.node.federation.pullFrom(p.url);
+      expect(got.accepted).toBeGreaterThanOrEqual(1);
+      expect(f.node.store.recordById(need.id)).toBeDefined();
+      await expect(s.node.federation.pullFrom(p.url)).rejects.toThrow(/heads: HTTP 40[13]/);
+      expect(s.node.store.recordById(need.id)).toBeUndefined();
+    } finally {
+      for (const n of [f, s, p]) await n.node.close();
+    }
+  });
+});
+
 describe('tokens: lifetime limit, jti, server-side record, revocation, key rotation (issue 10 point 2)', () => {
   let n: Running;
   beforeAll(async () => {
