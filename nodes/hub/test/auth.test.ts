@@ -120,6 +120,12 @@ describe('access: one route table, enforced in one place (issue 10 point 1)', ()
     }
     expect((await get(`${open.url}/v1/heads`)).status).toBe(200);
     expect((await get(`${open.url}/v1/hubs/${open.node.hubId}/log`)).status).toBe(200);
+    // `token` routes (the matching proposals) need a token even here.
+    for (const r of routes(open.node).filter((x) => accessOf(x.method, x.path) === 'token')) {
+      const url = `${open.url}${concrete(r.path, open.node.hubId)}`;
+      expect(await problem(await fetch(url, { method: r.method })), r.path).toMatchObject({ status: 401, code: 'E_AUTH' });
+      expect([401, 403], r.path).not.toContain((await fetch(url, { method: r.method, headers: { authorization: `Bearer ${sub}` } })).status);
+    }
   });
 
   it('publicRead=false: heads, log and records/{id} need a reader; a subscriber token or a trusted peer reads them', async () => {
