@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ed25519Sign, ed25519Verify, fromBase64url, fromUtf8, hubIdOf, hubIdSchema, ShuniuError, sha256, utf8 } from '@shuniu/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
+import * as sf from 'structured-headers';
 import { skipValue } from '../json-spans.js';
 import { type Principal, principalOf } from './access.js';
 
@@ -67,155 +68,27 @@ export function partsOf(method: string, url: string, headers: Record<string, str
   };
 }
 
-// --- RFC 8941 structured fields: the subset Signature-Input and Signature use ---
+// --- RFC 8941 structured fields (Signature-Input, Signature, Content-Digest): the `structured-headers` library ---
 
-type Bare = string | number | boolean | Uint8Array | { token: string };
-interface Item {
-  value: Bare;
-  params: [string, Bare][];
-}
-interface InnerList {
-  list: Item[];
-  params: [string, Bare][];
-}
-type Member = Item | InnerList;
-
-class SfParser {
-  i = 0;
-  constructor(private readonly s: string) {}
-  fail(what: string): never {
-    throw new ShuniuError('E_AUTH', `malformed signature header: ${what} at ${this.i}`);
-  }
-  ows(): void {
-    while (this.s[this.i] === ' ' || this.s[this.i] === '\t') this.i++;
-  }
-  sp(): void {
-    while (this.s[this.i] === ' ') this.i++;
-  }
-  key(): string {
-    const m = /^[a-z*][a-z0-9_\-.*]*/.exec(this.s.slice(this.i));
-    if (!m) this.fail('expected a key');
-    this.i += m[0].length;
-    return m[0];
-  }
-  bare(): Bare {
-    const c = this.s[this.i];
-    if (c === '"') {
-      let out = '';
-      for (this.i++; this.i < this.s.length; this.i++) {
-        const ch = this.s[this.i] as string;
-        if (ch === '\\') {
-          const n = this.s[++this.i];
-          if (n !== '"' && n !== '\\') this.fail('bad escape');
-          out += n;
-        } else if (ch === '"') {
-          this.i++;
-          return out;
-        } else if (ch < ' ' || ch > '~') this.fail('bad string character');
-        else out += ch;
-      }
-      this.fail('unterminated string');
-    }
-    if (c === ':') {
-      const end = this.s.indexOf(':', this.i + 1);
-      if (end < 0) this.fail('unterminated byte sequence');
-      const b64 = this.s.slice(this.i + 1, end);
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) this.fail('bad byte sequence');
-      this.i = end + 1;
-      return new Uint8Array(Buffer.from(b64, 'base64'));
-    }
-    if (c === '?') {
-      const v = this.s[this.i + 1];
-      if (v !== '0' && v !== '1') this.fail('bad boolean');
-      this.i += 2;
-      return v === '1';
-    }
-    const num = /^-?\d{1,15}(?:\.\d{1,3})?/.exec(this.s.slice(this.i));
-    if (num) {
-      this.i += num[0].length;
-      return Number(num[0]);
-    }
-    const tok = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(this.s.slice(this.i));
-    if (tok) {
-      this.i += tok[0].length;
-      return { token: tok[0] };
-    }
-    return this.fail('expected an item');
-  }
-  params(): [string, Bare][] {
-    const out: [string, Bare][] = [];
-    while (this.s[this.i] === ';') {
-      this.i++;
-      this.sp();
-      const k = this.key();
-      let v: Bare = true;
-      if (this.s[this.i] === '=') {
-        this.i++;
-        v = this.bare();
-      }
-      out.push([k, v]);
-    }
-    return out;
-  }
-  member(): Member {
-    if (this.s[this.i] === '(') {
-      this.i++;
-      const list: Item[] = [];
-      for (;;) {
-        this.sp();
-        if (this.s[this.i] === ')') {
-          this.i++;
-          return { list, params: this.params() };
-        }
-        const value = this.bare();
-        list.push({ value, params: this.params() });
-        if (this.s[this.i] !== ' ' && this.s[this.i] !== ')') this.fail('expected a space or ")"');
-      }
-    }
-    const value = this.bare();
-    return { value, params: this.params() };
-  }
-  dictionary(): Map<string, Member> {
-    const out = new Map<string, Member>();
-    this.sp();
-    while (this.i < this.s.length) {
-      const k = this.key();
-      let m: Member = { value: true, params: [] };
-      if (this.s[this.i] === '=') {
-        this.i++;
-        m = this.member();
-      } else m = { value: true, params: this.params() };
-      out.set(k, m);
-      this.ows();
-      if (this.i >= this.s.length) break;
-      if (this.s[this.i] !== ',') this.fail('expected ","');
-      this.i++;
-      this.ows();
-      if (this.i >= this.s.length) this.fail('trailing ","');
-    }
-    return out;
+/** Parses a Dictionary field; a malformed one is E_AUTH (the request claimed a signature it does not carry). */
+function dictionary(field: string, name: string): sf.Dictionary {
+  try {
+    return sf.parseDictionary(field);
+  } catch (e) {
+    throw new ShuniuError('E_AUTH', `malformed ${name} header: ${(e as Error).message}`);
   }
 }
 
-function serializeBare(v: Bare): string {
-  if (typeof v === 'string') return `"${v.replace(/[\\"]/g, (m) => `\\${m}`)}"`;
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? '?1' : '?0';
-  if (v instanceof Uint8Array) return `:${Buffer.from(v).toString('base64')}:`;
-  return v.token;
-}
-
-function serializeParams(ps: [string, Bare][]): string {
-  return ps.map(([k, v]) => (v === true ? `;${k}` : `;${k}=${serializeBare(v)}`)).join('');
-}
+const isInnerList = (m: sf.Item | sf.InnerList): m is sf.InnerList => Array.isArray(m[0]);
+const bytesOf = (v: sf.BareItem): Uint8Array | undefined => (v instanceof ArrayBuffer ? new Uint8Array(v) : undefined);
 
 /** The `@signature-params` value (RFC 9421 §2.3): the covered components and the parameters, serialized. */
 export function signatureParamsValue(components: readonly string[], p: SignatureParams): string {
-  const ps: [string, Bare][] = [['created', p.created]];
-  if (p.expires !== undefined) ps.push(['expires', p.expires]);
-  ps.push(['keyid', p.keyid], ['alg', p.alg]);
-  if (p.tag !== undefined) ps.push(['tag', p.tag]);
-  return `(${components.map((c) => serializeBare(c)).join(' ')})${serializeParams(ps)}`;
+  const ps: sf.Parameters = new Map<string, sf.BareItem>([['created', p.created]]);
+  if (p.expires !== undefined) ps.set('expires', p.expires);
+  ps.set('keyid', p.keyid).set('alg', p.alg);
+  if (p.tag !== undefined) ps.set('tag', p.tag);
+  return sf.serializeInnerList([components.map((c): sf.Item => [c, new Map()]), ps]);
 }
 
 /** The value of one covered component (RFC 9421 §2.1, §2.2); undefined when the request has none. */
@@ -304,22 +177,22 @@ export function verifyRequest(
   const inputHeader = r.header('signature-input');
   const sigHeader = r.header('signature');
   if (inputHeader === undefined && sigHeader === undefined) return { kind: 'none' };
-  const inputs = new SfParser(inputHeader ?? '').dictionary();
-  const sigs = new SfParser(sigHeader ?? '').dictionary();
+  const inputs = dictionary(inputHeader ?? '', 'Signature-Input');
+  const sigs = dictionary(sigHeader ?? '', 'Signature');
   const input = inputs.get(SIGNATURE_LABEL);
   const sig = sigs.get(SIGNATURE_LABEL);
   if (!input && !sig) return { kind: 'none' };
-  if (!input || !('list' in input)) throw new ShuniuError('E_AUTH', `Signature-Input has no inner list labelled ${SIGNATURE_LABEL}`);
-  if (!sig || 'list' in sig || !(sig.value instanceof Uint8Array))
-    throw new ShuniuError('E_AUTH', `Signature has no byte sequence labelled ${SIGNATURE_LABEL}`);
+  if (!input || !isInnerList(input)) throw new ShuniuError('E_AUTH', `Signature-Input has no inner list labelled ${SIGNATURE_LABEL}`);
+  const sigBytes = sig && !isInnerList(sig) ? bytesOf(sig[0]) : undefined;
+  if (!sigBytes) throw new ShuniuError('E_AUTH', `Signature has no byte sequence labelled ${SIGNATURE_LABEL}`);
   const components: string[] = [];
-  for (const it of input.list) {
-    if (typeof it.value !== 'string' || it.params.length > 0 || it.value !== it.value.toLowerCase())
+  for (const [value, params] of input[0]) {
+    if (typeof value !== 'string' || params.size > 0 || value !== value.toLowerCase())
       throw new ShuniuError('E_AUTH', 'covered components must be lower-case strings without parameters');
-    if (components.includes(it.value)) throw new ShuniuError('E_AUTH', `${it.value} is covered twice`);
-    components.push(it.value);
+    if (components.includes(value)) throw new ShuniuError('E_AUTH', `${value} is covered twice`);
+    components.push(value);
   }
-  const param = (k: string) => input.params.find(([n]) => n === k)?.[1];
+  const param = (k: string) => input[1].get(k);
   const { created, expires, keyid, alg, tag } = {
     created: param('created'),
     expires: param('expires'),
@@ -340,12 +213,12 @@ export function verifyRequest(
   if (opts.hasBody && !components.includes('content-digest')) throw new ShuniuError('E_AUTH', 'a request with a body must have content-digest covered');
   const key = opts.keyOf(keyid);
   if (key === undefined) return { kind: 'unknown', hub: keyid };
-  const paramsValue = `(${input.list.map((i) => serializeBare(i.value)).join(' ')})${serializeParams(input.params)}`;
+  const paramsValue = sf.serializeInnerList(input);
   const publicKey = fromBase64url(key);
   const candidates = [...new Set([r.authority, ...(opts.authorities ?? [])])];
   for (const authority of candidates) {
     const base = signatureBase(components, paramsValue, { ...r, authority });
-    if (ed25519Verify(sig.value, utf8(base), publicKey)) {
+    if (ed25519Verify(sigBytes, utf8(base), publicKey)) {
       const digest = components.includes('content-digest') ? r.header('content-digest') : undefined;
       return digest === undefined ? { kind: 'peer', hub: keyid } : { kind: 'peer', hub: keyid, digest };
     }
@@ -355,16 +228,17 @@ export function verifyRequest(
 
 /** Whether a Content-Digest field value holds a sha-256 member equal to the body's. */
 export function digestMatches(field: string, body: Uint8Array): boolean {
-  let members: Map<string, Member>;
+  let members: sf.Dictionary;
   try {
-    members = new SfParser(field).dictionary();
+    members = sf.parseDictionary(field);
   } catch {
     return false;
   }
   const m = members.get('sha-256');
-  if (!m || 'list' in m || !(m.value instanceof Uint8Array)) return false;
+  const got = m && !isInnerList(m) ? bytesOf(m[0]) : undefined;
+  if (!got) return false;
   const want = sha256(body);
-  return m.value.length === want.length && m.value.every((b, i) => b === want[i]);
+  return got.length === want.length && got.every((b, i) => b === want[i]);
 }
 
 /**
