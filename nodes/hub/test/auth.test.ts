@@ -12,9 +12,9 @@ import { issueToken, listTokens, revokeAllTokens, revokeToken, run as tokenCli }
 import { accessControl, accessOf, ROUTE_ACCESS, tokenPrincipal, unlistedRoutes } from '../src/http/access.js';
 import { signRequest } from '../src/http/peer-auth.js';
 import { onError } from '../src/http/problem.js';
-import type { HubNode } from '../src/node.js';
+import { type HubNode, initDataDir } from '../src/node.js';
 import { TokenRecords } from '../src/tokens.js';
-import { needBody, post, startNode, TestHub } from './helpers.js';
+import { needBody, post, startNode, TestHub, tempDir } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -346,6 +346,34 @@ describe('tokens: lifetime limit, jti, server-side record, revocation, key rotat
     const after = await n.node.auth.issue('operator', 600);
     expect((await peers(after)).status).toBe(200);
     expect(listTokens(n.dir).find((t) => t.jti === decodeJwt(before).jti)?.state).toBe('key-rotated');
+  });
+});
+
+describe('tokens: the key file', () => {
+  it('init writes token.key.json (0600, a random seed, not derived from hub.key.json); shuniu token list shows issued tokens', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      await initDataDir({ dir, name: '孝南区枢纽', level: 'county', region: '420902', port: 0 });
+      const file = join(dir, TOKEN_KEY_FILE);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const seed = (JSON.parse(readFileSync(file, 'utf8')) as { tokenSeed: string }).tokenSeed;
+      expect(seed).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(readFileSync(join(dir, 'hub.key.json'), 'utf8')).not.toContain(seed);
+      const t = await issueToken(dir, 'operator', 3600, 'ops', 'night shift');
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((x: string) => out.push(x) > 0) as typeof process.stdout.write;
+      try {
+        expect(await tokenCli(['list', '--dir', dir])).toBe(0);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(out.join('')).toContain(decodeJwt(t).jti as string);
+      expect(out.join('')).toContain('night shift');
+      expect(out.join('')).not.toContain(t);
+    } finally {
+      cleanup();
+    }
   });
 });
 
