@@ -211,6 +211,45 @@ describe('theft of a data directory (point 7)', () => {
     expect(hubState()).toMatchObject({ status: 'active', recovery: recordId(ownRecovery) });
     const needs = new Set((owner.node.ingestor.engine.collection('needs') as { id: string }[]).map((x) => x.id));
     expect(needs.has(a.id) && needs.has(b.id)).toBe(true);
-    expect((await owner.node.publisher.publish('need.posted', needBody({ quantity: 202 }))).ack.status).toBe('accepted');
+    const c = await owner.node.publisher.publish('need.posted', needBody({ quantity: 202 }));
+    expect(c.ack.status).toBe('accepted');
+
+    // The parent, which holds the owner's branch, then gets the thief's recovery (and a record after it), then the
+    // owner's next record: it keeps every one of them, so its state is the owner's node's, whatever the order.
+    const thiefKey = signingKeyPairFromSeed(theirs.seeds.signing).secretKey;
+    const thiefAuthor = new Author({ hub, secretKey: thiefKey, head: { seq, id: theirs.id, hlc: theirs.record.hlc }, wall: () => Date.now() + 6000 });
+    const t1 = thiefAuthor.sign('need.posted', needBody({ quantity: 666 }));
+    expect(await pushTo(parent, [theirs.record, t1.record])).toEqual(['rejected E_FORK', 'rejected E_SIG']);
+    expect(parent.node.store.chainView(hub)?.idAt(seq)).toBe(recordId(ownRecovery));
+    expect(await pushTo(parent, [c.record])).toEqual(['accepted']);
+    const atParent = (parent.node.ingestor.engine.collection('hubs') as { id: string; status: string; recovery?: string }[]).find((h) => h.id === hub);
+    expect(atParent).toMatchObject({ status: 'active', recovery: recordId(ownRecovery) });
+    const parentNeeds = new Set((parent.node.ingestor.engine.collection('needs') as { id: string }[]).map((x) => x.id));
+    expect(parentNeeds.has(c.id)).toBe(true);
+    expect(parentNeeds.has(t1.id)).toBe(false);
+    // And the other way round: the owner's node gets the thief's record after its recovery.
+    expect(await pushTo(owner, [t1.record])).toEqual(['rejected E_SIG']);
+    expect(parent.node.store.recordById(t1.id)).toBeDefined();
+    expect(owner.node.store.recordById(t1.id)).toBeDefined();
+
+    // A node that gets the thief's recovery first follows it, but keeps the owner's branch beside it (a competing
+    // recovery is a fork proof; the owner's records verify with the key its recovery announced), and once the
+    // parent's vouch arrives its state is the others': the owner's recovery and records count, the thief's do not.
+    const late = track(await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 0 }));
+    expect((await post(`${late.url}/v1/admissions`, { child: parent.node.hubId, level: 'city', region: '420900' }, late.token)).status).toBe(201);
+    const before = chainOf(owner, hub).filter((r) => r.seq < seq);
+    expect(new Set(await pushTo(late, [...before, theirs.record, t1.record]))).toEqual(new Set(['held E_NOT_ADMITTED', 'held E_GAP']));
+    expect(new Set(await pushTo(late, chainOf(parent, parent.node.hubId)))).toEqual(new Set(['accepted']));
+    expect(late.node.store.chainView(hub)?.idAt(seq)).toBe(theirs.id);
+    const ownBranch = chainOf(owner, hub).filter((r) => r.seq >= seq);
+    const acks = await pushTo(late, ownBranch);
+    expect(acks[0]).toBe('rejected E_FORK');
+    for (const r of ownBranch) expect(late.node.store.recordById(recordId(r))).toBeDefined();
+    const atLate = (late.node.ingestor.engine.collection('hubs') as { id: string; status: string; recovery?: string }[]).find((h) => h.id === hub);
+    expect(atLate).toMatchObject({ status: 'active', recovery: recordId(ownRecovery) });
+    const lateNeeds = new Set((late.node.ingestor.engine.collection('needs') as { id: string }[]).map((x) => x.id));
+    expect([a.id, b.id, c.id].every((id) => lateNeeds.has(id))).toBe(true);
+    expect(lateNeeds.has(t1.id)).toBe(false);
+    figure('theft-with-seed', { acksAtLateNode: acks });
   });
 });

@@ -6,6 +6,7 @@ import {
   isShuniuError,
   parseIJson,
   parseRecord,
+  type RecordOf,
   ShuniuError,
   type SignedRecord,
   sha256,
@@ -491,7 +492,7 @@ export class Ingestor {
       case 'duplicate':
         return { index, status: 'duplicate', id };
       case 'invalid':
-        if (res.error.code === 'E_CHAIN' && !this.store.hasRecord(id)) this.offChainOfForked(record, id, source);
+        if ((res.error.code === 'E_CHAIN' || res.error.code === 'E_SIG') && !this.store.hasRecord(id)) this.offChainOfForked(record, id, source);
         return rejected(index, res.error, id);
       case 'fork':
         if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
@@ -528,6 +529,7 @@ export class Ingestor {
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
         if (res.recovery && source !== 'local' && record.hub === this.trust.self) return this.foreignRecovery(res.verified, index, source);
+        if (res.recovery && this.competesWithRecovery(record)) return this.foreignRecovery(res.verified, index, source, 'competes with a recovery held here');
         const ord = this.append(res.verified, res.keys, res.recovery, source, p.json);
         this.hint(record.hub, res.keys.signingKey);
         if (this.mayHoldFor(record.hub)) this.releaseHeld(record.hub, record.seq + 1);
@@ -537,6 +539,24 @@ export class Ingestor {
   }
 
   /**
+   * Whether the chain held here has a recovery rotation at or after the
+   * branch point of `r` (itself a recovery): two recoveries made with the
+   * same recovery key compete (spec/keys.md §5.1), and which one counts is
+   * the resolver's rule, not arrival order. The node follows the first it
+   * stored and keeps the other as a fork proof.
+   */
+  private competesWithRecovery(r: SignedRecord): boolean {
+    const chain = this.chainOf(r.hub);
+    if (!chain) return false;
+    for (let s = r.seq; s <= chain.head.seq; s++) {
+      const id = chain.idAt(s);
+      const row = id === undefined ? undefined : this.store.recordById(id);
+      if (!row || row.type !== 'hub.keys.rotated') continue;
+      if ((JSON.parse(row.json) as RecordOf<'hub.keys.rotated'>).body.recovery) return true;
+    }
+    return false;
+  }
+  /**
    * A recovery rotation of this node's own hub that this node did not sign:
    * only `shuniu recover` on this data directory signs one (stored as
    * "local"), so this one was made with a copied recovery seed. It never
@@ -545,13 +565,13 @@ export class Ingestor {
    * proof and applied, so the resolver weighs it against this node's own
    * recovery (spec/keys.md §5.1). Refused with E_FORK.
    */
-  private foreignRecovery(v: Verified, index: number, source: string): Ack {
+  private foreignRecovery(v: Verified, index: number, source: string, why = "of this node's own hub, signed elsewhere"): Ack {
     const { record, id } = v;
     const existing = this.chainOf(record.hub)?.idAt(record.seq);
     if (existing !== undefined && !this.store.hasRecord(id)) this.keepForkProof(v, existing, source);
     return rejected(
       index,
-      new ShuniuError('E_FORK', `a recovery rotation of this node's own hub ${record.hub} at seq ${record.seq} signed elsewhere: this node never follows it`),
+      new ShuniuError('E_FORK', `recovery rotation of hub ${record.hub} at seq ${record.seq} ${why}: kept as a fork proof, not followed`),
       id,
     );
   }
@@ -625,7 +645,14 @@ export class Ingestor {
     if (!this.store.hasFork(record.hub)) return false;
     const chain = this.chainOf(record.hub);
     if (!chain) return false;
-    if (record.seq === 0 || !checkSignature(record, chain.keys.signingKey)) return false;
+    if (record.seq === 0) return false;
+    // Signed by the hub's current key, or by a key it announced on another
+    // branch held here (a competing recovery's): the resolver decides which counts.
+    if (
+      !checkSignature(record, chain.keys.signingKey) &&
+      !this.store.signingKeysOf(record.hub).some((k) => k !== chain.keys.signingKey && checkSignature(record, k))
+    )
+      return false;
     const v = assumeVerified(record, id);
     this.store.appendOffChain(v, { source, now: this.opts.now() });
     this.state.apply(v);
@@ -674,8 +701,8 @@ export class Ingestor {
         const res = verifyRecord(record, chain, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs });
         if (res.kind === 'valid' && !this.trust.accepts(hub)) continue;
         this.store.dropHeld(row.id);
-        if (res.kind === 'valid' && res.recovery && row.source !== 'local' && hub === this.trust.self) {
-          this.foreignRecovery(res.verified, 0, row.source);
+        if (res.kind === 'valid' && res.recovery && ((row.source !== 'local' && hub === this.trust.self) || this.competesWithRecovery(record))) {
+          this.foreignRecovery(res.verified, 0, row.source, hub === this.trust.self ? undefined : 'competes with a recovery held here');
           continue;
         }
         if (res.kind === 'valid') {

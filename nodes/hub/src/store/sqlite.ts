@@ -45,6 +45,7 @@ export class SqliteStore implements Store {
         "SELECT json FROM records WHERE hub = ? AND seq < ? AND superseded = 0 AND type IN ('hub.inception', 'hub.keys.rotated') ORDER BY seq DESC LIMIT 1",
       ),
       has: p('SELECT 1 FROM records WHERE id = ?'),
+      keyRecords: p("SELECT json FROM records WHERE hub = ? AND type IN ('hub.inception', 'hub.keys.rotated')"),
       insert: p('INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertOffChain: p(
         'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
@@ -153,6 +154,12 @@ export class SqliteStore implements Store {
         return { signingKey: b.signingKey, encryptionKey: b.encryptionKey, recoveryCommitment: b.recoveryCommitment };
       },
     };
+  }
+
+  signingKeysOf(hub: string): string[] {
+    const out = new Set<string>();
+    for (const row of this.st.keyRecords!.all(hub) as { json: string }[]) out.add(((JSON.parse(row.json) as SignedRecord).body as HubKeys).signingKey);
+    return [...out];
   }
 
   hasRecord(id: string): boolean {

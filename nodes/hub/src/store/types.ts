@@ -50,6 +50,8 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   chainView(hub: string): ChainView | undefined;
   hasRecord(id: string): boolean;
+  /** Every signing key a hub announced in the records held here (inception and rotations, on any branch). */
+  signingKeysOf(hub: string): string[];
   /**
    * Appends a verified record; a recovery rotation first marks the records it cuts off as superseded.
    * `meta.json`, when the caller has it, is the record's text exactly as JSON.stringify(v.record)
