@@ -14,6 +14,8 @@ import {
   type HubSeeds,
   jcs,
   keyPairsFromSeeds,
+  MAX_SEALED_CT,
+  MAX_SIGNED_BYTES,
   type NewHub,
   PROTOCOL_VERSION,
   publicKeysOf,
@@ -368,6 +370,21 @@ export async function buildVectors(): Promise<Vectors> {
   sign(D, 'sealed.erased', { record: N2.id, reason: '受助人要求删除联系方式' }, 'Xiaonan asks every node to erase the sealed part of its vegetable need', [
     'erasure',
   ]);
+
+  // Added for issue 11, at the end of the stream so earlier records keep their bytes:
+  // a record exactly at the limit of its signed bytes (spec/encoding.md §4), padded in ext.
+  const padded = (n: number): BodyOf<'need.posted'> => {
+    const base = (stream.find((v) => v.record.type === 'need.posted') as RecordVector).record.body as BodyOf<'need.posted'>;
+    return { ...base, ext: { ...(base.ext ?? {}), 'org.shuniu.vectors.padding': 'x'.repeat(n) } };
+  };
+  const last = P.chain[P.chain.length - 1] as SignedRecord;
+  // Same lengths as the record about to be signed: seq, 43-character ids, a 13-digit hlc.ms, c 0.
+  const sizeWith = (n: number) =>
+    signedBytes({ v: PROTOCOL_VERSION, type: 'need.posted', hub: P.hub.id, seq: last.seq + 1, prev: recordId(last), hlc: { ms: t + 600_000, c: 0 }, body: padded(n) } as unknown as UnsignedRecord).length;
+  const pad = MAX_SIGNED_BYTES - sizeWith(0);
+  sign(P, 'need.posted', padded(pad), `a need whose signed bytes are ${MAX_SIGNED_BYTES} bytes, exactly the limit (spec/encoding.md §4)`, ['limit']);
+  const atLimit = stream[stream.length - 1] as RecordVector;
+  if (atLimit.signedBytes.length !== 2 * MAX_SIGNED_BYTES) throw new Error(`the record at the limit has ${atLimit.signedBytes.length / 2} signed bytes`);
 
   for (const [region, gen, hub] of [
     ['420902', 2, D],
@@ -785,6 +802,30 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
     ['schema', 'enum', 'attestation'],
     chain(P, vouch.seq - 1),
     replaceOnce(recordJson(vouch), '"kind":"recovery_vouched"', '"kind":"recovery_vouch"'),
+    'E_SCHEMA',
+  );
+
+  // ---- added for issue 11 (size limits, spec/encoding.md §4): at the end ----
+  const atLimit = P.chain.find((r) => r.type === 'need.posted' && (r.body as BodyOf<'need.posted'>).ext?.['org.shuniu.vectors.padding'] !== undefined) as SignedRecord;
+  add(
+    `signed bytes of ${MAX_SIGNED_BYTES + 1} bytes, one over the limit, validly signed`,
+    ['schema', 'limit'],
+    chain(P, atLimit.seq - 1),
+    resign(
+      atLimit,
+      (u) => {
+        const ext = (u.body as { ext: Record<string, string> }).ext;
+        ext['org.shuniu.vectors.padding'] += 'x';
+      },
+      P.hub.keys.signing.secretKey,
+    ),
+    'E_SCHEMA',
+  );
+  add(
+    `sealed part whose ct has ${MAX_SEALED_CT + 4} characters, over the limit (checked before sealedHash)`,
+    ['schema', 'limit', 'sealed'],
+    sealedCtx,
+    replaceOnce(sealedText, ct, ct + 'A'.repeat(MAX_SEALED_CT + 4 - ct.length)),
     'E_SCHEMA',
   );
   return out;

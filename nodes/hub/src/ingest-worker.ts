@@ -5,6 +5,7 @@
 import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import {
+  checkSignedSize,
   ed25519Verify,
   fromBase64url,
   isShuniuError,
@@ -109,6 +110,7 @@ function prep(m: PrepMessage): PrepReply {
       try {
         record = parseRecord(text);
         bytes = signedBytesOfParsed(record);
+        checkSignedSize(bytes);
         res[i] = recordIdOf(bytes);
       } catch (e) {
         const code = isShuniuError(e) ? e.code : '';
@@ -128,6 +130,7 @@ function prep(m: PrepMessage): PrepReply {
       try {
         record = parseRecord(value);
         bytes = signedBytes(record);
+        checkSignedSize(bytes);
         res[i] = recordIdOf(bytes);
       } catch (e) {
         res[i] = errorOf(e, 'r');

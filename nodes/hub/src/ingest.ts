@@ -2,6 +2,7 @@ import {
   assumeVerified,
   type ChainView,
   checkSignature,
+  checkSignedSize,
   fromBase64url,
   isShuniuError,
   parseIJson,
@@ -148,6 +149,7 @@ export class Ingestor {
       try {
         const record = parseRecord(value);
         const bytes = signedBytes(record);
+        checkSignedSize(bytes);
         const id = toBase64url(sha256(bytes));
         if (this.store.isBlocked(record.hub)) {
           acks[index] = blockedAck(index, id, record.hub);

@@ -32,6 +32,25 @@ export function assumeVerified<R extends SignedRecord>(record: R, id: string = r
   return { id, record } as Verified<R>;
 }
 
+/** Most signed bytes a record may have (spec/encoding.md §4): 64 KiB. */
+export const MAX_SIGNED_BYTES = 65_536;
+
+/**
+ * Refuses signed bytes longer than MAX_SIGNED_BYTES: a property of the
+ * record, so E_SCHEMA with the path of the whole record.
+ *
+ * @throws ShuniuError E_SCHEMA
+ */
+export function checkSignedSize(bytes: Uint8Array): void {
+  if (bytes.length > MAX_SIGNED_BYTES) throw signedSizeError(bytes.length);
+}
+
+/** The E_SCHEMA error for signed bytes of `length` bytes, over MAX_SIGNED_BYTES. */
+export function signedSizeError(length: number): ShuniuError {
+  const message = `the signed bytes are ${length} bytes, more than the ${MAX_SIGNED_BYTES} allowed (spec/encoding.md §4)`;
+  return new ShuniuError('E_SCHEMA', `$: ${message}`, { path: [], issues: [{ code: 'too_big', path: [], message }] });
+}
+
 /**
  * The signed bytes of a record (spec/records.md §Signed bytes): RFC 8785 JCS
  * of the record without `sig` and without `sealed`, as UTF-8. The sealed part
@@ -131,7 +150,9 @@ function cloneJson(v: unknown): unknown {
  */
 export function signRecord<R extends UnsignedRecord>(unsigned: R, secretKey: Uint8Array): SignedRecord {
   if ((unsigned as { sig?: unknown }).sig !== undefined) throw new ShuniuError('E_ARGUMENT', 'record is already signed');
-  const sig = toBase64url(ed25519Sign(signedBytes(unsigned), secretKey));
+  const bytes = signedBytes(unsigned);
+  checkSignedSize(bytes);
+  const sig = toBase64url(ed25519Sign(bytes, secretKey));
   return parseRecord({ ...unsigned, sig });
 }
 

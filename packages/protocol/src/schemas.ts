@@ -348,6 +348,12 @@ export type RecordType = keyof typeof bodySchemas;
 export const RECORD_TYPES = Object.keys(bodySchemas) as RecordType[];
 export type BodyOf<T extends RecordType> = z.infer<(typeof bodySchemas)[T]>;
 
+/**
+ * Longest `ct` of a sealed part, in base64url characters (spec/encoding.md §4):
+ * 196,608 bytes of ciphertext, so a sealed payload of at most 196,592 bytes.
+ */
+export const MAX_SEALED_CT = 262_144;
+
 /** The sealed part: a payload encrypted once and its key sealed to each named hub. */
 export const sealedSchema = z.strictObject({
   alg: z.literal('x25519-xsalsa20poly1305'),
@@ -355,7 +361,7 @@ export const sealedSchema = z.strictObject({
   ct: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
-    .max(1_000_000),
+    .max(MAX_SEALED_CT, `at most ${MAX_SEALED_CT} characters (spec/encoding.md §4)`),
   to: z
     .array(z.strictObject({ hub: hubIdSchema, key: z.string().regex(/^[A-Za-z0-9_-]{106}[AEIMQUYcgkosw048]$/, 'expected 80 bytes in base64url') }))
     .min(1)

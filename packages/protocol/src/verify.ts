@@ -3,7 +3,7 @@ import { fromBase64url, toBase64url } from './encoding.js';
 import { ShuniuError } from './errors.js';
 import { compareHlc } from './hlc.js';
 import { type HubKeys, hubIdOf } from './hub.js';
-import { assumeVerified, checkSignature, signedBytes, type Verified } from './record.js';
+import { assumeVerified, checkSignature, MAX_SIGNED_BYTES, signedBytes, signedSizeError, type Verified } from './record.js';
 import type { Hlc, SignedRecord } from './schemas.js';
 import { sealedHashOf } from './sealed.js';
 
@@ -40,8 +40,9 @@ export interface VerifyOptions {
   bytes?: Uint8Array;
   /**
    * The record id, when the caller computed it from the same signed bytes (a
-   * node's ingest workers do): the bytes are then hashed nowhere again, and
-   * only built if a signature is left to check here.
+   * node's ingest workers do): the bytes are then hashed nowhere again. They
+   * are still built for the size check (spec/encoding.md §4) unless `bytes`
+   * is given too.
    */
   id?: string;
   /**
@@ -75,6 +76,9 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
     return bytes;
   };
   const id = opts.id ?? toBase64url(sha256(signed()));
+  // spec/records.md §8 step 6: the size limit is the record's own (spec/encoding.md §4).
+  const size = signed().length;
+  if (size > MAX_SIGNED_BYTES) return { kind: 'invalid', id, error: signedSizeError(size) };
 
   if (record.sealed !== undefined) {
     if (record.sealedHash === undefined) return invalid('E_SEALED', 'sealed part present without sealedHash', id, ['sealedHash']);
