@@ -64,6 +64,8 @@ export interface NodeKeys {
   created: string;
   signing: Uint8Array;
   encryption: Uint8Array;
+  /** The file still holds a `recoverySeed` (written by a version before recovery.key.json): it should go offline. */
+  legacyRecoverySeed?: boolean;
 }
 
 const seed = (v: unknown, name: string, file: string): Uint8Array => {
@@ -92,6 +94,7 @@ export function readKeyFile(dir: string): NodeKeys {
     created: typeof f.created === 'string' ? f.created : '',
     signing: seed(f.signingSeed, 'signingSeed', path),
     encryption: seed(f.encryptionSeed, 'encryptionSeed', path),
+    ...(f.recoverySeed !== undefined ? { legacyRecoverySeed: true } : {}),
   };
 }
 

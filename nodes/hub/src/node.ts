@@ -140,6 +140,10 @@ export class HubNode {
     const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     if (existsSync(join(dir, RECOVERY_KEY_FILE)))
       log(`warning: ${join(dir, RECOVERY_KEY_FILE)} is still on this server: move it offline (spec/node.md §11); the node does not need it`);
+    if (keyFile.legacyRecoverySeed)
+      log(
+        `warning: ${join(dir, KEY_FILE)} holds recoverySeed: copy that member to a recovery key file kept offline, then remove it from this server's copy (spec/node.md §11)`,
+      );
     return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log, signing.secretKey);
   }
 

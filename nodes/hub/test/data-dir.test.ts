@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { run as init } from '../src/commands/init.js';
@@ -93,6 +93,24 @@ describe('shuniu init: the recovery key apart, to be moved offline (spec/node.md
     const node = await HubNode.open(dir, { log: (m) => logs.push(m), threads: 0, overrides: { port: 0, federation: { pullIntervalMs: 0 } } });
     try {
       expect(logs.join('\n')).toMatch(/recovery\.key\.json is still on this server: move it offline/);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a hub.key.json from before (with recoverySeed) still runs, and every start says to take the seed offline', async () => {
+    const { dir, cleanup } = tempDir();
+    dirs.push(cleanup);
+    await initDataDir({ dir, name: '孝南区枢纽', level: 'county', region: '420902', port: 0 });
+    const recovery = JSON.parse(readFileSync(join(dir, 'recovery.key.json'), 'utf8'));
+    const keyFile = JSON.parse(readFileSync(join(dir, 'hub.key.json'), 'utf8'));
+    writeFileSync(join(dir, 'hub.key.json'), JSON.stringify({ ...keyFile, recoverySeed: recovery.recoverySeed }));
+    rmSync(join(dir, 'recovery.key.json'));
+    const logs: string[] = [];
+    const node = await HubNode.open(dir, { log: (m) => logs.push(m), threads: 0, overrides: { port: 0, federation: { pullIntervalMs: 0 } } });
+    try {
+      expect((await node.publisher.publish('need.posted', needBody())).ack.status).toBe('accepted');
+      expect(logs.join('\n')).toMatch(/hub\.key\.json holds recoverySeed/);
     } finally {
       await node.close();
     }
