@@ -109,6 +109,14 @@ describe('theft of a data directory (point 7)', () => {
     const thiefBranch = chainOf(thief, hub).filter((r) => r.seq > headAtTheft);
     expect(thiefBranch.length).toBeGreaterThanOrEqual(4);
 
+    // The thief's records reach the owner's node (through a peer) before anyone notices: kept as fork proofs and
+    // beside the chain, never followed; the owner's node still writes on its own key.
+    const early = await pushTo(owner, thiefBranch);
+    expect(early.every((x) => x.startsWith('rejected'))).toBe(true);
+    expect(early[0]).toBe('rejected E_FORK');
+    for (const r of thiefBranch) expect(owner.node.store.recordById(recordId(r))).toBeDefined();
+    expect((await owner.node.publisher.publish('need.posted', needBody({ quantity: 104 }))).ack.status).toBe('accepted');
+
     // The owner stops the node and recovers from the first seq after the theft, with the offline key.
     await owner.node.close();
     const signingBefore = readKeyFile(owner.dir).signing;
@@ -133,8 +141,10 @@ describe('theft of a data directory (point 7)', () => {
     expect((await pushTo(third, thiefBranch)).every((s) => s === 'accepted')).toBe(true);
     const ownerBranch = chainOf(owner, hub).filter((r) => r.seq > headAtTheft);
     expect((await pushTo(third, ownerBranch)).every((s) => s === 'accepted')).toBe(true);
-    const atOwner = await pushTo(owner, thiefBranch);
-    expect(atOwner[0]).toBe('rejected E_FORK');
+    // Sent again after the recovery: nothing accepted, nothing new stored.
+    const records = owner.node.store.maxOrd();
+    expect((await pushTo(owner, thiefBranch)).some((x) => x === 'accepted')).toBe(false);
+    expect(owner.node.store.maxOrd()).toBe(records);
     const c = await owner.node.publisher.publish('need.posted', needBody({ quantity: 103 }));
     expect(c.ack.status).toBe('accepted');
     expect(await pushTo(third, [c.record])).toEqual(['accepted']);
