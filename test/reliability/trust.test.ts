@@ -1,8 +1,11 @@
 // Issue 10, points 6 (node side), 9 and 12: what a node stores is decided by one trust (the resolver's admission
 // closure minus the blocked hubs), and a block holds at the moment of storing.
+
+import { join } from 'node:path';
 import { Author, recordId, type SignedRecord } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acksOf, checkAnswer, needBody, post, startNode, TestHub } from './lib/harness.js';
+import { SqliteStore } from '../../nodes/hub/src/store/sqlite.js';
+import { acksOf, checkAnswer, needBody, post, reopen, startNode, TestHub } from './lib/harness.js';
 
 type Running = Awaited<ReturnType<typeof startNode>>;
 let p: Running;
@@ -208,5 +211,48 @@ describe('one trust: the node stores what the resolver admits (point 12; scope, 
     expect(p.node.trust.isTrusted(national.id)).toBe(false);
     expect(needs().some((n) => n.id === recordId(need))).toBe(false);
     agree();
+  });
+});
+
+describe('trust after a restart (from the checkpoint, and by replay)', () => {
+  it('a revoked hub and one admitted only through a blocked hub stay untrusted; the others stay trusted', async () => {
+    const n = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 0 });
+    const send = async (records: SignedRecord[]) => acksOf(await checkAnswer(await post(`${n.url}/v1/records`, records))).map((a) => a.status);
+    const city = await TestHub.make();
+    const [kept, revoked, below] = [await TestHub.make(), await TestHub.make(), await TestHub.make()];
+    const blockedCity = await TestHub.make();
+    for (const [h, level, region] of [
+      [city, 'city', '420900'],
+      [blockedCity, 'city', '421000'],
+    ] as const)
+      expect((await post(`${n.url}/v1/admissions`, { child: h.id, level, region }, n.token)).status).toBe(201);
+    city.sign('hub.admitted', { child: kept.id, level: 'county', region: '420902' });
+    city.sign('hub.admitted', { child: revoked.id, level: 'county', region: '420981' });
+    city.sign('hub.admission.revoked', { child: revoked.id });
+    blockedCity.sign('hub.admitted', { child: below.id, level: 'county', region: '421003' });
+    await send([...city.records, ...blockedCity.records, ...kept.records, ...revoked.records, ...below.records]);
+    expect((await post(`${n.url}/v1/blocks`, { hub: blockedCity.id }, n.token)).status).toBe(201);
+    const expected = { [city.id]: true, [kept.id]: true, [revoked.id]: false, [below.id]: false, [blockedCity.id]: false };
+    const seen = (node: typeof n.node) => Object.fromEntries(Object.keys(expected).map((h) => [h, node.trust.isTrusted(h)]));
+    expect(seen(n.node)).toEqual(expected);
+    await n.node.close();
+    const again = await reopen(n.dir, { threads: 0 });
+    try {
+      expect(again.node.store.checkpoint()).toBeDefined();
+      expect(seen(again.node)).toEqual(expected);
+    } finally {
+      await again.node.close();
+    }
+    // Without a checkpoint: the state, and trust with it, rebuilt from the records.
+    const db = new SqliteStore(join(n.dir, 'hub.db'));
+    db.clearCheckpoint();
+    db.close();
+    const fresh = await reopen(n.dir, { threads: 0 });
+    try {
+      expect(fresh.node.store.checkpoint()).toBeUndefined();
+      expect(seen(fresh.node)).toEqual(expected);
+    } finally {
+      await fresh.node.close();
+    }
   });
 });
