@@ -43,6 +43,13 @@ export interface NodeConfig {
     maxTtlOperatorSeconds: number;
     maxTtlSubscriberSeconds: number;
   };
+  /** Sealed parts (spec/node.md §5.3). */
+  privacy: {
+    /** Sealed parts of needs closed more than this many days ago are erased; 0 = kept. */
+    sealedRetentionDays: number;
+    /** How often the retention job runs (milliseconds, off the request path). */
+    retentionEveryMs: number;
+  };
   checkpointEvery: number;
   /** Above this many records no resolver snapshot is written (see HubNode.checkpoint); 0: no cap. */
   checkpointMaxRecords: number;
@@ -76,6 +83,10 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     maxTtlOperatorSeconds: 30 * 86400,
     maxTtlSubscriberSeconds: 365 * 86400,
   },
+  privacy: {
+    sealedRetentionDays: 90,
+    retentionEveryMs: 3600_000,
+  },
   checkpointEvery: 1000,
   checkpointMaxRecords: 500_000,
 };
@@ -84,7 +95,8 @@ export const CONFIG_FILE = 'config.json';
 export const KEY_FILE = 'hub.key.json';
 export const DB_FILE = 'hub.db';
 
-export type ConfigOverrides = Partial<Omit<NodeConfig, 'limits' | 'federation' | 'tokens'>> & {
+export type ConfigOverrides = Partial<Omit<NodeConfig, 'limits' | 'federation' | 'tokens' | 'privacy'>> & {
+  privacy?: Partial<NodeConfig['privacy']>;
   limits?: Partial<NodeConfig['limits']>;
   federation?: Partial<NodeConfig['federation']>;
   tokens?: Partial<NodeConfig['tokens']>;
@@ -117,10 +129,11 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): ConfigOverri
 export function mergeConfig(base: NodeConfig, o: ConfigOverrides): NodeConfig {
   return {
     ...base,
-    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'limits' && k !== 'federation' && k !== 'tokens')),
+    ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'limits' && k !== 'federation' && k !== 'tokens' && k !== 'privacy')),
     limits: { ...base.limits, ...o.limits },
     federation: { ...base.federation, ...o.federation },
     tokens: { ...base.tokens, ...o.tokens },
+    privacy: { ...base.privacy, ...o.privacy },
   };
 }
 

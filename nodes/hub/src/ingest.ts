@@ -337,6 +337,7 @@ export class Ingestor {
       this.views.clear();
       this.heldHubs = undefined;
       this.blockedHubs = undefined;
+      this.erasedSome = false;
       // The transaction rolled back; the in-memory state may hold records that
       // are not stored, so it is rebuilt from the last checkpoint (and trust with it).
       this.state = this.reloadState();
@@ -345,6 +346,10 @@ export class Ingestor {
       this.pool.resetHints();
       if (isShuniuError(e)) throw e;
       throw new ShuniuError('E_STORAGE', 'the store could not commit this batch', { cause: e });
+    }
+    if (this.erasedSome) {
+      this.erasedSome = false;
+      this.store.flushDeleted();
     }
     const t3 = performance.now();
     this.timings.commit += t3 - t2;
@@ -383,6 +388,21 @@ export class Ingestor {
     }
     const max = this.store.maxOrd();
     if (max > before) for (const fn of this.listeners) fn(max);
+  }
+
+  /**
+   * Erases the sealed part of `id` on this node (operator route, CLI,
+   * retention; spec/node.md §5.3): recorded as this node's own erasure, so
+   * no later copy brings it back, and flushed out of the write-ahead log.
+   * Whether a sealed part was there.
+   */
+  eraseHere(id: string, reason: string): boolean {
+    const erased = this.store.transaction(() => {
+      this.store.addErasure(id, '', '', reason, this.opts.now());
+      return this.store.eraseSealed(id);
+    });
+    this.store.flushDeleted();
+    return erased;
   }
 
   /** Recomputes trust; the hubs it newly trusts get what they had held released. */
@@ -492,16 +512,16 @@ export class Ingestor {
     const res = verifyRecord(record, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
     switch (res.kind) {
       case 'duplicate':
-        return { index, status: 'duplicate', id };
+        return this.duplicate(p, source);
       case 'invalid':
         if ((res.error.code === 'E_CHAIN' || res.error.code === 'E_SIG') && !this.store.hasRecord(id)) this.offChainOfForked(record, id, source);
         return rejected(index, res.error, id);
       case 'fork':
-        if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
+        if (this.store.hasRecord(id)) return this.duplicate(p, source);
         this.keepForkProof(res.verified, res.existing, source);
         return rejected(index, res.error, id);
       case 'gap': {
-        if (this.store.hasRecord(id)) return { index, status: 'duplicate', id };
+        if (this.store.hasRecord(id)) return this.duplicate(p, source);
         if (this.offChainOfForked(record, id, source)) return rejected(index, res.error, id);
         // Nothing unverified is held when it can be checked: with the
         // author's chain known, the signature must verify with the keys in
@@ -558,6 +578,58 @@ export class Ingestor {
     }
     return false;
   }
+  /**
+   * A record this node already stores (spec/node.md §3.1). A copy whose
+   * sealed part matches the signed sealedHash (verifyRecord checked it)
+   * restores a stored copy that arrived without one: a stripped copy must
+   * not win by arriving first. The restored record moves to a new ingest
+   * order, so feeds and push queues carry it again. An erasure in force
+   * here keeps it erased: removing a sealed part is an authorised act only.
+   */
+  private duplicate(p: Prepared, source: string): Ack {
+    const { index, id, record } = p;
+    if (record.sealed === undefined || record.sealedHash === undefined) return { index, status: 'duplicate', id };
+    if (this.erasedHere(record, id)) return { index, status: 'duplicate', id };
+    const ord = this.store.restoreSealed(id, p.json ?? JSON.stringify(record), source);
+    if (ord === undefined) return { index, status: 'duplicate', id };
+    return { index, status: 'accepted', id, ord };
+  }
+
+  /**
+   * Whether an erasure of `record`'s sealed part is in force on this node:
+   * one made here (operator, retention), or a sealed.erased record signed by
+   * the record's author or by a hub its sealed part names (spec/records.md §7.3).
+   */
+  private erasedHere(record: SignedRecord, id: string): boolean {
+    const by = this.store.erasuresOf(id);
+    if (by.length === 0) return false;
+    return by.some((h) => h === '' || h === record.hub || (record.sealed?.to.some((t) => t.hub === h) ?? false));
+  }
+
+  /** The record as this node may keep it: without its sealed part when an erasure of it is in force here. */
+  private unerased(v: Verified): { v: Verified; erased: boolean } {
+    if (v.record.sealed === undefined || !this.erasedHere(v.record, v.id)) return { v, erased: false };
+    const { sealed: _s, ...rest } = v.record;
+    return { v: assumeVerified(rest as SignedRecord, v.id), erased: true };
+  }
+
+  /**
+   * A stored sealed.erased record (spec/records.md §7.3): the erasure is
+   * recorded, whether or not its target is here yet, and carried out at once
+   * where the target is stored with a sealed part its author may erase.
+   */
+  private requestErasure(by: string, request: string, target: string, reason: string): void {
+    this.store.addErasure(target, by, request, reason, this.opts.now());
+    const stored = this.store.recordById(target);
+    if (!stored) return;
+    const r = JSON.parse(stored.json) as SignedRecord;
+    if (r.sealed === undefined || !this.erasedHere(r, target)) return;
+    if (this.store.eraseSealed(target)) this.erasedSome = true;
+  }
+
+  /** Set when a commit erased a sealed part: the write-ahead log is flushed after it (spec/node.md §5.3). */
+  private erasedSome = false;
+
   /**
    * A recovery rotation of this node's own hub that this node did not sign:
    * only `shuniu recover` on this data directory signs one (stored as
@@ -628,7 +700,8 @@ export class Ingestor {
    * both records, marks the hub forked (spec/resolution.md §1) and forwards
    * the proof to its peers.
    */
-  private keepForkProof(v: Verified, existing: string, source: string): void {
+  private keepForkProof(given: Verified, existing: string, source: string): void {
+    const { v } = this.unerased(given);
     const now = this.opts.now();
     this.store.addFork(v.record.hub, v.record.seq, existing, v, now);
     this.store.appendOffChain(v, { source, now });
@@ -655,16 +728,19 @@ export class Ingestor {
       !this.store.signingKeysOf(record.hub).some((k) => k !== chain.keys.signingKey && checkSignature(record, k))
     )
       return false;
-    const v = assumeVerified(record, id);
+    const { v } = this.unerased(assumeVerified(record, id));
     this.store.appendOffChain(v, { source, now: this.opts.now() });
     this.state.apply(v);
     if (TRUST_TYPES.has(record.type)) this.retrust();
     return true;
   }
 
-  private append(v: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string, json?: string): number {
+  private append(given: Verified, keys: Parameters<Store['appendRecord']>[1], recovery: boolean, source: string, text?: string): number {
+    const { v, erased } = this.unerased(given);
+    const json = erased ? undefined : text;
     const ord = this.store.appendRecord(v, keys, { source, recovery, now: this.opts.now(), ...(json === undefined ? {} : { json }) });
     const r = v.record;
+    if (r.type === 'sealed.erased') this.requestErasure(r.hub, v.id, r.body.record, r.body.reason ?? '');
     const view = this.views.get(r.hub);
     if (view) {
       view.keys = keys;

@@ -8,8 +8,10 @@ import {
   assumeVerified,
   type BodyOf,
   createHub,
+  encryptionKeyPairFromSeed,
   formatTimestamp,
   type HubLevel,
+  type KeyPair,
   parseRecord,
   publicKeysOf,
   ready,
@@ -28,6 +30,7 @@ import { accessControl, principalOf, tokenPrincipal } from './http/access.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
+import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
@@ -38,6 +41,7 @@ import { recordRoutes } from './http/routes/records.js';
 import { stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { Ingestor } from './ingest.js';
+import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -65,6 +69,9 @@ export interface OpenOptions {
 export class HubNode {
   readonly app: Hono;
   readonly federation: Federation;
+  /** Private fields: sealing, opening, erasure and retention (spec/node.md §5.2-5.3). */
+  readonly privacy: Privacy | undefined;
+  private retention: ReturnType<typeof setInterval> | undefined;
   private server: ServerType | undefined;
   private url: string | undefined;
   private closingResolve!: () => void;
@@ -87,7 +94,10 @@ export class HubNode {
     private readonly log: (msg: string) => void,
     /** The record-signing secret key: every request to a peer is signed with it (spec/node.md §9.4). */
     secretKey: Uint8Array,
+    /** The hub's encryption key pair: opens sealed parts addressed to it (spec/node.md §5.2). */
+    encryption?: KeyPair,
   ) {
+    this.privacy = encryption ? new Privacy({ hubId, store, ingestor, publisher, encryption }) : undefined;
     this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
@@ -144,7 +154,22 @@ export class HubNode {
       log(
         `warning: ${join(dir, KEY_FILE)} holds recoverySeed: copy that member to a recovery key file kept offline, then remove it from this server's copy (spec/node.md §11)`,
       );
-    return new HubNode(dir, config, hubId, store, ingestor, publisher, auth, trust, pool, factory, opts.events ?? {}, log, signing.secretKey);
+    return new HubNode(
+      dir,
+      config,
+      hubId,
+      store,
+      ingestor,
+      publisher,
+      auth,
+      trust,
+      pool,
+      factory,
+      opts.events ?? {},
+      log,
+      signing.secretKey,
+      encryptionKeyPairFromSeed(keyFile.encryption),
+    );
   }
 
   /** State from the last checkpoint plus the records stored after it (spec/node.md §Checkpoints). */
@@ -246,6 +271,8 @@ export class HubNode {
     // Who is asking (a verified peer stays one; else the bearer token), then the one access rule (spec/node.md §8.1).
     app.use('*', tokenPrincipal(this.auth));
     app.use('*', accessControl({ publicRead: config.publicRead, trusted: (h) => this.trust.isTrusted(h) }));
+    // Sealed parts for operators and trusted peers only; every other read strips them (spec/node.md §8.1).
+    const sealedReaders = sealedReadersOf((h) => this.trust.isTrusted(h));
     app.route(
       '/',
       discoveryRoutes({
@@ -272,9 +299,10 @@ export class HubNode {
         maxBatch: config.limits.batchRecords,
         // An authenticated peer is `hub:<id>`, anyone else `addr:<ip>`; the `shuniu-peer` header counts for nothing.
         sourceOf: (c) => clientKey(c, addr(c)),
+        sealedReaders,
       }),
     );
-    app.route('/', feedRoutes({ store, ingestor, closing: this.closing }));
+    app.route('/', feedRoutes({ store, ingestor, closing: this.closing, sealedReaders }));
     app.route('/', stateRoutes({ store, ingestor, trust: this.trust }));
     app.route(
       '/',
@@ -284,6 +312,7 @@ export class HubNode {
         hubId: this.hubId,
         onPeersChanged: () => this.federation.kickAll(),
         onBlocksChanged: () => this.ingestor.blocksChanged(),
+        ...(this.privacy ? { privacy: this.privacy } : {}),
       }),
     );
     app.route('/', matchRoutes({ state: () => ingestor.engine.resolved() }));
@@ -322,6 +351,7 @@ export class HubNode {
     this.url = `http://${host}:${info.port}`;
     await this.refreshProfile();
     this.federation.start();
+    this.startRetention();
     return this.url;
   }
 
@@ -334,7 +364,34 @@ export class HubNode {
     await this.publisher.publish('hub.profile', { ...current, endpoints: [url] });
   }
 
+  /**
+   * The retention job (spec/node.md §5.3): every privacy.retentionEveryMs,
+   * off the request path, erases sealed parts of needs closed more than
+   * privacy.sealedRetentionDays ago.
+   */
+  private startRetention(): void {
+    const { sealedRetentionDays: days, retentionEveryMs: every } = this.config.privacy;
+    if (days <= 0 || every <= 0 || !this.privacy || this.retention) return;
+    let running = false;
+    this.retention = setInterval(() => {
+      if (running) return;
+      running = true;
+      void this.runRetention()
+        .catch((e: unknown) => this.log(`retention: ${(e as Error)?.message ?? String(e)}`))
+        .finally(() => {
+          running = false;
+        });
+    }, every);
+    this.retention.unref();
+  }
+
+  /** One retention pass now; the ids erased. */
+  async runRetention(now = Date.now()): Promise<string[]> {
+    return this.privacy ? this.privacy.retain(this.config.privacy.sealedRetentionDays, now) : [];
+  }
+
   async close(): Promise<void> {
+    if (this.retention) clearInterval(this.retention);
     this.closingResolve();
     await this.federation.stop();
     if (this.server) {

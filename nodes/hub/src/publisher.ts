@@ -1,4 +1,4 @@
-import { type Author, type BodyOf, bodySchemas, formatPath, type RecordType, ShuniuError, type SignedRecord } from '@shuniu/protocol';
+import { type Author, type BodyOf, bodySchemas, formatPath, type RecordType, type Sealed, ShuniuError, type SignedRecord } from '@shuniu/protocol';
 import type { Ack, Ingestor } from './ingest.js';
 import type { Store } from './store/types.js';
 
@@ -17,7 +17,12 @@ export class Publisher {
     private readonly ingestor: Ingestor,
   ) {}
 
-  publish<T extends RecordType>(type: T, body: unknown): Promise<{ id: string; record: SignedRecord; ack: Ack }> {
+  /** `opts.sealed`: a sealed part (spec/records.md §7) attached to the record, its hash signed. */
+  publish<T extends RecordType>(
+    type: T,
+    body: unknown,
+    opts: { sealed?: { sealed: Sealed; sealedHash: string } } = {},
+  ): Promise<{ id: string; record: SignedRecord; ack: Ack }> {
     const run = async () => {
       const parsed = bodySchemas[type].safeParse(body);
       if (!parsed.success) {
@@ -29,7 +34,7 @@ export class Publisher {
         throw new ShuniuError('E_SCHEMA', `${formatPath(issues[0]?.path ?? [])}: ${issues[0]?.message}`, { issues, path: issues[0]?.path ?? [] });
       }
       // The caller's object is signed, not zod's copy (which can drop members such as "__proto__" in ext).
-      const { record, id } = this.author.sign(type, body as BodyOf<T>);
+      const { record, id } = this.author.sign(type, body as BodyOf<T>, opts.sealed ?? {});
       let ack: Ack | undefined;
       try {
         [ack] = await this.ingestor.ingest([record], 'local');

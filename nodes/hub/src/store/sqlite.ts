@@ -5,6 +5,22 @@ import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.
 
 type Row = Record<string, unknown>;
 
+/** Whether a stored record text carries a sealed part (a top-level `sealed` member). */
+export function hasSealed(json: string): boolean {
+  if (!json.includes('"sealed":')) return false;
+  return (JSON.parse(json) as { sealed?: unknown }).sealed !== undefined;
+}
+
+/** The stored record text without its sealed part (sealedHash kept: the record still verifies). */
+export function withoutSealed(json: string): string {
+  if (!json.includes('"sealed":')) return json;
+  const r = JSON.parse(json) as { sealed?: unknown };
+  if (r.sealed === undefined) return json;
+  delete r.sealed;
+  return JSON.stringify(r);
+}
+
+
 /**
  * The INSERT parameters of a record, in the order of the statements' columns (id, hub, seq, type,
  * region, urgency, grp, source, received_ms, json): bound by position, ~1 µs a record cheaper than
@@ -36,6 +52,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Erased sealed parts (and every other deleted content) are overwritten with zeros, not left in free space (spec/node.md §5.3).
+    this.db.pragma('secure_delete = ON');
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
@@ -67,7 +85,11 @@ export class SqliteStore implements Store {
       maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
       heads: p('SELECT hub, head_seq FROM hubs'),
       hubs: p('SELECT * FROM hubs ORDER BY hub'),
-      hold: p('INSERT OR IGNORE INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)'),
+      // A copy held without its sealed part takes it from a later copy that has one (spec/node.md §3.1).
+      hold: p(
+        `INSERT INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)
+         ON CONFLICT(id) DO UPDATE SET json = excluded.json WHERE instr(held.json, '"sealed":') = 0 AND instr(excluded.json, '"sealed":') > 0`,
+      ),
       heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
@@ -87,6 +109,17 @@ export class SqliteStore implements Store {
          ON CONFLICT(url) DO UPDATE SET role = @role, hub = COALESCE(@hub, hub), push = @push, pull = @pull, parked = 0, failures = 0, next_attempt_ms = 0`,
       ),
       removePeer: p('DELETE FROM peers WHERE url = ?'),
+      restoreSealed: p('UPDATE records SET ord = (SELECT MAX(ord) FROM records) + 1, json = ?, source = ? WHERE id = ?'),
+      bumpSequence: p("UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT MAX(ord) FROM records)) WHERE name = 'records'"),
+      addErasure: p('INSERT OR IGNORE INTO erasures (record, by_hub, request, reason, at_ms) VALUES (?, ?, ?, ?, ?)'),
+      erasuresOf: p('SELECT by_hub FROM erasures WHERE record = ?'),
+      jsonOf: p('SELECT json FROM records WHERE id = ?'),
+      setJson: p('UPDATE records SET json = ? WHERE id = ?'),
+      heldJson: p('SELECT json FROM held WHERE id = ?'),
+      setHeldJson: p('UPDATE held SET json = ? WHERE id = ?'),
+      forkJson: p('SELECT hub, seq, other, json FROM forks WHERE other = ?'),
+      setForkJson: p('UPDATE forks SET json = ? WHERE hub = ? AND seq = ? AND other = ?'),
+      sealedSince: p("SELECT ord, id, json FROM records WHERE ord > ? AND type IN ('need.posted', 'offer.posted') ORDER BY ord LIMIT ?"),
       checkpoint: p('SELECT ord, snapshot FROM checkpoint WHERE k = 1'),
       saveCheckpoint: p('INSERT OR REPLACE INTO checkpoint (k, ord, snapshot) VALUES (1, ?, ?)'),
     };
@@ -366,6 +399,55 @@ export class SqliteStore implements Store {
   }
 
   private readonly peerUpdates = new Map<string, Database.Statement>();
+
+  restoreSealed(id: string, json: string, source: string): number | undefined {
+    const row = this.st.jsonOf!.get(id) as { json: string } | undefined;
+    if (!row || hasSealed(row.json)) return undefined;
+    this.st.restoreSealed!.run(json, source, id);
+    this.st.bumpSequence!.run();
+    return this.maxOrd();
+  }
+
+  addErasure(record: string, byHub: string, request: string, reason: string, now: number): void {
+    this.st.addErasure!.run(record, byHub, request, reason, now);
+  }
+
+  erasuresOf(record: string): string[] {
+    return (this.st.erasuresOf!.all(record) as { by_hub: string }[]).map((r) => r.by_hub);
+  }
+
+  eraseSealed(id: string): boolean {
+    let erased = false;
+    const row = this.st.jsonOf!.get(id) as { json: string } | undefined;
+    if (row && hasSealed(row.json)) {
+      this.st.setJson!.run(withoutSealed(row.json), id);
+      erased = true;
+    }
+    const held = this.st.heldJson!.get(id) as { json: string } | undefined;
+    if (held && hasSealed(held.json)) {
+      this.st.setHeldJson!.run(withoutSealed(held.json), id);
+      erased = true;
+    }
+    for (const f of this.st.forkJson!.all(id) as { hub: string; seq: number; other: string; json: string }[]) {
+      if (!hasSealed(f.json)) continue;
+      this.st.setForkJson!.run(withoutSealed(f.json), f.hub, f.seq, f.other);
+      erased = true;
+    }
+    return erased;
+  }
+
+  storedSealed(after: number, limit: number): { ord: number; id: string; record: SignedRecord }[] {
+    const out: { ord: number; id: string; record: SignedRecord }[] = [];
+    for (const r of this.st.sealedSince!.all(after, limit) as { ord: number; id: string; json: string }[]) {
+      if (hasSealed(r.json)) out.push({ ord: r.ord, id: r.id, record: JSON.parse(r.json) as SignedRecord });
+    }
+    return out;
+  }
+
+  flushDeleted(): void {
+    // The WAL still holds the pages as they were before the erasure: copied back and truncated to zero bytes.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
 
   checkpoint(): { ord: number; snapshot: string } | undefined {
     return this.st.checkpoint!.get() as { ord: number; snapshot: string } | undefined;

@@ -1,4 +1,4 @@
-import type { ChainView, HubKeys, Verified } from '@shuniu/protocol';
+import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
 
 /** One stored record and where it sits in this node's ingest order. */
 export interface StoredRecord {
@@ -115,6 +115,23 @@ export interface Store {
   upsertPeer(p: { url: string; role: PeerRow['role']; hub?: string | null; push?: boolean; pull?: boolean }): void;
   removePeer(url: string): void;
   updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void;
+  /**
+   * A stored record that lost its sealed part (or arrived without it) gets it back from a later
+   * copy (spec/node.md §3.1): its text is replaced and it moves to a new, highest ingest order,
+   * so feeds and push queues carry it again. Undefined (nothing changed) when the stored text
+   * already has a sealed part or no such record is stored. The caller checks the erasures.
+   */
+  restoreSealed(id: string, json: string, source: string): number | undefined;
+  /** Records an erasure of `record`'s sealed part: `byHub` '' for this node's own (operator, retention). */
+  addErasure(record: string, byHub: string, request: string, reason: string, now: number): void;
+  /** The hubs that asked to erase `record`'s sealed part ('' = this node itself). */
+  erasuresOf(record: string): string[];
+  /** Removes the sealed part of `id` wherever this node keeps its text (records, held, forks); whether one was there. */
+  eraseSealed(id: string): boolean;
+  /** Stored need.posted and offer.posted records after `after` that still carry a sealed part (for retention). */
+  storedSealed(after: number, limit: number): { ord: number; id: string; record: SignedRecord }[];
+  /** After an erasure: gets the old pages out of the write-ahead log. */
+  flushDeleted(): void;
   checkpoint(): { ord: number; snapshot: string } | undefined;
   saveCheckpoint(ord: number, snapshot: string): void;
   clearCheckpoint(): void;

@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Ingestor } from '../../ingest.js';
 import type { FeedFilter, Store } from '../../store/types.js';
 import { intParam, listParam } from '../body.js';
+import { type SealedReaders, stripSealed } from '../sealed.js';
 
 export interface FeedDeps {
   store: Store;
@@ -12,6 +13,8 @@ export interface FeedDeps {
   heartbeatMs?: number;
   /** Resolves when the node shuts down, ending live streams. */
   closing: Promise<void>;
+  /** Who may read sealed parts (operators, trusted peers); everyone else gets records without them. Default: nobody. */
+  sealedReaders?: SealedReaders;
 }
 
 /** Parses the shared feed filters: region prefix, types, urgency, group (spec/node.md §Feed). */
@@ -38,6 +41,7 @@ export function feedFilter(c: Context): FeedFilter {
  */
 export function feedRoutes(deps: FeedDeps) {
   const app = new Hono();
+  const mayRead: SealedReaders = deps.sealedReaders ?? (() => false);
 
   app.get('/v1/feed', (c) => {
     const filter = feedFilter(c);
@@ -46,7 +50,7 @@ export function feedRoutes(deps: FeedDeps) {
     const rows = deps.store.feed(after, limit, filter);
     const last = rows[rows.length - 1];
     const cursor = last ? last.ord : after;
-    return c.body(`{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${r.json}}`).join(',')}],"cursor":${cursor}}`, 200, {
+    return c.body(`{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${stripSealed(c, mayRead, r.json)}}`).join(',')}],"cursor":${cursor}}`, 200, {
       'content-type': 'application/json',
     });
   });
@@ -81,7 +85,7 @@ export function feedRoutes(deps: FeedDeps) {
           const seen = commits;
           const rows = deps.store.feed(cursor, 500, filter);
           for (const r of rows) {
-            await stream.writeSSE({ id: String(r.ord), event: 'record', data: r.json });
+            await stream.writeSSE({ id: String(r.ord), event: 'record', data: stripSealed(c, mayRead, r.json) });
             cursor = r.ord;
           }
           // A commit during the read may not be in it: read again rather than sleep.

@@ -1,6 +1,7 @@
-import { hubIdSchema, hubLevel, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
+import { hubIdSchema, hubLevel, parseIJson, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { type Privacy, SEALABLE } from '../../privacy.js';
 import type { Publisher } from '../../publisher.js';
 import type { Store } from '../../store/types.js';
 import { readJson } from '../body.js';
@@ -13,6 +14,8 @@ export interface OperatorDeps {
   onPeersChanged: () => void;
   /** After a block or unblock: held records of blocked hubs dropped, trust recomputed (spec/node.md §7). */
   onBlocksChanged?: () => void;
+  /** Private fields: sealing on writes, opening and erasing (spec/node.md §5.2-5.3). */
+  privacy?: Privacy;
 }
 
 /** Operator write routes: POST path → record type, and the body member naming the target record. */
@@ -67,7 +70,16 @@ export function operatorRoutes(deps: OperatorDeps) {
   const app = new Hono();
 
   const answer = async (c: Context, type: RecordType, body: unknown) => {
-    const { id, record, ack } = await deps.publisher.publish(type, body);
+    let sealed: Parameters<Publisher['publish']>[2] = {};
+    // `private` and `sealTo` beside the body of a need or an offer: sealed, never signed in the clear (spec/node.md §5.2).
+    if (SEALABLE.has(type) && body && typeof body === 'object' && ('private' in body || 'sealTo' in body)) {
+      const { private: fields, sealTo, ...rest } = body as Record<string, unknown>;
+      if (fields === undefined) throw new ShuniuError('E_SCHEMA', 'sealTo needs private fields to seal');
+      if (!deps.privacy) throw new ShuniuError('E_ARGUMENT', 'this node cannot seal private fields');
+      sealed = { sealed: deps.privacy.seal(fields, sealTo) };
+      body = rest;
+    }
+    const { id, record, ack } = await deps.publisher.publish(type, body, sealed);
     if (ack.status === 'accepted') return c.json({ id, ord: ack.ord, record }, 201);
     if (ack.status === 'rejected' || ack.status === 'blocked')
       return problemResponse(c, new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message));
@@ -103,6 +115,19 @@ export function operatorRoutes(deps: OperatorDeps) {
     if (!hubIdSchema.safeParse(child).success) throw new ShuniuError('E_ARGUMENT', 'not a hub id');
     const req = parseWith(revokeRequest, await readJson(c));
     return answer(c, 'hub.admission.revoked', { child, ...(req.reason !== undefined ? { reason: req.reason } : {}) });
+  });
+
+  // The opened private fields of a record sealed to this hub, or E_SEALED (spec/node.md §5.2).
+  app.get('/v1/records/:id/private', (c) => {
+    if (!deps.privacy) throw new ShuniuError('E_SEALED', 'this node cannot open sealed parts');
+    return c.json(deps.privacy.open(c.req.param('id')));
+  });
+  // Erases the sealed part here, and asks every node to when this hub may (spec/node.md §5.3).
+  app.post('/v1/records/:id/erase', async (c) => {
+    if (!deps.privacy) throw new ShuniuError('E_ARGUMENT', 'this node cannot erase sealed parts');
+    const text = await c.req.text();
+    const req = parseWith(revokeRequest, text.trim() === '' ? {} : parseIJson(text));
+    return c.json(await deps.privacy.erase(c.req.param('id'), req.reason));
   });
 
   app.get('/v1/peers', (c) => c.json({ peers: deps.store.peers() }));

@@ -5,6 +5,7 @@ import { arraySpans } from '../../json-spans.js';
 import type { Store } from '../../store/types.js';
 import { intParam, readJsonText } from '../body.js';
 import { problemResponse, STATUS_OF } from '../problem.js';
+import { type SealedReaders, stripSealed } from '../sealed.js';
 
 export interface RecordsDeps {
   store: Store;
@@ -17,6 +18,8 @@ export interface RecordsDeps {
   sourceOf: (c: import('hono').Context) => string;
   /** Who sent it, for the per-sender share of the holding area. Default: `sourceOf`. */
   senderOf?: (c: import('hono').Context) => string;
+  /** Who may read sealed parts (operators, trusted peers); everyone else gets records without them. Default: nobody. */
+  sealedReaders?: SealedReaders;
 }
 
 /**
@@ -27,6 +30,7 @@ export interface RecordsDeps {
 export function recordRoutes(deps: RecordsDeps) {
   const app = new Hono();
   const senderOf = deps.senderOf ?? deps.sourceOf;
+  const mayRead: SealedReaders = deps.sealedReaders ?? (() => false);
 
   app.post('/v1/records', async (c) => {
     const text = await readJsonText(c);
@@ -55,7 +59,7 @@ export function recordRoutes(deps: RecordsDeps) {
   app.get('/v1/records/:id', (c) => {
     const r = deps.store.recordById(c.req.param('id'));
     if (!r) throw new ShuniuError('E_NOT_FOUND', `no record ${c.req.param('id')}`);
-    return c.body(r.json, 200, { 'content-type': 'application/json' });
+    return c.body(stripSealed(c, mayRead, r.json), 200, { 'content-type': 'application/json' });
   });
 
   app.get('/v1/heads', (c) => c.json({ heads: deps.store.heads() }));
@@ -71,9 +75,19 @@ export function recordRoutes(deps: RecordsDeps) {
     const head = deps.store.heads()[hub];
     if (head === undefined) throw new ShuniuError('E_NOT_FOUND', `this node holds no record of hub ${hub}`);
     const last = page.lastSeq;
+    let joined: Uint8Array = page.joined;
+    // Sealed parts only for those who may read them: the page's texts one by one otherwise (spec/node.md §8.1).
+    if (!mayRead(c) && Buffer.from(joined.buffer, joined.byteOffset, joined.byteLength).includes('"sealed":')) {
+      joined = Buffer.from(
+        deps.store
+          .log(hub, after, limit)
+          .map((r) => stripSealed(c, mayRead, r.json))
+          .join(','),
+      );
+    }
     const open = Buffer.from(`{"hub":${JSON.stringify(hub)},"head":${head},"records":[`);
     const close = Buffer.from(`],"next":${last !== null && last < head ? last : 'null'}}`);
-    const body = Buffer.concat([open, page.joined, close]);
+    const body = Buffer.concat([open, joined, close]);
     return c.body(body, 200, {
       'content-type': 'application/json',
     });
