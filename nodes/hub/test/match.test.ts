@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { need as fixtureNeed, offer as fixtureOffer, state as fixtureState } from '../../../packages/match/test/fixtures.js';
 import { run } from '../src/commands/match.js';
 import { matchRoutes } from '../src/http/match-routes.js';
+import { MatchService } from '../src/match-service.js';
 
 const need = (id: string, region: string, urgency: NeedState['urgency'], quantity: number) =>
   fixtureNeed({ id, hub: 'h', region, urgency, quantity, beneficiaries: { group: 'medical_staff', count: 100 } });
@@ -19,7 +20,9 @@ const needs = [need('n-wuhan', '420112', 'critical', 30_000), need('n-huanggang'
 const offers = [offer('o-masks', 25_000, { regions: ['4201', '4211', '4209', '4206'] }), offer('o-wuhan', 5_000, { regions: ['4201'] })];
 const state: ResolvedState = fixtureState(needs, offers);
 
-const app = matchRoutes({ state: () => state });
+const service = new MatchService({ state: () => state, version: () => 'v1', budgetMs: 60_000 });
+afterAll(() => service.close());
+const app = matchRoutes({ service });
 const get = async (q: string) => {
   const res = await app.request(`/v1/match/proposals${q}`);
   return { status: res.status, body: (await res.json()) as { proposals: Proposal[]; count: number; clock: string; code?: string } };

@@ -1,5 +1,5 @@
 export { allocationBody, type Planned, violations } from './check.js';
-export { propose } from './propose.js';
-export { DEFAULT_TRANSIT, URGENCY_RANK } from './rules.js';
+export { Plan, plan, propose } from './propose.js';
+export { DEFAULT_TRANSIT, needIsOpen, offerIsOpen, URGENCY_RANK } from './rules.js';
 export type * from './types.js';
 export { type Claim, type Division, waterfill } from './waterfill.js';

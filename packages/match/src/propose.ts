@@ -14,37 +14,36 @@ import {
   URGENCY_RANK,
 } from './rules.js';
 import type { MatchFilters, MatchOptions, Proposal, Reason, TransitTable } from './types.js';
-import { type Claim, waterfill } from './waterfill.js';
+import { divide } from './waterfill.js';
 
 /** A need (or the representative of a duplicate group) that still lacks goods. */
 interface Slot {
   need: NeedState;
   members: string[] | undefined;
   quantity: number;
-  /** Base units of the need, updated as the plan proceeds. */
+  /** Base units the need (its group) has before the plan. */
   covered: number;
   neededByMs: number;
   r4: string;
   r2: string;
-}
-
-interface Candidate {
-  slot: Slot;
-  scale: Scale;
-  arrival: number;
-  onTime: boolean;
-  /** 0–3 on time by urgency, 4–7 late by urgency (spec/matching.md §Order). */
-  round: number;
+  /** Position among all slots by (urgency, neededBy, need id): the output order (§Proposals as records). */
+  out: number;
 }
 
 interface OfferPlan {
   offer: OfferState;
+  /** Position of the offer by id (the last output sort key). */
+  idRank: number;
   validUntilMs: number;
-  cands: Candidate[];
+  departs: number;
+  /** Eligible needs before any proposal (§Order of offers). */
+  count: number;
 }
 
 const ROUNDS = 8;
 const HOUR_MS = 3_600_000;
+const CAPPED = 1;
+const BONUS = 2;
 
 const isoCache = new Map<number, string>();
 /** formatTimestamp, memoised: arrival times repeat across the many proposals of one offer. */
@@ -63,6 +62,151 @@ function startsWithAny(region: string, prefixes: readonly string[]): boolean {
   return false;
 }
 
+const cmpSlot = (a: Slot, b: Slot) => a.neededByMs - b.neededByMs || cmpStr(a.need.id, b.need.id);
+
+/**
+ * A whole plan (spec/matching.md), held compactly: one row per proposal in
+ * plan order, with what is needed to write the proposal and its reasons on
+ * demand. At national scale (100,000 needs × 5,000 offers, about three
+ * million proposals) the plan fits in a few hundred megabytes where the
+ * written proposals would not; a node serves pages of it.
+ *
+ * @example
+ * const p = plan(state);
+ * const page = p.select({ region: '4201' }).slice(0, 500).map((i) => p.proposal(i));
+ */
+export class Plan {
+  /** Number of proposals in the plan. */
+  readonly size: number;
+  /** The state's clock the plan was made at. */
+  readonly clock: number;
+  private sorted: Int32Array | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly offers: OfferPlan[],
+    private readonly slotsOf: Slot[],
+    private readonly scaleOf: Scale[],
+    private readonly col: {
+      offer: number[];
+      round: number[];
+      before: number[];
+      quantity: number[];
+      amount: number[];
+      arrival: number[];
+      flags: number[];
+      level: number[];
+      competing: number[];
+    },
+    private readonly transit: TransitTable,
+    clock: number,
+    /** Number of offers in the state (idRank < this). */
+    private readonly offerCount: number,
+  ) {
+    this.size = col.offer.length;
+    this.clock = clock;
+  }
+
+  /** Row indices in output order (urgency, neededBy, need id, offer id), computed once. */
+  order(): Int32Array {
+    if (this.sorted !== undefined) return this.sorted;
+    const n = this.size;
+    const nOffers = Math.max(1, this.offerCount);
+    const out = new Int32Array(n);
+    // One numeric key per row when it fits in a double exactly: (slot order × offers + offer rank) × rows + row.
+    let maxOut = 0;
+    for (let i = 0; i < n; i++) if ((this.slotsOf[i] as Slot).out > maxOut) maxOut = (this.slotsOf[i] as Slot).out;
+    if ((maxOut + 1) * nOffers * n < 2 ** 53) {
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const o = this.offers[this.col.offer[i] as number] as OfferPlan;
+        keys[i] = ((this.slotsOf[i] as Slot).out * nOffers + o.idRank) * n + i;
+      }
+      keys.sort();
+      for (let i = 0; i < n; i++) out[i] = (keys[i] as number) % n;
+    } else {
+      const idx = Array.from({ length: n }, (_, i) => i);
+      idx.sort(
+        (a, b) =>
+          (this.slotsOf[a] as Slot).out - (this.slotsOf[b] as Slot).out ||
+          (this.offers[this.col.offer[a] as number] as OfferPlan).idRank - (this.offers[this.col.offer[b] as number] as OfferPlan).idRank,
+      );
+      out.set(idx);
+    }
+    this.sorted = out;
+    return out;
+  }
+
+  /** Row indices, in output order, of the proposals that pass every filter (spec/matching.md §Filters). */
+  select(f: MatchFilters | undefined): number[] {
+    const order = this.order();
+    const out: number[] = [];
+    if (f === undefined) {
+      for (let k = 0; k < order.length; k++) out.push(order[k] as number);
+      return out;
+    }
+    const urg = f.urgency === undefined ? undefined : Array.isArray(f.urgency) ? f.urgency : [f.urgency];
+    const offers = f.offers === undefined ? undefined : new Set(f.offers);
+    const needs = f.needs === undefined ? undefined : new Set(f.needs);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k] as number;
+      const n = (this.slotsOf[i] as Slot).need;
+      if (f.region !== undefined && !n.region.startsWith(f.region)) continue;
+      if (f.item !== undefined && n.item.code !== f.item) continue;
+      if (urg !== undefined && !urg.includes(n.urgency)) continue;
+      if (offers !== undefined && !offers.has((this.offers[this.col.offer[i] as number] as OfferPlan).offer.id)) continue;
+      if (needs !== undefined && !needs.has(n.id)) continue;
+      out.push(i);
+    }
+    return out;
+  }
+
+  /** The proposal of row `i`, written out with its reasons. */
+  proposal(i: number): Proposal {
+    const offer = (this.offers[this.col.offer[i] as number] as OfferPlan).offer;
+    const slot = this.slotsOf[i] as Slot;
+    const scale = this.scaleOf[i] as Scale;
+    const n = slot.need;
+    const before = this.col.before[i] as number;
+    const quantity = this.col.quantity[i] as number;
+    const arrival = this.col.arrival[i] as number;
+    const flags = this.col.flags[i] as number;
+    const level = this.col.level[i] as number;
+    const onTime = arrival <= slot.neededByMs;
+    const after = before + quantity;
+    return {
+      offer: offer.id,
+      need: n.id,
+      quantity,
+      unit: n.unit.base,
+      offerQuantity: (this.col.amount[i] as number) / scale.offer,
+      offerUnit: offer.unit.base,
+      item: n.item.code,
+      urgency: n.urgency,
+      region: n.region,
+      neededBy: n.neededBy,
+      arrival: iso(arrival),
+      onTime,
+      coverage: { before: before / slot.quantity, after: after / slot.quantity },
+      limit: flags & CAPPED ? 'need' : 'offer',
+      reasons: reasons(
+        offer,
+        { slot, scale, arrival, onTime },
+        this.col.round[i] as number,
+        before,
+        quantity,
+        (flags & CAPPED) !== 0,
+        (flags & BONUS) !== 0,
+        Number.isNaN(level) ? undefined : level,
+        this.col.competing[i] as number,
+        scale.lot,
+        this.transit,
+        this.clock,
+      ),
+    };
+  }
+}
+
 /**
  * Proposes allocations for a resolved state (spec/matching.md). The result
  * depends only on `state` and `opts`: never on the local clock or on the
@@ -73,12 +217,24 @@ function startsWithAny(region: string, prefixes: readonly string[]): boolean {
  * for (const p of proposals) author.sign('allocation', allocationBody(p));
  */
 export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal[] {
+  const p = plan(state, opts);
+  return p.select(opts.filters).map((i) => p.proposal(i));
+}
+
+/**
+ * Plans the whole state (filters in `opts` are ignored: they select from a
+ * plan, see Plan.select). Same plan as propose(), kept compact.
+ *
+ * @example const p = plan(state); p.size // number of proposals
+ */
+export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> = {}): Plan {
   const transit: TransitTable = { ...DEFAULT_TRANSIT, ...opts.transit };
   const units = new Units(opts.catalogue);
   const clock = state.clock;
   const dups = duplicateGroups(state);
 
-  const byCode = new Map<string, Slot[]>();
+  // Needs that can still receive, one slot each (a duplicate group by its representative), in id order.
+  const slots: Slot[] = [];
   for (const id of Object.keys(state.needs).sort(cmpStr)) {
     const need = state.needs[id] as NeedState;
     if (!needIsOpen(need)) continue;
@@ -86,7 +242,7 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
     if (members !== undefined && representative(state, members) !== id) continue;
     const gap = groupGap(state, need, members);
     if (gap.covered >= gap.quantity) continue;
-    const slot: Slot = {
+    slots.push({
       need,
       members,
       quantity: gap.quantity,
@@ -94,146 +250,239 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
       neededByMs: timestampMs(need.neededBy),
       r4: need.region.slice(0, 4),
       r2: need.region.slice(0, 2),
-    };
-    const list = byCode.get(need.item.code);
-    if (list) list.push(slot);
-    else byCode.set(need.item.code, [slot]);
+      out: 0,
+    });
+  }
+  // The hot loops read columns of small integers instead of strings (offers × needs of an item can be tens of millions of pairs).
+  const nS = slots.length;
+  const ids = new Map<string, number>();
+  const intern = (x: string) => {
+    let v = ids.get(x);
+    if (v === undefined) {
+      v = ids.size;
+      ids.set(x, v);
+    }
+    return v;
+  };
+  const cov = new Float64Array(nS);
+  const qty = new Float64Array(nS);
+  const due = new Float64Array(nS);
+  const grp = new Int32Array(nS);
+  const pur = new Int32Array(nS);
+  const unit = new Int32Array(nS);
+  const urg = new Int32Array(nS);
+  const r6 = new Int32Array(nS);
+  const r4 = new Int32Array(nS);
+  const r2 = new Int32Array(nS);
+  const rank = new Int32Array(nS);
+  const stamps = new Int32Array(nS).fill(-1);
+  // Slot lists by item code, urgency and region prefix ('' or 2, 4, 6 characters), each in round order (neededBy, need id).
+  const lists = new Map<string, number[]>();
+  const add = (key: string, i: number) => {
+    const list = lists.get(key);
+    if (list) list.push(i);
+    else lists.set(key, [i]);
+  };
+  for (let i = 0; i < nS; i++) {
+    const slot = slots[i] as Slot;
+    const n = slot.need;
+    cov[i] = slot.covered;
+    qty[i] = slot.quantity;
+    due[i] = slot.neededByMs;
+    grp[i] = intern(`g:${n.beneficiaries.group}`);
+    pur[i] = n.purpose === undefined ? -1 : intern(`p:${n.purpose}`);
+    unit[i] = intern(`u:${n.unit.base}`);
+    urg[i] = URGENCY_RANK[n.urgency];
+    r6[i] = intern(`r:${n.region}`);
+    r4[i] = intern(`r:${slot.r4}`);
+    r2[i] = intern(`r:${slot.r2}`);
+  }
+  const inRoundOrder = Array.from({ length: nS }, (_, i) => i).sort(
+    (a, b) => cmpStr((slots[a] as Slot).need.item.code, (slots[b] as Slot).need.item.code) || cmpSlot(slots[a] as Slot, slots[b] as Slot),
+  );
+  for (let k = 0; k < nS; k++) {
+    const i = inRoundOrder[k] as number;
+    rank[i] = k;
+    const n = (slots[i] as Slot).need;
+    const head = `${n.item.code}\u0000${urg[i]}\u0000`;
+    add(head, i);
+    for (let len = 2; len <= 6 && len <= n.region.length; len += 2) add(head + n.region.slice(0, len), i);
+  }
+  {
+    const byOut = slots.slice().sort((a, b) => URGENCY_RANK[a.need.urgency] - URGENCY_RANK[b.need.urgency] || cmpSlot(a, b));
+    for (let k = 0; k < byOut.length; k++) (byOut[k] as Slot).out = k;
   }
 
-  const plans: OfferPlan[] = [];
-  for (const id of Object.keys(state.offers).sort(cmpStr)) {
-    const offer = state.offers[id] as OfferState;
-    if (!offerIsOpen(offer, clock)) continue;
-    const cands: Candidate[] = [];
-    const { regions, groups, purposes, validUntil } = offer.intent;
-    const untilMs = validUntil === undefined ? Number.POSITIVE_INFINITY : timestampMs(validUntil);
-    const departs = departure(offer, clock);
-    const or4 = offer.region.slice(0, 4);
-    const or2 = offer.region.slice(0, 2);
-    const scales = new Map<string, Scale | null>();
-    for (const slot of byCode.get(offer.item.code) ?? []) {
-      // intentBreach (rules.ts) inlined with the timestamps parsed once.
-      const n = slot.need;
-      if (regions !== undefined && !startsWithAny(n.region, regions)) continue;
-      if (groups !== undefined && !groups.includes(n.beneficiaries.group)) continue;
-      if (purposes !== undefined && (n.purpose === undefined || !(purposes as string[]).includes(n.purpose))) continue;
-      if (slot.neededByMs > untilMs) continue;
-      let scale = scales.get(n.unit.base);
-      if (scale === undefined) {
-        scale = units.scale(offer, n) ?? null;
-        scales.set(n.unit.base, scale);
-      }
-      if (scale === null) continue;
-      // hoursBetween (rules.ts) on prefixes cut once.
-      const hours =
-        n.region === offer.region
-          ? transit.sameCounty
-          : slot.r4 === or4
-            ? transit.samePrefecture
-            : slot.r2 === or2
-              ? transit.sameProvince
-              : transit.otherProvince;
-      const arrival = departs + hours * HOUR_MS;
-      const onTime = arrival <= slot.neededByMs;
-      cands.push({ slot, scale, arrival, onTime, round: (onTime ? 0 : 4) + URGENCY_RANK[slot.need.urgency] });
+  // The eligible needs (H1, H2, H5, H6 with a positive gap) of an offer and one urgency, in round order; scales by unit id into `sc`.
+  let sc: (Scale | null | undefined)[] = [];
+  let visit = 0;
+  const allowed = (xs: readonly string[] | undefined, tag: string): Uint8Array | undefined => {
+    if (xs === undefined) return undefined;
+    const a = new Uint8Array(ids.size + 1);
+    for (const x of xs) {
+      const v = ids.get(`${tag}:${x}`);
+      if (v !== undefined) a[v] = 1;
     }
-    if (cands.length === 0) continue;
-    plans.push({ offer, validUntilMs: untilMs, cands });
+    return a;
+  };
+  const EMPTY: number[] = [];
+  /** Counts the eligible needs of urgency `u`; pushes them to `out` unless it is undefined. */
+  const scan = (offer: OfferState, untilMs: number, u: number, out: number[] | undefined): number => {
+    const { regions } = offer.intent;
+    const head = `${offer.item.code}\u0000${u}\u0000`;
+    const sources: number[][] = [];
+    if (regions === undefined) sources.push(lists.get(head) ?? EMPTY);
+    else
+      for (const p of regions) {
+        const l = Math.min(6, p.length & ~1);
+        const src = lists.get(head + p.slice(0, l));
+        if (src !== undefined) sources.push(src);
+      }
+    if (sources.length === 0) return 0;
+    const groups = allowed(offer.intent.groups, 'g');
+    const purposes = allowed(offer.intent.purposes, 'p');
+    // One prefix of 2, 4 or 6 characters: its list holds exactly the needs it allows.
+    const checkRegion = regions !== undefined && !(regions.length === 1 && [2, 4, 6].includes((regions[0] as string).length));
+    const stamp = visit++;
+    let count = 0;
+    for (const src of sources)
+      for (let k = 0; k < src.length; k++) {
+        const i = src[k] as number;
+        if (stamps[i] === stamp) continue;
+        // intentBreach (rules.ts) on interned values, with the timestamps parsed once.
+        if (groups !== undefined && groups[grp[i] as number] !== 1) continue;
+        if (purposes !== undefined && ((pur[i] as number) < 0 || purposes[pur[i] as number] !== 1)) continue;
+        if ((due[i] as number) > untilMs) continue;
+        if (checkRegion && !startsWithAny((slots[i] as Slot).need.region, regions as readonly string[])) continue;
+        const un = unit[i] as number;
+        let scale = sc[un];
+        if (scale === undefined) {
+          scale = units.scale(offer, (slots[i] as Slot).need) ?? null;
+          sc[un] = scale;
+        }
+        if (scale === null) continue;
+        stamps[i] = stamp;
+        count++;
+        out?.push(i);
+      }
+    if (out !== undefined && sources.length > 1 && out.length > 1) out.sort((a, b) => (rank[a] as number) - (rank[b] as number));
+    return count;
+  };
+
+  const offerIds = Object.keys(state.offers).sort(cmpStr);
+  const plans: OfferPlan[] = [];
+  for (let r = 0; r < offerIds.length; r++) {
+    const offer = state.offers[offerIds[r] as string] as OfferState;
+    if (!offerIsOpen(offer, clock)) continue;
+    const validUntil = offer.intent.validUntil;
+    const untilMs = validUntil === undefined ? Number.POSITIVE_INFINITY : timestampMs(validUntil);
+    sc = [];
+    let count = 0;
+    for (let u = 0; u < 4; u++) count += scan(offer, untilMs, u, undefined);
+    if (count === 0) continue;
+    plans.push({ offer, idRank: r, validUntilMs: untilMs, departs: departure(offer, clock), count });
   }
   // Most restricted supply first, so that it goes where only it can go (spec/matching.md §Order of offers).
   plans.sort(
     (a, b) =>
-      a.cands.length - b.cands.length ||
+      a.count - b.count ||
       a.validUntilMs - b.validUntilMs ||
       a.offer.hlc.ms - b.offer.hlc.ms ||
       a.offer.hlc.c - b.offer.hlc.c ||
       cmpStr(a.offer.id, b.offer.id),
   );
 
-  const out: Proposal[] = [];
-  for (const plan of plans) {
-    const { offer } = plan;
+  const col = {
+    offer: [] as number[],
+    round: [] as number[],
+    before: [] as number[],
+    quantity: [] as number[],
+    amount: [] as number[],
+    arrival: [] as number[],
+    flags: [] as number[],
+    level: [] as number[],
+    competing: [] as number[],
+  };
+  const slotsOf: Slot[] = [];
+  const scaleOf: Scale[] = [];
+  const rounds: number[][] = Array.from({ length: ROUNDS }, () => []);
+  const arrivals = new Float64Array(nS);
+  const found: number[] = [];
+  const cQ = new Float64Array(nS);
+  const cC = new Float64Array(nS);
+  const cCap = new Float64Array(nS);
+  const cLot = new Float64Array(nS);
+  const claimCols = { quantity: cQ, covered: cC, cap: cCap, lot: cLot };
+  const hoursBy = [transit.sameCounty, transit.samePrefecture, transit.sameProvince, transit.otherProvince];
+  for (let pi = 0; pi < plans.length; pi++) {
+    const plan = plans[pi] as OfferPlan;
+    const { offer, departs } = plan;
     let left = offer.available;
-    const rounds: Candidate[][] = Array.from({ length: ROUNDS }, () => []);
-    for (const c of plan.cands) (rounds[c.round] as Candidate[]).push(c);
+    sc = [];
+    // hoursBetween (rules.ts) on interned prefixes; a region never interned matches no need's.
+    const o6 = ids.get(`r:${offer.region}`) ?? -1;
+    const o4 = ids.get(`r:${offer.region.slice(0, 4)}`) ?? -1;
+    const o2 = ids.get(`r:${offer.region.slice(0, 2)}`) ?? -1;
+    for (const r of rounds) r.length = 0;
+    // Urgency u's needs fill rounds u (on time) and u + 4 (late), scanned when round u is reached: most offers run out in the first rounds.
+    const fill = (u: number) => {
+      found.length = 0;
+      scan(offer, plan.validUntilMs, u, found);
+      for (let k = 0; k < found.length; k++) {
+        const i = found[k] as number;
+        const rel = r6[i] === o6 ? 0 : r4[i] === o4 ? 1 : r2[i] === o2 ? 2 : 3;
+        const arrival = departs + (hoursBy[rel] as number) * HOUR_MS;
+        arrivals[i] = arrival;
+        // A slot is in one round only, so a gap closed in an earlier round of this offer is never one of this round's.
+        if ((cov[i] as number) >= (qty[i] as number)) continue;
+        (rounds[(arrival <= (due[i] as number) ? 0 : 4) + u] as number[]).push(i);
+      }
+    };
     for (let r = 0; r < ROUNDS && left > 0; r++) {
-      const list = (rounds[r] as Candidate[]).filter((c) => c.slot.covered < c.slot.quantity);
+      if (r < 4) fill(r);
+      const list = rounds[r] as number[];
       if (list.length === 0) continue;
-      list.sort((a, b) => a.slot.neededByMs - b.slot.neededByMs || cmpStr(a.slot.need.id, b.slot.need.id));
       // Every candidate of one offer shares the offer's scale (see Units.scale), so one supply figure serves all claims.
-      const so = (list[0] as Candidate).scale.offer;
-      const claims: Claim[] = list.map(({ slot, scale }) => {
-        const gap = (slot.quantity - slot.covered) * scale.need;
-        return { quantity: slot.quantity * scale.need, covered: slot.covered * scale.need, cap: Math.floor(gap / scale.lot) * scale.lot, lot: scale.lot };
-      });
-      const div = waterfill(claims, left * so);
-      const competing = claims.filter((c) => c.cap > 0).length;
-      for (let i = 0; i < list.length; i++) {
-        const amount = div.amounts[i] as number;
+      const so = (sc[unit[list[0] as number] as number] as Scale).offer;
+      let competing = 0;
+      for (let j = 0; j < list.length; j++) {
+        const i = list[j] as number;
+        const scale = sc[unit[i] as number] as Scale;
+        const q = qty[i] as number;
+        const c = cov[i] as number;
+        const gap = (q - c) * scale.need;
+        const cap = Math.floor(gap / scale.lot) * scale.lot;
+        if (cap > 0) competing++;
+        cQ[j] = q * scale.need;
+        cC[j] = c * scale.need;
+        cCap[j] = cap;
+        cLot[j] = scale.lot;
+      }
+      const div = divide(claimCols, list.length, left * so);
+      const level = div.level === undefined ? Number.NaN : div.level;
+      for (let j = 0; j < list.length; j++) {
+        const amount = div.amounts[j] as number;
         if (amount <= 0) continue;
-        const c = list[i] as Candidate;
-        const quantity = amount / c.scale.need;
-        const offerQuantity = amount / c.scale.offer;
-        const before = c.slot.covered;
-        c.slot.covered += quantity;
-        left -= offerQuantity;
-        out.push({
-          offer: offer.id,
-          need: c.slot.need.id,
-          quantity,
-          unit: c.slot.need.unit.base,
-          offerQuantity,
-          offerUnit: offer.unit.base,
-          item: c.slot.need.item.code,
-          urgency: c.slot.need.urgency,
-          region: c.slot.need.region,
-          neededBy: c.slot.need.neededBy,
-          arrival: iso(c.arrival),
-          onTime: c.onTime,
-          coverage: { before: before / c.slot.quantity, after: c.slot.covered / c.slot.quantity },
-          limit: div.capped[i] ? 'need' : 'offer',
-          reasons: reasons(
-            offer,
-            c,
-            r,
-            before,
-            quantity,
-            div.capped[i] === true,
-            div.bonus[i] === true,
-            div.level,
-            competing,
-            claims[i] as Claim,
-            transit,
-            clock,
-          ),
-        });
+        const i = list[j] as number;
+        const scale = sc[unit[i] as number] as Scale;
+        const quantity = amount / scale.need;
+        col.offer.push(pi);
+        col.round.push(r);
+        col.before.push(cov[i] as number);
+        col.quantity.push(quantity);
+        col.amount.push(amount);
+        col.arrival.push(arrivals[i] as number);
+        col.flags.push((div.capped[j] ? CAPPED : 0) | (div.bonus[j] ? BONUS : 0));
+        col.level.push(level);
+        col.competing.push(competing);
+        slotsOf.push(slots[i] as Slot);
+        scaleOf.push(scale);
+        cov[i] = (cov[i] as number) + quantity;
+        left -= amount / scale.offer;
       }
     }
   }
-  const due = new Map<string, number>();
-  for (const p of out) if (!due.has(p.neededBy)) due.set(p.neededBy, timestampMs(p.neededBy));
-  return applyFilters(out, opts.filters).sort(
-    (a, b) =>
-      URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency] ||
-      (due.get(a.neededBy) as number) - (due.get(b.neededBy) as number) ||
-      cmpStr(a.need, b.need) ||
-      cmpStr(a.offer, b.offer),
-  );
-}
-
-function applyFilters(list: Proposal[], f: MatchFilters | undefined): Proposal[] {
-  if (f === undefined) return list;
-  const urg = f.urgency === undefined ? undefined : Array.isArray(f.urgency) ? f.urgency : [f.urgency];
-  const offers = f.offers === undefined ? undefined : new Set(f.offers);
-  const needs = f.needs === undefined ? undefined : new Set(f.needs);
-  return list.filter(
-    (p) =>
-      (f.region === undefined || p.region.startsWith(f.region)) &&
-      (f.item === undefined || p.item === f.item) &&
-      (urg === undefined || urg.includes(p.urgency)) &&
-      (offers === undefined || offers.has(p.offer)) &&
-      (needs === undefined || needs.has(p.need)),
-  );
+  return new Plan(plans, slotsOf, scaleOf, col, transit, clock, offerIds.length);
 }
 
 const pct = (x: number): string => `${(Math.floor(x * 1000) / 10).toString()}%`;
@@ -247,7 +496,7 @@ function relation(o: OfferState, n: NeedState): string {
 
 function reasons(
   offer: OfferState,
-  c: Candidate,
+  c: { slot: Slot; scale: Scale; arrival: number; onTime: boolean },
   round: number,
   before: number,
   quantity: number,
@@ -255,7 +504,7 @@ function reasons(
   bonus: boolean,
   level: number | undefined,
   competing: number,
-  claim: Claim,
+  lot: number,
   transit: TransitTable,
   clock: number,
 ): Reason[] {
@@ -296,7 +545,7 @@ function reasons(
   }
   const gap = c.slot.quantity - before;
   if (capped) {
-    const whole = quantity === gap ? 'fills the remaining gap' : `gives the whole lots of ${claim.lot} ${c.scale.common} that fit the remaining gap`;
+    const whole = quantity === gap ? 'fills the remaining gap' : `gives the whole lots of ${lot} ${c.scale.common} that fit the remaining gap`;
     out.push({
       code: 'quantity.fills_gap',
       message: `${whole} of ${gap} ${n.unit.base}: coverage ${pct(before / c.slot.quantity)} → ${pct((before + quantity) / c.slot.quantity)}`,
@@ -309,9 +558,9 @@ function reasons(
     if (bonus)
       out.push({
         code: 'quantity.remainder',
-        message: `one more lot of ${claim.lot} ${c.scale.common} from the largest remainders (ties: earlier neededBy, then need id)`,
+        message: `one more lot of ${lot} ${c.scale.common} from the largest remainders (ties: earlier neededBy, then need id)`,
       });
-    if (claim.lot > 1) out.push({ code: 'quantity.lot', message: `whole lots of ${claim.lot} ${c.scale.common} only` });
+    if (lot > 1) out.push({ code: 'quantity.lot', message: `whole lots of ${lot} ${c.scale.common} only` });
   }
   return out;
 }

@@ -38,12 +38,49 @@ function cmpProd(a: number, b: number, c: number, d: number): number {
   return X < Y ? -1 : X > Y ? 1 : 0;
 }
 
-interface Event {
-  /** Share at which the event happens: num / den. */
-  num: number;
-  den: number;
-  claim: number;
-  start: boolean;
+/** The claims of one division as columns (the engine's form: no object per claim). */
+export interface ClaimColumns {
+  quantity: ArrayLike<number>;
+  covered: ArrayLike<number>;
+  cap: ArrayLike<number>;
+  lot: ArrayLike<number>;
+}
+
+/**
+ * Indices 0..n-1 ordered by `cmp`, where `key[i]` is a double that orders
+ * the items as `cmp` does wherever the keys differ (a correctly rounded
+ * quotient of safe integers is monotonic). The keys are sorted natively;
+ * only runs of equal keys are compared exactly. Stable.
+ */
+function sortByKey(key: Float64Array, n: number, cmp: (a: number, b: number) => number): Int32Array {
+  const sorted = key.slice(0, n).sort();
+  const next = new Int32Array(n).fill(-1);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = key[i] as number;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if ((next[lo] as number) < 0) next[lo] = lo;
+    out[next[lo] as number] = i;
+    next[lo] = (next[lo] as number) + 1;
+  }
+  // Equal keys may hide distinct exact values: settle such runs with the exact comparison.
+  for (let s = 0; s < n; ) {
+    let e = s + 1;
+    while (e < n && sorted[e] === sorted[s]) e++;
+    if (e - s > 1) {
+      let mixed = false;
+      for (let k = s + 1; k < e && !mixed; k++) if (cmp(out[k - 1] as number, out[k] as number) > 0) mixed = true;
+      if (mixed) out.set(Array.from(out.subarray(s, e)).sort(cmp), s);
+    }
+    s = e;
+  }
+  return out;
 }
 
 /**
@@ -57,51 +94,93 @@ interface Event {
  * @example waterfill([{ quantity: 100, covered: 0, cap: 100, lot: 1 }, { quantity: 100, covered: 50, cap: 50, lot: 1 }], 60).amounts // [55, 5]
  */
 export function waterfill(claims: readonly Claim[], supply: number): Division {
-  const n = claims.length;
+  return divide(
+    {
+      quantity: claims.map((c) => c.quantity),
+      covered: claims.map((c) => c.covered),
+      cap: claims.map((c) => c.cap),
+      lot: claims.map((c) => c.lot),
+    },
+    claims.length,
+    supply,
+  );
+}
+
+/** waterfill() on claims given as columns (the first `n` of each). */
+export function divide(cl: ClaimColumns, n: number, supply: number): Division {
+  const Q = cl.quantity;
+  const Cv = cl.covered;
+  const Cap = cl.cap;
+  const Lot = cl.lot;
   const amounts = new Array<number>(n).fill(0);
   const capped = new Array<boolean>(n).fill(false);
   const bonus = new Array<boolean>(n).fill(false);
   let totalCap = 0;
-  for (const c of claims) totalCap += c.cap;
+  for (let i = 0; i < n; i++) totalCap += Cap[i] as number;
   if (totalCap > MAX) throw new RangeError('match: total demand beyond 2^53');
   if (totalCap <= supply) {
     for (let i = 0; i < n; i++) {
-      amounts[i] = (claims[i] as Claim).cap;
-      capped[i] = (claims[i] as Claim).cap > 0;
+      amounts[i] = Cap[i] as number;
+      capped[i] = (Cap[i] as number) > 0;
     }
     return { amounts, capped, bonus, level: undefined };
   }
   if (supply <= 0) return { amounts, capped, bonus, level: 0 };
 
-  const events: Event[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = claims[i] as Claim;
-    if (c.cap <= 0) continue;
-    events.push({ num: c.covered, den: c.quantity, claim: i, start: true });
-    events.push({ num: c.covered + c.cap, den: c.quantity, claim: i, start: false });
+  // Events: claim i starts filling at covered/quantity and is full at (covered + cap)/quantity.
+  let m = 0;
+  for (let i = 0; i < n; i++) if ((Cap[i] as number) > 0) m += 2;
+  const evNum = new Array<number>(m);
+  const evDen = new Array<number>(m);
+  const evClaim = new Int32Array(m);
+  const evStart = new Uint8Array(m);
+  const evKey = new Float64Array(m);
+  let safe = true;
+  for (let i = 0, e = 0; i < n; i++) {
+    const c = Cap[i] as number;
+    if (c <= 0) continue;
+    const q = Q[i] as number;
+    const cov = Cv[i] as number;
+    evNum[e] = cov;
+    evDen[e] = q;
+    evClaim[e] = i;
+    evStart[e] = 1;
+    evKey[e] = cov / q;
+    e++;
+    evNum[e] = cov + c;
+    evDen[e] = q;
+    evClaim[e] = i;
+    evKey[e] = (cov + c) / q;
+    e++;
+    if (!(cov + c <= MAX && q <= MAX)) safe = false;
   }
-  events.sort((a, b) => cmpProd(a.num, b.den, b.num, a.den) || a.claim - b.claim);
+  const cmpEv = (a: number, b: number) =>
+    cmpProd(evNum[a] as number, evDen[b] as number, evNum[b] as number, evDen[a] as number) || (evClaim[a] as number) - (evClaim[b] as number);
+  const order = safe ? sortByKey(evKey, m, cmpEv) : Int32Array.from(Array.from({ length: m }, (_, k) => k).sort(cmpEv));
 
   // f(t) = slope·t − intercept + filled is the amount given at level t; find the segment where it reaches the supply.
   let slope = 0;
   let intercept = 0;
   let filled = 0;
   let k = 0;
-  while (k < events.length) {
-    const e = events[k] as Event;
+  while (k < m) {
+    const e = order[k] as number;
+    const eNum = evNum[e] as number;
+    const eDen = evDen[e] as number;
     // f(e) >= supply  <=>  slope·num >= (supply − filled + intercept)·den
-    if (slope > 0 && cmpProd(slope, e.num, supply - filled + intercept, e.den) >= 0) break;
+    if (slope > 0 && cmpProd(slope, eNum, supply - filled + intercept, eDen) >= 0) break;
     let j = k;
-    while (j < events.length && cmpProd((events[j] as Event).num, e.den, e.num, (events[j] as Event).den) === 0) {
-      const ev = events[j] as Event;
-      const c = claims[ev.claim] as Claim;
-      if (ev.start) {
-        slope += c.quantity;
-        intercept += c.covered;
+    while (j < m) {
+      const f = order[j] as number;
+      if (cmpProd(evNum[f] as number, eDen, eNum, evDen[f] as number) !== 0) break;
+      const ci = evClaim[f] as number;
+      if (evStart[f] === 1) {
+        slope += Q[ci] as number;
+        intercept += Cv[ci] as number;
       } else {
-        slope -= c.quantity;
-        intercept -= c.covered;
-        filled += c.cap;
+        slope -= Q[ci] as number;
+        intercept -= Cv[ci] as number;
+        filled += Cap[ci] as number;
       }
       j++;
     }
@@ -111,23 +190,27 @@ export function waterfill(claims: readonly Claim[], supply: number): Division {
   const N = supply - filled + intercept;
   const D = slope;
   const active: number[] = [];
-  const rems: bigint[] = [];
+  const remNum: number[] = [];
+  let remBig: bigint[] | undefined;
   let given = 0;
   for (let i = 0; i < n; i++) {
-    const c = claims[i] as Claim;
-    if (c.cap <= 0) continue;
-    if (cmpProd(c.covered, D, N, c.quantity) >= 0) continue;
-    if (cmpProd(c.covered + c.cap, D, N, c.quantity) <= 0) {
-      amounts[i] = c.cap;
+    const q = Q[i] as number;
+    const cov = Cv[i] as number;
+    const cap = Cap[i] as number;
+    const lot = Lot[i] as number;
+    if (cap <= 0) continue;
+    if (cmpProd(cov, D, N, q) >= 0) continue;
+    if (cmpProd(cov + cap, D, N, q) <= 0) {
+      amounts[i] = cap;
       capped[i] = true;
-      given += c.cap;
+      given += cap;
       continue;
     }
     // x = (N·q − c·D) / D, in lots: floor(x / lot) with remainder over D·lot; plain numbers while exact.
-    const a = N * c.quantity;
-    const b = c.covered * D;
-    const per = D * c.lot;
-    if (a <= HALF && b <= HALF && per <= HALF) {
+    const a = N * q;
+    const b = cov * D;
+    const per = D * lot;
+    if (remBig === undefined && a <= HALF && b <= HALF && per <= HALF) {
       const num = a - b;
       let lots = Math.floor(num / per);
       let rem = num - lots * per;
@@ -136,30 +219,58 @@ export function waterfill(claims: readonly Claim[], supply: number): Division {
         lots--;
         rem += per;
       }
-      amounts[i] = lots * c.lot;
-      rems.push(BigInt(rem));
+      amounts[i] = lots * lot;
+      remNum.push(rem);
     } else {
-      const num = BigInt(N) * BigInt(c.quantity) - BigInt(c.covered) * BigInt(D);
-      const perB = BigInt(D) * BigInt(c.lot);
-      const lots = num / perB;
-      amounts[i] = Number(lots) * c.lot;
-      rems.push(num - lots * perB);
+      if (remBig === undefined) remBig = remNum.map((r) => BigInt(r));
+      let rem: bigint;
+      if (a <= HALF && b <= HALF && per <= HALF) {
+        const num = a - b;
+        let lots = Math.floor(num / per);
+        let r = num - lots * per;
+        if (r < 0) {
+          lots--;
+          r += per;
+        }
+        amounts[i] = lots * lot;
+        rem = BigInt(r);
+      } else {
+        const num = BigInt(N) * BigInt(q) - BigInt(cov) * BigInt(D);
+        const perB = BigInt(D) * BigInt(lot);
+        const lots = num / perB;
+        amounts[i] = Number(lots) * lot;
+        rem = num - lots * perB;
+      }
+      remBig.push(rem);
     }
     given += amounts[i] as number;
     active.push(i);
   }
   // Largest remainder: compare rem_a / (D·lot_a) with rem_b / (D·lot_b); ties keep priority order.
-  const order = active.map((_, idx) => idx);
-  order.sort((a, b) => {
-    const ra = (rems[a] as bigint) * BigInt((claims[active[b] as number] as Claim).lot);
-    const rb = (rems[b] as bigint) * BigInt((claims[active[a] as number] as Claim).lot);
-    return ra > rb ? -1 : ra < rb ? 1 : a - b;
-  });
+  const na = active.length;
+  const lotOf = (idx: number) => Lot[active[idx] as number] as number;
+  let byRem: ArrayLike<number>;
+  if (remBig === undefined) {
+    const rems = remNum;
+    const cmpRem = (a: number, b: number) => cmpProd(rems[b] as number, lotOf(a), rems[a] as number, lotOf(b)) || a - b;
+    // rem ≤ D·lot ≤ 2^52 here, so rem / (D·lot) is a correctly rounded quotient of safe integers.
+    const key = new Float64Array(na);
+    for (let idx = 0; idx < na; idx++) key[idx] = -((rems[idx] as number) / (D * lotOf(idx)));
+    byRem = sortByKey(key, na, cmpRem);
+  } else {
+    const rems = remBig;
+    byRem = Array.from({ length: na }, (_, idx) => idx).sort((a, b) => {
+      const ra = (rems[a] as bigint) * BigInt(lotOf(b));
+      const rb = (rems[b] as bigint) * BigInt(lotOf(a));
+      return ra > rb ? -1 : ra < rb ? 1 : a - b;
+    });
+  }
   let left = supply - given;
-  for (const idx of order) {
-    if ((rems[idx] as bigint) === 0n) break;
+  for (let k2 = 0; k2 < na; k2++) {
+    const idx = byRem[k2] as number;
+    if (remBig === undefined ? remNum[idx] === 0 : (remBig[idx] as bigint) === 0n) break;
     const i = active[idx] as number;
-    const lot = (claims[i] as Claim).lot;
+    const lot = Lot[i] as number;
     if (lot > left) continue;
     amounts[i] = (amounts[i] as number) + lot;
     bonus[i] = true;

@@ -8,7 +8,10 @@ const HELP = `usage: shuniu match (--url URL | --state FILE) [options]
 Proposes allocations for a node's resolved state (spec/matching.md) and prints
 them as a table. Nothing is signed: sign the ones you accept as allocations.
 
-  --url URL          a running node: GET URL/v1/match/proposals
+  --url URL          a running node: GET URL/v1/match/proposals (needs a token)
+  --token TOKEN      operator or subscriber token for --url (default: $SHUNIU_TOKEN)
+  --limit N          proposals per page from --url (default 500, at most 5000)
+  --offset N         first proposal of the page from --url (the answer's \`next\`)
   --state FILE       a ResolvedState as JSON (e.g. saved from the resolver)
   --catalogue FILE   catalogue JSON {"items":[{"code","base","units"}]} (with --state)
   --region PREFIX    GB/T 2260 prefix of the need's region (4201 = Wuhan)
@@ -24,6 +27,9 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: {
       url: { type: 'string' },
+      token: { type: 'string' },
+      limit: { type: 'string' },
+      offset: { type: 'string' },
       state: { type: 'string' },
       catalogue: { type: 'string' },
       region: { type: 'string' },
@@ -65,8 +71,14 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function fetchProposals(base: string, v: { region?: string; item?: string; urgency?: string; offer?: string[]; need?: string[] }): Promise<Proposal[]> {
+async function fetchProposals(
+  base: string,
+  v: { region?: string; item?: string; urgency?: string; offer?: string[]; need?: string[]; token?: string; limit?: string; offset?: string },
+): Promise<Proposal[]> {
   const u = new URL('/v1/match/proposals', base);
+  if (v.limit) u.searchParams.set('limit', v.limit);
+  if (v.offset) u.searchParams.set('offset', v.offset);
+  const token = v.token ?? process.env.SHUNIU_TOKEN;
   if (v.region) u.searchParams.set('region', v.region);
   if (v.item) u.searchParams.set('item', v.item);
   if (v.urgency) u.searchParams.set('urgency', v.urgency);
@@ -74,13 +86,16 @@ async function fetchProposals(base: string, v: { region?: string; item?: string;
   for (const n of v.need ?? []) u.searchParams.append('need', n);
   let res: Response;
   try {
-    res = await fetch(u);
+    res = await fetch(u, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   } catch (cause) {
     throw new ShuniuError('E_ARGUMENT', `cannot reach ${u.origin}: ${(cause as Error).message}`, { cause });
   }
   const text = await res.text();
   if (!res.ok) throw new ShuniuError(res.status === 404 ? 'E_NOT_FOUND' : 'E_ARGUMENT', `${u.pathname}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return (JSON.parse(text) as { proposals: Proposal[] }).proposals;
+  const page = JSON.parse(text) as { proposals: Proposal[]; total?: number; offset?: number; next?: number | null };
+  if (typeof page.next === 'number')
+    process.stderr.write(`proposals ${page.offset ?? 0}–${page.next - 1} of ${page.total ?? '?'}: --offset ${page.next} for the next page\n`);
+  return page.proposals;
 }
 
 // Record ids are 43 characters; eight tell them apart on one screen.

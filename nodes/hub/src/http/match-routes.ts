@@ -1,16 +1,20 @@
-import { type Catalogue, type MatchFilters, propose, type TransitTable } from '@shuniu/match';
+import type { MatchFilters } from '@shuniu/match';
 import { formatTimestamp, regionPrefix, ShuniuError, urgency } from '@shuniu/protocol';
-import type { ResolvedState } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { problemResponse } from './problem.js';
+import { MatchBudgetError, type MatchService } from '../match-service.js';
+import { problemOf, problemResponse } from './problem.js';
 
 export interface MatchDeps {
-  /** The node's current resolved state. */
-  state(): ResolvedState;
-  catalogue?: Catalogue;
-  transit?: Partial<TransitTable>;
+  /** Plans made off the main thread, cached per state version (match-service.ts). */
+  service: MatchService;
 }
+
+/** Proposals per page: default and most (spec/node.md §Matching proposals). */
+export const MATCH_LIMIT_DEFAULT = 500;
+export const MATCH_LIMIT_MAX = 5000;
+/** A page's proposals never take more than this many bytes of JSON (fewer proposals then, and `next`). */
+export const MATCH_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** Comma-separated or repeated query values. */
 const list = <T extends z.ZodType<string, string>>(item: T) =>
@@ -19,25 +23,37 @@ const list = <T extends z.ZodType<string, string>>(item: T) =>
     .transform((xs) => xs.flatMap((x) => x.split(',')).filter((x) => x !== ''))
     .pipe(z.array(item));
 
+const int = (min: number, max: number) =>
+  z
+    .array(z.string().regex(/^[0-9]{1,9}$/, 'expected a whole number'))
+    .max(1)
+    .transform((xs) => Number(xs[0]))
+    .pipe(z.number().int().min(min).max(max));
+
 const query = z.strictObject({
   region: z.array(regionPrefix).max(1).optional(),
   item: z.array(z.string().max(64)).max(1).optional(),
   urgency: list(urgency).optional(),
   offer: list(z.string().max(64)).optional(),
   need: list(z.string().max(64)).optional(),
+  limit: int(1, MATCH_LIMIT_MAX).optional(),
+  offset: int(0, 999_999_999).optional(),
 });
 
 /**
- * `GET /v1/match/proposals` (spec/matching.md): the matching engine's
- * proposals for the node's state, filtered by `region` (GB/T 2260 prefix),
- * `item` (code), `urgency`, `offer` and `need` (ids; comma-separated or repeated).
- * Filters select from the whole plan; they never change it.
+ * `GET /v1/match/proposals` (spec/node.md §Matching proposals, rules in
+ * spec/matching.md): a page of the matching engine's proposals for the
+ * node's state, filtered by `region` (GB/T 2260 prefix), `item` (code),
+ * `urgency`, `offer` and `need` (ids; comma-separated or repeated), `limit`
+ * (default 500, at most 5000) from `offset`. Filters select from the whole
+ * plan; they never change it. The plan is made in a worker thread within
+ * limits.matchBudgetMs, once per state version (the ETag).
  *
- * @example app.route('/', matchRoutes({ state: () => ingestor.engine.state() }))
+ * @example app.route('/', matchRoutes({ service: new MatchService({ ... }) }))
  */
 export function matchRoutes(deps: MatchDeps) {
   const app = new Hono();
-  app.get('/v1/match/proposals', (c) => {
+  app.get('/v1/match/proposals', async (c) => {
     const parsed = query.safeParse(c.req.queries());
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ code: i.code, path: i.path.filter((k) => typeof k !== 'symbol'), message: i.message }));
@@ -51,9 +67,35 @@ export function matchRoutes(deps: MatchDeps) {
     if (q.urgency) filters.urgency = q.urgency;
     if (q.offer) filters.offers = q.offer;
     if (q.need) filters.needs = q.need;
-    const state = deps.state();
-    const proposals = propose(state, { catalogue: deps.catalogue, transit: deps.transit, filters });
-    return c.json({ clock: formatTimestamp(state.clock), count: proposals.length, proposals });
+    const version = deps.service.version();
+    const etag = `"match-${version}"`;
+    const headers = { etag, 'cache-control': 'private, no-cache' };
+    const inm = c.req.header('if-none-match');
+    if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) return c.body(null, 304, headers);
+    let page: Awaited<ReturnType<MatchService['page']>>;
+    try {
+      page = await deps.service.page({ filters, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
+    } catch (e) {
+      if (!(e instanceof MatchBudgetError)) throw e;
+      // The node refuses more work on this version rather than block: 503, the code of a refusal to work more now.
+      const p = { ...problemOf(new ShuniuError('E_RATE_LIMITED', e.message)), status: 503, title: 'Proposals over their time budget' };
+      const retry = Math.max(5, Math.ceil(e.budgetMs / 1000));
+      return c.body(JSON.stringify(p), 503, { 'content-type': 'application/problem+json', 'retry-after': String(retry) });
+    }
+    const pageTag = `"match-${page.version}"`;
+    const head = JSON.stringify({
+      version: page.version,
+      clock: formatTimestamp(page.clock),
+      total: page.total,
+      offset: page.offset,
+      count: page.count,
+      next: page.next,
+    });
+    return c.body(`${head.slice(0, -1)},"proposals":${page.body}}`, 200, {
+      'content-type': 'application/json',
+      etag: pageTag,
+      'cache-control': headers['cache-control'],
+    });
   });
   return app;
 }

@@ -1,0 +1,194 @@
+import type { Proposal } from '@shuniu/match';
+import type { ResolvedState } from '@shuniu/resolve';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { large } from '../../../bench/match-scenario.js';
+import type { HubNode } from '../src/node.js';
+import { defaultStateFactory, type StateEngine, type StateFactory } from '../src/state.js';
+import { eventually, needBody, post, startNode } from './helpers.js';
+
+// Issue 11 point 5: proposals need a token, are planned in a worker within a time budget, cached per state version, paged.
+
+interface Page {
+  version: string;
+  total: number;
+  offset: number;
+  count: number;
+  next: number | null;
+  proposals: Proposal[];
+}
+
+const get = (url: string, token?: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+
+const offerBody = (quantity: number) => ({
+  kind: 'goods',
+  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+  quantity,
+  unit: { name: 'piece', base: 'piece', size: 1 },
+  valueFen: quantity * 100,
+  donor: { name: '湖北枢纽', kind: 'foundation' },
+  intent: {},
+  region: '420902',
+});
+const need = (region: string, quantity: number) =>
+  needBody({
+    region,
+    quantity,
+    unit: { name: 'piece', base: 'piece', size: 1 },
+    neededBy: '2030-01-30T00:00:00Z',
+    requester: { name: '医院', kind: 'hospital', region },
+  });
+
+describe('GET /v1/match/proposals on a running node', () => {
+  let node: HubNode;
+  let url: string;
+  let operator: string;
+  let subscriber: string;
+  beforeAll(async () => {
+    ({ node, url, token: operator } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }));
+    subscriber = await node.auth.issue('subscriber', 3600);
+    for (const [region, q] of [
+      ['420102', 3000],
+      ['421102', 2000],
+      ['420902', 1000],
+    ] as const)
+      expect((await post(`${url}/v1/needs`, need(region, q), operator)).status).toBe(201);
+    expect((await post(`${url}/v1/offers`, offerBody(3000), operator)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await node.close();
+  });
+  const proposals = (q = '', token?: string, headers: Record<string, string> = {}) => get(`${url}/v1/match/proposals${q}`, token, headers);
+
+  it('refuses anonymous readers even though reads are public (401 E_AUTH)', async () => {
+    expect(node.config.publicRead).toBe(true);
+    expect((await fetch(`${url}/v1/state/needs`)).status).toBe(200);
+    const res = await proposals();
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { code: string }).code).toBe('E_AUTH');
+  });
+
+  it('answers a subscriber or an operator with a page of the plan, then serves the same version from cache (ETag, 304)', async () => {
+    const before = { ...(node.matchService?.stats ?? { plans: -1 }) };
+    const res = await proposals('', subscriber);
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('etag');
+    expect(etag).toMatch(/^"match-.+"$/);
+    const page = (await res.json()) as Page;
+    expect(page.total).toBe(3);
+    expect(page.next).toBeNull();
+    // 3,000 pieces over 6,000 critical: every hospital to 50 %.
+    expect(page.proposals.map((p) => p.quantity).sort((a, b) => a - b)).toEqual([500, 1000, 1500]);
+    const stats = node.matchService?.stats as { plans: number; pagesCached: number };
+    expect(stats.plans).toBe((before.plans as number) + 1);
+
+    const again = await proposals('', operator);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(((await again.json()) as Page).proposals).toEqual(page.proposals);
+    expect(stats.plans).toBe((before.plans as number) + 1);
+    expect(stats.pagesCached).toBe((before as { pagesCached: number }).pagesCached + 1);
+
+    const notModified = await proposals('', subscriber, { 'if-none-match': etag as string });
+    expect(notModified.status).toBe(304);
+    // Another filter of the same version: a new page, the same plan.
+    const wuhan = (await (await proposals('?region=4201', subscriber)).json()) as Page;
+    expect(wuhan.proposals.map((p) => p.region)).toEqual(['420102']);
+    expect(stats.plans).toBe((before.plans as number) + 1);
+  });
+
+  it('pages with limit and offset, next pointing at the following page', async () => {
+    const first = (await (await proposals('?limit=2', subscriber)).json()) as Page;
+    expect(first.count).toBe(2);
+    expect(first.next).toBe(2);
+    const second = (await (await proposals(`?limit=2&offset=${first.next}`, subscriber)).json()) as Page;
+    expect(second.count).toBe(1);
+    expect(second.next).toBeNull();
+    const all = (await (await proposals('', subscriber)).json()) as Page;
+    expect([...first.proposals, ...second.proposals]).toEqual(all.proposals);
+    expect((await proposals('?limit=5001', subscriber)).status).toBe(400);
+    expect((await proposals('?limit=0', subscriber)).status).toBe(400);
+  });
+
+  it('a state change is a new version: new ETag, a new plan', async () => {
+    const res = await proposals('', subscriber);
+    const etag = res.headers.get('etag') as string;
+    const plans = (node.matchService?.stats.plans as number) ?? 0;
+    expect((await post(`${url}/v1/needs`, need('420606', 1000), operator)).status).toBe(201);
+    const after = await proposals('', subscriber, { 'if-none-match': etag });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(etag);
+    expect(((await after.json()) as Page).total).toBe(4);
+    expect(node.matchService?.stats.plans).toBe(plans + 1);
+  });
+});
+
+/** The node's own state with a large generated one laid over it for the engine (the records stay small). */
+function heavy(extra: ResolvedState): StateFactory {
+  return (roots, snapshot) => {
+    const inner = defaultStateFactory(roots, snapshot);
+    // Every other method is the real engine's (through the prototype).
+    const engine = Object.create(inner) as StateEngine;
+    engine.resolved = () => {
+      const s = inner.resolved();
+      Object.assign(extra.needs, s.needs);
+      Object.assign(extra.offers, s.offers);
+      return extra;
+    };
+    return engine;
+  };
+}
+
+describe('a plan over its time budget', () => {
+  let node: HubNode;
+  let url: string;
+  let operator: string;
+  beforeAll(async () => {
+    ({
+      node,
+      url,
+      token: operator,
+    } = await startNode(
+      { name: '湖北枢纽', level: 'province', region: '420000' },
+      { state: heavy(large(100_000, 5_000, 11)), overrides: { limits: { matchBudgetMs: 1500 } } },
+    ));
+  });
+  afterAll(async () => {
+    await node.close();
+  });
+
+  it('answers 503 with Retry-After while the node keeps answering other requests', async () => {
+    const order: string[] = [];
+    const slow = get(`${url}/v1/match/proposals`, operator).then(async (r) => {
+      order.push('proposals');
+      return r;
+    });
+    await eventually(() => node.matchService?.planning === true, 200, 5);
+    const t0 = performance.now();
+    const h = await fetch(`${url}/v1/state/hash`);
+    order.push('hash');
+    const w = await post(`${url}/v1/needs`, need('420102', 100), operator);
+    order.push('write');
+    process.stderr.write(`hash+write during the plan: ${(performance.now() - t0).toFixed(0)} ms\n`);
+    const res = await slow;
+    expect(h.status).toBe(200);
+    expect(w.status).toBe(201);
+    // Both were answered while the plan was still being made.
+    expect(order).toEqual(['hash', 'write', 'proposals']);
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    const p = (await res.json()) as { status: number; detail: string };
+    expect(p.status).toBe(503);
+    expect(p.detail).toContain('limits.matchBudgetMs');
+    expect(node.matchService?.stats.overBudget).toBe(1);
+  });
+
+  it('the same version is not planned again: 503 at once until the state changes', async () => {
+    const first = await get(`${url}/v1/match/proposals`, operator);
+    expect(first.status).toBe(503);
+    const n = node.matchService?.stats.overBudget as number;
+    const again = await get(`${url}/v1/match/proposals?region=42`, operator);
+    expect(again.status).toBe(503);
+    expect(node.matchService?.stats.overBudget).toBe(n);
+  });
+});
