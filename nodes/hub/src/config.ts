@@ -26,6 +26,8 @@ export interface NodeConfig {
     /** A held record older than this gives way when the area or its sender's share is full (spec/node.md §3.1); 0 = never. */
     heldTtlMs: number;
     maxSkewMs: number;
+    /** Longest a matching plan may take in its worker before it is stopped and the request answered 503 (spec/node.md §Matching proposals). */
+    matchBudgetMs?: number;
   };
   federation: {
     pushBatch: number;
@@ -67,6 +69,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     maxHeld: 100_000,
     heldTtlMs: 7 * 24 * 3600 * 1000,
     maxSkewMs: 10 * 60 * 1000,
+    matchBudgetMs: 10_000,
   },
   federation: {
     pushBatch: 500,

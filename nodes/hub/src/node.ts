@@ -41,6 +41,7 @@ import { recordRoutes } from './http/routes/records.js';
 import { stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { Ingestor } from './ingest.js';
+import { MatchService } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
@@ -73,6 +74,8 @@ export class HubNode {
   readonly privacy: Privacy | undefined;
   private retention: ReturnType<typeof setInterval> | undefined;
   private server: ServerType | undefined;
+  /** The matching worker behind /v1/match/proposals (its `stats` count plans and cached pages). */
+  matchService: MatchService | undefined;
   private url: string | undefined;
   private closingResolve!: () => void;
   private readonly closing = new Promise<void>((r) => {
@@ -315,7 +318,13 @@ export class HubNode {
         ...(this.privacy ? { privacy: this.privacy } : {}),
       }),
     );
-    app.route('/', matchRoutes({ state: () => ingestor.engine.resolved() }));
+    // Proposals are planned in a worker, once per state version, within limits.matchBudgetMs (spec/node.md §Matching proposals).
+    this.matchService = new MatchService({
+      state: () => ingestor.engine.resolved(),
+      version: () => ingestor.engine.stateHash(),
+      budgetMs: config.limits.matchBudgetMs ?? 10_000,
+    });
+    app.route('/', matchRoutes({ service: this.matchService }));
     app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
@@ -406,6 +415,7 @@ export class HubNode {
     } catch {
       // The records are committed; without a checkpoint the next start replays them.
     }
+    await this.matchService?.close();
     await this.pool.close();
     this.store.close();
   }
