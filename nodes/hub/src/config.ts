@@ -23,6 +23,10 @@ export interface NodeConfig {
     maxHeld: number;
     /** Records one sender (a push's remote address, a pull's peer URL) may hold; default maxHeld / 10. */
     maxHeldPerSource?: number;
+    /** Bytes of stored text the whole holding area may hold (spec/node.md §3.1); default 256 MiB. */
+    maxHeldBytes?: number;
+    /** Bytes one sender's held records may take; default maxHeldBytes / 10. */
+    maxHeldBytesPerSource?: number;
     /** A held record older than this gives way when the area or its sender's share is full (spec/node.md §3.1); 0 = never. */
     heldTtlMs: number;
     maxSkewMs: number;
@@ -67,6 +71,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     ratePerSecond: 200,
     rateBurst: 400,
     maxHeld: 100_000,
+    maxHeldBytes: 256 * 1024 * 1024,
     heldTtlMs: 7 * 24 * 3600 * 1000,
     maxSkewMs: 10 * 60 * 1000,
     matchBudgetMs: 10_000,

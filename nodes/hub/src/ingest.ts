@@ -4,6 +4,8 @@ import {
   checkSignature,
   checkSignedSize,
   fromBase64url,
+  type Hlc,
+  type HubKeys,
   isShuniuError,
   parseIJson,
   parseRecord,
@@ -38,6 +40,10 @@ export interface IngestOptions {
   maxHeld: number;
   /** Records one sender may hold (spec/node.md §3.1); default maxHeld / 10. */
   maxHeldPerSource?: number;
+  /** Bytes of stored text the holding area may hold (spec/node.md §3.1); default 256 MiB. */
+  maxHeldBytes?: number;
+  /** Bytes one sender's held records may take; default maxHeldBytes / 10. */
+  maxHeldBytesPerSource?: number;
   /** Held records older than this give way when room is needed (spec/node.md §3.1); 0 or absent = never. */
   heldTtlMs?: number;
   now: () => number;
@@ -59,6 +65,9 @@ export interface PreparedBatch {
   /** Signature outcomes keyed `${publicKey} ${recordId}` (verifyRecord's `checked`). */
   checked: Map<string, boolean>;
 }
+
+/** Default bound of the holding area in bytes of stored text (spec/node.md §3.1): 256 MiB. */
+export const DEFAULT_MAX_HELD_BYTES = 256 * 1024 * 1024;
 
 /** Batches this small are read on the main thread: a worker round trip costs more than it saves. */
 const INLINE_BELOW = 16;
@@ -527,6 +536,7 @@ export class Ingestor {
         // author's chain known, the signature must verify with the keys in
         // force at the head (spec/node.md §3.1).
         const chain = this.chainOf(record.hub);
+        if (!chain) return this.holdStranger(p, checked, source, sender, res.error);
         if (chain && !this.signedAtHead(p, chain, checked)) {
           return rejected(
             index,
@@ -546,7 +556,8 @@ export class Ingestor {
           // Kept aside until an admission reaches this node: records travel
           // in any order, and the admission may come later or from elsewhere.
           const err = new ShuniuError('E_NOT_ADMITTED', `hub ${record.hub} is not admitted by a chain of hub.admitted records from a trusted root`);
-          const refused = this.hold(p, source, sender, err);
+          // Verified along its chain: a link its hub's next records can be checked against while held.
+          const refused = this.hold(p, source, sender, err, { keys: res.keys, hlc: record.hlc });
           if (refused) return rejected(index, refused, id);
           return { index, status: 'held', id, code: 'E_NOT_ADMITTED', message: err.message };
         }
@@ -654,12 +665,14 @@ export class Ingestor {
    * Puts a record in the holding area, within the sender's share and the
    * whole area's bound; the error to refuse it with when one is reached.
    */
-  private hold(p: Prepared, source: string, sender: string, why: ShuniuError): ShuniuError | undefined {
+  private hold(p: Prepared, source: string, sender: string, why: ShuniuError, link?: { keys: HubKeys; hlc: Hlc }): ShuniuError | undefined {
     const { record, id } = p;
     const max = this.opts.maxHeld;
     const perSender = this.opts.maxHeldPerSource ?? Math.ceil(max / 10);
-    const row = { id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source, sender };
-    const kept = this.store.hold(row, this.opts.now(), { max, perSender, ttlMs: this.opts.heldTtlMs ?? 0 });
+    const maxBytes = this.opts.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
+    const perSenderBytes = this.opts.maxHeldBytesPerSource ?? Math.ceil(maxBytes / 10);
+    const row = { id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source, sender, ...(link ? { link } : {}) };
+    const kept = this.store.hold(row, this.opts.now(), { max, perSender, maxBytes, perSenderBytes, ttlMs: this.opts.heldTtlMs ?? 0 });
     if (kept === 'held') {
       this.heldHubs?.add(record.hub);
       return undefined;
@@ -669,7 +682,51 @@ export class Ingestor {
         'E_RATE_LIMITED',
         `${why.message}; not held: ${sender} already has ${perSender} records held here (send the records before them first)`,
       );
+    if (kept === 'senderBytes')
+      return new ShuniuError(
+        'E_RATE_LIMITED',
+        `${why.message}; not held: ${sender}'s held records would take more than ${perSenderBytes} bytes here (send the records before them first)`,
+      );
+    if (kept === 'fullBytes') return new ShuniuError(why.code, `${why.message}; not held: this node's holding area is full (${maxBytes} bytes)`);
     return new ShuniuError(why.code, `${why.message}; this node holds no more out-of-order records`);
+  }
+
+  /**
+   * A record of a hub whose inception this node does not store (a stranger,
+   * spec/node.md §3.1) is held only when it continues the hub's held chain:
+   * its predecessor (`prev`) is held here, itself verified along that chain
+   * from the hub's inception, and the record verifies against what that
+   * leaves in force (signature with the keys in force, prev, hlc). So a
+   * stranger's records are held only in seq order from its inception, each
+   * verified; anything else is refused, never kept unchecked.
+   */
+  private holdStranger(p: Prepared, checked: Map<string, boolean>, source: string, sender: string, why: ShuniuError): Ack {
+    const { index, record, id } = p;
+    if (this.store.hasHeld(id)) return { index, status: 'held', id, code: 'E_GAP', message: why.message };
+    const link = record.prev === null ? undefined : this.store.heldLink(record.prev);
+    if (!link || link.hub !== record.hub || link.seq !== record.seq - 1) {
+      return rejected(
+        index,
+        new ShuniuError(
+          'E_GAP',
+          `${why.message}; not held: no verifiable inception chain (this node holds hub ${record.hub}'s records only in seq order from its inception)`,
+        ),
+        id,
+      );
+    }
+    const view: ChainView = { keys: link.keys, head: { seq: link.seq, id: link.id, hlc: link.hlc }, idAt: (seq) => (seq === link.seq ? link.id : undefined) };
+    const res = verifyRecord(record, view, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
+    if (res.kind !== 'valid') {
+      const cause = res.kind === 'invalid' ? `${res.error.code}: ${res.error.message}` : res.kind;
+      return rejected(
+        index,
+        new ShuniuError('E_GAP', `${why.message}; not held: it does not continue the verified inception chain held for hub ${record.hub} (${cause})`),
+        id,
+      );
+    }
+    const refused = this.hold(p, source, sender, why, { keys: res.keys, hlc: record.hlc });
+    if (refused) return rejected(index, refused, id);
+    return { index, status: 'held', id, code: 'E_GAP', message: why.message };
   }
 
   /**

@@ -132,6 +132,8 @@ export class HubNode {
         maxSkewMs: config.limits.maxSkewMs,
         maxHeld: config.limits.maxHeld,
         ...(config.limits.maxHeldPerSource !== undefined ? { maxHeldPerSource: config.limits.maxHeldPerSource } : {}),
+        ...(config.limits.maxHeldBytes !== undefined ? { maxHeldBytes: config.limits.maxHeldBytes } : {}),
+        ...(config.limits.maxHeldBytesPerSource !== undefined ? { maxHeldBytesPerSource: config.limits.maxHeldBytesPerSource } : {}),
         heldTtlMs: config.limits.heldTtlMs,
         now: () => Date.now(),
       },

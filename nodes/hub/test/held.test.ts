@@ -37,35 +37,38 @@ describe('holding area (reliability finding 3)', () => {
     const n = await setup();
     try {
       expect(n.node.store.schemaVersion()).toBeGreaterThanOrEqual(2);
-      // Records of hubs this node has never seen: nothing to check their signatures against.
+      // Records of a hub no root admitted, with its inception (a stranger's records are held only with their inception chain).
       const junk = await TestHub.make();
       for (let i = 0; i < 30; i++) junk.sign('need.posted', needBody({ quantity: i + 1 }));
-      const flood = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records.slice(1));
+      const flood = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records);
       expect(flood.status).toBe(200);
       const acks = (flood.json as { acks: AckOut[] }).acks;
-      expect(acks.slice(0, 20).every((a) => a.status === 'held' && a.code === 'E_GAP')).toBe(true);
-      expect(acks.slice(20).map((a) => [a.status, a.code])).toEqual(acks.slice(20).map(() => ['rejected', 'E_RATE_LIMITED']));
+      expect(acks[0]).toMatchObject({ status: 'held', code: 'E_NOT_ADMITTED' });
+      expect(acks.slice(1, 20).every((a) => a.status === 'held' && a.code === 'E_GAP')).toBe(true);
+      // Beyond the share: refused for the sender; the records after it then continue no held chain.
+      expect(acks[20]).toMatchObject({ status: 'rejected', code: 'E_RATE_LIMITED' });
+      expect(acks.slice(21).map((a) => [a.status, a.code])).toEqual(acks.slice(21).map(() => ['rejected', 'E_GAP']));
+      expect(acks[21]?.message).toMatch(/not held: no verifiable inception chain/);
       expect(n.node.store.heldCount()).toBe(20);
 
       // The echo-suppression header is the sender's word only: the quota stays on the address.
       const junk2 = await TestHub.make();
       const r2 = junk2.sign('need.posted', needBody());
-      const spoofed = await postFrom('127.0.0.3', `${n.url}/v1/records`, r2, { 'shuniu-peer': 'http://elsewhere.example' });
+      const spoofed = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk2.records[0], { 'shuniu-peer': 'http://elsewhere.example' });
       expect(spoofed.status).toBe(429);
       expect(spoofed.json).toMatchObject({ code: 'E_RATE_LIMITED' });
       expect(n.node.store.heldCount()).toBe(20);
 
       // Another address still has its share.
-      const other = await postFrom('127.0.0.4', `${n.url}/v1/records`, [r2]);
-      expect((other.json as { acks: AckOut[] }).acks[0]).toMatchObject({ status: 'held', code: 'E_GAP' });
-      expect(n.node.store.heldCount()).toBe(21);
+      const other = await postFrom('127.0.0.4', `${n.url}/v1/records`, [junk2.records[0], r2]);
+      expect((other.json as { acks: AckOut[] }).acks[1]).toMatchObject({ status: 'held', code: 'E_GAP' });
+      expect(n.node.store.heldCount()).toBe(22);
 
-      // The flood's records are released when their chain arrives, which frees the share.
+      // The flood's records are released when the hub is admitted, which frees the share.
       expect((await post(`${n.url}/v1/admissions`, { child: junk.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
-      await postFrom('127.0.0.4', `${n.url}/v1/records`, [junk.records[0]]);
-      expect(n.node.store.heads()[junk.id]).toBe(20);
-      expect(n.node.store.heldCount()).toBe(1);
-      const rest = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records.slice(22));
+      expect(n.node.store.heads()[junk.id]).toBe(19);
+      expect(n.node.store.heldCount()).toBe(2);
+      const rest = await postFrom('127.0.0.3', `${n.url}/v1/records`, junk.records.slice(21));
       expect((rest.json as { acks: AckOut[] }).acks.every((a) => a.status === 'held')).toBe(true);
     } finally {
       await n.node.close();
@@ -117,23 +120,28 @@ describe('holding area (reliability finding 3)', () => {
     try {
       const junk = await TestHub.make();
       for (let i = 0; i < 22; i++) junk.sign('need.posted', needBody({ quantity: i + 1 }));
-      const first = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records.slice(1, 21));
+      const first = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records.slice(0, 20));
       expect((first.json as { summary: Record<string, number> }).summary).toMatchObject({ held: 20 });
       // Still within the TTL: the share is full, nothing gives way.
-      const early = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[21]);
+      const early = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[20]);
       expect(early.status).toBe(429);
       expect(early.json).toMatchObject({ code: 'E_RATE_LIMITED' });
       expect(n.node.store.heldCount()).toBe(20);
       // Past the TTL, the next record that needs room drops the stale ones and is held.
       await new Promise((r) => setTimeout(r, 1700));
-      const later = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[21]);
+      const fresh = await TestHub.make();
+      const later = await postFrom('127.0.0.5', `${n.url}/v1/records`, fresh.records[0]);
       expect(later.status).toBe(202);
-      expect((later.json as { ack: AckOut }).ack).toMatchObject({ status: 'held', code: 'E_GAP' });
+      expect((later.json as { ack: AckOut }).ack).toMatchObject({ status: 'held', code: 'E_NOT_ADMITTED' });
+      expect(n.node.store.heldCount()).toBe(1);
+      // The expired chain is gone: its next record has nothing to continue and is not held.
+      const orphan = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[20]);
+      expect(orphan.status).toBe(202);
+      expect(orphan.json).toMatchObject({ code: 'E_GAP', detail: expect.stringMatching(/not held: no verifiable inception chain/) });
       expect(n.node.store.heldCount()).toBe(1);
       // Another sender with room expires nothing.
       const other = await TestHub.make();
-      const o2 = other.sign('need.posted', needBody());
-      await postFrom('127.0.0.6', `${n.url}/v1/records`, o2);
+      await postFrom('127.0.0.6', `${n.url}/v1/records`, other.records[0]);
       expect(n.node.store.heldCount()).toBe(2);
     } finally {
       await n.node.close();

@@ -83,6 +83,8 @@ describe('pushed arrays read in worker threads', () => {
     for (const n of [a, b]) {
       for (const h of [hub, other])
         expect((await post(`${n.url}/v1/admissions`, { child: h.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
+      // other's chain is known, so its record after a gap is held (a stranger's would need its inception chain).
+      expect((await post(`${n.url}/v1/records`, other.records[0])).status).toBe(201);
       expect((await post(`${n.url}/v1/blocks`, { hub: banned.id }, n.token)).status).toBe(201);
     }
   });

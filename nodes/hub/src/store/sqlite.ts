@@ -1,7 +1,7 @@
 import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { FeedFilter, HeldRow, PeerRow, Store, StoredRecord } from './types.js';
+import type { FeedFilter, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, PeerRow, Store, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -90,7 +90,13 @@ export class SqliteStore implements Store {
         `INSERT INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)
          ON CONFLICT(id) DO UPDATE SET json = excluded.json WHERE instr(held.json, '"sealed":') = 0 AND instr(excluded.json, '"sealed":') > 0`,
       ),
-      heldCountBy: p('SELECT COUNT(*) AS n FROM held WHERE sender = ?'),
+      heldCountBy: p('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM held WHERE sender = ?'),
+      heldTotals: p('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM held'),
+      // Bytes of the text as stored (the insert may have kept an earlier copy); a chain link is never taken away.
+      heldMeta: p('UPDATE held SET bytes = length(CAST(json AS BLOB)), chain = COALESCE(chain, ?) WHERE id = ?'),
+      heldLink: p('SELECT id, hub, seq, chain FROM held WHERE id = ? AND chain IS NOT NULL'),
+      hasHeld: p('SELECT 1 FROM held WHERE id = ?'),
+      heldSummary: p('SELECT sender, COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes, MIN(received_ms) AS oldestMs FROM held GROUP BY sender ORDER BY bytes DESC'),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
       dropHeldOf: p('DELETE FROM held WHERE hub = ?'),
@@ -289,18 +295,71 @@ export class SqliteStore implements Store {
     }));
   }
 
-  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full' {
-    let room = this.heldRoom(row.sender, limits);
+  hold(row: HeldRow & { sender: string; link?: Omit<HeldLink, 'id' | 'hub' | 'seq'> }, now: number, limits: HeldLimits): HoldOutcome {
+    const bytes = Buffer.byteLength(row.json);
+    let room = this.heldRoom(row.sender, bytes, limits);
     // Out of room: records held longer than the TTL give way (an index on received_ms keeps this cheap when none do).
-    if (room !== 'held' && limits.ttlMs > 0 && this.st.expireHeld!.run(now - limits.ttlMs).changes > 0) room = this.heldRoom(row.sender, limits);
-    if (room === 'held') this.st.hold!.run({ ...row, now });
+    if (room !== 'held' && limits.ttlMs > 0 && this.st.expireHeld!.run(now - limits.ttlMs).changes > 0) room = this.heldRoom(row.sender, bytes, limits);
+    if (room === 'held') {
+      const { link, ...rest } = row;
+      this.st.hold!.run({ ...rest, now });
+      this.st.heldMeta!.run(link ? JSON.stringify({ ...link.keys, ms: link.hlc.ms, c: link.hlc.c }) : null, row.id);
+    }
     return room;
   }
 
-  private heldRoom(sender: string, limits: { max: number; perSender: number }): 'held' | 'sender' | 'full' {
-    if ((this.st.heldCountBy!.get(sender) as { n: number }).n >= limits.perSender) return 'sender';
-    if ((this.st.heldCount!.get() as { n: number }).n >= limits.max) return 'full';
+  private heldRoom(sender: string, bytes: number, limits: HeldLimits): HoldOutcome {
+    const mine = this.st.heldCountBy!.get(sender) as { n: number; b: number };
+    if (mine.n >= limits.perSender) return 'sender';
+    if (mine.b + bytes > limits.perSenderBytes) return 'senderBytes';
+    const all = this.st.heldTotals!.get() as { n: number; b: number };
+    if (all.n >= limits.max) return 'full';
+    if (all.b + bytes > limits.maxBytes) return 'fullBytes';
     return 'held';
+  }
+
+  heldLink(id: string): HeldLink | undefined {
+    const r = this.st.heldLink!.get(id) as { id: string; hub: string; seq: number; chain: string } | undefined;
+    if (!r) return undefined;
+    const c = JSON.parse(r.chain) as { signingKey: string; encryptionKey: string; recoveryCommitment: string; ms: number; c: number };
+    return {
+      id: r.id,
+      hub: r.hub,
+      seq: r.seq,
+      keys: { signingKey: c.signingKey, encryptionKey: c.encryptionKey, recoveryCommitment: c.recoveryCommitment },
+      hlc: { ms: c.ms, c: c.c },
+    };
+  }
+
+  hasHeld(id: string): boolean {
+    return this.st.hasHeld!.get(id) !== undefined;
+  }
+
+  heldSummary(): { sender: string; records: number; bytes: number; oldestMs: number }[] {
+    return this.st.heldSummary!.all() as { sender: string; records: number; bytes: number; oldestMs: number }[];
+  }
+
+  purgeHeld(f: HeldFilter): { records: number; bytes: number } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.hub !== undefined) {
+      where.push('hub = ?');
+      args.push(f.hub);
+    }
+    if (f.sender !== undefined) {
+      where.push('sender = ?');
+      args.push(f.sender);
+    }
+    if (f.before !== undefined) {
+      where.push('received_ms < ?');
+      args.push(f.before);
+    }
+    const cond = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+    return this.transaction(() => {
+      const t = this.db.prepare(`SELECT COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes FROM held${cond}`).get(...args) as { records: number; bytes: number };
+      this.db.prepare(`DELETE FROM held${cond}`).run(...args);
+      return t;
+    });
   }
 
   heldFor(hub: string, seq: number): HeldRow[] {

@@ -1,4 +1,4 @@
-import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
+import type { ChainView, Hlc, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
 
 /** One stored record and where it sits in this node's ingest order. */
 export interface StoredRecord {
@@ -39,6 +39,39 @@ export interface HeldRow {
   seq: number;
   json: string;
   source: string;
+}
+
+/**
+ * A held record that was verified along its hub's held chain, from the
+ * hub's inception (spec/node.md §3.1): what it leaves in force, against which
+ * the hub's next record is checked before it may be held.
+ */
+export interface HeldLink {
+  id: string;
+  hub: string;
+  seq: number;
+  keys: HubKeys;
+  hlc: Hlc;
+}
+
+/** Bounds of the holding area (spec/node.md §3.1): records and bytes, per sender and in all. */
+export interface HeldLimits {
+  max: number;
+  perSender: number;
+  maxBytes: number;
+  perSenderBytes: number;
+  ttlMs: number;
+}
+
+/** What `Store.hold` did: held, or which bound refused it. */
+export type HoldOutcome = 'held' | 'sender' | 'full' | 'senderBytes' | 'fullBytes';
+
+/** Which held records to drop (spec/node.md §3.1, `shuniu held purge`); all given conditions must hold. */
+export interface HeldFilter {
+  hub?: string;
+  sender?: string;
+  /** Received before this time (ms). */
+  before?: number;
 }
 
 /**
@@ -89,7 +122,14 @@ export interface Store {
    * Holds a record unless the sender's share or the area is full; when one
    * is, held records received before `now - ttlMs` are dropped first (ttlMs > 0).
    */
-  hold(row: HeldRow & { sender: string }, now: number, limits: { max: number; perSender: number; ttlMs: number }): 'held' | 'sender' | 'full';
+  hold(row: HeldRow & { sender: string; link?: Omit<HeldLink, 'id' | 'hub' | 'seq'> }, now: number, limits: HeldLimits): HoldOutcome;
+  /** A held record verified along its hub's held chain (`link` given to `hold`), by id. */
+  heldLink(id: string): HeldLink | undefined;
+  hasHeld(id: string): boolean;
+  /** Held records and their stored bytes per sender, most bytes first, and when the oldest arrived. */
+  heldSummary(): { sender: string; records: number; bytes: number; oldestMs: number }[];
+  /** Drops the held records matching every condition of `f` (all of them for `{}`); how many and their bytes. */
+  purgeHeld(f: HeldFilter): { records: number; bytes: number };
   heldFor(hub: string, seq: number): HeldRow[];
   dropHeld(id: string): void;
   /** Drops every held record of a hub (it was blocked, spec/node.md §7); how many there were. */
