@@ -38,7 +38,10 @@ export interface NodeConfig {
     pushParallel: number;
     pullIntervalMs: number;
     pullPage: number;
+    /** Deadline of one whole exchange with a peer: request, headers and body (spec/node.md §9). */
     requestTimeoutMs: number;
+    /** Largest answer read from a peer; a longer one is cut while it is read (spec/node.md §9). */
+    maxAnswerBytes: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
     parkAfter: number;
@@ -82,6 +85,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     pullIntervalMs: 30_000,
     pullPage: 1000,
     requestTimeoutMs: 10_000,
+    maxAnswerBytes: 32 * 1024 * 1024,
     backoffBaseMs: 500,
     backoffMaxMs: 60_000,
     parkAfter: 8,

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { Ingestor } from '../../ingest.js';
 import type { Store } from '../../store/types.js';
 import type { Trust } from '../../trust.js';
+import { principalOf } from '../access.js';
 import { feedFilter } from './feed.js';
 
 export interface StateDeps {
@@ -29,6 +30,19 @@ function matches(item: Item, f: ReturnType<typeof feedFilter>): boolean {
   return true;
 }
 
+/** What anonymous readers see instead of an individual donor's name (spec/node.md §6.1, issue 10 point 11). */
+export const ANONYMOUS_DONOR = '爱心人士';
+
+/**
+ * An offer as an anonymous reader gets it: an individual donor who did not
+ * agree to be named (`donor.named` not true) is shown as 爱心人士.
+ */
+export function publicOffer(item: Item): Item {
+  const d = item.donor as { name?: string; kind?: string; named?: boolean } | undefined;
+  if (!d || d.kind !== 'individual' || d.named === true) return item;
+  return { ...item, donor: { kind: 'individual', name: ANONYMOUS_DONOR } };
+}
+
 /** Resolved state (spec/node.md §State): collections with filters and the state hash. */
 export function stateRoutes(deps: StateDeps) {
   const app = new Hono();
@@ -47,7 +61,12 @@ export function stateRoutes(deps: StateDeps) {
       }));
     }
     if (items === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
-    return c.json({ [name]: items.filter((i) => matches(i, f)) });
+    let out = items.filter((i) => matches(i, f));
+    // Operators, subscribers and trusted peers see donors as recorded; anyone else only the ones who agreed to be named.
+    const p = principalOf(c);
+    const named = p.kind === 'operator' || p.kind === 'subscriber' || (p.kind === 'peer' && deps.trust.isTrusted(p.hub));
+    if (name === 'offers' && !named) out = out.map(publicOffer);
+    return c.json({ [name]: out });
   });
   return app;
 }
