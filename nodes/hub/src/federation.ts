@@ -11,6 +11,25 @@ export interface FederationEvents {
   progress?: (p: { peer: string; hub: string; have: number; head: number }) => void;
 }
 
+/** A peer's answer, read whole within the exchange's deadline and size cap. */
+interface Answer {
+  status: number;
+  ok: boolean;
+  text: string;
+}
+
+/** What the federation read from peers (for tests and benchmarks: the cap holds while reading). */
+export interface FederationStats {
+  /** Exchanges that ended with an answer read whole. */
+  answers: number;
+  /** Exchanges cut at the deadline (`requestTimeoutMs`, headers and body). */
+  timeouts: number;
+  /** Answers cut because they grew past `maxAnswerBytes`. */
+  oversized: number;
+  /** Most bytes read off the wire for one answer (never more than maxAnswerBytes plus one chunk). */
+  maxBytesRead: number;
+}
+
 /** Counts-only semaphore bounding concurrent outbound requests. */
 class Semaphore {
   private waiters: (() => void)[] = [];
@@ -37,10 +56,14 @@ export class Federation {
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private pullTimer: NodeJS.Timeout | undefined;
-  private pulling: Promise<void> | undefined;
+  /** One pull loop per peer (spec/node.md §9.3): its timer while it waits, its pull while it runs. */
+  private readonly pullTimers = new Map<string, NodeJS.Timeout>();
+  private readonly pullLoops = new Set<string>();
+  private readonly pulls = new Map<string, Promise<void>>();
   private stopped = false;
-  private readonly inflight = new Set<AbortController>();
+  /** Aborted by stop(): every exchange in flight ends with it. */
+  private readonly life = new AbortController();
+  readonly stats: FederationStats = { answers: 0, timeouts: 0, oversized: 0, maxBytesRead: 0 };
   /** Hub ids of peers whose row names none, learned from their discovery document (for echo suppression only). */
   private readonly learned = new Map<string, string>();
 
@@ -63,28 +86,71 @@ export class Federation {
   start(): void {
     this.ingestor.onCommit(() => this.kickAll());
     this.kickAll();
-    if (this.cfg.pullIntervalMs > 0) {
-      const tick = () => {
-        if (this.stopped) return;
-        void this.pullAll().finally(() => {
-          if (!this.stopped) this.pullTimer = setTimeout(tick, this.cfg.pullIntervalMs);
-        });
-      };
-      this.pullTimer = setTimeout(tick, 0);
-    }
   }
 
+  /**
+   * Aborts every exchange in flight and waits for the queues and pulls to
+   * end: each one ends with its aborted exchange, so this takes no longer
+   * than a page's commit; a bound of 3 s covers anything else.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pullTimer) clearTimeout(this.pullTimer);
+    this.life.abort(new Error('federation stopped'));
+    for (const t of this.pullTimers.values()) clearTimeout(t);
     for (const t of this.timers.values()) clearTimeout(t);
-    for (const a of this.inflight) a.abort();
-    await Promise.allSettled([...this.running.values(), this.pulling ?? Promise.resolve()]);
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running.values(), ...this.pulls.values()]),
+      new Promise<void>((r) => {
+        bound = setTimeout(r, 3000);
+        bound.unref();
+      }),
+    ]);
+    clearTimeout(bound);
   }
 
-  /** Wakes every push queue (after a commit, or when peers changed). */
+  /** Wakes every push queue (after a commit, or when peers changed) and starts the pull loop of a new peer. */
   kickAll(): void {
-    for (const p of this.store.peers()) if (p.push) this.kick(p.url);
+    const peers = this.store.peers();
+    for (const p of peers) if (p.push) this.kick(p.url);
+    if (this.cfg.pullIntervalMs > 0 && !this.stopped) for (const p of peers) if (p.pull && !this.pullLoops.has(p.url)) this.pullLoop(p.url, 0);
+  }
+
+  /**
+   * A peer's own pull loop: a pull, then the next one `pullIntervalMs` after
+   * it ended. A peer that stalls delays only its own loop (until its
+   * exchange's deadline); the others go on (issue 11 point 1).
+   */
+  private pullLoop(url: string, delay: number): void {
+    this.pullLoops.add(url);
+    const t = setTimeout(() => {
+      this.pullTimers.delete(url);
+      if (this.stopped || !this.peer(url)?.pull) {
+        this.pullLoops.delete(url);
+        return;
+      }
+      void this.pullPeer(url).finally(() => {
+        if (this.stopped) this.pullLoops.delete(url);
+        else this.pullLoop(url, this.cfg.pullIntervalMs);
+      });
+    }, delay);
+    this.pullTimers.set(url, t);
+  }
+
+  /** Pulls from one peer, or joins its pull in progress; never rejects. */
+  private pullPeer(url: string): Promise<void> {
+    const running = this.pulls.get(url);
+    if (running) return running;
+    const p = this.pullFrom(url)
+      .then(
+        () => {},
+        (e) => {
+          if (!this.stopped) this.events.log?.(`pull ← ${url} failed: ${(e as Error).message}`);
+        },
+      )
+      .finally(() => this.pulls.delete(url));
+    this.pulls.set(url, p);
+    return p;
   }
 
   kick(url: string): void {
@@ -101,15 +167,28 @@ export class Federation {
   }
 
   /**
-   * Every request to a peer is signed with this hub's key (spec/node.md
-   * §9.4). A signed request the peer refuses with 401 is sent once more
-   * unsigned: the peer may not hold our latest key rotation yet, and the
-   * push that carries it must still get through (as an anonymous client).
+   * One exchange with a peer (spec/node.md §9): the request and its whole
+   * answer, under one deadline (`requestTimeoutMs`, headers and body) and a
+   * size cap (`maxAnswerBytes`) checked while the body is read; beyond either
+   * the request is aborted, and so is every one in flight when the
+   * federation stops. Every request is signed with this hub's key
+   * (spec/node.md §9.4). A signed request the peer refuses with 401 is sent
+   * once more unsigned, within the same deadline: the peer may not hold our
+   * latest key rotation yet, and the push that carries it must still get
+   * through (as an anonymous client).
    */
-  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Response> {
+  private async exchange(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+    if (this.stopped) throw new Error('federation stopped');
     const ctl = new AbortController();
-    this.inflight.add(ctl);
-    const t = setTimeout(() => ctl.abort(), this.cfg.requestTimeoutMs);
+    const cap = this.cfg.maxAnswerBytes;
+    let why = '';
+    const abort = (reason: string) => {
+      if (!why) why = reason;
+      ctl.abort(new Error(reason));
+    };
+    const onStop = () => abort('federation stopped');
+    this.life.signal.addEventListener('abort', onStop, { once: true });
+    const t = setTimeout(() => abort(`no whole answer within ${this.cfg.requestTimeoutMs} ms`), this.cfg.requestTimeoutMs);
     const send = (signed: boolean) => {
       const method = init.method ?? 'GET';
       const headers: Record<string, string> = {
@@ -120,14 +199,45 @@ export class Federation {
       };
       return fetch(url, { method, headers, signal: ctl.signal, ...(init.body !== undefined ? { body: init.body } : {}) });
     };
+    const read = async (res: Response): Promise<Answer> => {
+      const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+      if (declared > cap) abort(`answer of ${declared} bytes, more than maxAnswerBytes ${cap}`);
+      const chunks: Uint8Array[] = [];
+      let n = 0;
+      if (res.body) {
+        const reader = res.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          n += value.byteLength;
+          if (n > this.stats.maxBytesRead) this.stats.maxBytesRead = n;
+          if (n > cap) {
+            abort(`answer longer than maxAnswerBytes ${cap}`);
+            await reader.cancel().catch(() => {});
+            break;
+          }
+          chunks.push(value);
+        }
+      }
+      if (why) throw new Error(why);
+      return { status: res.status, ok: res.ok, text: Buffer.concat(chunks, n).toString('utf8') };
+    };
     try {
-      const res = await send(true);
-      if (res.status !== 401 || !this.self.secretKey) return res;
-      await res.body?.cancel().catch(() => {});
-      return await send(false);
+      let res = await send(true);
+      if (res.status === 401 && this.self.secretKey) {
+        await res.body?.cancel().catch(() => {});
+        res = await send(false);
+      }
+      const answer = await read(res);
+      this.stats.answers++;
+      return answer;
+    } catch (e) {
+      if (why.startsWith('no whole answer')) this.stats.timeouts++;
+      else if (why.includes('maxAnswerBytes')) this.stats.oversized++;
+      throw why ? new Error(why) : e;
     } finally {
       clearTimeout(t);
-      this.inflight.delete(ctl);
+      this.life.signal.removeEventListener('abort', onStop);
     }
   }
 
@@ -142,8 +252,13 @@ export class Federation {
     const known = this.learned.get(peer.url);
     if (known !== undefined) return known || undefined;
     try {
-      const res = await this.request(`${peer.url}/.well-known/shuniu`);
-      const hub = res.ok ? ((await res.json().catch(() => ({}))) as { hub?: unknown }).hub : undefined;
+      const res = await this.exchange(`${peer.url}/.well-known/shuniu`);
+      let hub: unknown;
+      try {
+        hub = res.ok ? (JSON.parse(res.text) as { hub?: unknown }).hub : undefined;
+      } catch {
+        hub = undefined;
+      }
       this.learned.set(peer.url, typeof hub === 'string' ? hub : '');
       return typeof hub === 'string' ? hub : undefined;
     } catch {
@@ -184,13 +299,13 @@ export class Federation {
       }
       const release = await this.sem.acquire();
       try {
-        const res = await this.request(`${url}/v1/records`, {
+        const res = await this.exchange(`${url}/v1/records`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: `[${rows.map((r) => r.json).join(',')}]`,
         });
         if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status}`);
-        const body = (await res.json()) as { summary?: Record<string, number> };
+        const body = JSON.parse(res.text) as { summary?: Record<string, number> };
         // A 4xx other than 429 would fail again identically: move past it
         // and let the peer's scheduled pull fetch whatever it still lacks.
         this.store.updatePeer(url, { cursor: last, failures: 0, nextAttemptMs: 0, parked: false, lastError: res.ok ? null : `HTTP ${res.status}` });
@@ -208,23 +323,14 @@ export class Federation {
     }
   }
 
-  /** One pull round over every peer that allows it. */
-  pullAll(): Promise<void> {
-    if (this.pulling) return this.pulling;
-    this.pulling = (async () => {
-      for (const p of this.store.peers()) {
-        if (this.stopped) break;
-        if (!p.pull) continue;
-        try {
-          await this.pullFrom(p.url);
-        } catch (e) {
-          if (!this.stopped) this.events.log?.(`pull ← ${p.url} failed: ${(e as Error).message}`);
-        }
-      }
-    })().finally(() => {
-      this.pulling = undefined;
-    });
-    return this.pulling;
+  /** One pull from every peer that allows it, each on its own (a pull already running for a peer is joined). */
+  async pullAll(): Promise<void> {
+    await Promise.all(
+      this.store
+        .peers()
+        .filter((p) => p.pull)
+        .map((p) => this.pullPeer(p.url)),
+    );
   }
 
   /**
@@ -235,9 +341,9 @@ export class Federation {
   async pullFrom(url: string): Promise<{ accepted: number }> {
     let accepted = 0;
     for (let round = 0; round < 6 && !this.stopped; round++) {
-      const res = await this.request(`${url}/v1/heads`);
+      const res = await this.exchange(`${url}/v1/heads`);
       if (!res.ok) throw new Error(`heads: HTTP ${res.status}`);
-      const theirs = ((await res.json()) as { heads: Record<string, number> }).heads;
+      const theirs = (JSON.parse(res.text) as { heads: Record<string, number> }).heads;
       let progress = 0;
       // Hubs already trusted first: their admissions open the others' logs,
       // which then need no holding and releasing.
@@ -249,9 +355,9 @@ export class Federation {
         // Each page's records go to the worker pool as soon as the page
         // arrives, so the workers read page N+1 while page N commits.
         const fetchPage = async (after: number) => {
-          const page = await this.request(`${url}/v1/hubs/${hub}/log?after=${after}&limit=${this.cfg.pullPage}`);
+          const page = await this.exchange(`${url}/v1/hubs/${hub}/log?after=${after}&limit=${this.cfg.pullPage}`);
           if (!page.ok) throw new Error(`log: HTTP ${page.status}`);
-          const text = await page.text();
+          const text = page.text;
           const offs = memberArraySpans(text, 'records');
           if (!offs) throw new Error('log: not a page of records');
           const n = offs.length / 2;
