@@ -101,6 +101,15 @@ export function IntentChips({ o }: { o: OfferState }) {
   );
 }
 
+/**
+ * The donor as a page shows it: on public pages an individual who did not
+ * agree to be named is 爱心人士 / "Anonymous donor" (issue 10 point 11).
+ */
+export function donorName(d: { name: string; kind: string; named?: boolean }, pub: boolean | undefined): string {
+  if (pub && d.kind === 'individual' && d.named !== true) return t('donor.anonymous');
+  return d.name;
+}
+
 export function OfferCard({ o, children, public: pub }: { o: OfferState; children?: ComponentChildren; public?: boolean }) {
   const { lang } = getState();
   return (
@@ -118,7 +127,7 @@ export function OfferCard({ o, children, public: pub }: { o: OfferState; childre
       <dl class="facts">
         <dt>{t('field.donor.name')}</dt>
         <dd>
-          {o.donor.name} ({t(`donorKind.${o.donor.kind}`)})
+          <span data-testid="donor-name">{donorName(o.donor, pub)}</span> ({t(`donorKind.${o.donor.kind}`)})
         </dd>
         <dt>{t('field.region')}</dt>
         <dd>{regionName(o.region, lang)}</dd>

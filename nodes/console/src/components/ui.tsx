@@ -119,7 +119,12 @@ function focusField(e: Event, f: string) {
  * Form state: values by dotted name, the protocol's issues, and a submit
  * that validates with the record's body schema first and publishes second.
  */
-export function useRecordForm(schema: Schema, initial: Values, build: (v: Values) => unknown, send: (body: unknown) => Promise<{ id: string }>) {
+export function useRecordForm(
+  schema: Schema,
+  initial: Values,
+  build: (v: Values) => unknown,
+  send: (body: unknown, values: Values) => Promise<{ id: string }>,
+) {
   const [values, setValues] = useState<Values>(initial);
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string>();
@@ -136,7 +141,7 @@ export function useRecordForm(schema: Schema, initial: Values, build: (v: Values
     if (local.length) return;
     setBusy(true);
     try {
-      const r = await send(body);
+      const r = await send(body, values);
       setDone(r.id);
     } catch (err) {
       if (err instanceof ApiError && err.issues.length) setIssues(err.issues);

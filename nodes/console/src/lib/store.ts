@@ -24,6 +24,8 @@ export interface HubRow {
   head?: number;
   records?: number;
   trusted?: boolean;
+  /** Hubs from the one that admitted this hub up to a root (the resolver's admissionChain). */
+  admissionChain?: string[];
 }
 
 export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs'] as const;
@@ -123,6 +125,7 @@ function hubRow(x: Record<string, unknown>): HubRow {
     ...(typeof head?.seq === 'number' ? { head: head.seq } : typeof x.headSeq === 'number' ? { head: x.headSeq } : {}),
     ...(typeof x.records === 'number' ? { records: x.records } : {}),
     ...(typeof x.trusted === 'boolean' ? { trusted: x.trusted } : typeof x.admitted === 'boolean' ? { trusted: x.admitted } : {}),
+    ...(Array.isArray(x.admissionChain) ? { admissionChain: (x.admissionChain as unknown[]).map(String) } : {}),
   };
 }
 

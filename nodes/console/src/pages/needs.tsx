@@ -3,6 +3,7 @@ import type { NeedState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { NeedCard } from '../components/cards.js';
+import { PrivateFieldset, PrivatePanel, privateDefaults, withPrivate } from '../components/private.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
@@ -108,6 +109,7 @@ export function NeedsPage({ route }: { route: Route }) {
       <div class="cards">
         {list.map((n) => (
           <NeedCard n={n} key={n.id}>
+            {s.signedIn ? <PrivatePanel id={n.id} /> : null}
             {mine(n) && !n.closed ? <NeedActions n={n} /> : null}
           </NeedCard>
         ))}
@@ -151,6 +153,7 @@ function defaults(): Values {
     campaign: '',
     purpose: '',
     note: '',
+    ...privateDefaults(),
   };
 }
 
@@ -171,7 +174,7 @@ function buildNeed(v: Values) {
 }
 
 function NewNeedForm({ onDone }: { onDone: () => void }) {
-  const f = useRecordForm(needPostedBody, defaults(), buildNeed, (b) => publish('/v1/needs', b));
+  const f = useRecordForm(needPostedBody, defaults(), buildNeed, (b, v) => publish('/v1/needs', withPrivate(b, v)));
   const common = { values: f.values, set: f.set, issues: f.fieldIssues };
   return (
     <form id="new-need" class="record-form" onSubmit={f.submit} noValidate aria-labelledby="new-need-h">
@@ -204,6 +207,7 @@ function NewNeedForm({ onDone }: { onDone: () => void }) {
         <Field name="purpose" optional options={enumOptions('purpose', purpose.options, '—')} {...common} />
         <Field name="note" type="textarea" optional {...common} />
       </div>
+      <PrivateFieldset values={f.values} set={f.set} />
       <div class="form-actions">
         <Submit busy={f.busy} />
         <button type="button" onClick={onDone}>

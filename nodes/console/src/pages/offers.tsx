@@ -3,6 +3,7 @@ import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { OfferCard } from '../components/cards.js';
+import { PrivateFieldset, privateDefaults, withPrivate } from '../components/private.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
@@ -159,7 +160,12 @@ function buildOffer(v: Values) {
     unit: { name: v['unit.name']?.trim(), base: v['unit.base']?.trim(), size: numberOf(v['unit.size'] ?? '') },
     // Entered in yuan; the wire carries whole fen.
     valueFen: yuanText === '' ? undefined : Math.round(Number(yuanText) * 100),
-    donor: { name: v['donor.name']?.trim(), kind: v['donor.kind'] },
+    // An individual is named publicly only with consent (issue 10 point 11); otherwise shown as 爱心人士.
+    donor: {
+      name: v['donor.name']?.trim(),
+      kind: v['donor.kind'],
+      ...(v['donor.kind'] === 'individual' && v['donor.named'] === 'true' ? { named: true } : {}),
+    },
     intent: {
       regions: list('intent.regions')?.map((r) => r.replace(/(00)+$/, '')),
       groups: list('intent.groups'),
@@ -189,6 +195,7 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
       valueFen: '',
       'donor.name': '',
       'donor.kind': 'foundation',
+      'donor.named': '',
       'intent.regions': '',
       'intent.groups': '',
       'intent.purposes': '',
@@ -196,9 +203,10 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
       region: region.endsWith('00') ? '' : region,
       campaign: '',
       note: '',
+      ...privateDefaults(),
     },
     buildOffer,
-    (b) => publish('/v1/offers', b),
+    (b, v) => publish('/v1/offers', withPrivate(b, v)),
   );
   const common = { values: f.values, set: f.set, issues: f.fieldIssues };
   const lang = getState().lang;
@@ -220,6 +228,17 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
         <Field name="valueFen" type="number" inputMode="decimal" min={0} {...common} />
         <Field name="donor.name" {...common} />
         <Field name="donor.kind" options={enumOptions('donorKind', donorKind.options)} {...common} />
+        {f.values['donor.kind'] === 'individual' ? (
+          <label class="check consent">
+            <input
+              type="checkbox"
+              name="donor.named"
+              checked={f.values['donor.named'] === 'true'}
+              onChange={(e) => f.set('donor.named', (e.currentTarget as HTMLInputElement).checked ? 'true' : '')}
+            />{' '}
+            {t('field.donor.named')}
+          </label>
+        ) : null}
         <RegionSelect
           id="f-region"
           label={t('field.region')}
@@ -247,6 +266,7 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
         <Field name="intent.validUntil" type="datetime-local" optional {...common} />
       </fieldset>
       <Field name="note" type="textarea" optional {...common} />
+      <PrivateFieldset values={f.values} set={f.set} />
       <div class="form-actions">
         <Submit busy={f.busy} />
         <button type="button" onClick={onDone}>
