@@ -64,6 +64,69 @@ function startsWithAny(region: string, prefixes: readonly string[]): boolean {
 
 const cmpSlot = (a: Slot, b: Slot) => a.neededByMs - b.neededByMs || cmpStr(a.need.id, b.need.id);
 
+/** Plan rows as growable typed columns: no object per proposal, nothing for the collector to trace. */
+class Rows {
+  n = 0;
+  offer = new Int32Array(1024);
+  slot = new Int32Array(1024);
+  scale = new Int32Array(1024);
+  round = new Uint8Array(1024);
+  flags = new Uint8Array(1024);
+  competing = new Int32Array(1024);
+  before = new Float64Array(1024);
+  quantity = new Float64Array(1024);
+  amount = new Float64Array(1024);
+  arrival = new Float64Array(1024);
+  level = new Float64Array(1024);
+
+  add(
+    offer: number,
+    slot: number,
+    scale: number,
+    round: number,
+    flags: number,
+    competing: number,
+    before: number,
+    quantity: number,
+    amount: number,
+    arrival: number,
+    level: number,
+  ): void {
+    if (this.n === this.offer.length) this.grow();
+    const k = this.n++;
+    this.offer[k] = offer;
+    this.slot[k] = slot;
+    this.scale[k] = scale;
+    this.round[k] = round;
+    this.flags[k] = flags;
+    this.competing[k] = competing;
+    this.before[k] = before;
+    this.quantity[k] = quantity;
+    this.amount[k] = amount;
+    this.arrival[k] = arrival;
+    this.level[k] = level;
+  }
+
+  private grow(): void {
+    const more = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.offer = more(this.offer);
+    this.slot = more(this.slot);
+    this.scale = more(this.scale);
+    this.round = more(this.round);
+    this.flags = more(this.flags);
+    this.competing = more(this.competing);
+    this.before = more(this.before);
+    this.quantity = more(this.quantity);
+    this.amount = more(this.amount);
+    this.arrival = more(this.arrival);
+    this.level = more(this.level);
+  }
+}
+
 /**
  * A whole plan (spec/matching.md), held compactly: one row per proposal in
  * plan order, with what is needed to write the proposal and its reasons on
@@ -85,25 +148,15 @@ export class Plan {
   /** @internal */
   constructor(
     private readonly offers: OfferPlan[],
-    private readonly slotsOf: Slot[],
-    private readonly scaleOf: Scale[],
-    private readonly col: {
-      offer: number[];
-      round: number[];
-      before: number[];
-      quantity: number[];
-      amount: number[];
-      arrival: number[];
-      flags: number[];
-      level: number[];
-      competing: number[];
-    },
+    private readonly slots: Slot[],
+    private readonly scales: Scale[],
+    private readonly rows: Rows,
     private readonly transit: TransitTable,
     clock: number,
     /** Number of offers in the state (idRank < this). */
     private readonly offerCount: number,
   ) {
-    this.size = col.offer.length;
+    this.size = rows.n;
     this.clock = clock;
   }
 
@@ -115,12 +168,17 @@ export class Plan {
     const out = new Int32Array(n);
     // One numeric key per row when it fits in a double exactly: (slot order × offers + offer rank) × rows + row.
     let maxOut = 0;
-    for (let i = 0; i < n; i++) if ((this.slotsOf[i] as Slot).out > maxOut) maxOut = (this.slotsOf[i] as Slot).out;
+    const outOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = (this.slots[this.rows.slot[i] as number] as Slot).out;
+      outOf[i] = o;
+      if (o > maxOut) maxOut = o;
+    }
     if ((maxOut + 1) * nOffers * n < 2 ** 53) {
       const keys = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        const o = this.offers[this.col.offer[i] as number] as OfferPlan;
-        keys[i] = ((this.slotsOf[i] as Slot).out * nOffers + o.idRank) * n + i;
+        const o = this.offers[this.rows.offer[i] as number] as OfferPlan;
+        keys[i] = ((outOf[i] as number) * nOffers + o.idRank) * n + i;
       }
       keys.sort();
       for (let i = 0; i < n; i++) out[i] = (keys[i] as number) % n;
@@ -128,8 +186,8 @@ export class Plan {
       const idx = Array.from({ length: n }, (_, i) => i);
       idx.sort(
         (a, b) =>
-          (this.slotsOf[a] as Slot).out - (this.slotsOf[b] as Slot).out ||
-          (this.offers[this.col.offer[a] as number] as OfferPlan).idRank - (this.offers[this.col.offer[b] as number] as OfferPlan).idRank,
+          (outOf[a] as number) - (outOf[b] as number) ||
+          (this.offers[this.rows.offer[a] as number] as OfferPlan).idRank - (this.offers[this.rows.offer[b] as number] as OfferPlan).idRank,
       );
       out.set(idx);
     }
@@ -150,11 +208,11 @@ export class Plan {
     const needs = f.needs === undefined ? undefined : new Set(f.needs);
     for (let k = 0; k < order.length; k++) {
       const i = order[k] as number;
-      const n = (this.slotsOf[i] as Slot).need;
+      const n = (this.slots[this.rows.slot[i] as number] as Slot).need;
       if (f.region !== undefined && !n.region.startsWith(f.region)) continue;
       if (f.item !== undefined && n.item.code !== f.item) continue;
       if (urg !== undefined && !urg.includes(n.urgency)) continue;
-      if (offers !== undefined && !offers.has((this.offers[this.col.offer[i] as number] as OfferPlan).offer.id)) continue;
+      if (offers !== undefined && !offers.has((this.offers[this.rows.offer[i] as number] as OfferPlan).offer.id)) continue;
       if (needs !== undefined && !needs.has(n.id)) continue;
       out.push(i);
     }
@@ -163,15 +221,15 @@ export class Plan {
 
   /** The proposal of row `i`, written out with its reasons. */
   proposal(i: number): Proposal {
-    const offer = (this.offers[this.col.offer[i] as number] as OfferPlan).offer;
-    const slot = this.slotsOf[i] as Slot;
-    const scale = this.scaleOf[i] as Scale;
+    const offer = (this.offers[this.rows.offer[i] as number] as OfferPlan).offer;
+    const slot = this.slots[this.rows.slot[i] as number] as Slot;
+    const scale = this.scales[this.rows.scale[i] as number] as Scale;
     const n = slot.need;
-    const before = this.col.before[i] as number;
-    const quantity = this.col.quantity[i] as number;
-    const arrival = this.col.arrival[i] as number;
-    const flags = this.col.flags[i] as number;
-    const level = this.col.level[i] as number;
+    const before = this.rows.before[i] as number;
+    const quantity = this.rows.quantity[i] as number;
+    const arrival = this.rows.arrival[i] as number;
+    const flags = this.rows.flags[i] as number;
+    const level = this.rows.level[i] as number;
     const onTime = arrival <= slot.neededByMs;
     const after = before + quantity;
     return {
@@ -179,7 +237,7 @@ export class Plan {
       need: n.id,
       quantity,
       unit: n.unit.base,
-      offerQuantity: (this.col.amount[i] as number) / scale.offer,
+      offerQuantity: (this.rows.amount[i] as number) / scale.offer,
       offerUnit: offer.unit.base,
       item: n.item.code,
       urgency: n.urgency,
@@ -192,13 +250,13 @@ export class Plan {
       reasons: reasons(
         offer,
         { slot, scale, arrival, onTime },
-        this.col.round[i] as number,
+        this.rows.round[i] as number,
         before,
         quantity,
         (flags & CAPPED) !== 0,
         (flags & BONUS) !== 0,
         Number.isNaN(level) ? undefined : level,
-        this.col.competing[i] as number,
+        this.rows.competing[i] as number,
         scale.lot,
         this.transit,
         this.clock,
@@ -392,19 +450,9 @@ export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> =
       cmpStr(a.offer.id, b.offer.id),
   );
 
-  const col = {
-    offer: [] as number[],
-    round: [] as number[],
-    before: [] as number[],
-    quantity: [] as number[],
-    amount: [] as number[],
-    arrival: [] as number[],
-    flags: [] as number[],
-    level: [] as number[],
-    competing: [] as number[],
-  };
-  const slotsOf: Slot[] = [];
-  const scaleOf: Scale[] = [];
+  const rows = new Rows();
+  const scales: Scale[] = [];
+  let scaleIds: number[] = [];
   const rounds: number[][] = Array.from({ length: ROUNDS }, () => []);
   const arrivals = new Float64Array(nS);
   const found: number[] = [];
@@ -419,6 +467,7 @@ export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> =
     const { offer, departs } = plan;
     let left = offer.available;
     sc = [];
+    scaleIds = [];
     // hoursBetween (rules.ts) on interned prefixes; a region never interned matches no need's.
     const o6 = ids.get(`r:${offer.region}`) ?? -1;
     const o4 = ids.get(`r:${offer.region.slice(0, 4)}`) ?? -1;
@@ -466,23 +515,32 @@ export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> =
         const i = list[j] as number;
         const scale = sc[unit[i] as number] as Scale;
         const quantity = amount / scale.need;
-        col.offer.push(pi);
-        col.round.push(r);
-        col.before.push(cov[i] as number);
-        col.quantity.push(quantity);
-        col.amount.push(amount);
-        col.arrival.push(arrivals[i] as number);
-        col.flags.push((div.capped[j] ? CAPPED : 0) | (div.bonus[j] ? BONUS : 0));
-        col.level.push(level);
-        col.competing.push(competing);
-        slotsOf.push(slots[i] as Slot);
-        scaleOf.push(scale);
+        const u = unit[i] as number;
+        let sid = scaleIds[u];
+        if (sid === undefined) {
+          sid = scales.length;
+          scales.push(scale);
+          scaleIds[u] = sid;
+        }
+        rows.add(
+          pi,
+          i,
+          sid,
+          r,
+          (div.capped[j] ? CAPPED : 0) | (div.bonus[j] ? BONUS : 0),
+          competing,
+          cov[i] as number,
+          quantity,
+          amount,
+          arrivals[i] as number,
+          level,
+        );
         cov[i] = (cov[i] as number) + quantity;
         left -= amount / scale.offer;
       }
     }
   }
-  return new Plan(plans, slotsOf, scaleOf, col, transit, clock, offerIds.length);
+  return new Plan(plans, slots, scales, rows, transit, clock, offerIds.length);
 }
 
 const pct = (x: number): string => `${(Math.floor(x * 1000) / 10).toString()}%`;

@@ -47,32 +47,43 @@ export interface ClaimColumns {
 }
 
 /**
- * Indices 0..n-1 ordered by `cmp`, where `key[i]` is a double that orders
- * the items as `cmp` does wherever the keys differ (a correctly rounded
- * quotient of safe integers is monotonic). The keys are sorted natively;
- * only runs of equal keys are compared exactly. Stable.
+ * Indices 0..n-1 ordered by `cmp` (descending keys if `desc`), where
+ * `key[i]` in [0, 1] is a double that orders the items as `cmp` does
+ * wherever the keys differ (a correctly rounded quotient of safe integers is
+ * monotonic). Each key is cut to its first bits and packed with its index
+ * into one double, sorted natively; runs that share the cut key are settled
+ * with the exact comparison. Stable.
  */
-function sortByKey(key: Float64Array, n: number, cmp: (a: number, b: number) => number): Int32Array {
-  const sorted = key.slice(0, n).sort();
-  const next = new Int32Array(n).fill(-1);
+function sortByKey(key: Float64Array, n: number, cmp: (a: number, b: number) => number, desc = false): Int32Array {
+  let ib = 1;
+  while (2 ** ib <= n) ib++;
+  const qb = 52 - ib;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = key[i] as number;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    if ((next[lo] as number) < 0) next[lo] = lo;
-    out[next[lo] as number] = i;
-    next[lo] = (next[lo] as number) + 1;
+  let inRange = true;
+  for (let i = 0; i < n; i++) if (!((key[i] as number) >= 0 && (key[i] as number) <= 1)) inRange = false;
+  if (qb < 20 || !inRange) {
+    out.set(Array.from({ length: n }, (_, i) => i).sort(cmp));
+    return out;
   }
-  // Equal keys may hide distinct exact values: settle such runs with the exact comparison.
+  const scale = 2 ** qb;
+  const span = 2 ** ib;
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const q = Math.floor((key[i] as number) * scale);
+    packed[i] = (desc ? scale - q : q) * span + i;
+  }
+  packed.sort();
+  const cut = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = packed[k] as number;
+    const i = v % span;
+    out[k] = i;
+    cut[k] = (v - i) / span;
+  }
+  // Equal cut keys may hide distinct exact values: settle such runs with the exact comparison.
   for (let s = 0; s < n; ) {
     let e = s + 1;
-    while (e < n && sorted[e] === sorted[s]) e++;
+    while (e < n && cut[e] === cut[s]) e++;
     if (e - s > 1) {
       let mixed = false;
       for (let k = s + 1; k < e && !mixed; k++) if (cmp(out[k - 1] as number, out[k] as number) > 0) mixed = true;
@@ -255,8 +266,8 @@ export function divide(cl: ClaimColumns, n: number, supply: number): Division {
     const cmpRem = (a: number, b: number) => cmpProd(rems[b] as number, lotOf(a), rems[a] as number, lotOf(b)) || a - b;
     // rem ≤ D·lot ≤ 2^52 here, so rem / (D·lot) is a correctly rounded quotient of safe integers.
     const key = new Float64Array(na);
-    for (let idx = 0; idx < na; idx++) key[idx] = -((rems[idx] as number) / (D * lotOf(idx)));
-    byRem = sortByKey(key, na, cmpRem);
+    for (let idx = 0; idx < na; idx++) key[idx] = (rems[idx] as number) / (D * lotOf(idx));
+    byRem = sortByKey(key, na, cmpRem, true);
   } else {
     const rems = remBig;
     byRem = Array.from({ length: na }, (_, idx) => idx).sort((a, b) => {
