@@ -24,6 +24,7 @@ node:
   start   --dir DIR [--port N] [--print-link]
   token   --dir DIR --scope operator|subscriber [--ttl 1h]   also: token list|revoke|rotate-key --dir DIR
   recover --dir DIR --recovery-key FILE [--from-seq S]   take the hub back after a theft (offline recovery key)
+  held    --dir DIR | held purge --dir DIR [--hub HUB] [--sender S] [--older-than 7d] | --all   the holding area
   erase   --dir DIR [--reason TEXT] RECORD_ID   erase a record's sealed part (private fields) here and ask every node to
   match   --url URL | --state FILE [filters]  proposed allocations as a table
 

@@ -64,6 +64,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/blocks': 'operator',
   'POST /v1/blocks': 'operator',
   'DELETE /v1/blocks/:hub': 'operator',
+  'GET /v1/held': 'operator',
+  'DELETE /v1/held': 'operator',
   'GET /v1/tokens': 'operator',
   'DELETE /v1/tokens/:jti': 'operator',
   'POST /v1/tokens/revoke-all': 'operator',

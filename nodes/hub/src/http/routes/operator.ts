@@ -1,6 +1,7 @@
 import { hubIdSchema, hubLevel, parseIJson, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { heldFilterOf, heldView } from '../../held.js';
 import { type Privacy, SEALABLE } from '../../privacy.js';
 import type { Publisher } from '../../publisher.js';
 import type { Store } from '../../store/types.js';
@@ -157,6 +158,14 @@ export function operatorRoutes(deps: OperatorDeps) {
     deps.store.unblock(c.req.param('hub'));
     deps.onBlocksChanged?.();
     return c.body(null, 204);
+  });
+
+  // The holding area (spec/node.md §3.3): what it holds per sender, and a purge.
+  app.get('/v1/held', (c) => c.json(heldView(deps.store)));
+  app.delete('/v1/held', (c) => {
+    const q = (k: string) => c.req.query(k);
+    const filter = heldFilterOf({ hub: q('hub'), sender: q('sender'), olderThan: q('olderThan'), all: q('all') === 'true' || q('all') === '1' }, Date.now());
+    return c.json({ purged: deps.store.purgeHeld(filter) });
   });
 
   return app;
