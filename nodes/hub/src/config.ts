@@ -52,7 +52,7 @@ export interface NodeConfig {
     maxTtlOperatorSeconds: number;
     maxTtlSubscriberSeconds: number;
   };
-  /** Sealed parts (spec/node.md §5.3). */
+  /** Sealed parts (spec/node.md §8.6). */
   privacy: {
     /** Sealed parts of needs closed more than this many days ago are erased; 0 = kept. */
     sealedRetentionDays: number;

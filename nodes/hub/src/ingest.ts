@@ -401,7 +401,7 @@ export class Ingestor {
 
   /**
    * Erases the sealed part of `id` on this node (operator route, CLI,
-   * retention; spec/node.md §5.3): recorded as this node's own erasure, so
+   * retention; spec/node.md §8.6): recorded as this node's own erasure, so
    * no later copy brings it back, and flushed out of the write-ahead log.
    * Whether a sealed part was there.
    */
@@ -638,7 +638,7 @@ export class Ingestor {
     if (this.store.eraseSealed(target)) this.erasedSome = true;
   }
 
-  /** Set when a commit erased a sealed part: the write-ahead log is flushed after it (spec/node.md §5.3). */
+  /** Set when a commit erased a sealed part: the write-ahead log is flushed after it (spec/node.md §8.6). */
   private erasedSome = false;
 
   /**

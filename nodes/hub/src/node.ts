@@ -70,7 +70,7 @@ export interface OpenOptions {
 export class HubNode {
   readonly app: Hono;
   readonly federation: Federation;
-  /** Private fields: sealing, opening, erasure and retention (spec/node.md §5.2-5.3). */
+  /** Private fields: sealing, opening, erasure and retention (spec/node.md §8.5-8.6). */
   readonly privacy: Privacy | undefined;
   private retention: ReturnType<typeof setInterval> | undefined;
   private server: ServerType | undefined;
@@ -97,7 +97,7 @@ export class HubNode {
     private readonly log: (msg: string) => void,
     /** The record-signing secret key: every request to a peer is signed with it (spec/node.md §9.4). */
     secretKey: Uint8Array,
-    /** The hub's encryption key pair: opens sealed parts addressed to it (spec/node.md §5.2). */
+    /** The hub's encryption key pair: opens sealed parts addressed to it (spec/node.md §8.5). */
     encryption?: KeyPair,
   ) {
     this.privacy = encryption ? new Privacy({ hubId, store, ingestor, publisher, encryption }) : undefined;
@@ -376,7 +376,7 @@ export class HubNode {
   }
 
   /**
-   * The retention job (spec/node.md §5.3): every privacy.retentionEveryMs,
+   * The retention job (spec/node.md §8.6): every privacy.retentionEveryMs,
    * off the request path, erases sealed parts of needs closed more than
    * privacy.sealedRetentionDays ago.
    */

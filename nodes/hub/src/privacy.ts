@@ -4,16 +4,16 @@ import type { Ingestor } from './ingest.js';
 import type { Publisher } from './publisher.js';
 import type { Store } from './store/types.js';
 
-/** Record types the operator API may attach private fields to (spec/node.md §5.2). */
+/** Record types the operator API may attach private fields to (spec/node.md §8.5). */
 export const SEALABLE: ReadonlySet<RecordType> = new Set<RecordType>(['need.posted', 'need.updated', 'offer.posted', 'offer.updated']);
 
-/** Largest private payload, as JCS bytes (spec/node.md §5.2). */
+/** Largest private payload, as JCS bytes (spec/node.md §8.5). */
 export const MAX_PRIVATE_BYTES = 64 * 1024;
 
 const line = (max: number) => z.string().min(1).max(max);
 
 /**
- * The private fields of a need or an offer (spec/node.md §5.2): sealed to the
+ * The private fields of a need or an offer (spec/node.md §8.5): sealed to the
  * chosen hubs, never in the public body.
  */
 export const privateFields = z.strictObject({
@@ -107,7 +107,7 @@ export class Privacy {
   }
 
   /**
-   * Retention (spec/node.md §5.3): erases the sealed parts of needs closed
+   * Retention (spec/node.md §8.6): erases the sealed parts of needs closed
    * more than `days` days ago (by the need.closed record's hlc against this
    * node's clock), publishing sealed.erased for those this hub authored.
    * Returns the ids erased.

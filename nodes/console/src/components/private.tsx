@@ -5,7 +5,7 @@ import { hubName } from './cards.js';
 import { Field, Notice, type Values } from './ui.js';
 
 /**
- * Private fields of a need or an offer (spec/node.md §5.2): sent beside the
+ * Private fields of a need or an offer (spec/node.md §8.5): sent beside the
  * body as `private` and `sealTo`; the node seals them to the chosen hubs'
  * encryption keys. They never enter the public record, the public map or the
  * feed.

@@ -3,12 +3,12 @@ import { HubNode } from '../node.js';
 import { args } from './io.js';
 
 const USAGE = `usage: shuniu erase --dir DIR [--reason TEXT] RECORD_ID
-Erases the sealed part (private fields) of RECORD_ID on DIR's node (spec/node.md §5.3): the stored record keeps
+Erases the sealed part (private fields) of RECORD_ID on DIR's node (spec/node.md §8.6): the stored record keeps
 its sealedHash and still verifies, and no later copy brings the sealed part back. When DIR's hub is the record's
 author or one of its sealed part's recipients, a signed sealed.erased record asks every node to do the same
 (sent to the peers when the node runs). Stop the node first, or use POST /v1/records/{id}/erase on a running node.`;
 
-/** `shuniu erase`: the erasure route for a stopped node (spec/node.md §5.3, §11). */
+/** `shuniu erase`: the erasure route for a stopped node (spec/node.md §8.6, §11). */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = args({
     args: argv,

@@ -55,7 +55,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   ...Object.fromEntries(WRITE_ROUTES.map((r) => [`POST ${r.path}`, 'operator' as const])),
   'POST /v1/admissions': 'operator',
   'POST /v1/admissions/:child/revoke': 'operator',
-  // Private fields: opened and erased by operators only (spec/node.md §5.2-5.3).
+  // Private fields: opened and erased by operators only (spec/node.md §8.5-8.6).
   'GET /v1/records/:id/private': 'operator',
   'POST /v1/records/:id/erase': 'operator',
   'GET /v1/peers': 'operator',

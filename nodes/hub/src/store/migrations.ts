@@ -127,7 +127,7 @@ CREATE TABLE tokens (
   {
     version: 6,
     name: '006-erasures',
-    // Erasures of sealed parts (spec/node.md §5.3). by_hub '' = this node's operator or its
+    // Erasures of sealed parts (spec/node.md §8.6). by_hub '' = this node's operator or its
     // retention job (always in force); otherwise the author of a sealed.erased record (`request`),
     // in force when that hub is the target's author or one of its sealed part's recipients
     // (checked when the target, with its sealed part, is here). A target erased here never

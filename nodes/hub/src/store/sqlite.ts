@@ -52,7 +52,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    // Erased sealed parts (and every other deleted content) are overwritten with zeros, not left in free space (spec/node.md §5.3).
+    // Erased sealed parts (and every other deleted content) are overwritten with zeros, not left in free space (spec/node.md §8.6).
     this.db.pragma('secure_delete = ON');
     this.migrate();
     const p = (sql: string) => this.db.prepare(sql);

@@ -15,7 +15,7 @@ export interface OperatorDeps {
   onPeersChanged: () => void;
   /** After a block or unblock: held records of blocked hubs dropped, trust recomputed (spec/node.md §7). */
   onBlocksChanged?: () => void;
-  /** Private fields: sealing on writes, opening and erasing (spec/node.md §5.2-5.3). */
+  /** Private fields: sealing on writes, opening and erasing (spec/node.md §8.5-8.6). */
   privacy?: Privacy;
 }
 
@@ -72,7 +72,7 @@ export function operatorRoutes(deps: OperatorDeps) {
 
   const answer = async (c: Context, type: RecordType, body: unknown) => {
     let sealed: Parameters<Publisher['publish']>[2] = {};
-    // `private` and `sealTo` beside the body of a need or an offer: sealed, never signed in the clear (spec/node.md §5.2).
+    // `private` and `sealTo` beside the body of a need or an offer: sealed, never signed in the clear (spec/node.md §8.5).
     if (SEALABLE.has(type) && body && typeof body === 'object' && ('private' in body || 'sealTo' in body)) {
       const { private: fields, sealTo, ...rest } = body as Record<string, unknown>;
       if (fields === undefined) throw new ShuniuError('E_SCHEMA', 'sealTo needs private fields to seal');
@@ -118,12 +118,12 @@ export function operatorRoutes(deps: OperatorDeps) {
     return answer(c, 'hub.admission.revoked', { child, ...(req.reason !== undefined ? { reason: req.reason } : {}) });
   });
 
-  // The opened private fields of a record sealed to this hub, or E_SEALED (spec/node.md §5.2).
+  // The opened private fields of a record sealed to this hub, or E_SEALED (spec/node.md §8.5).
   app.get('/v1/records/:id/private', (c) => {
     if (!deps.privacy) throw new ShuniuError('E_SEALED', 'this node cannot open sealed parts');
     return c.json(deps.privacy.open(c.req.param('id')));
   });
-  // Erases the sealed part here, and asks every node to when this hub may (spec/node.md §5.3).
+  // Erases the sealed part here, and asks every node to when this hub may (spec/node.md §8.6).
   app.post('/v1/records/:id/erase', async (c) => {
     if (!deps.privacy) throw new ShuniuError('E_ARGUMENT', 'this node cannot erase sealed parts');
     const text = await c.req.text();
