@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/protocol';
 import { z } from 'zod';
+import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
 import { WRITE_ROUTES } from './operator.js';
 import { COLLECTIONS } from './state.js';
 
@@ -111,7 +112,9 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
   });
   for (const w of WRITE_ROUTES) {
     const path = w.path.replace(':id', '{id}');
-    const body = w.target ? (bodySchemas[w.type] as z.ZodType) : bodySchemas[w.type];
+    const plain = w.target ? (bodySchemas[w.type] as z.ZodType) : bodySchemas[w.type];
+    // Needs and offers also take private fields, sealed to the chosen hubs (spec/node.md §8.5).
+    const body = SEALABLE.has(w.type) ? z.intersection(plain, z.object({ private: privateFields.optional(), sealTo: sealToSchema.optional() })) : plain;
     r.registerPath({
       method: 'post',
       path,
@@ -128,6 +131,34 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
       },
     });
   }
+  // Private fields (spec/node.md §8.5, §8.6): operator routes.
+  r.registerPath({
+    method: 'get',
+    path: '/v1/records/{id}/private',
+    summary: "The record's private fields, opened with this hub's encryption key",
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: json(z.object({ id: z.string(), to: z.array(z.string()), private: privateFields }), 'the opened private fields'),
+      404: problemResponse('not held'),
+      422: problemResponse('E_SEALED: none here, not sealed to this hub, or erased'),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/records/{id}/erase',
+    summary: "Erase the record's sealed part here; sign sealed.erased when this hub is its author or a recipient",
+    security: [{ bearer: [] }],
+    request: {
+      params: z.object({ id: z.string() }),
+      body: { content: { 'application/json': { schema: z.object({ reason: z.string().max(2000).optional() }) } } },
+    },
+    responses: {
+      200: json(z.object({ id: z.string(), erased: z.boolean(), request: z.string().optional() }), 'erased here (and requested everywhere)'),
+      404: problemResponse('not held'),
+      422: problemResponse('E_SEALED: the record never had a sealed part'),
+    },
+  });
   // Issued tokens and their revocation (spec/node.md §8.2): operator routes.
   const tokenRow = z.object({
     jti: z.string(),
