@@ -85,6 +85,23 @@ describe('point 4: a stripped copy does not win by arriving first', () => {
   });
 });
 
+describe('point 4: a held stripped copy takes the sealed part too', () => {
+  it('stripped then real copy while the author is not admitted: stored with its sealed part once admitted', async () => {
+    const r = await start({ name: '湖北省枢纽', level: 'province', region: '420000' });
+    const t = await TestHub.make();
+    const key = { hub: r.node.hubId, encryptionKey: r.node.store.chainView(r.node.hubId)?.keys.encryptionKey as string };
+    const { record: real } = t.author.sign('need.posted', needBody(), seal({ contact: { phone: '13811112222' } }, [key]));
+    const first = await post(`${r.url}/v1/records`, [t.hub.inception, eraseSealed(real)]);
+    expect(((await first.json()) as { acks: { status: string }[] }).acks.map((a) => a.status)).toEqual(['held', 'held']);
+    const second = await post(`${r.url}/v1/records`, [real]);
+    const id = ((await second.json()) as { acks: { status: string; id: string }[] }).acks[0]?.id as string;
+    await admit(r, t.id, 'county', '420902');
+    await eventually(async () => (await stored(r, id, r.token)) !== undefined);
+    const opened = (await (await get(`${r.url}/v1/records/${id}/private`, r.token)).json()) as { private: unknown };
+    expect(opened.private).toEqual({ contact: { phone: '13811112222' } });
+  });
+});
+
 describe('point 5: private fields, reads that strip them, erasure', () => {
   it('seals private fields to own hub and parent chain, serves them only to operators, erases them from every file and node', async () => {
     const city = await start({ name: '孝感市枢纽', level: 'city', region: '420900' });

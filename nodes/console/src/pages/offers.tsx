@@ -3,7 +3,7 @@ import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { OfferCard } from '../components/cards.js';
-import { PrivateFieldset, privateDefaults, withPrivate } from '../components/private.js';
+import { PrivateFieldset, PrivatePanel, privateDefaults, withPrivate } from '../components/private.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
@@ -76,6 +76,7 @@ export function OffersPage({ route }: { route: Route }) {
       <div class="cards">
         {list.map((o) => (
           <OfferCard o={o} key={o.id}>
+            {s.signedIn ? <PrivatePanel id={o.id} /> : null}
             {s.signedIn && s.node?.hub === o.hub && o.status !== 'withdrawn' ? <WithdrawForm o={o} /> : null}
           </OfferCard>
         ))}
