@@ -503,9 +503,12 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  flushDeleted(): void {
+  flushDeleted(tries = 20): void {
     // The WAL still holds the pages as they were before the erasure: copied back and truncated to zero bytes.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // A reader on an older snapshot (the checkpoint worker) makes it busy: tried again shortly, off the request path.
+    if (!this.db.open) return;
+    const r = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (r[0]?.busy && tries > 0) setTimeout(() => this.flushDeleted(tries - 1), 250).unref();
   }
 
   checkpoint(): { ord: number; snapshot: string } | undefined {
