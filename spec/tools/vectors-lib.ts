@@ -380,7 +380,15 @@ export async function buildVectors(): Promise<Vectors> {
   const last = P.chain[P.chain.length - 1] as SignedRecord;
   // Same lengths as the record about to be signed: seq, 43-character ids, a 13-digit hlc.ms, c 0.
   const sizeWith = (n: number) =>
-    signedBytes({ v: PROTOCOL_VERSION, type: 'need.posted', hub: P.hub.id, seq: last.seq + 1, prev: recordId(last), hlc: { ms: t + 600_000, c: 0 }, body: padded(n) } as unknown as UnsignedRecord).length;
+    signedBytes({
+      v: PROTOCOL_VERSION,
+      type: 'need.posted',
+      hub: P.hub.id,
+      seq: last.seq + 1,
+      prev: recordId(last),
+      hlc: { ms: t + 600_000, c: 0 },
+      body: padded(n),
+    } as unknown as UnsignedRecord).length;
   const pad = MAX_SIGNED_BYTES - sizeWith(0);
   sign(P, 'need.posted', padded(pad), `a need whose signed bytes are ${MAX_SIGNED_BYTES} bytes, exactly the limit (spec/encoding.md §4)`, ['limit']);
   const atLimit = stream[stream.length - 1] as RecordVector;
@@ -806,7 +814,9 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
   );
 
   // ---- added for issue 11 (size limits, spec/encoding.md §4): at the end ----
-  const atLimit = P.chain.find((r) => r.type === 'need.posted' && (r.body as BodyOf<'need.posted'>).ext?.['org.shuniu.vectors.padding'] !== undefined) as SignedRecord;
+  const atLimit = P.chain.find(
+    (r) => r.type === 'need.posted' && (r.body as BodyOf<'need.posted'>).ext?.['org.shuniu.vectors.padding'] !== undefined,
+  ) as SignedRecord;
   add(
     `signed bytes of ${MAX_SIGNED_BYTES + 1} bytes, one over the limit, validly signed`,
     ['schema', 'limit'],

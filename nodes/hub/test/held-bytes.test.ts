@@ -3,17 +3,7 @@
 // verifiable inception chain, and the purge (spec/node.md §3.1, §3.3). Real node on loopback,
 // real libsodium, worker threads on.
 import { request } from 'node:http';
-import {
-  type BodyOf,
-  ed25519Sign,
-  MAX_SIGNED_BYTES,
-  recordId,
-  type SignedRecord,
-  seal,
-  signedBytes,
-  toBase64url,
-  type UnsignedRecord,
-} from '@shuniu/protocol';
+import { type BodyOf, ed25519Sign, MAX_SIGNED_BYTES, recordId, type SignedRecord, seal, signedBytes, toBase64url, type UnsignedRecord } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as heldCommand } from '../src/commands/held.js';
 import { needBody, post, startNode, TestHub } from './helpers.js';
@@ -38,7 +28,16 @@ const acksOf = (r: { json: Record<string, unknown> }) => (r.json as { acks: Ack[
 /** Signs the hub's next record without signRecord's checks (so it may break the size limit). */
 function rawNext(h: TestHub, body: BodyOf<'need.posted'>, extra: Partial<SignedRecord> = {}): SignedRecord {
   const prev = h.records[h.records.length - 1] as SignedRecord;
-  const u = { v: 1, type: 'need.posted', hub: h.id, seq: prev.seq + 1, prev: recordId(prev), hlc: { ms: prev.hlc.ms + 1, c: 0 }, body, ...extra } as unknown as UnsignedRecord;
+  const u = {
+    v: 1,
+    type: 'need.posted',
+    hub: h.id,
+    seq: prev.seq + 1,
+    prev: recordId(prev),
+    hlc: { ms: prev.hlc.ms + 1, c: 0 },
+    body,
+    ...extra,
+  } as unknown as UnsignedRecord;
   const { sealed: _s, ...signed } = u as unknown as SignedRecord;
   const sig = toBase64url(ed25519Sign(signedBytes(signed as unknown as UnsignedRecord), h.hub.keys.signing.secretKey));
   return { ...u, sig } as unknown as SignedRecord;
@@ -158,7 +157,9 @@ describe('the holding area in bytes (spec/node.md §3.1)', () => {
     const c = await stranger(2);
     const third = acksOf(await postFrom('127.0.0.9', `${n.url}/v1/records`, c.records));
     expect(third[0]).toMatchObject({ status: 'held', code: 'E_NOT_ADMITTED' });
-    expect(third.slice(1).some((x) => x.status === 'rejected' && x.code === 'E_GAP' && /holding area is full \(1500000 bytes\)/.test(x.message ?? ''))).toBe(true);
+    expect(third.slice(1).some((x) => x.status === 'rejected' && x.code === 'E_GAP' && /holding area is full \(1500000 bytes\)/.test(x.message ?? ''))).toBe(
+      true,
+    );
     held = heldIn(n);
     expect(held.bytes).toBeLessThanOrEqual(limits.maxHeldBytes);
     expect(n.node.store.heldCount()).toBe(held.records);

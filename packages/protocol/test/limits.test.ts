@@ -1,6 +1,17 @@
 // Size limits of a record (spec/encoding.md §4): 65,536 signed bytes, 262,144 characters of sealed ct.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_SEALED_CT, MAX_SIGNED_BYTES, MemoryChains, parseRecord, ready, recordJson, seal, signedBytes, toBase64url, type UnsignedRecord } from '../src/index.js';
+import {
+  MAX_SEALED_CT,
+  MAX_SIGNED_BYTES,
+  MemoryChains,
+  parseRecord,
+  ready,
+  recordJson,
+  seal,
+  signedBytes,
+  toBase64url,
+  type UnsignedRecord,
+} from '../src/index.js';
 import { codeOf, maskNeed, outcome, testHub } from './helpers.js';
 
 beforeAll(ready);
@@ -11,7 +22,15 @@ describe('size limits', () => {
     const chains = new MemoryChains();
     expect(outcome(chains, hub.inception)).toBe('valid');
     const body = (n: number) => ({ ...maskNeed, ext: { 'org.example.pad': 'x'.repeat(n) } });
-    const probe = signedBytes({ v: 1, type: 'need.posted', hub: hub.id, seq: 1, prev: 'A'.repeat(43), hlc: { ms: 1579824000000 + 600000, c: 0 }, body: body(0) } as unknown as UnsignedRecord).length;
+    const probe = signedBytes({
+      v: 1,
+      type: 'need.posted',
+      hub: hub.id,
+      seq: 1,
+      prev: 'A'.repeat(43),
+      hlc: { ms: 1579824000000 + 600000, c: 0 },
+      body: body(0),
+    } as unknown as UnsignedRecord).length;
     const pad = MAX_SIGNED_BYTES - probe;
     expect(codeOf(() => author.sign('need.posted', body(pad + 1)))).toBe('E_SCHEMA');
     const { record } = author.sign('need.posted', body(pad));

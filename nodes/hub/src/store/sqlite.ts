@@ -96,7 +96,9 @@ export class SqliteStore implements Store {
       heldMeta: p('UPDATE held SET bytes = length(CAST(json AS BLOB)), chain = COALESCE(chain, ?) WHERE id = ?'),
       heldLink: p('SELECT id, hub, seq, chain FROM held WHERE id = ? AND chain IS NOT NULL'),
       hasHeld: p('SELECT 1 FROM held WHERE id = ?'),
-      heldSummary: p('SELECT sender, COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes, MIN(received_ms) AS oldestMs FROM held GROUP BY sender ORDER BY bytes DESC'),
+      heldSummary: p(
+        'SELECT sender, COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes, MIN(received_ms) AS oldestMs FROM held GROUP BY sender ORDER BY bytes DESC',
+      ),
       heldFor: p('SELECT id, hub, seq, json, source FROM held WHERE hub = ? AND seq = ?'),
       dropHeld: p('DELETE FROM held WHERE id = ?'),
       dropHeldOf: p('DELETE FROM held WHERE hub = ?'),
@@ -356,7 +358,10 @@ export class SqliteStore implements Store {
     }
     const cond = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
     return this.transaction(() => {
-      const t = this.db.prepare(`SELECT COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes FROM held${cond}`).get(...args) as { records: number; bytes: number };
+      const t = this.db.prepare(`SELECT COUNT(*) AS records, COALESCE(SUM(bytes), 0) AS bytes FROM held${cond}`).get(...args) as {
+        records: number;
+        bytes: number;
+      };
       this.db.prepare(`DELETE FROM held${cond}`).run(...args);
       return t;
     });
