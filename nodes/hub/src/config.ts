@@ -32,6 +32,12 @@ export interface NodeConfig {
     maxSkewMs: number;
     /** Longest a matching plan may take in its worker before it is stopped and the request answered 503 (spec/node.md §Matching proposals). */
     matchBudgetMs?: number;
+    /** Live feed streams one client (`hub:<id>` or `addr:<ip>`) may hold open (spec/node.md §5.1). */
+    streamsPerClient?: number;
+    /** Live feed streams open in total. */
+    streamsTotal?: number;
+    /** Bytes of events queued for one live stream; a stream further behind is closed. */
+    streamBufferBytes?: number;
   };
   federation: {
     pushBatch: number;
@@ -78,6 +84,9 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     heldTtlMs: 7 * 24 * 3600 * 1000,
     maxSkewMs: 10 * 60 * 1000,
     matchBudgetMs: 10_000,
+    streamsPerClient: 8,
+    streamsTotal: 1000,
+    streamBufferBytes: 4 * 1024 * 1024,
   },
   federation: {
     pushBatch: 500,

@@ -28,6 +28,7 @@ import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
 import { accessControl, principalOf, tokenPrincipal } from './http/access.js';
 import { drainUnread, limitBody, rateLimit } from './http/body.js';
+import { LiveFeed } from './http/live-feed.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
 import { sealedReaders as sealedReadersOf } from './http/sealed.js';
@@ -70,6 +71,8 @@ export interface OpenOptions {
 export class HubNode {
   readonly app: Hono;
   readonly federation: Federation;
+  /** The live feed's shared reader and stream caps (spec/node.md §5.1); its counters are for tests and benchmarks. */
+  readonly liveFeed: LiveFeed;
   /** Private fields: sealing, opening, erasure and retention (spec/node.md §8.5-8.6). */
   readonly privacy: Privacy | undefined;
   private retention: ReturnType<typeof setInterval> | undefined;
@@ -102,6 +105,8 @@ export class HubNode {
   ) {
     this.privacy = encryption ? new Privacy({ hubId, store, ingestor, publisher, encryption }) : undefined;
     this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
+    const l = config.limits;
+    this.liveFeed = new LiveFeed(store, { streamsPerClient: l.streamsPerClient ?? 8, streamsTotal: l.streamsTotal ?? 1000, streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024 });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }
@@ -307,7 +312,7 @@ export class HubNode {
         sealedReaders,
       }),
     );
-    app.route('/', feedRoutes({ store, ingestor, closing: this.closing, sealedReaders }));
+    app.route('/', feedRoutes({ store, ingestor, closing: this.closing, sealedReaders, live: this.liveFeed, clientOf: (c) => clientKey(c, addr(c)) }));
     app.route('/', stateRoutes({ store, ingestor, trust: this.trust }));
     app.route(
       '/',

@@ -12,9 +12,12 @@ async function loadDeliveries(): Promise<DeliveryRecord[]> {
   const out: DeliveryRecord[] = [];
   let after = 0;
   for (let page = 0; page < 40; page++) {
-    const r = await api<{ records: { ord: number; record: DeliveryRecord }[]; cursor: number }>(`/v1/feed?types=custody.delivered&limit=5000&after=${after}`);
+    const r = await api<{ records: { ord: number; record: DeliveryRecord }[]; cursor: number; head?: number }>(
+      `/v1/feed?types=custody.delivered&limit=5000&after=${after}`,
+    );
     for (const x of r.records) out.push(x.record);
-    if (r.records.length < 5000 || r.cursor === after) break;
+    // A page may be short while more follow (the node looks at a bounded range per call): read on up to `head`.
+    if (r.cursor === after || (r.head === undefined ? r.records.length < 5000 : r.cursor >= r.head)) break;
     after = r.cursor;
   }
   return out;

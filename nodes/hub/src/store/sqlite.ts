@@ -1,7 +1,7 @@
 import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { FeedFilter, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, PeerRow, Store, StoredRecord } from './types.js';
+import type { FeedFilter, FeedRow, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, PeerRow, Store, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -263,6 +263,33 @@ export class SqliteStore implements Store {
     return this.db
       .prepare(`SELECT ord, id, hub, seq, type, json FROM records WHERE ${where.join(' AND ')} ORDER BY ord LIMIT ?`)
       .all(...args) as StoredRecord[];
+  }
+
+  feedPage(after: number, limit: number, f: FeedFilter, scan: number): { rows: FeedRow[]; through: number } {
+    // Bounded by ord (the rowid, or records_type's second column): never more than `scan` rows looked at.
+    const top = Math.min(after + scan, this.maxOrd());
+    if (top <= after) return { rows: [], through: after };
+    const where = ['ord > ?', 'ord <= ?'];
+    const args: unknown[] = [after, top];
+    if (f.region) {
+      where.push('region LIKE ?');
+      args.push(`${f.region}%`);
+    }
+    for (const [col, vals] of [
+      ['type', f.types],
+      ['urgency', f.urgency],
+      ['grp', f.group],
+    ] as const) {
+      if (vals && vals.length > 0) {
+        where.push(`${col} IN (${vals.map(() => '?').join(',')})`);
+        args.push(...vals);
+      }
+    }
+    args.push(limit);
+    const rows = this.db
+      .prepare(`SELECT ord, id, hub, seq, type, region, urgency, grp, json FROM records WHERE ${where.join(' AND ')} ORDER BY ord LIMIT ?`)
+      .all(...args) as FeedRow[];
+    return { rows, through: rows.length === limit ? (rows[rows.length - 1] as FeedRow).ord : top };
   }
 
   since(ord: number, limit: number): StoredRecord[] {

@@ -20,6 +20,13 @@ export interface FeedFilter {
   group?: string[];
 }
 
+/** A feed row with the columns the feed filters on (null when the record has none). */
+export interface FeedRow extends StoredRecord {
+  region: string | null;
+  urgency: string | null;
+  grp: string | null;
+}
+
 export interface PeerRow {
   url: string;
   role: 'parent' | 'child' | 'follow' | 'peer';
@@ -99,6 +106,12 @@ export interface Store {
    */
   logPage(hub: string, after: number, limit: number): { count: number; lastSeq: number | null; joined: Uint8Array };
   feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
+  /**
+   * A bounded feed page: records with `after < ord <= after + scan` matching the filter, at most
+   * `limit`, and `through`, the highest ord looked at (the last row's when `limit` were found, else
+   * after + scan or the highest ord stored): a cursor that moves past rows that did not match.
+   */
+  feedPage(after: number, limit: number, filter: FeedFilter, scan: number): { rows: FeedRow[]; through: number };
   /** Records after `ord`, any filter, for push queues and replay. */
   since(ord: number, limit: number): StoredRecord[];
   /**

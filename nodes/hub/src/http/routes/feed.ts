@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import type { Ingestor } from '../../ingest.js';
 import type { FeedFilter, Store } from '../../store/types.js';
 import { intParam, listParam } from '../body.js';
+import { LiveFeed } from '../live-feed.js';
 import { type SealedReaders, stripSealed } from '../sealed.js';
 
 export interface FeedDeps {
@@ -15,6 +16,10 @@ export interface FeedDeps {
   closing: Promise<void>;
   /** Who may read sealed parts (operators, trusted peers); everyone else gets records without them. Default: nobody. */
   sealedReaders?: SealedReaders;
+  /** The live feed's shared reader and stream caps (spec/node.md §5.1); default: one with the default limits. */
+  live?: LiveFeed;
+  /** Who a request counts against for the stream caps (`clientKey`); default one client. */
+  clientOf?: (c: Context) => string;
 }
 
 /** Parses the shared feed filters: region prefix, types, urgency, group (spec/node.md §Feed). */
@@ -42,15 +47,18 @@ export function feedFilter(c: Context): FeedFilter {
 export function feedRoutes(deps: FeedDeps) {
   const app = new Hono();
   const mayRead: SealedReaders = deps.sealedReaders ?? (() => false);
+  const live = deps.live ?? new LiveFeed(deps.store, { streamsPerClient: 8, streamsTotal: 1000, streamBufferBytes: 4 * 1024 * 1024 });
+  deps.ingestor.onCommit(() => live.committed());
+  void deps.closing.then(() => live.close());
 
   app.get('/v1/feed', (c) => {
     const filter = feedFilter(c);
     const after = intParam(c.req.query('after'), 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = intParam(c.req.query('limit'), 'limit', 500, 1, 5000);
-    const rows = deps.store.feed(after, limit, filter);
-    const last = rows[rows.length - 1];
-    const cursor = last ? last.ord : after;
-    return c.body(`{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${stripSealed(c, mayRead, r.json)}}`).join(',')}],"cursor":${cursor}}`, 200, {
+    // At most 20 × limit ords looked at; the cursor moves past all of them, matching or not (spec/node.md §5).
+    const head = deps.store.maxOrd();
+    const { rows, through: cursor } = deps.store.feedPage(after, limit, filter, limit * 20);
+    return c.body(`{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${stripSealed(c, mayRead, r.json)}}`).join(',')}],"cursor":${cursor},"head":${head}}`, 200, {
       'content-type': 'application/json',
     });
   });
@@ -62,47 +70,13 @@ export function feedRoutes(deps: FeedDeps) {
       lastId !== undefined && lastId !== ''
         ? intParam(lastId, 'Last-Event-ID', 0, 0, Number.MAX_SAFE_INTEGER)
         : intParam(c.req.query('after'), 'after', deps.store.maxOrd(), 0, Number.MAX_SAFE_INTEGER);
+    // Refused (429) before the response starts when the caller or the node has too many streams open.
+    const s = live.admit(deps.clientOf?.(c) ?? 'anyone', filter, mayRead(c), start, () =>
+      (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming?.socket?.destroy(),
+    );
     return streamSSE(c, async (stream) => {
-      let cursor = start;
-      let wake: (() => void) | undefined;
-      let closed = false;
-      let commits = 0;
-      const off = deps.ingestor.onCommit(() => {
-        commits++;
-        wake?.();
-      });
-      stream.onAbort(() => {
-        closed = true;
-        wake?.();
-      });
-      void deps.closing.then(() => {
-        closed = true;
-        wake?.();
-      });
-      try {
-        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ cursor }) });
-        while (!closed && !stream.aborted) {
-          const seen = commits;
-          const rows = deps.store.feed(cursor, 500, filter);
-          for (const r of rows) {
-            await stream.writeSSE({ id: String(r.ord), event: 'record', data: stripSealed(c, mayRead, r.json) });
-            cursor = r.ord;
-          }
-          // A commit during the read may not be in it: read again rather than sleep.
-          if (rows.length === 500 || commits !== seen) continue;
-          const timedOut = await new Promise<boolean>((resolve) => {
-            const t = setTimeout(() => resolve(true), deps.heartbeatMs ?? 15_000);
-            wake = () => {
-              clearTimeout(t);
-              resolve(false);
-            };
-          });
-          wake = undefined;
-          if (timedOut && !closed && !stream.aborted) await stream.write(': ping\n\n');
-        }
-      } finally {
-        off();
-      }
+      stream.onAbort(() => live.end(s));
+      await live.run(s, stream, deps.heartbeatMs ?? 15_000);
     });
   });
 
