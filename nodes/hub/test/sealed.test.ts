@@ -197,7 +197,7 @@ describe('point 5: private fields, reads that strip them, erasure', () => {
     }
   });
 
-  it('the sealed.erased of a hub neither author nor recipient erases nothing; retention erases closed needs', async () => {
+  it("the sealed.erased of a hub neither author nor recipient erases nothing; a recipient's request before its target erases it on arrival; retention erases closed needs", async () => {
     const root = await start({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { privacy: { sealedRetentionDays: 1 } } });
     const self = { hub: root.node.hubId, encryptionKey: root.node.store.chainView(root.node.hubId)?.keys.encryptionKey as string };
     const a = await TestHub.make();
@@ -217,6 +217,17 @@ describe('point 5: private fields, reads that strip them, erasure', () => {
     const { record: real } = a.author.sign('sealed.erased', { record: needId, reason: 'withdrawn' });
     expect(((await (await post(`${root.url}/v1/records`, [real])).json()) as { acks: { status: string }[] }).acks[0]?.status).toBe('accepted');
     expect((await get(`${root.url}/v1/records/${needId}/private`, root.token)).status).toBe(422);
+
+    // A recipient's request that arrives before its target: the target is stored without its sealed part.
+    const bKey = { hub: b.id, encryptionKey: publicKeysOf(b.hub.keys).encryptionKey };
+    const { record: later } = a.author.sign('need.posted', needBody({ quantity: 7 }), seal({ note: '联系人 13700003333' }, [self, bKey]));
+    const laterId = recordId(later);
+    const { record: early } = b.author.sign('sealed.erased', { record: laterId });
+    expect(((await (await post(`${root.url}/v1/records`, [early])).json()) as { acks: { status: string }[] }).acks[0]?.status).toBe('accepted');
+    expect(((await (await post(`${root.url}/v1/records`, [later])).json()) as { acks: { status: string }[] }).acks[0]?.status).toBe('accepted');
+    expect((await stored(root, laterId, root.token))?.sealed).toBeUndefined();
+    expect((await stored(root, laterId, root.token))?.sealedHash).toBe(later.sealedHash);
+    expect(((await (await post(`${root.url}/v1/records`, [later])).json()) as { acks: { status: string }[] }).acks[0]?.status).toBe('duplicate');
 
     // Retention: the root's own need, closed, is erased once the close is more than a day old.
     const own = await post(`${root.url}/v1/needs`, { ...needBody({ region: '420100' }), private: { contact: { phone: '13600002222' } } }, root.token);
