@@ -38,6 +38,8 @@ export interface NodeConfig {
     streamsTotal?: number;
     /** Bytes of events queued for one live stream; a stream further behind is closed. */
     streamBufferBytes?: number;
+    /** Bytes of state pages kept, per state version, in the state routes' cache (spec/node.md §6). */
+    stateCacheBytes?: number;
   };
   federation: {
     pushBatch: number;
@@ -87,6 +89,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     streamsPerClient: 8,
     streamsTotal: 1000,
     streamBufferBytes: 4 * 1024 * 1024,
+    stateCacheBytes: 64 * 1024 * 1024,
   },
   federation: {
     pushBatch: 500,

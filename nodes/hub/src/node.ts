@@ -39,7 +39,7 @@ import { feedRoutes } from './http/routes/feed.js';
 import { openApiDocument } from './http/routes/openapi.js';
 import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
-import { stateRoutes } from './http/routes/state.js';
+import { StateCache, stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { Ingestor } from './ingest.js';
 import { MatchService } from './match-service.js';
@@ -73,6 +73,8 @@ export class HubNode {
   readonly federation: Federation;
   /** The live feed's shared reader and stream caps (spec/node.md §5.1); its counters are for tests and benchmarks. */
   readonly liveFeed: LiveFeed;
+  /** The state routes' page cache (spec/node.md §6); its counters are for tests and benchmarks. */
+  readonly stateCache: StateCache;
   /** Private fields: sealing, opening, erasure and retention (spec/node.md §8.5-8.6). */
   readonly privacy: Privacy | undefined;
   private retention: ReturnType<typeof setInterval> | undefined;
@@ -107,6 +109,7 @@ export class HubNode {
     this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
     const l = config.limits;
     this.liveFeed = new LiveFeed(store, { streamsPerClient: l.streamsPerClient ?? 8, streamsTotal: l.streamsTotal ?? 1000, streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024 });
+    this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024);
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }
@@ -313,7 +316,7 @@ export class HubNode {
       }),
     );
     app.route('/', feedRoutes({ store, ingestor, closing: this.closing, sealedReaders, live: this.liveFeed, clientOf: (c) => clientKey(c, addr(c)) }));
-    app.route('/', stateRoutes({ store, ingestor, trust: this.trust }));
+    app.route('/', stateRoutes({ store, ingestor, trust: this.trust, cache: this.stateCache }));
     app.route(
       '/',
       operatorRoutes({

@@ -129,14 +129,30 @@ function hubRow(x: Record<string, unknown>): HubRow {
   };
 }
 
+/**
+ * Every item of a state collection: pages of 5,000 in id order, following
+ * `next` (spec/node.md §6); a node without pages answers everything at once.
+ */
+async function readCollection(name: Collection): Promise<unknown[]> {
+  const out: unknown[] = [];
+  let after = '';
+  // Bounded: 200 pages of 5,000 (a million items).
+  for (let page = 0; page < 200; page++) {
+    const r = await api<Record<string, unknown>>(`/v1/state/${name}?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    const raw = r[name];
+    out.push(...(Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? Object.values(raw) : []));
+    if (typeof r.next !== 'string' || r.next === '' || r.next === after) break;
+    after = r.next;
+  }
+  return out;
+}
+
 /** Reads resolved state collections from the node; a collection the node does not serve is noted, not fatal. */
 export async function refresh(which: readonly Collection[] = COLLECTIONS): Promise<void> {
   const results = await Promise.all(
     which.map(async (name) => {
       try {
-        const r = await api<Record<string, unknown>>(`/v1/state/${name}`);
-        const raw = r[name];
-        const list = Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? Object.values(raw) : [];
+        const list = await readCollection(name);
         return [name, name === 'hubs' ? list.map((x) => hubRow(x as Record<string, unknown>)) : list, undefined] as const;
       } catch (e) {
         return [name, undefined, e instanceof ApiError ? `${e.code}: ${e.message}` : String(e)] as const;

@@ -4,15 +4,22 @@ import type { Ingestor } from '../../ingest.js';
 import type { Store } from '../../store/types.js';
 import type { Trust } from '../../trust.js';
 import { principalOf } from '../access.js';
+import { intParam } from '../body.js';
 import { feedFilter } from './feed.js';
 
 export interface StateDeps {
   store: Store;
   ingestor: Ingestor;
   trust: Trust;
+  /** Pages already written, per state version (default: one of 64 MiB). */
+  cache?: StateCache;
 }
 
 export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs'] as const;
+
+/** Items per page of /v1/state/{collection}: default and most (spec/node.md §6). */
+export const STATE_PAGE_DEFAULT = 1000;
+export const STATE_PAGE_MAX = 5000;
 
 type Item = Record<string, unknown>;
 
@@ -30,7 +37,104 @@ function matches(item: Item, f: ReturnType<typeof feedFilter>): boolean {
   return true;
 }
 
-/** What anonymous readers see instead of an individual donor's name (spec/node.md §6.1, issue 10 point 11). */
+/** An item's key, the order of pages: its id (a hub's id for hubs). */
+function keyOf(item: Item): string {
+  return typeof item.id === 'string' ? item.id : typeof item.hub === 'string' ? item.hub : '';
+}
+
+/** A page as written: UTF-8 chunks of about 64 KiB. */
+interface Page {
+  chunks: Uint8Array[];
+  bytes: number;
+}
+
+/**
+ * The state routes' cache (spec/node.md §6): the sorted, filtered item list
+ * of each (collection, filter) for the current state version only, and the
+ * written pages of every (version, collection, filter, after, limit) in an
+ * LRU capped in bytes. Counters are for tests and benchmarks.
+ */
+export class StateCache {
+  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0 };
+  private readonly pages = new Map<string, Page>();
+  private bytes = 0;
+  private listsVersion = '';
+  private readonly lists = new Map<string, Item[]>();
+
+  constructor(readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  page(key: string): Page | undefined {
+    const p = this.pages.get(key);
+    if (p === undefined) return undefined;
+    // Most recently used last.
+    this.pages.delete(key);
+    this.pages.set(key, p);
+    return p;
+  }
+
+  keep(key: string, p: Page): void {
+    if (p.bytes > this.maxBytes / 4) return;
+    this.pages.set(key, p);
+    this.bytes += p.bytes;
+    for (const [k, old] of this.pages) {
+      if (this.bytes <= this.maxBytes) break;
+      this.pages.delete(k);
+      this.bytes -= old.bytes;
+      this.counters.evicted++;
+    }
+  }
+
+  /** The sorted list for `key` at `version`, built once per version (older versions' lists are dropped). */
+  list(version: string, key: string, build: () => Item[]): Item[] {
+    if (version !== this.listsVersion) {
+      this.lists.clear();
+      this.listsVersion = version;
+    }
+    let l = this.lists.get(key);
+    if (l === undefined) {
+      l = build();
+      if (this.lists.size >= 32) this.lists.delete(this.lists.keys().next().value as string);
+      this.lists.set(key, l);
+    }
+    return l;
+  }
+}
+
+/** Whether an If-None-Match header names `etag` (weak comparison, RFC 9110 §13.1.2). */
+function notModified(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const bare = etag.replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
+}
+
+const enc = new TextEncoder();
+
+/** Writes `{"<name>":[items…],"next":…,"version":…}` as chunks of about 64 KiB. */
+function writePage(name: string, items: Item[], next: string | null, version: string): Page {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let part = `{${JSON.stringify(name)}:[`;
+  const flush = () => {
+    const b = enc.encode(part);
+    chunks.push(b);
+    bytes += b.length;
+    part = '';
+  };
+  items.forEach((it, i) => {
+    part += (i === 0 ? '' : ',') + JSON.stringify(it);
+    if (part.length >= 65_536) flush();
+  });
+  part += `],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}}`;
+  flush();
+  return { chunks, bytes };
+}
+
+/** What anonymous readers see instead of an individual donor's name (spec/node.md §6, issue 10 point 11). */
 export const ANONYMOUS_DONOR = '爱心人士';
 
 /**
@@ -43,30 +147,77 @@ export function publicOffer(item: Item): Item {
   return { ...item, donor: { kind: 'individual', name: ANONYMOUS_DONOR } };
 }
 
-/** Resolved state (spec/node.md §State): collections with filters and the state hash. */
+/** Resolved state (spec/node.md §6): collections in pages, with filters, ETag by state version and the state hash. */
 export function stateRoutes(deps: StateDeps) {
   const app = new Hono();
+  const cache = deps.cache ?? new StateCache(64 * 1024 * 1024);
   app.get('/v1/state/hash', (c) => c.json({ stateHash: deps.ingestor.engine.stateHash(), records: deps.store.maxOrd() }));
   app.get('/v1/state/:collection', (c) => {
     const name = c.req.param('collection');
     if (!(COLLECTIONS as readonly string[]).includes(name)) throw new ShuniuError('E_NOT_FOUND', `no state collection ${name}`);
     const f = feedFilter(c);
-    let items = deps.ingestor.engine.collection(name) as Item[] | undefined;
-    if (items === undefined && name === 'hubs') {
-      items = deps.store.hubProfiles().map((h) => ({
-        hub: h.hub,
-        headSeq: h.headSeq,
-        trusted: deps.trust.isTrusted(h.hub),
-        ...(h.profile && typeof h.profile === 'object' ? (h.profile as Item) : {}),
-      }));
+    const limit = intParam(c.req.query('limit'), 'limit', STATE_PAGE_DEFAULT, 1, STATE_PAGE_MAX);
+    const after = c.req.query('after') ?? '';
+    if (after.length > 256) throw new ShuniuError('E_ARGUMENT', 'after must be an item key (an id)');
+    // The state version: the resolver's state hash, which every stored record and trust change moves.
+    const version = deps.ingestor.engine.stateHash();
+    const etag = `W/"${version}"`;
+    const headers = { etag, 'cache-control': 'no-cache', vary: 'authorization' };
+    if (notModified(c.req.header('if-none-match'), etag)) {
+      cache.counters.notModified++;
+      return c.body(null, 304, headers);
     }
-    if (items === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
-    let out = items.filter((i) => matches(i, f));
-    // Operators, subscribers and trusted peers see donors as recorded; anyone else only the ones who agreed to be named.
+    const filterKey = JSON.stringify([f.region ?? '', f.urgency ?? [], f.group ?? []]);
+    // Operators, subscribers and trusted peers see donors as recorded; anyone else only the individuals who agreed to be named (issue 10 point 11).
     const p = principalOf(c);
     const named = p.kind === 'operator' || p.kind === 'subscriber' || (p.kind === 'peer' && deps.trust.isTrusted(p.hub));
-    if (name === 'offers' && !named) out = out.map(publicOffer);
-    return c.json({ [name]: out });
+    const anonymous = name === 'offers' && !named;
+    const key = `${version}\u0000${name}\u0000${filterKey}\u0000${after}\u0000${limit}${anonymous ? '\u0000public' : ''}`;
+    let page = cache.page(key);
+    if (page) cache.counters.hits++;
+    else {
+      cache.counters.misses++;
+      const items = cache.list(version, `${name}\u0000${filterKey}`, () => {
+        let all = deps.ingestor.engine.collection(name) as Item[] | undefined;
+        if (all === undefined && name === 'hubs') {
+          all = deps.store.hubProfiles().map((h) => ({
+            hub: h.hub,
+            headSeq: h.headSeq,
+            trusted: deps.trust.isTrusted(h.hub),
+            ...(h.profile && typeof h.profile === 'object' ? (h.profile as Item) : {}),
+          }));
+        }
+        if (all === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
+        return all
+          .filter((i) => matches(i, f))
+          .map((i) => [keyOf(i), i] as const)
+          .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+          .map(([, i]) => i);
+      });
+      // First item with a key above `after` (binary search on the sorted keys).
+      let lo = 0;
+      let hi = after === '' ? 0 : items.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keyOf(items[mid] as Item) <= after) lo = mid + 1;
+        else hi = mid;
+      }
+      const slice = items.slice(lo, lo + limit);
+      const next = lo + limit < items.length ? keyOf(slice[slice.length - 1] as Item) : null;
+      page = writePage(name, anonymous ? slice.map(publicOffer) : slice, next, version);
+      cache.keep(key, page);
+    }
+    // Written as a stream, chunk by chunk as the client reads: no single string of the whole answer.
+    const chunks = page.chunks;
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        const ch = chunks[i++];
+        if (ch === undefined) ctl.close();
+        else ctl.enqueue(ch);
+      },
+    });
+    return c.body(body, 200, { ...headers, 'content-type': 'application/json' });
   });
   return app;
 }
