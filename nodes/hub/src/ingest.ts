@@ -702,7 +702,11 @@ export class Ingestor {
    */
   private holdStranger(p: Prepared, checked: Map<string, boolean>, source: string, sender: string, why: ShuniuError): Ack {
     const { index, record, id } = p;
-    if (this.store.hasHeld(id)) return { index, status: 'held', id, code: 'E_GAP', message: why.message };
+    if (this.store.hasHeld(id)) {
+      // A copy held without its sealed part takes this copy's (spec/node.md §3.1): the upsert of `hold` replaces its text.
+      if (record.sealed !== undefined) this.hold(p, source, sender, why);
+      return { index, status: 'held', id, code: 'E_GAP', message: why.message };
+    }
     const link = record.prev === null ? undefined : this.store.heldLink(record.prev);
     if (!link || link.hub !== record.hub || link.seq !== record.seq - 1) {
       return rejected(
