@@ -60,6 +60,8 @@ export class Federation {
   private readonly pullTimers = new Map<string, NodeJS.Timeout>();
   private readonly pullLoops = new Set<string>();
   private readonly pulls = new Map<string, Promise<void>>();
+  /** Consecutive failed pulls per peer: its loop waits longer after each (spec/node.md §9.3). */
+  private readonly pullFailures = new Map<string, number>();
   private stopped = false;
   /** Aborted by stop(): every exchange in flight ends with it. */
   private readonly life = new AbortController();
@@ -118,8 +120,10 @@ export class Federation {
 
   /**
    * A peer's own pull loop: a pull, then the next one `pullIntervalMs` after
-   * it ended. A peer that stalls delays only its own loop (until its
-   * exchange's deadline); the others go on (issue 11 point 1).
+   * it ended, or longer after failures (`pullIntervalMs · 2^(failures−1)`,
+   * at most max(pullIntervalMs, backoffMaxMs)). A peer that stalls or
+   * answers too much delays only its own loop (until its exchange's deadline
+   * or cap); the others go on (issue 11 point 1).
    */
   private pullLoop(url: string, delay: number): void {
     this.pullLoops.add(url);
@@ -130,8 +134,13 @@ export class Federation {
         return;
       }
       void this.pullPeer(url).finally(() => {
-        if (this.stopped) this.pullLoops.delete(url);
-        else this.pullLoop(url, this.cfg.pullIntervalMs);
+        if (this.stopped) {
+          this.pullLoops.delete(url);
+          return;
+        }
+        const failures = this.pullFailures.get(url) ?? 0;
+        const every = this.cfg.pullIntervalMs;
+        this.pullLoop(url, failures === 0 ? every : Math.min(Math.max(every, this.cfg.backoffMaxMs), every * 2 ** (failures - 1)));
       });
     }, delay);
     this.pullTimers.set(url, t);
@@ -143,8 +152,11 @@ export class Federation {
     if (running) return running;
     const p = this.pullFrom(url)
       .then(
-        () => {},
+        () => {
+          this.pullFailures.delete(url);
+        },
         (e) => {
+          this.pullFailures.set(url, (this.pullFailures.get(url) ?? 0) + 1);
           if (!this.stopped) this.events.log?.(`pull ← ${url} failed: ${(e as Error).message}`);
         },
       )
