@@ -23,6 +23,8 @@ import {
 import type { AdmissionEdge } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { ensureTokenKeyFile, fileTokenKey, TokenAuth, tokenLimitsOf } from './auth.js';
+import { type CheckpointRun, checkpointInWorker } from './checkpoint.js';
+import { readCheckpoint, readCheckpointHeader, removeCheckpoint, writeCheckpoint } from './checkpoint-file.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
@@ -130,7 +132,7 @@ export class HubNode {
     // Called once the ingestor exists (trust.recompute below), always on its current engine.
     const trust: Trust = new Trust(config.roots, hubId, store, (): AdmissionEdge[] => ingestor.engine.admissionEdges());
     const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
-    const loadState = () => HubNode.loadState(store, config.roots, factory);
+    const loadState = () => HubNode.loadState(dir, store, config.roots, factory);
     const ingestor: Ingestor = new Ingestor(
       store,
       pool,
@@ -185,13 +187,19 @@ export class HubNode {
     );
   }
 
-  /** State from the last checkpoint plus the records stored after it (spec/node.md §Checkpoints). */
-  private static loadState(store: SqliteStore, roots: string[], factory: StateFactory): StateEngine {
-    const cp = store.checkpoint();
+  /** State from the last checkpoint plus the records stored after it (spec/node.md §10.4). */
+  private static loadState(dir: string, store: SqliteStore, roots: string[], factory: StateFactory): StateEngine {
+    // The checkpoint file (written off the main thread), else the row older versions wrote.
+    const legacy = (): { ord: number; snapshot: unknown } | undefined => {
+      const row = store.checkpoint();
+      return row ? { ord: row.ord, snapshot: JSON.parse(row.snapshot) } : undefined;
+    };
     let state: StateEngine;
     let after = 0;
+    let cp: { ord: number; snapshot: unknown } | undefined;
     try {
-      state = factory(roots, cp ? JSON.parse(cp.snapshot) : undefined);
+      cp = readCheckpoint(dir, (ord) => store.since(ord - 1, 1).find((r) => r.ord === ord)?.id) ?? legacy();
+      state = factory(roots, cp?.snapshot);
       after = cp?.ord ?? 0;
     } catch {
       // A snapshot this version cannot read is rebuilt from the records.
@@ -206,46 +214,72 @@ export class HubNode {
     return state;
   }
 
+  /** The ord of the last checkpoint written (read once), and the checkpoint being written. */
+  private checkpointOrd: number | undefined;
+  private checkpointRun: CheckpointRun | undefined;
+  private closed = false;
+
   /**
    * The resolver's snapshot holds the whole state, so checkpoints come after
    * max(checkpointEvery, size at the last checkpoint) new records: writing
-   * them stays linear in the number of records overall.
+   * them stays linear in the number of records overall. Never on the
+   * request path: the commit that triggers one only starts its worker.
    */
   private maybeCheckpoint(max: number): void {
-    if (this.config.checkpointEvery <= 0) return;
-    const at = this.store.checkpoint()?.ord ?? 0;
+    if (this.config.checkpointEvery <= 0 || this.checkpointRun || this.closed) return;
+    this.checkpointOrd ??= readCheckpointHeader(this.dir)?.ord ?? this.store.checkpoint()?.ord ?? 0;
+    const at = this.checkpointOrd;
     if (max - at < Math.max(this.config.checkpointEvery, at)) return;
-    this.checkpoint();
+    void this.checkpoint();
   }
 
   /**
-   * Saves the resolver snapshot with the ingest order it covers. The
-   * snapshot keeps the derived state (Resolver.fromJSON restores it without
-   * re-deriving), so a start reads it and applies only the records after it.
-   * Writing it blocks the node: at 100,000 records (bench/catchup.ts) a
-   * 58 MB snapshot written in 2.3-3.9 s makes a restart 1.7-1.9 s instead of
-   * 4.4-7.8 s by replay; at 1,000,000 (bench resolve) ~450 MB, ~25 s to
-   * write, near V8's longest string, for 17 s instead of 22. So above
-   * `checkpointMaxRecords` (default 500,000; 0 = no cap) no snapshot is
-   * kept and a start replays the records table (spec/node.md
-   * §10.4). A snapshot that cannot be serialized is skipped, never thrown
-   * into the commit that triggered it: the previous checkpoint stays valid.
+   * Saves the resolver snapshot with the ingest order it covers, in the
+   * checkpoint file (checkpoint-file.ts), so that a start reads it and
+   * applies only the records after it (spec/node.md §10.4). A worker writes
+   * it (checkpoint-worker.ts): it opens the database read-only, loads the
+   * previous checkpoint, applies the records after it up to this ord and
+   * writes the file; the main thread only starts it (issue 11 point 6:
+   * written on the main thread it blocked the node 2.3-3.9 s at 100,000
+   * records, ~25 s at 1,000,000). Above `checkpointMaxRecords` (default
+   * 500,000; 0 = no cap) no snapshot is kept (one JSON text near V8's longest
+   * string) and a start replays the records table. A checkpoint that fails
+   * is logged; the previous one stays valid. With a state factory other
+   * than the reference resolver's the snapshot is written here, as before.
    */
-  checkpoint(): void {
+  checkpoint(): Promise<void> {
+    if (this.checkpointRun) return this.checkpointRun.done.then(() => {});
     const max = this.store.maxOrd();
     const cap = this.config.checkpointMaxRecords;
     if (cap > 0 && max > cap) {
+      removeCheckpoint(this.dir);
       if (this.store.checkpoint()) this.store.clearCheckpoint();
-      return;
+      this.checkpointOrd = 0;
+      return Promise.resolve();
     }
-    let snapshot: string;
-    try {
-      snapshot = JSON.stringify(this.ingestor.engine.toJSON());
-    } catch (e) {
-      this.log(`checkpoint at ord ${max} skipped: ${(e as Error)?.message ?? String(e)}`);
-      return;
+    const id = this.store.since(max - 1, 1).find((r) => r.ord === max)?.id;
+    if (id === undefined || max <= (this.checkpointOrd ?? 0)) return Promise.resolve();
+    if (this.stateFactory !== defaultStateFactory) {
+      try {
+        writeCheckpoint(this.dir, { ord: max, id }, JSON.stringify(this.ingestor.engine.toJSON()));
+        this.checkpointOrd = max;
+      } catch (e) {
+        this.log(`checkpoint at ord ${max} skipped: ${(e as Error)?.message ?? String(e)}`);
+      }
+      return Promise.resolve();
     }
-    this.store.saveCheckpoint(max, snapshot);
+    const run = checkpointInWorker({ dir: this.dir, dbPath: join(this.dir, DB_FILE), roots: [...this.config.roots], ord: max });
+    this.checkpointRun = run;
+    return run.done.then((r) => {
+      if (this.checkpointRun === run) this.checkpointRun = undefined;
+      if (!r.ok) {
+        if (!this.closed) this.log(`checkpoint at ord ${max} skipped: ${r.message}`);
+        return;
+      }
+      this.checkpointOrd = r.ord;
+      // The row older versions kept is superseded by the file.
+      if (!this.closed && this.store.checkpoint()) this.store.clearCheckpoint();
+    });
   }
 
   publicUrl(): string {
@@ -420,11 +454,10 @@ export class HubNode {
         (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
     }
-    try {
-      this.checkpoint();
-    } catch {
-      // The records are committed; without a checkpoint the next start replays them.
-    }
+    // No snapshot written while closing (it grows with the data): one in progress is stopped, and the
+    // next start replays the records after the last checkpoint (spec/node.md §10.4).
+    this.closed = true;
+    await this.checkpointRun?.cancel();
     await this.matchService?.close();
     await this.pool.close();
     this.store.close();

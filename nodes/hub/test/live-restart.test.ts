@@ -119,7 +119,7 @@ describe('restart', () => {
 
   it('resumes the resolver from its checkpoint plus the records after it', async () => {
     const hash = node.ingestor.engine.stateHash();
-    node.checkpoint();
+    await node.checkpoint();
     await post(`${url}/v1/records`, [county.sign('need.posted', needBody({ quantity: 7 }))]);
     const expected = node.ingestor.engine.stateHash();
     expect(expected).not.toBe(hash);
