@@ -125,7 +125,8 @@ export interface OfferState {
   /** Base units. */
   quantity: number;
   valueFen: number;
-  donor: { name: string; kind: string };
+  /** `named`: an individual donor agreed to be named publicly (records.md §4, donor). */
+  donor: { name: string; kind: string; named?: boolean };
   intent: DonorIntent;
   region: string;
   availableFrom?: string;

@@ -52,7 +52,7 @@ export function offerJson(v: OfferState): string {
   intent += optR('validUntil', i.validUntil);
   return (
     `{"allocated":${v.allocated},"allocations":${strs(v.allocations)},"available":${v.available}${optR('availableFrom', v.availableFrom)}${opt('campaign', v.campaign)}` +
-    `,"donor":{"kind":"${v.donor.kind}","name":${q(v.donor.name)}},"hlc":${hlc(v.hlc)},"hub":"${v.hub}","id":"${v.id}","intent":{${intent.slice(1)}}` +
+    `,"donor":{"kind":"${v.donor.kind}","name":${q(v.donor.name)}${v.donor.named === undefined ? '' : `,"named":${v.donor.named}`}},"hlc":${hlc(v.hlc)},"hub":"${v.hub}","id":"${v.id}","intent":{${intent.slice(1)}}` +
     `,"item":${item(v.item)},"kind":"${v.kind}","quantity":${v.quantity},"region":"${v.region}","status":"${v.status}","unit":${unit(v.unit)}` +
     `,"updates":${strs(v.updates)},"valueFen":${v.valueFen}${optR('withdrawn', v.withdrawn)}}`
   );

@@ -79,7 +79,7 @@ const offer: fc.Arbitrary<OfferState> = fc.record(
     available: int,
     availableFrom: safe,
     campaign: str,
-    donor: fc.record({ kind: safe, name: str }),
+    donor: fc.record({ kind: safe, name: str, named: fc.boolean() }, { requiredKeys: ['kind', 'name'] }),
     hlc: hlc as fc.Arbitrary<OfferState['hlc']>,
     hub: safe,
     id: safe,
