@@ -223,6 +223,30 @@ describe('strangers: held only with a verifiable inception chain (spec/node.md �
   });
 });
 
+describe('catch-up of a hub this node does not hold (spec/node.md §9.3)', () => {
+  it("pulls a county's log from its inception: held as a verified chain, stored once the county is admitted", async () => {
+    const a = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 2 });
+    const b = await startNode({ name: '湖北省枢纽（备）', level: 'province', region: '420000' }, { threads: 2 });
+    try {
+      const county = await TestHub.make();
+      for (let i = 0; i < 24; i++) county.sign('need.posted', needBody({ quantity: i + 1 }));
+      expect((await post(`${a.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, a.token)).status).toBe(201);
+      expect(((await (await post(`${a.url}/v1/records`, county.records)).json()) as { summary: { accepted: number } }).summary.accepted).toBe(25);
+      // b does not admit the county (yet): the pulled log is held, the whole chain, nothing refused.
+      await b.node.federation.pullFrom(a.url);
+      expect(b.node.store.heads()[county.id]).toBeUndefined();
+      expect(b.node.store.heldSummary().find((s) => s.sender === a.url)?.records).toBeGreaterThanOrEqual(25);
+      expect(b.node.store.heldFor(county.id, 24).length).toBe(1);
+      expect((await post(`${b.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, b.token)).status).toBe(201);
+      expect(b.node.store.heads()[county.id]).toBe(24);
+      expect(b.node.store.heldFor(county.id, 24)).toEqual([]);
+    } finally {
+      await a.node.close();
+      await b.node.close();
+    }
+  });
+});
+
 describe('purge (spec/node.md §3.3)', () => {
   let n: Node;
   beforeAll(async () => {
