@@ -18,7 +18,7 @@
 // Metrics: operator_write_p99_ms_<attack> (quiet = no attack), rss_growth_mb_max (child's
 // largest resident growth over its resident set when ready, any phase), pull_progress_all_peers,
 // shutdown_s_max. Also: p50 per attack, the bytes the oversized peer managed to send.
-// Not yet: held_bytes_max (junk holders), match_s_100k_x_5k (bench/match.ts).
+// Also held_bytes_max (junk holders). Not yet: match_s_100k_x_5k (bench/match.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { BodyOf } from '@shuniu/protocol';
 import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { SqliteStore } from '../nodes/hub/src/store/sqlite.js';
+import { junkHolders } from './hostile/junk.js';
 import { badPeer } from './hostile/peers.js';
 import { progress, quick, report } from './report.js';
 
@@ -100,9 +101,9 @@ export const ATTACKS: Attack[] = [
       };
     },
   },
-  // TODO(issue 11 point 2): junk holders — strangers pushing records of unknown hubs with large
-  // sealed parts; report held_bytes_max (bytes of the holding area) beside the write p99.
-  { name: 'junk_holders', todo: 'issue 11 point 2: junk holders (held_bytes_max)' },
+  // Point 2: junk holders — fresh strangers from 12 addresses pushing max-size records as
+  // verifiable chains until refused (bench/hostile/junk.ts); held_bytes_max from GET /v1/held.
+  { name: 'junk_holders', start: junkHolders },
   // TODO(issue 11 point 3): 150 anonymous live feeds (`after=0`, a filter matching nothing) open during the phase.
   { name: 'filtered_streams', todo: 'issue 11 point 3: 150 filtered streams' },
   // TODO(issue 11 point 4): 16 readers of /v1/state/needs in a loop over 60,000 needs.

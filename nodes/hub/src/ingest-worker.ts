@@ -9,6 +9,8 @@ import {
   ed25519Verify,
   fromBase64url,
   isShuniuError,
+  type JsonValue,
+  jcsOfIJson,
   parseIJson,
   parseRecord,
   ready,
@@ -43,6 +45,8 @@ export interface PrepReply {
   ok: Uint8Array;
   /** 1 when the text is exactly JSON.stringify of its parse (plainObjectText COMPACT). */
   compact: Uint8Array;
+  /** Per record: 0 no sealed part (or no sealedHash), 1 digest(sealed) = sealedHash, 2 it does not. */
+  sealed: Uint8Array;
   /** Signed bytes of record i at [boffs[i], boffs[i+1]). */
   bytes: Uint8Array;
   boffs: Uint32Array;
@@ -94,6 +98,7 @@ function prep(m: PrepMessage): PrepReply {
   const used: string[] = new Array(n).fill('');
   const ok = new Uint8Array(n);
   const compact = new Uint8Array(n);
+  const sealed = new Uint8Array(n);
   const parts: Uint8Array[] = new Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -140,6 +145,10 @@ function prep(m: PrepMessage): PrepReply {
     }
     parts[i] = bytes;
     total += bytes.length;
+    // The sealed part's digest (spec/records.md §8 step 7) natively: a 262,144-character ct takes
+    // ~9 ms with the protocol's portable SHA-256 on the main thread, ~0.5 ms here.
+    if (record.sealed !== undefined && record.sealedHash !== undefined)
+      sealed[i] = hash('sha256', jcsOfIJson(record.sealed as unknown as JsonValue), 'base64url') === record.sealedHash ? 1 : 2;
     // The key this record should be signed with if it continues its chain;
     // the main thread re-checks whatever it expects differently.
     const { signer: key, after } = signingKeys(record, keys.get(record.hub));
@@ -157,7 +166,7 @@ function prep(m: PrepMessage): PrepReply {
     o += (parts[i] as Uint8Array).length;
   }
   boffs[n] = o;
-  return { id: m.id, res, used, ok, compact, bytes, boffs };
+  return { id: m.id, res, used, ok, compact, sealed, bytes, boffs };
 }
 
 /** plainObjectText: the strict parse of the text cannot hold anything assertIJson refuses. */
@@ -240,7 +249,13 @@ if (port) {
     port.on('message', (m: PrepMessage | SigMessage) => {
       if (m.op === 'prep') {
         const r = prep(m);
-        port.postMessage(r, [r.bytes.buffer as ArrayBuffer, r.boffs.buffer as ArrayBuffer, r.ok.buffer as ArrayBuffer, r.compact.buffer as ArrayBuffer]);
+        port.postMessage(r, [
+          r.bytes.buffer as ArrayBuffer,
+          r.boffs.buffer as ArrayBuffer,
+          r.ok.buffer as ArrayBuffer,
+          r.compact.buffer as ArrayBuffer,
+          r.sealed.buffer as ArrayBuffer,
+        ]);
       } else {
         const r = sig(m);
         port.postMessage(r, [r.out.buffer as ArrayBuffer]);

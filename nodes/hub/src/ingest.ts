@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import {
   assumeVerified,
   type ChainView,
@@ -7,6 +8,8 @@ import {
   type Hlc,
   type HubKeys,
   isShuniuError,
+  type JsonValue,
+  jcsOfIJson,
   parseIJson,
   parseRecord,
   type RecordOf,
@@ -56,6 +59,8 @@ interface Prepared {
   id: string;
   /** The record's text when it is exactly JSON.stringify(record) (stored as it is). */
   json?: string;
+  /** Whether digest(sealed) = sealedHash, computed natively (absent: no sealed part, or verifyRecord checks). */
+  sealedOk?: boolean;
 }
 
 /** A batch read and checked as far as it can be outside the transaction; `Ingestor.commit` finishes it. */
@@ -65,6 +70,13 @@ export interface PreparedBatch {
   /** Signature outcomes keyed `${publicKey} ${recordId}` (verifyRecord's `checked`). */
   checked: Map<string, boolean>;
 }
+
+/** digest(sealed) = sealedHash, by node:crypto (spec/records.md §8 step 7): ~20× the portable SHA-256 on a large sealed part. */
+function sealedOkOf(record: SignedRecord): boolean {
+  return hash('sha256', jcsOfIJson(record.sealed as unknown as JsonValue), 'base64url') === record.sealedHash;
+}
+
+const sealedOpt = (p: Prepared): { sealedOk?: boolean } => (p.sealedOk === undefined ? {} : { sealedOk: p.sealedOk });
 
 /** Default bound of the holding area in bytes of stored text (spec/node.md §3.1): 256 MiB. */
 export const DEFAULT_MAX_HELD_BYTES = 256 * 1024 * 1024;
@@ -164,7 +176,11 @@ export class Ingestor {
           acks[index] = blockedAck(index, id, record.hub);
           return;
         }
-        prepared.push({ index, record, bytes, id });
+        prepared.push(
+          record.sealed !== undefined && record.sealedHash !== undefined
+            ? { index, record, bytes, id, sealedOk: sealedOkOf(record) }
+            : { index, record, bytes, id },
+        );
       } catch (e) {
         acks[index] = rejected(index, e);
       }
@@ -248,7 +264,9 @@ export class Ingestor {
           continue;
         }
         const bytes = c.bytes.subarray(c.boffs[j], c.boffs[j + 1]);
-        prepared.push(c.compact[j] === 1 ? { index, record, bytes, id, json } : { index, record, bytes, id });
+        const p: Prepared = c.compact[j] === 1 ? { index, record, bytes, id, json } : { index, record, bytes, id };
+        if (c.sealed[j] !== 0) p.sealedOk = c.sealed[j] === 1;
+        prepared.push(p);
         const key = this.expectedKey(record, keyOf);
         if (!key) continue;
         if (c.used[j] === key) {
@@ -518,7 +536,14 @@ export class Ingestor {
     const { index, record, id } = p;
     // Again at the moment of storing: the hub may have been blocked since the batch was read.
     if (this.isBlocked(record.hub)) return blockedAck(index, id, record.hub);
-    const res = verifyRecord(record, this.chainOf(record.hub), { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
+    const res = verifyRecord(record, this.chainOf(record.hub), {
+      now: this.opts.now(),
+      maxSkewMs: this.opts.maxSkewMs,
+      id,
+      bytes: p.bytes,
+      checked,
+      ...sealedOpt(p),
+    });
     switch (res.kind) {
       case 'duplicate':
         return this.duplicate(p, source);
@@ -671,7 +696,7 @@ export class Ingestor {
     const perSender = this.opts.maxHeldPerSource ?? Math.ceil(max / 10);
     const maxBytes = this.opts.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
     const perSenderBytes = this.opts.maxHeldBytesPerSource ?? Math.ceil(maxBytes / 10);
-    const row = { id, hub: record.hub, seq: record.seq, json: JSON.stringify(record), source, sender, ...(link ? { link } : {}) };
+    const row = { id, hub: record.hub, seq: record.seq, json: p.json ?? JSON.stringify(record), source, sender, ...(link ? { link } : {}) };
     const kept = this.store.hold(row, this.opts.now(), { max, perSender, maxBytes, perSenderBytes, ttlMs: this.opts.heldTtlMs ?? 0 });
     if (kept === 'held') {
       this.heldHubs?.add(record.hub);
@@ -719,7 +744,7 @@ export class Ingestor {
       );
     }
     const view: ChainView = { keys: link.keys, head: { seq: link.seq, id: link.id, hlc: link.hlc }, idAt: (seq) => (seq === link.seq ? link.id : undefined) };
-    const res = verifyRecord(record, view, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked });
+    const res = verifyRecord(record, view, { now: this.opts.now(), maxSkewMs: this.opts.maxSkewMs, id, bytes: p.bytes, checked, ...sealedOpt(p) });
     if (res.kind !== 'valid') {
       const cause = res.kind === 'invalid' ? `${res.error.code}: ${res.error.message}` : res.kind;
       return rejected(

@@ -98,6 +98,28 @@ describe('record size limits at the node (spec/encoding.md §4)', () => {
     expect(n.node.store.heads()[county.id]).toBe(0);
   });
 
+  it('a sealed part that does not match its sealedHash is E_SEALED, hashed natively, alone and in the worker threads; a matching one is stored', async () => {
+    const county = await TestHub.make();
+    expect((await post(`${n.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
+    for (let i = 0; i < 17; i++) county.sign('need.posted', needBody({ quantity: i + 2 }));
+    const good = sealedNeed(county, 190_000, 1);
+    const ct = good.sealed?.ct as string;
+    const bad = { ...good, sealed: { ...good.sealed, ct: (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1) } } as SignedRecord;
+    expect((await post(`${n.url}/v1/records`, county.records.slice(0, 18))).status).toBe(200);
+    expect(n.node.store.heads()[county.id]).toBe(17);
+    // Alone: the main thread's path.
+    const alone = await post(`${n.url}/v1/records`, bad);
+    expect(alone.status).toBe(422);
+    expect(await alone.json()).toMatchObject({ code: 'E_SEALED' });
+    // The worker threads' path: 20 records, the bad copy among them.
+    const batch = [...county.records.slice(0, 18), bad, good];
+    expect(batch.length).toBe(20);
+    const acks = acksOf(await postFrom('127.0.0.1', `${n.url}/v1/records`, batch));
+    expect(acks[18]).toMatchObject({ status: 'rejected', code: 'E_SEALED' });
+    expect(acks[19]).toMatchObject({ status: 'accepted' });
+    expect(n.node.store.heads()[county.id]).toBe(18);
+  });
+
   it('junk records with 1 MB sealed parts are refused (E_SCHEMA at $.sealed.ct), nothing of them held', async () => {
     const junk = await TestHub.make();
     const records = [junk.records[0] as SignedRecord];

@@ -50,6 +50,11 @@ export interface VerifyOptions {
    * threads), keyed by `${publicKey} ${recordId}`; missing keys are checked here.
    */
   checked?: ReadonlyMap<string, boolean>;
+  /**
+   * Whether digest(sealed) = sealedHash, when the caller compared them already
+   * (a node hashes sealed parts natively, in its ingest workers); absent: here.
+   */
+  sealedOk?: boolean;
 }
 
 export const DEFAULT_MAX_SKEW_MS = 10 * 60 * 1000;
@@ -82,7 +87,8 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
 
   if (record.sealed !== undefined) {
     if (record.sealedHash === undefined) return invalid('E_SEALED', 'sealed part present without sealedHash', id, ['sealedHash']);
-    if (sealedHashOf(record.sealed) !== record.sealedHash) return invalid('E_SEALED', 'sealed part does not match sealedHash', id, ['sealed']);
+    if (!(opts.sealedOk ?? sealedHashOf(record.sealed) === record.sealedHash))
+      return invalid('E_SEALED', 'sealed part does not match sealedHash', id, ['sealed']);
   }
   if (opts.now !== undefined && record.hlc.ms > opts.now + (opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)) {
     return invalid('E_CLOCK_SKEW', `hlc ${record.hlc.ms} is more than ${opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS} ms ahead of this node's clock`, id, ['hlc']);
