@@ -24,11 +24,17 @@ export interface FederationStats {
   answers: number;
   /** Exchanges cut at the deadline (`requestTimeoutMs`, headers and body). */
   timeouts: number;
-  /** Answers cut because they grew past `maxAnswerBytes`. */
+  /** Answers cut because they grew past their cap (`maxAnswerBytes`, or 2 MiB for push acks and discovery). */
   oversized: number;
   /** Most bytes read off the wire for one answer (never more than maxAnswerBytes plus one chunk). */
   maxBytesRead: number;
 }
+
+/**
+ * Cap of the answers that are never large — a push's acks (~200 bytes a
+ * record), a discovery document — below maxAnswerBytes, which log pages need.
+ */
+const SMALL_ANSWER_BYTES = 2 * 1024 * 1024;
 
 /** Counts-only semaphore bounding concurrent outbound requests. */
 class Semaphore {
@@ -181,7 +187,8 @@ export class Federation {
   /**
    * One exchange with a peer (spec/node.md §9): the request and its whole
    * answer, under one deadline (`requestTimeoutMs`, headers and body) and a
-   * size cap (`maxAnswerBytes`) checked while the body is read; beyond either
+   * size cap (`maxAnswerBytes`; 2 MiB at most for push acks and discovery
+   * documents, which are never large) checked while the body is read; beyond either
    * the request is aborted, and so is every one in flight when the
    * federation stops. Every request is signed with this hub's key
    * (spec/node.md §9.4). A signed request the peer refuses with 401 is sent
@@ -189,10 +196,13 @@ export class Federation {
    * latest key rotation yet, and the push that carries it must still get
    * through (as an anonymous client).
    */
-  private async exchange(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  private async exchange(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    cap = this.cfg.maxAnswerBytes,
+  ): Promise<Answer> {
     if (this.stopped) throw new Error('federation stopped');
     const ctl = new AbortController();
-    const cap = this.cfg.maxAnswerBytes;
     let why = '';
     const abort = (reason: string) => {
       if (!why) why = reason;
@@ -213,7 +223,7 @@ export class Federation {
     };
     const read = async (res: Response): Promise<Answer> => {
       const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-      if (declared > cap) abort(`answer of ${declared} bytes, more than maxAnswerBytes ${cap}`);
+      if (declared > cap) abort(`answer of ${declared} bytes, over its cap of ${cap} bytes`);
       const chunks: Uint8Array[] = [];
       let n = 0;
       if (res.body) {
@@ -224,7 +234,7 @@ export class Federation {
           n += value.byteLength;
           if (n > this.stats.maxBytesRead) this.stats.maxBytesRead = n;
           if (n > cap) {
-            abort(`answer longer than maxAnswerBytes ${cap}`);
+            abort(`answer longer than its cap of ${cap} bytes`);
             await reader.cancel().catch(() => {});
             break;
           }
@@ -245,7 +255,7 @@ export class Federation {
       return answer;
     } catch (e) {
       if (why.startsWith('no whole answer')) this.stats.timeouts++;
-      else if (why.includes('maxAnswerBytes')) this.stats.oversized++;
+      else if (why.includes('its cap of')) this.stats.oversized++;
       throw why ? new Error(why) : e;
     } finally {
       clearTimeout(t);
@@ -264,7 +274,7 @@ export class Federation {
     const known = this.learned.get(peer.url);
     if (known !== undefined) return known || undefined;
     try {
-      const res = await this.exchange(`${peer.url}/.well-known/shuniu`);
+      const res = await this.exchange(`${peer.url}/.well-known/shuniu`, {}, Math.min(this.cfg.maxAnswerBytes, SMALL_ANSWER_BYTES));
       let hub: unknown;
       try {
         hub = res.ok ? (JSON.parse(res.text) as { hub?: unknown }).hub : undefined;
@@ -311,11 +321,11 @@ export class Federation {
       }
       const release = await this.sem.acquire();
       try {
-        const res = await this.exchange(`${url}/v1/records`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: `[${rows.map((r) => r.json).join(',')}]`,
-        });
+        const res = await this.exchange(
+          `${url}/v1/records`,
+          { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[${rows.map((r) => r.json).join(',')}]` },
+          Math.min(this.cfg.maxAnswerBytes, SMALL_ANSWER_BYTES),
+        );
         if (res.status === 429 || res.status >= 500) throw new Error(`HTTP ${res.status}`);
         const body = JSON.parse(res.text) as { summary?: Record<string, number> };
         // A 4xx other than 429 would fail again identically: move past it
