@@ -340,7 +340,7 @@ describe('federation signs every request it sends', () => {
     const parent = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { events: { log: (m) => lines.push(m) } });
     const seen: { method: string; url: string; keyid?: string; hint: boolean }[] = [];
     const real = globalThis.fetch;
-    globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
       const h = new Headers(init?.headers);
       const keyid = /keyid="([^"]+)"/.exec(h.get('signature-input') ?? '')?.[1];
       seen.push({ method: init?.method ?? 'GET', url: String(input), hint: h.has('shuniu-peer'), ...(keyid ? { keyid } : {}) });
@@ -402,7 +402,7 @@ describe('a signature the peer refuses', () => {
       const rotated = (await TestHub.make()).hub.keys.signing.secretKey;
       const statuses: number[] = [];
       const real = globalThis.fetch;
-      globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
         const res = await real(input, init);
         if (new Headers(init?.headers).has('shuniu-peer')) statuses.push(res.status);
         return res;

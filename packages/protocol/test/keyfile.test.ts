@@ -11,8 +11,9 @@ describe('key files (spec/keys.md §6)', () => {
     expect(toHex(seeds.signing)).toBe(hub.keyFile.signingSeed);
     expect(seeds.recovery).toBeUndefined();
     const full = seedsFromKeyFile(hub.keyFile);
-    expect(toHex(full.recovery)).toBe(recoverySeed);
-    expect(toHex(recoverySeedFromFile({ hub: hub.id, recoverySeed, created: hub.keyFile.created }))).toBe(recoverySeed);
+    expect(toHex(full.recovery as Uint8Array)).toBe(recoverySeed);
+    const recoveryFile = { hub: hub.id, recoverySeed, created: hub.keyFile.created };
+    expect(toHex(recoverySeedFromFile(recoveryFile))).toBe(recoverySeed);
   });
 
   it('refuses a seed that is not 32 bytes of hex with E_KEY', () => {
