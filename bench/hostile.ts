@@ -28,7 +28,7 @@ import type { BodyOf } from '@shuniu/protocol';
 import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { SqliteStore } from '../nodes/hub/src/store/sqlite.js';
 import { junkHolders } from './hostile/junk.js';
-import { badPeer } from './hostile/peers.js';
+import { badPeer, badPeerProcess } from './hostile/peers.js';
 import { progress, quick, report } from './report.js';
 
 const CLI = fileURLToPath(new URL('../nodes/hub/dist/cli.js', import.meta.url));
@@ -93,7 +93,8 @@ export const ATTACKS: Attack[] = [
     // Point 1: a peer answering every request with a 300 MB body (the node reads at most maxAnswerBytes).
     name: 'oversized_answers',
     start: async () => {
-      const bad = await badPeer('huge', 300 * 1024 * 1024);
+      // In its own process: producing 300 MB bodies must not load the process that times the writes.
+      const bad = await badPeerProcess('huge', 300 * 1024 * 1024);
       return {
         peers: [{ url: bad.url, role: 'child' }],
         after: () => ({ oversized_peer_bytes_sent_mb: Math.round(bad.written() / 2 ** 20) }),
@@ -192,7 +193,9 @@ async function phase(attack: Attack): Promise<PhaseResult> {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${healthyToken}` },
         body: JSON.stringify(needBody(i)),
-      }).then((r) => r.arrayBuffer());
+      })
+        .then((r) => r.arrayBuffer())
+        .catch((e) => progress(`  healthy peer's operator: ${(e as Error).message}`));
       await sleep(250);
     }
   })();
