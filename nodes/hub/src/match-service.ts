@@ -27,6 +27,8 @@ export interface MatchServiceOptions {
   transit?: Partial<TransitTable>;
   /** Needs or offers per message to the worker: the main thread yields between slices. */
   slice?: number;
+  /** Answer from the plan held, of an earlier version, if made less than this many ms ago (default 0: always the current version). */
+  staleMs?: number;
   /** Pages kept per version (least recently used go first). */
   cachePages?: number;
   workerFile?: string;
@@ -66,6 +68,8 @@ interface PlanJob {
   version: string;
   job: number;
   clock: number;
+  /** performance.now() when the plan was made. */
+  madeAt: number;
   done: Promise<void>;
 }
 
@@ -103,46 +107,49 @@ export class MatchService {
     return this.current !== undefined;
   }
 
-  /** The version a request would be answered at (for ETag checks before any work). */
-  version(): string {
-    return this.opts.version();
+  /** One page of the plan of the version to serve (versionToServe()). */
+  async page(q: PageQuery): Promise<Page> {
+    const version = this.versionToServe();
+    const key = `${version}\u0000${JSON.stringify(q)}`;
+    const hit = this.pages.get(key);
+    if (hit !== undefined) {
+      this.pages.delete(key);
+      this.pages.set(key, hit);
+      this.stats.pagesCached++;
+      return hit;
+    }
+    // The plan of the version asked for, even if the state moves on meanwhile: its answer names that version.
+    const job = await this.planFor(version);
+    const reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
+    if (reply.t !== 'page') throw new Error(`match worker answered ${reply.t} to a page`);
+    const page: Page = {
+      version: job.version,
+      clock: job.clock,
+      total: reply.total,
+      offset: q.offset,
+      count: reply.count,
+      next: reply.next,
+      body: reply.body,
+    };
+    this.stats.pagesComputed++;
+    const keep = this.opts.cachePages ?? 64;
+    for (const k of this.pages.keys()) if (!k.startsWith(`${job.version}\u0000`) || this.pages.size >= keep) this.pages.delete(k);
+    this.pages.set(`${job.version}\u0000${JSON.stringify(q)}`, page);
+    return page;
   }
 
-  /** One page of the plan of the current state version. */
-  async page(q: PageQuery): Promise<Page> {
-    for (let attempt = 0; ; attempt++) {
-      const version = this.opts.version();
-      const key = `${version}\u0000${JSON.stringify(q)}`;
-      const hit = this.pages.get(key);
-      if (hit !== undefined) {
-        this.pages.delete(key);
-        this.pages.set(key, hit);
-        this.stats.pagesCached++;
-        return hit;
-      }
-      const job = await this.planFor(version);
-      // The state moved on while the plan was made: plan the new version (a few times at most, then answer the older plan).
-      if (job.version !== this.opts.version() && attempt < 2) continue;
-      const reply = await this.call(
-        { t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes },
-        job.version,
-      );
-      if (reply.t !== 'page') throw new Error(`match worker answered ${reply.t} to a page`);
-      const page: Page = {
-        version: job.version,
-        clock: job.clock,
-        total: reply.total,
-        offset: q.offset,
-        count: reply.count,
-        next: reply.next,
-        body: reply.body,
-      };
-      this.stats.pagesComputed++;
-      const keep = this.opts.cachePages ?? 64;
-      for (const k of this.pages.keys()) if (!k.startsWith(`${job.version}\u0000`) || this.pages.size >= keep) this.pages.delete(k);
-      this.pages.set(`${job.version}\u0000${JSON.stringify(q)}`, page);
-      return page;
-    }
+  /**
+   * The version a request is answered at: the current one, or, with
+   * `staleMs`, the version of the plan held if it was made less than
+   * `staleMs` ago (a node under a stream of writes then plans at most once
+   * per `staleMs`).
+   */
+  versionToServe(): string {
+    const version = this.opts.version();
+    const held = this.held;
+    const stale = this.opts.staleMs ?? 0;
+    if (held !== undefined && held.version !== version && stale > 0 && performance.now() - held.madeAt < stale) return held.version;
+    return version;
   }
 
   /** The plan of `version`, made (once, whoever asks) if the worker does not hold it. */
@@ -156,11 +163,15 @@ export class MatchService {
       await p.done.catch(() => undefined);
       if (p.version === version && this.held === p) return p;
     }
-    const job: PlanJob = { version, job: this.nextJob++, clock: 0, done: Promise.resolve() };
+    // The plan is of the state as it is now, which may be newer than the version asked for after a wait: it is labelled so.
+    const now = this.opts.version();
+    if (now !== version && this.overBudget === now) throw new MatchBudgetError(now, this.opts.budgetMs);
+    const job: PlanJob = { version: now, job: this.nextJob++, clock: 0, madeAt: 0, done: Promise.resolve() };
     job.done = this.makePlan(job);
     this.current = job;
     try {
       await job.done;
+      job.madeAt = performance.now();
       this.held = job;
       return job;
     } finally {

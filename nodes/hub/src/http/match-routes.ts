@@ -67,7 +67,7 @@ export function matchRoutes(deps: MatchDeps) {
     if (q.urgency) filters.urgency = q.urgency;
     if (q.offer) filters.offers = q.offer;
     if (q.need) filters.needs = q.need;
-    const version = deps.service.version();
+    const version = deps.service.versionToServe();
     const etag = `"match-${version}"`;
     const headers = { etag, 'cache-control': 'private, no-cache' };
     const inm = c.req.header('if-none-match');
