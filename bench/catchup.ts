@@ -7,10 +7,12 @@
 // Each page's text goes to the ingest workers as soon as it arrives (ingest-worker.ts: I-JSON
 // parse, schema, signed bytes, SHA-256 id, Ed25519), so page N+1 is read while page N commits.
 //
-// Then the target's data directory is reopened (HubNode.open + first state hash), once with the
-// resolver snapshot written at close (Resolver.fromJSON, no re-derivation): restart_s_100k,
-// snapshot_write_s_100k, snapshot_mb_100k; once by replaying the records table:
-// restart_replay_s_100k. --no-restart skips this. History: with the resolver before commit
+// Then a checkpoint is written by its worker (issue 11 point 6: snapshot_write_s_100k, the main
+// thread's longest stall meanwhile checkpoint_main_block_ms_100k, and for comparison the
+// main-thread JSON.stringify the node ran before, checkpoint_main_stringify_s_100k_before), and
+// the target's data directory is reopened (HubNode.open + first state hash), once from that
+// checkpoint file (Resolver.fromJSON, no re-derivation): restart_s_100k, snapshot_mb_100k; once
+// by replaying the records table: restart_replay_s_100k. --no-restart skips this. History: with the resolver before commit
 // 05cd98d (one duplicate_need conflict per pair of duplicate candidates) this workload (10 hubs of
 // needs for one item in four regions, requesters repeating every 97 needs) made the first state
 // hash and the snapshot grow with the square of the records (10,000: replay 6-12 s, snapshot
