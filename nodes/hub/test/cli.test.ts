@@ -110,7 +110,8 @@ describe('shuniu keygen / sign / verify', () => {
       ).toBe(true);
       expect(lines.at(-1), v.comment).toMatch(new RegExp(`^error ${v.error} `));
     }
-  });
+    // One process per invalid case (57): ~40 s alone, more on a busy machine.
+  }, 180_000);
 
   it('init makes a data directory and start serves it, printing a console sign-in link', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'shuniu-cli-')), 'xiaonan');
