@@ -167,28 +167,4 @@ DROP INDEX IF EXISTS held_sender;
 CREATE INDEX held_sender ON held(sender, bytes);
 `,
   },
-  {
-    version: 7,
-    name: '007-held-bytes',
-    // The holding area is bounded in bytes as well as records (spec/node.md §3.1): each row's
-    // stored text in UTF-8 bytes, summed per sender from the (sender, bytes) index alone.
-    // `chain`: what a record verified along its hub's held chain leaves in force (keys and hlc,
-    // JSON), so a stranger's next record is checked against it; NULL for a record held
-    // unverified. Held inceptions were all verified (an inception never waits for a
-    // predecessor), so theirs is filled in here.
-    sql: `
-ALTER TABLE held ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE held ADD COLUMN chain TEXT;
-UPDATE held SET bytes = length(CAST(json AS BLOB));
-UPDATE held SET chain = json_object(
-  'signingKey', json_extract(json, '$.body.signingKey'),
-  'encryptionKey', json_extract(json, '$.body.encryptionKey'),
-  'recoveryCommitment', json_extract(json, '$.body.recoveryCommitment'),
-  'ms', json_extract(json, '$.hlc.ms'),
-  'c', json_extract(json, '$.hlc.c'))
-WHERE seq = 0 AND json_extract(json, '$.type') = 'hub.inception';
-DROP INDEX IF EXISTS held_sender;
-CREATE INDEX held_sender ON held(sender, bytes);
-`,
-  },
 ];
