@@ -32,7 +32,10 @@ export function parseDuration(s: string, name = 'olderThan'): number {
  *
  * @throws ShuniuError E_ARGUMENT
  */
-export function heldFilterOf(q: { hub?: string | undefined; sender?: string | undefined; olderThan?: string | undefined; all?: boolean }, now: number): HeldFilter {
+export function heldFilterOf(
+  q: { hub?: string | undefined; sender?: string | undefined; olderThan?: string | undefined; all?: boolean },
+  now: number,
+): HeldFilter {
   const f: HeldFilter = {};
   if (q.hub) f.hub = q.hub;
   if (q.sender) f.sender = q.sender;
