@@ -40,6 +40,8 @@ export interface NodeConfig {
     streamBufferBytes?: number;
     /** Bytes of state pages kept, per state version, in the state routes' cache (spec/node.md §6). */
     stateCacheBytes?: number;
+    /** Longest a state snapshot is served before the state version is checked again (spec/node.md §6); 0: every request. */
+    stateSnapshotMs?: number;
   };
   federation: {
     pushBatch: number;
@@ -90,6 +92,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     streamsTotal: 1000,
     streamBufferBytes: 4 * 1024 * 1024,
     stateCacheBytes: 64 * 1024 * 1024,
+    stateSnapshotMs: 5000,
   },
   federation: {
     pushBatch: 500,

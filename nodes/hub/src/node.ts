@@ -111,7 +111,7 @@ export class HubNode {
     this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
     const l = config.limits;
     this.liveFeed = new LiveFeed(store, { streamsPerClient: l.streamsPerClient ?? 8, streamsTotal: l.streamsTotal ?? 1000, streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024 });
-    this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024);
+    this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000);
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveFeed } from '../src/http/live-feed.js';
+import { StateCache } from '../src/http/routes/state.js';
 import type { HubNode } from '../src/node.js';
 import type { FeedFilter, FeedRow, Store } from '../src/store/types.js';
 import { eventually, needBody, post, startNode, TestHub } from './helpers.js';
@@ -58,7 +59,8 @@ let county: TestHub;
 beforeAll(async () => {
   ({ node, url, token } = await startNode(
     { name: '湖北省枢纽', level: 'province', region: '420000' },
-    { overrides: { limits: { ratePerSecond: 0, streamsPerClient: 120, streamsTotal: 200 } } },
+    // stateSnapshotMs 0: every state request checks the version (by default a reader other than an operator may get a snapshot up to 5 s old).
+    { overrides: { limits: { ratePerSecond: 0, streamsPerClient: 120, streamsTotal: 200, stateSnapshotMs: 0 } } },
   ));
   county = await TestHub.make();
   expect((await post(`${url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, token)).status).toBe(201);
@@ -244,5 +246,27 @@ describe('state pages (issue 11 point 4)', () => {
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
     expect(node.stateCache.counters.misses).toBe(misses + 1);
+  });
+
+  it('rebuilds a snapshot at most once per stateSnapshotMs, and only when the state version moved', () => {
+    const cache = new StateCache(1 << 20, 1000);
+    let version = 'v1';
+    let builds = 0;
+    const build = () => {
+      builds++;
+      return [{ id: version }];
+    };
+    expect(cache.snapshot('needs', () => version, build, 0).version).toBe('v1');
+    version = 'v2';
+    // Younger than 1 s: the same snapshot, the version not even asked for.
+    expect(cache.snapshot('needs', () => version, build, 999).version).toBe('v1');
+    expect(cache.snapshot('needs', () => version, build, 1000).version).toBe('v2');
+    // Older, but the version did not move: kept.
+    expect(cache.snapshot('needs', () => version, build, 5000).version).toBe('v2');
+    expect(builds).toBe(2);
+    // An operator's read (maxAge 0) always gets the current version.
+    version = 'v3';
+    expect(cache.snapshot('needs', () => version, build, 5001, 0).version).toBe('v3');
+    expect(builds).toBe(3);
   });
 });

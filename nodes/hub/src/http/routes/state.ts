@@ -48,20 +48,31 @@ interface Page {
   bytes: number;
 }
 
+/** The sorted, filtered items of one (collection, filter) at one state version. */
+interface Snapshot {
+  version: string;
+  at: number;
+  items: Item[];
+}
+
 /**
- * The state routes' cache (spec/node.md §6): the sorted, filtered item list
- * of each (collection, filter) for the current state version only, and the
- * written pages of every (version, collection, filter, after, limit) in an
- * LRU capped in bytes. Counters are for tests and benchmarks.
+ * The state routes' cache (spec/node.md §6): a snapshot (sorted, filtered
+ * items) of each (collection, filter), rebuilt at most once per `maxAgeMs`
+ * and only when the state version moved, and the written pages of every
+ * (version, collection, filter, after, limit) in an LRU capped in bytes.
+ * Counters are for tests and benchmarks.
  */
 export class StateCache {
-  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0 };
+  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0, snapshots: 0 };
   private readonly pages = new Map<string, Page>();
   private bytes = 0;
-  private listsVersion = '';
-  private readonly lists = new Map<string, Item[]>();
+  private readonly snaps = new Map<string, Snapshot>();
 
-  constructor(readonly maxBytes: number) {}
+  constructor(
+    readonly maxBytes: number,
+    /** A snapshot younger than this is served without asking the state for its version. */
+    readonly maxAgeMs = 5000,
+  ) {}
 
   get size(): number {
     return this.bytes;
@@ -88,19 +99,21 @@ export class StateCache {
     }
   }
 
-  /** The sorted list for `key` at `version`, built once per version (older versions' lists are dropped). */
-  list(version: string, key: string, build: () => Item[]): Item[] {
-    if (version !== this.listsVersion) {
-      this.lists.clear();
-      this.listsVersion = version;
+  /** The snapshot for `key`: the one kept while younger than maxAgeMs or still at the current version, else a new one. */
+  snapshot(key: string, version: () => string, build: () => Item[], now = Date.now(), maxAgeMs = this.maxAgeMs): Snapshot {
+    const s = this.snaps.get(key);
+    if (s && now - s.at < maxAgeMs) return s;
+    const v = version();
+    if (s && s.version === v) {
+      s.at = now;
+      return s;
     }
-    let l = this.lists.get(key);
-    if (l === undefined) {
-      l = build();
-      if (this.lists.size >= 32) this.lists.delete(this.lists.keys().next().value as string);
-      this.lists.set(key, l);
-    }
-    return l;
+    const n: Snapshot = { version: v, at: now, items: build() };
+    this.counters.snapshots++;
+    this.snaps.delete(key);
+    if (this.snaps.size >= 32) this.snaps.delete(this.snaps.keys().next().value as string);
+    this.snaps.set(key, n);
+    return n;
   }
 }
 
@@ -114,6 +127,21 @@ function notModified(header: string | undefined, etag: string): boolean {
 
 const enc = new TextEncoder();
 
+/**
+ * JSON text of resolver views, per object: the resolver replaces a view
+ * (Buckets.set) whenever it changes — the state hash relies on it too — so
+ * an unchanged need is serialized once, not once per page and version.
+ */
+const jsonOf = new WeakMap<object, string>();
+function itemJson(it: Item): string {
+  let j = jsonOf.get(it);
+  if (j === undefined) {
+    j = JSON.stringify(it);
+    jsonOf.set(it, j);
+  }
+  return j;
+}
+
 /** Writes `{"<name>":[items…],"next":…,"version":…}` as chunks of about 64 KiB. */
 function writePage(name: string, items: Item[], next: string | null, version: string): Page {
   const chunks: Uint8Array[] = [];
@@ -126,7 +154,7 @@ function writePage(name: string, items: Item[], next: string | null, version: st
     part = '';
   };
   items.forEach((it, i) => {
-    part += (i === 0 ? '' : ',') + JSON.stringify(it);
+    part += (i === 0 ? '' : ',') + itemJson(it);
     if (part.length >= 65_536) flush();
   });
   part += `],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}}`;
@@ -159,25 +187,13 @@ export function stateRoutes(deps: StateDeps) {
     const limit = intParam(c.req.query('limit'), 'limit', STATE_PAGE_DEFAULT, 1, STATE_PAGE_MAX);
     const after = c.req.query('after') ?? '';
     if (after.length > 256) throw new ShuniuError('E_ARGUMENT', 'after must be an item key (an id)');
-    // The state version: the resolver's state hash, which every stored record and trust change moves.
-    const version = deps.ingestor.engine.stateHash();
-    const etag = `W/"${version}"`;
-    const headers = { etag, 'cache-control': 'no-cache', vary: 'authorization' };
-    if (notModified(c.req.header('if-none-match'), etag)) {
-      cache.counters.notModified++;
-      return c.body(null, 304, headers);
-    }
     const filterKey = JSON.stringify([f.region ?? '', f.urgency ?? [], f.group ?? []]);
-    // Operators, subscribers and trusted peers see donors as recorded; anyone else only the individuals who agreed to be named (issue 10 point 11).
-    const p = principalOf(c);
-    const named = p.kind === 'operator' || p.kind === 'subscriber' || (p.kind === 'peer' && deps.trust.isTrusted(p.hub));
-    const anonymous = name === 'offers' && !named;
-    const key = `${version}\u0000${name}\u0000${filterKey}\u0000${after}\u0000${limit}${anonymous ? '\u0000public' : ''}`;
-    let page = cache.page(key);
-    if (page) cache.counters.hits++;
-    else {
-      cache.counters.misses++;
-      const items = cache.list(version, `${name}\u0000${filterKey}`, () => {
+    // The snapshot of this (collection, filter): rebuilt at most once per maxAgeMs, and only when the
+    // state version moved; an operator always gets the current version (a rebuild only when it moved).
+    const snap = cache.snapshot(
+      `${name}\u0000${filterKey}`,
+      () => deps.ingestor.engine.stateHash(),
+      () => {
         let all = deps.ingestor.engine.collection(name) as Item[] | undefined;
         if (all === undefined && name === 'hubs') {
           all = deps.store.hubProfiles().map((h) => ({
@@ -188,12 +204,39 @@ export function stateRoutes(deps: StateDeps) {
           }));
         }
         if (all === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
-        return all
-          .filter((i) => matches(i, f))
-          .map((i) => [keyOf(i), i] as const)
-          .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-          .map(([, i]) => i);
-      });
+        const kept = all.filter((i) => matches(i, f));
+        // The resolver's maps are already in key order; sort only when they are not.
+        for (let i = 1; i < kept.length; i++) {
+          if (keyOf(kept[i - 1] as Item) > keyOf(kept[i] as Item)) {
+            return kept
+              .map((it) => [keyOf(it), it] as const)
+              .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+              .map(([, it]) => it);
+          }
+        }
+        return kept;
+      },
+      Date.now(),
+      principalOf(c).kind === 'operator' ? 0 : cache.maxAgeMs,
+    );
+    // The state version: the resolver's state hash when the snapshot was made.
+    const version = snap.version;
+    const etag = `W/"${version}"`;
+    const headers = { etag, 'cache-control': 'no-cache', vary: 'authorization' };
+    if (notModified(c.req.header('if-none-match'), etag)) {
+      cache.counters.notModified++;
+      return c.body(null, 304, headers);
+    }
+    // Operators, subscribers and trusted peers see donors as recorded; anyone else only the individuals who agreed to be named (issue 10 point 11).
+    const p = principalOf(c);
+    const named = p.kind === 'operator' || p.kind === 'subscriber' || (p.kind === 'peer' && deps.trust.isTrusted(p.hub));
+    const anonymous = name === 'offers' && !named;
+    const key = `${version}\u0000${name}\u0000${filterKey}\u0000${after}\u0000${limit}${anonymous ? '\u0000public' : ''}`;
+    let page = cache.page(key);
+    if (page) cache.counters.hits++;
+    else {
+      cache.counters.misses++;
+      const items = snap.items;
       // First item with a key above `after` (binary search on the sorted keys).
       let lo = 0;
       let hi = after === '' ? 0 : items.length;
