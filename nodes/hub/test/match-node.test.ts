@@ -175,8 +175,9 @@ describe('a plan over its time budget', () => {
     expect(order.indexOf('hash')).toBeLessThan(order.indexOf('proposals'));
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    const p = (await res.json()) as { status: number; detail: string };
+    const p = (await res.json()) as { status: number; code: string; detail: string };
     expect(p.status).toBe(503);
+    expect(p.code).toBe('E_BUSY');
     expect(p.detail).toContain('limits.matchBudgetMs');
     expect(node.matchService?.stats.overBudget).toBe(1);
   });

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'E_NOT_FOUND', // no such object or route
   'E_UNSUPPORTED_MEDIA', // wrong Content-Type
   'E_STORAGE', // the store cannot commit (disk full, locked)
+  'E_BUSY', // the node declines costly work now (over its time budget); retry after Retry-After
   'E_INTERNAL', // a bug; details are logged, never sent
 ] as const;
 

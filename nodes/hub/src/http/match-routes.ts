@@ -77,8 +77,8 @@ export function matchRoutes(deps: MatchDeps) {
       page = await deps.service.page({ filters, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
     } catch (e) {
       if (!(e instanceof MatchBudgetError)) throw e;
-      // The node refuses more work on this version rather than block: 503, the code of a refusal to work more now.
-      const p = { ...problemOf(new ShuniuError('E_RATE_LIMITED', e.message)), status: 503, title: 'Proposals over their time budget' };
+      // The node refuses more work on this version rather than block (spec/node.md §6.1).
+      const p = problemOf(new ShuniuError('E_BUSY', e.message));
       const retry = Math.max(5, Math.ceil(e.budgetMs / 1000));
       return c.body(JSON.stringify(p), 503, { 'content-type': 'application/problem+json', 'retry-after': String(retry) });
     }

@@ -27,6 +27,7 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   E_NOT_FOUND: 404,
   E_UNSUPPORTED_MEDIA: 415,
   E_STORAGE: 503,
+  E_BUSY: 503,
   E_INTERNAL: 500,
 };
 
@@ -40,6 +41,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   E_TOO_LARGE: 'Payload too large',
   E_RATE_LIMITED: 'Too many requests',
   E_STORAGE: 'Storage unavailable',
+  E_BUSY: 'Busy: over the time budget',
   E_INTERNAL: 'Internal error',
 };
 
