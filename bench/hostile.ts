@@ -29,6 +29,7 @@ import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { SqliteStore } from '../nodes/hub/src/store/sqlite.js';
 import { junkHolders } from './hostile/junk.js';
 import { badPeer, badPeerProcess } from './hostile/peers.js';
+import { filteredStreams, stateReaders } from './hostile/readers.js';
 import { progress, quick, report } from './report.js';
 
 const CLI = fileURLToPath(new URL('../nodes/hub/dist/cli.js', import.meta.url));
@@ -105,10 +106,11 @@ export const ATTACKS: Attack[] = [
   // Point 2: junk holders — fresh strangers from 12 addresses pushing max-size records as
   // verifiable chains until refused (bench/hostile/junk.ts); held_bytes_max from GET /v1/held.
   { name: 'junk_holders', start: junkHolders },
-  // TODO(issue 11 point 3): 150 anonymous live feeds (`after=0`, a filter matching nothing) open during the phase.
-  { name: 'filtered_streams', todo: 'issue 11 point 3: 150 filtered streams' },
-  // TODO(issue 11 point 4): 16 readers of /v1/state/needs in a loop over 60,000 needs.
-  { name: 'state_readers', todo: 'issue 11 point 4: 16 state readers at 60,000 needs' },
+  // Point 3: 150 anonymous live feeds (`after=0`, a filter matching nothing) over 20,000 records,
+  // from 19 addresses so that all are admitted (bench/hostile/readers.ts).
+  { name: 'filtered_streams', start: async () => filteredStreams(quick ? 30 : 150, quick ? 2_000 : 20_000) },
+  // Point 4: 16 readers paging through /v1/state/needs over 60,000 needs (bench/hostile/readers.ts).
+  { name: 'state_readers', start: async () => stateReaders(16, quick ? 5_000 : 60_000) },
   // TODO(issue 11 point 5): repeated GET /v1/match/proposals at 60,000 needs × 2,000 offers
   // (match_s_100k_x_5k comes from bench/match.ts).
   { name: 'proposal_requests', todo: 'issue 11 point 5: repeated proposal requests at 60,000 × 2,000' },
