@@ -55,20 +55,29 @@ export async function loadNeeds(t: ReaderTarget, n: number, log: (m: string) => 
 }
 
 /** One live feed stream held open until `signal`; reopened 1 s after a refusal or a close. */
-async function holdStream(base: string, query: string, from: string, signal: AbortSignal, counts: { opened: number; refused: number; events: number }): Promise<void> {
+async function holdStream(
+  base: string,
+  query: string,
+  from: string,
+  signal: AbortSignal,
+  counts: { opened: number; refused: number; events: number },
+): Promise<void> {
   const u = new URL(`${base}/v1/feed/live${query}`);
   while (!signal.aborted) {
     await new Promise<void>((resolve) => {
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, localAddress: from, headers: { accept: 'text/event-stream' } }, (res) => {
-        if (res.statusCode === 200) counts.opened++;
-        else counts.refused++;
-        res.on('data', (d: Buffer) => {
-          if (res.statusCode === 200) counts.events += d.toString().split('\n\n').length - 1;
-        });
-        res.on('end', resolve);
-        res.on('error', () => resolve());
-        res.on('close', () => resolve());
-      });
+      const req = request(
+        { host: u.hostname, port: u.port, path: u.pathname + u.search, localAddress: from, headers: { accept: 'text/event-stream' } },
+        (res) => {
+          if (res.statusCode === 200) counts.opened++;
+          else counts.refused++;
+          res.on('data', (d: Buffer) => {
+            if (res.statusCode === 200) counts.events += d.toString().split('\n\n').length - 1;
+          });
+          res.on('end', resolve);
+          res.on('error', () => resolve());
+          res.on('close', () => resolve());
+        },
+      );
       req.on('error', () => resolve());
       const stop = () => req.destroy();
       signal.addEventListener('abort', stop, { once: true });

@@ -17,35 +17,42 @@ interface Ev {
 }
 
 /** An open live feed stream, read in the background; `from` picks the local address (another client). */
-function openStream(base: string, query: string, from?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; events: Ev[]; close: () => void }> {
+function openStream(
+  base: string,
+  query: string,
+  from?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; events: Ev[]; close: () => void }> {
   return new Promise((resolve, reject) => {
     const u = new URL(`${base}/v1/feed/live${query}`);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, headers: { accept: 'text/event-stream' }, ...(from ? { localAddress: from } : {}) }, (res) => {
-      const events: Ev[] = [];
-      let buf = '';
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += res.statusCode === 200 ? '' : chunk;
-        buf += chunk;
-        let i = buf.indexOf('\n\n');
-        while (i >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (!block.startsWith(':')) {
-            const f: Record<string, string> = {};
-            for (const l of block.split('\n')) f[l.slice(0, l.indexOf(':'))] = l.slice(l.indexOf(':') + 1).trim();
-            events.push({ event: f.event ?? 'message', ...(f.id !== undefined ? { id: f.id } : {}), data: f.data ?? '' });
+    const req = request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, headers: { accept: 'text/event-stream' }, ...(from ? { localAddress: from } : {}) },
+      (res) => {
+        const events: Ev[] = [];
+        let buf = '';
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += res.statusCode === 200 ? '' : chunk;
+          buf += chunk;
+          let i = buf.indexOf('\n\n');
+          while (i >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            if (!block.startsWith(':')) {
+              const f: Record<string, string> = {};
+              for (const l of block.split('\n')) f[l.slice(0, l.indexOf(':'))] = l.slice(l.indexOf(':') + 1).trim();
+              events.push({ event: f.event ?? 'message', ...(f.id !== undefined ? { id: f.id } : {}), data: f.data ?? '' });
+            }
+            i = buf.indexOf('\n\n');
           }
-          i = buf.indexOf('\n\n');
-        }
-      });
-      res.on('error', () => {});
-      const out = { status: res.statusCode ?? 0, headers: res.headers, events, close: () => req.destroy() };
-      Object.defineProperty(out, 'body', { get: () => body });
-      if (res.statusCode === 200) resolve(out as typeof out & { body: string });
-      else res.on('end', () => resolve(out as typeof out & { body: string }));
-    });
+        });
+        res.on('error', () => {});
+        const out = { status: res.statusCode ?? 0, headers: res.headers, events, close: () => req.destroy() };
+        Object.defineProperty(out, 'body', { get: () => body });
+        if (res.statusCode === 200) resolve(out as typeof out & { body: string });
+        else res.on('end', () => resolve(out as typeof out & { body: string }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -142,7 +149,10 @@ describe('live feed under load (issue 11 point 3)', () => {
 
 describe('stream caps (issue 11 point 3)', () => {
   it('streams beyond the per-client cap get 429 E_RATE_LIMITED with Retry-After; another client can still open one; the total is capped', async () => {
-    const n = await startNode({ name: '孝感市枢纽', level: 'city', region: '420900' }, { overrides: { limits: { ratePerSecond: 0, streamsPerClient: 3, streamsTotal: 5 } } });
+    const n = await startNode(
+      { name: '孝感市枢纽', level: 'city', region: '420900' },
+      { overrides: { limits: { ratePerSecond: 0, streamsPerClient: 3, streamsTotal: 5 } } },
+    );
     const open: { close: () => void }[] = [];
     try {
       for (let i = 0; i < 3; i++) {
@@ -192,7 +202,17 @@ describe('stream caps (issue 11 point 3)', () => {
     let written = 0;
     void feed.run(s, { aborted: false, write: () => (written++ === 0 ? Promise.resolve() : new Promise(() => {})) }, 60_000);
     for (let i = 1; i <= 200; i++) {
-      rows.push({ ord: i, id: `r${i}`, hub: 'h', seq: i, type: 'need.posted', region: '420902', urgency: 'high', grp: null, json: `{"pad":"${'x'.repeat(200)}"}` });
+      rows.push({
+        ord: i,
+        id: `r${i}`,
+        hub: 'h',
+        seq: i,
+        type: 'need.posted',
+        region: '420902',
+        urgency: 'high',
+        grp: null,
+        json: `{"pad":"${'x'.repeat(200)}"}`,
+      });
       feed.committed();
       await new Promise((r) => setImmediate(r));
     }
@@ -215,7 +235,10 @@ describe('state pages (issue 11 point 4)', () => {
     const seen: string[] = [];
     let after = '';
     for (let i = 0; i < 100; i++) {
-      const p = (await (await fetch(`${url}/v1/state/needs?limit=97${after ? `&after=${after}` : ''}`)).json()) as { needs: { id: string }[]; next: string | null };
+      const p = (await (await fetch(`${url}/v1/state/needs?limit=97${after ? `&after=${after}` : ''}`)).json()) as {
+        needs: { id: string }[];
+        next: string | null;
+      };
       seen.push(...p.needs.map((n) => n.id));
       if (p.next === null) break;
       expect(p.needs).toHaveLength(97);

@@ -117,15 +117,16 @@ export class LiveFeed {
     const from = this.dispatched;
     const { rows, through } = this.store.feedPage(from, this.page, {}, this.page);
     this.counters.sharedScanned += through - from;
-    let full: Map<number, string> | undefined;
-    let open: Map<number, string> | undefined;
+    // Each row's frame is made once per kind of reader (with or without sealed parts), shared by the streams.
+    const full = new Map<number, string>();
+    const open = new Map<number, string>();
     for (const s of this.streams) {
       // Behind: it reads its own backlog (see run), and reaches here later.
       if (s.closed || s.cursor < from) continue;
       let added = false;
       for (const r of rows) {
         if (r.ord <= s.cursor || !rowMatches(s.filter, r)) continue;
-        const cache = s.sealed ? (full ??= new Map()) : (open ??= new Map());
+        const cache = s.sealed ? full : open;
         let f = cache.get(r.ord);
         if (f === undefined) {
           f = frame(r.ord, s.sealed || !r.json.includes('"sealed":') ? r.json : withoutSealed(r.json));
@@ -158,7 +159,10 @@ export class LiveFeed {
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= this.limits.streamsPerClient || this.streams.size >= this.limits.streamsTotal) {
       this.counters.refused++;
-      const which = mine >= this.limits.streamsPerClient ? `${this.limits.streamsPerClient} live streams from ${client}` : `${this.limits.streamsTotal} live streams in total`;
+      const which =
+        mine >= this.limits.streamsPerClient
+          ? `${this.limits.streamsPerClient} live streams from ${client}`
+          : `${this.limits.streamsTotal} live streams in total`;
       throw new ShuniuError('E_RATE_LIMITED', `more than ${which}`, { detail: { retryAfter: 30 } });
     }
     const s: Stream = { client, filter, sealed, cursor: start, lastId: start, queue: [], queued: 0, tail: start, closed: this.stopped, kill };

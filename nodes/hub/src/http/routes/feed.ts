@@ -58,9 +58,13 @@ export function feedRoutes(deps: FeedDeps) {
     // At most 20 × limit ords looked at; the cursor moves past all of them, matching or not (spec/node.md §5).
     const head = deps.store.maxOrd();
     const { rows, through: cursor } = deps.store.feedPage(after, limit, filter, limit * 20);
-    return c.body(`{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${stripSealed(c, mayRead, r.json)}}`).join(',')}],"cursor":${cursor},"head":${head}}`, 200, {
-      'content-type': 'application/json',
-    });
+    return c.body(
+      `{"records":[${rows.map((r) => `{"ord":${r.ord},"record":${stripSealed(c, mayRead, r.json)}}`).join(',')}],"cursor":${cursor},"head":${head}}`,
+      200,
+      {
+        'content-type': 'application/json',
+      },
+    );
   });
 
   app.get('/v1/feed/live', (c) => {

@@ -88,14 +88,26 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     path: '/v1/feed',
     summary: "The node's feed in ingest order",
     request: { query: feedQuery },
-    responses: { 200: json(z.object({ records: z.array(z.object({ ord: z.int(), record: signedRecordSchema })), cursor: z.int() }), 'a page of the feed') },
+    responses: {
+      200: json(
+        z.object({
+          records: z.array(z.object({ ord: z.int(), record: signedRecordSchema })),
+          cursor: z.int().describe('highest ord looked at: read on with after=cursor while cursor < head'),
+          head: z.int(),
+        }),
+        'a page of the feed',
+      ),
+    },
   });
   r.registerPath({
     method: 'get',
     path: '/v1/feed/live',
     summary: 'The feed as Server-Sent Events, resumable with Last-Event-ID',
     request: { query: feedQuery },
-    responses: { 200: { description: 'text/event-stream of `record` events whose id is the ingest order' } },
+    responses: {
+      200: { description: 'text/event-stream of `record` events whose id is the ingest order, and `cursor` events (id: the ord scanned up to)' },
+      429: problemResponse('too many live streams from this client or in total (Retry-After)'),
+    },
   });
   r.registerPath({
     method: 'get',
@@ -107,8 +119,26 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     method: 'get',
     path: '/v1/state/{collection}',
     summary: 'Resolved state',
-    request: { params: z.object({ collection: z.enum(COLLECTIONS) }), query: feedQuery.pick({ region: true, urgency: true, group: true }) },
-    responses: { 200: json(z.record(z.string(), z.array(z.unknown())), 'the collection'), 404: problemResponse('unknown collection') },
+    request: {
+      params: z.object({ collection: z.enum(COLLECTIONS) }),
+      query: feedQuery.pick({ region: true, urgency: true, group: true }).extend({
+        limit: z.string().optional().describe('1…5000, default 1000'),
+        after: z.string().optional().describe('item key (id): items after it'),
+      }),
+    },
+    responses: {
+      200: json(
+        z
+          .object({
+            next: z.string().nullable().describe('key to read on with after=next; null at the end'),
+            version: z.string().describe('state hash of the snapshot; also the weak ETag'),
+          })
+          .catchall(z.array(z.unknown())),
+        'a page of the collection, in key order',
+      ),
+      304: { description: 'If-None-Match names the current version' },
+      404: problemResponse('unknown collection'),
+    },
   });
   for (const w of WRITE_ROUTES) {
     const path = w.path.replace(':id', '{id}');
