@@ -29,7 +29,9 @@ import { HubNode, initDataDir } from '../nodes/hub/src/node.js';
 import { SqliteStore } from '../nodes/hub/src/store/sqlite.js';
 import { junkHolders } from './hostile/junk.js';
 import { badPeer, badPeerProcess } from './hostile/peers.js';
+import { proposalRequests } from './hostile/proposals.js';
 import { filteredStreams, stateReaders } from './hostile/readers.js';
+import { nationalMatch } from './match-scenario.js';
 import { progress, quick, report } from './report.js';
 
 const CLI = fileURLToPath(new URL('../nodes/hub/dist/cli.js', import.meta.url));
@@ -111,9 +113,8 @@ export const ATTACKS: Attack[] = [
   { name: 'filtered_streams', start: async () => filteredStreams(quick ? 30 : 150, quick ? 2_000 : 20_000) },
   // Point 4: 16 readers paging through /v1/state/needs over 60,000 needs (bench/hostile/readers.ts).
   { name: 'state_readers', start: async () => stateReaders(16, quick ? 5_000 : 60_000) },
-  // TODO(issue 11 point 5): repeated GET /v1/match/proposals at 60,000 needs × 2,000 offers
-  // (match_s_100k_x_5k comes from bench/match.ts).
-  { name: 'proposal_requests', todo: 'issue 11 point 5: repeated proposal requests at 60,000 × 2,000' },
+  // Point 5: 8 subscribers asking GET /v1/match/proposals in a loop at 60,000 needs × 2,000 offers (bench/hostile/proposals.ts).
+  { name: 'proposal_requests', start: async () => proposalRequests(8, quick ? 6_000 : 60_000, quick ? 200 : 2_000) },
 ];
 
 const p = (xs: number[], q: number) => {
@@ -274,6 +275,9 @@ for (const attack of ATTACKS) {
 }
 await healthy.close();
 rmSync(healthyDir, { recursive: true, force: true });
+// Point 5: the engine at national scale in the node's matching worker (as bench/match.ts measures it).
+const national = quick ? await nationalMatch(10_000, 500) : await nationalMatch(100_000, 5_000);
+metrics.match_s_100k_x_5k = Number(national.nationalSeconds.toFixed(2));
 
 report('hostile', {
   ...metrics,

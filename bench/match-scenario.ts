@@ -4,7 +4,9 @@
  */
 import type { BeneficiaryGroup, BodyOf, Urgency } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { MatchService } from '../nodes/hub/src/match-service.js';
 import { need, offer, state } from '../packages/match/test/fixtures.js';
+import { progress } from './report.js';
 
 type Purpose = NonNullable<BodyOf<'need.posted'>['purpose']>;
 
@@ -247,4 +249,32 @@ export function large(nNeeds: number, nOffers: number, seed: number): ResolvedSt
     );
   }
   return state(needs, offers);
+}
+
+/**
+ * National scale the way a node serves it (`match_s_100k_x_5k`, in the match
+ * and hostile benches): a large state sent to the node's matching worker in
+ * slices, planned there and its first page written; also the plan's time in
+ * the worker and the main thread's longest stall meanwhile.
+ */
+export async function nationalMatch(nNeeds: number, nOffers: number): Promise<{ nationalSeconds: number; planSeconds: number; total: number; lagMax: number }> {
+  const national = large(nNeeds, nOffers, 7);
+  const service = new MatchService({ state: () => national, version: () => 'bench', budgetMs: 600_000 });
+  let lagMax = 0;
+  let last = performance.now();
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lagMax = Math.max(lagMax, now - last - 1);
+    last = now;
+  }, 1);
+  const t0 = performance.now();
+  const first = await service.page({ filters: {}, offset: 0, limit: 500, maxBytes: 8 << 20 });
+  const nationalSeconds = (performance.now() - t0) / 1000;
+  clearInterval(lagTimer);
+  const planSeconds = service.stats.lastPlanMs / 1000;
+  await service.close();
+  progress(
+    `${nNeeds} needs × ${nOffers} offers in the matching worker: ${nationalSeconds.toFixed(2)} s to the first page (plan ${planSeconds.toFixed(2)} s in the worker), ${first.total} proposals; main thread's longest stall ${lagMax.toFixed(0)} ms`,
+  );
+  return { nationalSeconds, planSeconds, total: first.total, lagMax };
 }

@@ -7,8 +7,7 @@
  */
 import { type Planned, propose, violations } from '@shuniu/match';
 import type { ResolvedState } from '@shuniu/resolve';
-import { MatchService } from '../nodes/hub/src/match-service.js';
-import { hubei, large } from './match-scenario.js';
+import { hubei, large, nationalMatch } from './match-scenario.js';
 import { progress, quick, report } from './report.js';
 
 // ---- first come, first served ----------------------------------------------------------------
@@ -109,24 +108,7 @@ progress(`${nn} needs × ${no} offers: ${seconds.toFixed(3)} s (best of ${quick 
 
 // National scale, the way a node serves it: the state sent to the matching worker in slices, planned there, first page written.
 const [bn, bo] = quick ? [10_000, 500] : [100_000, 5_000];
-const national = large(bn, bo, 7);
-const service = new MatchService({ state: () => national, version: () => 'bench', budgetMs: 600_000 });
-let lagMax = 0;
-let last = performance.now();
-const lagTimer = setInterval(() => {
-  const now = performance.now();
-  lagMax = Math.max(lagMax, now - last - 1);
-  last = now;
-}, 1);
-const t0 = performance.now();
-const first = await service.page({ filters: {}, offset: 0, limit: 500, maxBytes: 8 << 20 });
-const nationalSeconds = (performance.now() - t0) / 1000;
-clearInterval(lagTimer);
-const planSeconds = service.stats.lastPlanMs / 1000;
-await service.close();
-progress(
-  `${bn} needs × ${bo} offers in the matching worker: ${nationalSeconds.toFixed(2)} s to the first page (plan ${planSeconds.toFixed(2)} s in the worker), ${first.total} proposals; main thread's longest stall ${lagMax.toFixed(0)} ms`,
-);
+const { nationalSeconds, planSeconds, total, lagMax } = await nationalMatch(bn, bo);
 
 report('match', {
   unmet_critical_share_engine: round(engine.unmetCriticalShare),
@@ -142,7 +124,7 @@ report('match', {
   seconds_10k_needs_fcfs: round(fcfsSeconds),
   match_s_100k_x_5k: round(nationalSeconds),
   match_plan_s_100k_x_5k: round(planSeconds),
-  match_proposals_100k_x_5k: first.total,
+  match_proposals_100k_x_5k: total,
   match_main_stall_ms_100k_x_5k: Math.round(lagMax),
 });
 
