@@ -173,7 +173,11 @@ export async function runPartitions(o: { cities: number; perCity: number; chaosM
  */
 export async function runSseLoad(o: { subscribers: number; pushers: number; ms: number; seed: number }) {
   const rand = prng(o.seed);
-  const n = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 0, overrides: { limits: { ratePerSecond: 0 } } });
+  // Every subscriber connects from 127.0.0.1: lift the per-client stream cap (8 by default, spec/node.md §5.1).
+  const n = await startNode(
+    { name: '湖北省枢纽', level: 'province', region: '420000' },
+    { threads: 0, overrides: { limits: { ratePerSecond: 0, streamsPerClient: 1000 } } },
+  );
   const hubs: TestHub[] = [];
   for (let i = 0; i < o.pushers; i++) {
     const h = await TestHub.make();
