@@ -274,7 +274,7 @@ describe('attacks on the node', () => {
   it('a peer flooding past its rate limit gets E_RATE_LIMITED with Retry-After; other peers are still served', async () => {
     const n = await startNode(
       { name: '孝感市枢纽', level: 'city', region: '420900' },
-      { threads: 0, overrides: { limits: { ratePerSecond: 5, rateBurst: 10 } } },
+      { threads: 0, overrides: { limits: { ratePerSecond: 1, rateBurst: 10 } } },
     );
     try {
       const before = snapshot(n.node);

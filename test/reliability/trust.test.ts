@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { Author, recordId, type SignedRecord } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpointHeader, removeCheckpoint } from '../../nodes/hub/src/checkpoint-file.js';
 import { SqliteStore } from '../../nodes/hub/src/store/sqlite.js';
 import { acksOf, checkAnswer, needBody, post, reopen, startNode, TestHub } from './lib/harness.js';
 
@@ -235,10 +236,12 @@ describe('trust after a restart (from the checkpoint, and by replay)', () => {
     const expected = { [city.id]: true, [kept.id]: true, [revoked.id]: false, [below.id]: false, [blockedCity.id]: false };
     const seen = (node: typeof n.node) => Object.fromEntries(Object.keys(expected).map((h) => [h, node.trust.isTrusted(h)]));
     expect(seen(n.node)).toEqual(expected);
+    // A checkpoint (written by a worker into DIR/checkpoint.json, spec/node.md §10.4), then a restart from it.
+    await n.node.checkpoint();
     await n.node.close();
+    expect(readCheckpointHeader(n.dir)).toBeDefined();
     const again = await reopen(n.dir, { threads: 0 });
     try {
-      expect(again.node.store.checkpoint()).toBeDefined();
       expect(seen(again.node)).toEqual(expected);
     } finally {
       await again.node.close();
@@ -247,9 +250,10 @@ describe('trust after a restart (from the checkpoint, and by replay)', () => {
     const db = new SqliteStore(join(n.dir, 'hub.db'));
     db.clearCheckpoint();
     db.close();
+    removeCheckpoint(n.dir);
     const fresh = await reopen(n.dir, { threads: 0 });
     try {
-      expect(fresh.node.store.checkpoint()).toBeUndefined();
+      expect(readCheckpointHeader(n.dir)).toBeUndefined();
       expect(seen(fresh.node)).toEqual(expected);
     } finally {
       await fresh.node.close();
