@@ -614,6 +614,7 @@ export class Ingestor {
     }
     return false;
   }
+
   /**
    * A record this node already stores (spec/node.md §3.1). A copy whose
    * sealed part matches the signed sealedHash (verifyRecord checked it)

@@ -33,7 +33,6 @@ import { drainUnread, limitBody, rateLimit } from './http/body.js';
 import { LiveFeed } from './http/live-feed.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
-import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
@@ -43,6 +42,7 @@ import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
 import { StateCache, stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { Ingestor } from './ingest.js';
 import { MatchService } from './match-service.js';
 import { Privacy } from './privacy.js';
@@ -110,7 +110,11 @@ export class HubNode {
     this.privacy = encryption ? new Privacy({ hubId, store, ingestor, publisher, encryption }) : undefined;
     this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
     const l = config.limits;
-    this.liveFeed = new LiveFeed(store, { streamsPerClient: l.streamsPerClient ?? 8, streamsTotal: l.streamsTotal ?? 1000, streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024 });
+    this.liveFeed = new LiveFeed(store, {
+      streamsPerClient: l.streamsPerClient ?? 8,
+      streamsTotal: l.streamsTotal ?? 1000,
+      streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024,
+    });
     this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000);
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));

@@ -26,7 +26,7 @@ describe('resolver checkpoints (spec/node.md §10.4)', () => {
     expect(serialized).toBe(0);
     const max = node.store.maxOrd();
     expect(readCheckpointHeader(dir)?.ord).toBe(max);
-    const hash = node.ingestor.engine.stateHash();
+    const _hash = node.ingestor.engine.stateHash();
     await node.close();
 
     // Equal record sets give equal state (the restart signs a new hub.profile for its new port).

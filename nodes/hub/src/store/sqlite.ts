@@ -20,7 +20,6 @@ export function withoutSealed(json: string): string {
   return JSON.stringify(r);
 }
 
-
 /**
  * The INSERT parameters of a record, in the order of the statements' columns (id, hub, seq, type,
  * region, urgency, grp, source, received_ms, json): bound by position, ~1 µs a record cheaper than
