@@ -4,7 +4,8 @@
 //   addresses so that every one of them is admitted (8 per client): what is measured is the
 //   node's reading, not its refusals; refused or closed streams are opened again after 1 s.
 // - stateReaders: 16 anonymous readers walking /v1/state/needs page by page (limit 5000, following
-//   `next`; a node without pages answers all 60,000 at once) in a loop, over 60,000 needs.
+//   `next`; a node without pages answers all 60,000 at once) in a loop, over 60,000 needs, each
+//   from its own loopback address (127.0.0.10-25: 16 clients, none sharing the operator's).
 // Both load their records before the phase's clock starts (`prepare`): a county admitted by the
 // node's operator pushes signed need.posted records, 500 a request.
 import { request } from 'node:http';
@@ -107,38 +108,61 @@ export function filteredStreams(streams = 150, records = 20_000): ReaderAttack {
   };
 }
 
-/** The readers' loop, run in a worker thread so that the bench's own operator loop is not slowed by reading. */
+/**
+ * The readers' loop, run in a worker thread so that the bench's own operator loop is not slowed
+ * by reading. Reader i reads from 127.0.0.(10 + i): each is a client of its own, as 16 people
+ * would be, and none shares the operator's address (the rate limit counts per address). A 429
+ * (a cap on state responses, spec/node.md §6) is retried after its Retry-After (at most 1 s).
+ */
 const READERS_WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
+const http = require('node:http');
 const { url, readers } = workerData;
+const u = new URL(url);
 let stop = false;
-let pages = 0, bytes = 0, notModified = 0;
+let pages = 0, bytes = 0, notModified = 0, refused = 0, failed = 0;
 parentPort.on('message', () => { stop = true; });
+const get = (path, from) => new Promise((resolve, reject) => {
+  const req = http.get({ host: u.hostname, port: u.port, path, localAddress: from }, (res) => {
+    const parts = [];
+    res.on('data', (d) => parts.push(d));
+    res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, buf: Buffer.concat(parts) }));
+    res.on('error', reject);
+  });
+  req.on('error', reject);
+});
 (async () => {
-  await Promise.all(Array.from({ length: readers }, async () => {
+  await Promise.all(Array.from({ length: readers }, async (_, n) => {
+    const from = '127.0.0.' + (10 + n);
     while (!stop) {
       let after = '';
       for (let i = 0; i < 100 && !stop; i++) {
         try {
-          const r = await fetch(url + '/v1/state/needs?limit=5000' + (after ? '&after=' + encodeURIComponent(after) : ''));
+          const r = await get('/v1/state/needs?limit=5000' + (after ? '&after=' + encodeURIComponent(after) : ''), from);
+          if (r.status === 429) {
+            refused++;
+            await new Promise((res) => setTimeout(res, Math.min(1000, 1000 * Number(r.headers['retry-after'] || 1))));
+            i--;
+            continue;
+          }
           if (r.status === 304) notModified++;
-          const buf = Buffer.from(await r.arrayBuffer());
-          bytes += buf.length;
+          else if (r.status !== 200) { failed++; await new Promise((res) => setTimeout(res, 100)); break; }
+          bytes += r.buf.length;
           pages++;
-          const m = /"next":("[^"]*"|null)/.exec(buf.subarray(-300).toString());
+          const m = /"next":("[^"]*"|null)/.exec(r.buf.subarray(-300).toString());
           if (!m || m[1] === 'null') break;
           after = JSON.parse(m[1]);
         } catch { break; }
       }
     }
   }));
-  parentPort.postMessage({ pages, bytes, notModified });
+  parentPort.postMessage({ pages, bytes, notModified, refused, failed });
 })();
 `;
 
 /** 16 readers paging through /v1/state/needs (limit 5000, following `next`) over 60,000 needs. */
 export function stateReaders(readers = 16, needs = 60_000): ReaderAttack {
-  let got = { pages: 0, bytes: 0, notModified: 0 };
+  let got = { pages: 0, bytes: 0, notModified: 0, refused: 0, failed: 0 };
   return {
     prepare: (t, log) => loadNeeds(t, needs, log),
     during: async (t, signal) => {
@@ -154,7 +178,12 @@ export function stateReaders(readers = 16, needs = 60_000): ReaderAttack {
       await done;
       await w.terminate();
     },
-    after: () => ({ state_pages_read: got.pages, state_mb_read: Math.round(got.bytes / 2 ** 20), state_not_modified: got.notModified }),
+    after: () => ({
+      state_pages_read: got.pages,
+      state_mb_read: Math.round(got.bytes / 2 ** 20),
+      state_not_modified: got.notModified,
+      state_refused: got.refused,
+    }),
     close: async () => {},
   };
 }

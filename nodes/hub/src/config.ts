@@ -42,6 +42,10 @@ export interface NodeConfig {
     stateCacheBytes?: number;
     /** Longest a state snapshot is served before the state version is checked again (spec/node.md §6); 0: every request. */
     stateSnapshotMs?: number;
+    /** State responses (/v1/state/{collection}) one client (`clientKey`) may have in flight (spec/node.md §6, §11); default 2. */
+    stateReadsPerClient?: number;
+    /** State responses in flight in total; default 16. */
+    stateReadsTotal?: number;
   };
   federation: {
     pushBatch: number;
@@ -93,6 +97,8 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     streamBufferBytes: 4 * 1024 * 1024,
     stateCacheBytes: 64 * 1024 * 1024,
     stateSnapshotMs: 5000,
+    stateReadsPerClient: 2,
+    stateReadsTotal: 16,
   },
   federation: {
     pushBatch: 500,

@@ -40,6 +40,62 @@ export class ResolverState implements StateEngine {
   admissionEdges(): AdmissionEdge[] {
     return this.resolver.admissionEdges();
   }
+  /**
+   * Keys of each large map in key order, kept between calls: a new snapshot
+   * of a collection sorts only the keys added since the last one (and reads
+   * the values by key), not every key again into a new object.
+   */
+  private readonly order = new Map<string, { keys: string[]; seen: Set<string> }>();
+
+  /** The map behind `collection(name)` when the resolver exposes one (entries in insertion order, get by key). */
+  private mapOf(name: string): { size: number; get(k: string): unknown; entries(): IterableIterator<[string, unknown]> } | undefined {
+    const m = (this.resolver as unknown as Record<string, unknown>)[name] as { entries?: unknown; get?: unknown; size?: unknown } | undefined;
+    return m && typeof m.entries === 'function' && typeof m.get === 'function' && typeof m.size === 'number' ? (m as never) : undefined;
+  }
+
+  /** The values of a map in key order: the keys added since the last call sorted and merged, the rest kept. */
+  private sortedValues(name: 'needs' | 'offers' | 'shipments' | 'conflicts'): unknown[] {
+    const r = this.resolver;
+    const m = this.mapOf(name);
+    if (m === undefined) return Object.values(r.collection(name));
+    r.stats(); // settles pending changes (flush), as collection() would
+    const prev = this.order.get(name);
+    const added: string[] = [];
+    let kept = 0;
+    for (const [k] of m.entries()) {
+      if (prev?.seen.has(k)) kept++;
+      else added.push(k);
+    }
+    let keys: string[];
+    let seen: Set<string>;
+    if (prev === undefined || kept !== prev.keys.length) {
+      // First call, or keys went away: the whole order again.
+      keys = [];
+      for (const [k] of m.entries()) keys.push(k);
+      keys.sort();
+      seen = new Set(keys);
+    } else {
+      keys = prev.keys;
+      seen = prev.seen;
+      if (added.length > 0) {
+        added.sort();
+        const out: string[] = new Array(keys.length + added.length);
+        let i = 0;
+        let j = 0;
+        let o = 0;
+        while (i < keys.length && j < added.length) out[o++] = (keys[i] as string) < (added[j] as string) ? (keys[i++] as string) : (added[j++] as string);
+        while (i < keys.length) out[o++] = keys[i++] as string;
+        while (j < added.length) out[o++] = added[j++] as string;
+        keys = out;
+        for (const k of added) seen.add(k);
+      }
+    }
+    this.order.set(name, { keys, seen });
+    const values: unknown[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = m.get(keys[i] as string);
+    return values;
+  }
+
   collection(name: string): unknown[] | undefined {
     const r = this.resolver;
     switch (name) {
@@ -47,7 +103,7 @@ export class ResolverState implements StateEngine {
       case 'offers':
       case 'shipments':
       case 'conflicts':
-        return Object.values(r.collection(name));
+        return this.sortedValues(name);
       case 'allocations': {
         // Filters (region, urgency, group) apply through the need allocated to.
         const needs = r.collection('needs');

@@ -271,6 +271,73 @@ describe('state pages (issue 11 point 4)', () => {
     expect(node.stateCache.counters.misses).toBe(misses + 1);
   });
 
+  it('a second reader of the same snapshot, at another page boundary, is served from the blocks the first one wrote', async () => {
+    // A new state version: a new snapshot, nothing of it written yet.
+    expect((await post(`${url}/v1/needs`, needBody({ quantity: 4343 }), token)).status).toBe(201);
+    const c = node.stateCache.counters;
+    const { hits, misses, blocks, snapshots } = c;
+    const first = (await (await fetch(`${url}/v1/state/needs?limit=300`)).json()) as { needs: { id: string }[]; version: string };
+    expect(c.misses).toBe(misses + 1);
+    expect(c.snapshots).toBe(snapshots + 1);
+    const written = c.blocks;
+    expect(written).toBeGreaterThan(blocks);
+    // Another reader, another `after` and limit, inside what the first one read: no item written again.
+    const second = (await (await fetch(`${url}/v1/state/needs?limit=250&after=${first.needs[20]?.id}`)).json()) as { needs: { id: string }[]; version: string };
+    expect(second.version).toBe(first.version);
+    expect(second.needs.map((n) => n.id)).toEqual(first.needs.slice(21, 271).map((n) => n.id));
+    expect(c.hits).toBe(hits + 1);
+    expect(c.misses).toBe(misses + 1);
+    expect(c.blocks).toBe(written);
+    expect(c.snapshots).toBe(snapshots + 1);
+    // The next version: its blocks are written again, but only the items that changed are serialized again.
+    expect((await post(`${url}/v1/needs`, needBody({ quantity: 4344 }), token)).status).toBe(201);
+    const items = c.itemsWritten;
+    await (await fetch(`${url}/v1/state/needs?limit=5000`)).arrayBuffer();
+    expect(c.snapshots).toBe(snapshots + 2);
+    // Some 700 needs in the snapshot; one new (and none changed): a handful serialized, not all.
+    expect(c.itemsWritten - items).toBeLessThan(10);
+  });
+
+  it('caps state responses in flight: stateReadsPerClient per client and stateReadsTotal in all, 429 E_RATE_LIMITED with Retry-After beyond; a slot frees when its answer is written or dropped', async () => {
+    const cache = node.stateCache;
+    const saved = [cache.readsPerClient, cache.readsTotal] as const;
+    cache.readsPerClient = 1;
+    cache.readsTotal = 2;
+    try {
+      expect(cache.inFlight).toBe(0);
+      // An answer not read yet holds its client's slot (in-process requests are one client).
+      const held = await node.app.request('/v1/state/needs?limit=5000');
+      expect(held.status).toBe(200);
+      expect(cache.inFlight).toBe(1);
+      const refused = await node.app.request('/v1/state/needs?limit=10');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await refused.json()).toMatchObject({ code: 'E_RATE_LIMITED' });
+      // Another client is served.
+      const other = await fetch(`${url}/v1/state/needs?limit=10`);
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+      await eventually(() => cache.inFlight === 1);
+      // Two in flight in all: a third client is refused too.
+      const release = cache.acquire('addr:elsewhere');
+      const total = await fetch(`${url}/v1/state/needs?limit=10`);
+      expect(total.status).toBe(429);
+      expect(total.headers.get('retry-after')).toMatch(/^\d+$/);
+      await total.arrayBuffer();
+      release();
+      // A dropped answer gives its slot back.
+      await held.body?.cancel();
+      expect(cache.inFlight).toBe(0);
+      const again = await node.app.request('/v1/state/needs?limit=10');
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as { needs: unknown[] }).needs).toHaveLength(10);
+      expect(cache.inFlight).toBe(0);
+    } finally {
+      cache.readsPerClient = saved[0];
+      cache.readsTotal = saved[1];
+    }
+  });
+
   it('rebuilds a snapshot at most once per stateSnapshotMs, and only when the state version moved', () => {
     const cache = new StateCache(1 << 20, 1000);
     let version = 'v1';

@@ -1,10 +1,12 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { ShuniuError } from '@shuniu/protocol';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Ingestor } from '../../ingest.js';
 import type { Store } from '../../store/types.js';
 import type { Trust } from '../../trust.js';
 import { principalOf } from '../access.js';
 import { intParam } from '../body.js';
+import { clientKey } from '../peer-auth.js';
 import { feedFilter } from './feed.js';
 
 export interface StateDeps {
@@ -22,6 +24,9 @@ export const STATE_PAGE_DEFAULT = 1000;
 export const STATE_PAGE_MAX = 5000;
 
 type Item = Record<string, unknown>;
+
+const enc = new TextEncoder();
+const COMMA = enc.encode(',');
 
 /** Filters resolved items with the feed's parameters, on the members the item has. */
 function matches(item: Item, f: ReturnType<typeof feedFilter>): boolean {
@@ -42,78 +47,175 @@ function keyOf(item: Item): string {
   return typeof item.id === 'string' ? item.id : typeof item.hub === 'string' ? item.hub : '';
 }
 
-/** A page as written: UTF-8 chunks of about 64 KiB. */
-interface Page {
-  chunks: Uint8Array[];
-  bytes: number;
+/** Items per block: a snapshot's items are written (JSON, UTF-8) in blocks of this many, once per snapshot. */
+const BLOCK = 128;
+
+/** The UTF-8 JSON of BLOCK consecutive items joined by commas, and where each item starts. */
+interface Block {
+  bytes: Uint8Array;
+  /** offsets[i]: first byte of item i; offsets[n]: bytes.length + 1 (as if a comma followed the last). */
+  offsets: Uint32Array;
 }
 
-/** The sorted, filtered items of one (collection, filter) at one state version. */
+/** The sorted, filtered items of one (collection, filter) at one state version, and their written blocks. */
 interface Snapshot {
   version: string;
   at: number;
   items: Item[];
+  /** keyOf(items[i]), for the binary search of `after`. */
+  keys: string[];
+  /** Blocks as written, per reader kind (anonymous readers get offers with donors redacted). */
+  blocks: { named: (Block | undefined)[]; public: (Block | undefined)[] };
+  /** Bytes of its blocks (counted in the cache's size). */
+  bytes: number;
 }
 
 /**
  * The state routes' cache (spec/node.md §6): a snapshot (sorted, filtered
  * items) of each (collection, filter), rebuilt at most once per `maxAgeMs`
- * and only when the state version moved, and the written pages of every
- * (version, collection, filter, after, limit) in an LRU capped in bytes.
- * Counters are for tests and benchmarks.
+ * and only when the state version moved, and the written blocks of every
+ * snapshot, shared by every page of it whatever its `after` and `limit`,
+ * capped in bytes. It also holds the concurrency caps on state responses
+ * (spec/node.md §6, §11). Counters are for tests and benchmarks: a page is
+ * a hit when every block it needed was already written.
  */
 export class StateCache {
-  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0, snapshots: 0 };
-  private readonly pages = new Map<string, Page>();
+  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0, snapshots: 0, blocks: 0, itemsWritten: 0, refused: 0 };
   private bytes = 0;
   private readonly snaps = new Map<string, Snapshot>();
+  /** State responses being written, per client and in total. */
+  private readonly reading = new Map<string, number>();
+  private readingTotal = 0;
+  /** Most state responses one client (`clientKey`) may have in flight. */
+  readsPerClient: number;
+  /** Most state responses in flight in total. */
+  readsTotal: number;
 
   constructor(
     readonly maxBytes: number,
     /** A snapshot younger than this is served without asking the state for its version. */
     readonly maxAgeMs = 5000,
-  ) {}
+    caps: { readsPerClient?: number; readsTotal?: number } = {},
+  ) {
+    this.readsPerClient = caps.readsPerClient ?? 2;
+    this.readsTotal = caps.readsTotal ?? 16;
+  }
 
   get size(): number {
     return this.bytes;
   }
 
-  page(key: string): Page | undefined {
-    const p = this.pages.get(key);
-    if (p === undefined) return undefined;
-    // Most recently used last.
-    this.pages.delete(key);
-    this.pages.set(key, p);
-    return p;
+  /** State responses in flight (all clients). */
+  get inFlight(): number {
+    return this.readingTotal;
   }
 
-  keep(key: string, p: Page): void {
-    if (p.bytes > this.maxBytes / 4) return;
-    this.pages.set(key, p);
-    this.bytes += p.bytes;
-    for (const [k, old] of this.pages) {
-      if (this.bytes <= this.maxBytes) break;
-      this.pages.delete(k);
-      this.bytes -= old.bytes;
-      this.counters.evicted++;
+  /**
+   * Takes a slot for one state response of `client`, or throws E_RATE_LIMITED
+   * (429 with Retry-After) over readsPerClient or readsTotal. The returned
+   * function gives it back (once, however often it is called).
+   */
+  acquire(client: string): () => void {
+    const mine = this.reading.get(client) ?? 0;
+    if (mine >= this.readsPerClient || this.readingTotal >= this.readsTotal) {
+      this.counters.refused++;
+      const which =
+        mine >= this.readsPerClient ? `${this.readsPerClient} state responses in flight for ${client}` : `${this.readsTotal} state responses in flight`;
+      throw new ShuniuError('E_RATE_LIMITED', `more than ${which}`, { detail: { retryAfter: 1 } });
     }
+    this.reading.set(client, mine + 1);
+    this.readingTotal++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.readingTotal--;
+      const n = (this.reading.get(client) ?? 1) - 1;
+      if (n <= 0) this.reading.delete(client);
+      else this.reading.set(client, n);
+    };
   }
 
   /** The snapshot for `key`: the one kept while younger than maxAgeMs or still at the current version, else a new one. */
   snapshot(key: string, version: () => string, build: () => Item[], now = Date.now(), maxAgeMs = this.maxAgeMs): Snapshot {
     const s = this.snaps.get(key);
-    if (s && now - s.at < maxAgeMs) return s;
+    if (s && now - s.at < maxAgeMs) {
+      // Most recently used last.
+      this.snaps.delete(key);
+      this.snaps.set(key, s);
+      return s;
+    }
     const v = version();
     if (s && s.version === v) {
       s.at = now;
       return s;
     }
-    const n: Snapshot = { version: v, at: now, items: build() };
+    const items = build();
+    const n: Snapshot = { version: v, at: now, items, keys: items.map(keyOf), blocks: { named: [], public: [] }, bytes: 0 };
     this.counters.snapshots++;
-    this.snaps.delete(key);
-    if (this.snaps.size >= 32) this.snaps.delete(this.snaps.keys().next().value as string);
+    if (s) this.drop(key, s);
+    if (this.snaps.size >= 32) {
+      const [k, old] = this.snaps.entries().next().value as [string, Snapshot];
+      this.drop(k, old);
+    }
     this.snaps.set(key, n);
     return n;
+  }
+
+  private drop(key: string, s: Snapshot): void {
+    this.snaps.delete(key);
+    this.clear(s);
+  }
+
+  /** Forgets a snapshot's blocks (they are written again when asked for). */
+  private clear(s: Snapshot): void {
+    this.bytes -= s.bytes;
+    s.bytes = 0;
+    s.blocks = { named: [], public: [] };
+  }
+
+  /** Whether every block holding items [from, to) of a snapshot is written already. */
+  written(s: Snapshot, from: number, to: number, anonymous: boolean): boolean {
+    const list = anonymous ? s.blocks.public : s.blocks.named;
+    for (let b = Math.floor(from / BLOCK); b * BLOCK < to; b++) if (list[b] === undefined) return false;
+    return true;
+  }
+
+  /** Block `b` of a snapshot: the one written already, else written now (and kept while the cache has room). */
+  block(s: Snapshot, b: number, anonymous: boolean, fresh: { built: boolean }): Block {
+    const list = anonymous ? s.blocks.public : s.blocks.named;
+    const have = list[b];
+    if (have) return have;
+    fresh.built = true;
+    this.counters.blocks++;
+    const items = s.items.slice(b * BLOCK, (b + 1) * BLOCK);
+    const texts = items.map((it) => {
+      const v = anonymous ? publicOffer(it) : it;
+      if (!jsonOf.has(v)) this.counters.itemsWritten++;
+      return itemJson(v);
+    });
+    const offsets = new Uint32Array(texts.length + 1);
+    let at = 0;
+    for (let i = 0; i < texts.length; i++) {
+      offsets[i] = at;
+      at += Buffer.byteLength(texts[i] as string) + 1;
+    }
+    offsets[texts.length] = at;
+    const block: Block = { bytes: enc.encode(texts.join(',')), offsets };
+    // Room for it: older snapshots' blocks go first; past the cap it is served, not kept.
+    for (const old of this.snaps.values()) {
+      if (this.bytes + block.bytes.length <= this.maxBytes || old === s) break;
+      if (old.bytes > 0) {
+        this.counters.evicted++;
+        this.clear(old);
+      }
+    }
+    if (this.bytes + block.bytes.length <= this.maxBytes) {
+      list[b] = block;
+      s.bytes += block.bytes.length;
+      this.bytes += block.bytes.length;
+    }
+    return block;
   }
 }
 
@@ -124,8 +226,6 @@ function notModified(header: string | undefined, etag: string): boolean {
   const bare = etag.replace(/^W\//, '');
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
 }
-
-const enc = new TextEncoder();
 
 /**
  * JSON text of resolver views, per object: the resolver replaces a view
@@ -142,26 +242,6 @@ function itemJson(it: Item): string {
   return j;
 }
 
-/** Writes `{"<name>":[items…],"next":…,"version":…}` as chunks of about 64 KiB. */
-function writePage(name: string, items: Item[], next: string | null, version: string): Page {
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  let part = `{${JSON.stringify(name)}:[`;
-  const flush = () => {
-    const b = enc.encode(part);
-    chunks.push(b);
-    bytes += b.length;
-    part = '';
-  };
-  items.forEach((it, i) => {
-    part += (i === 0 ? '' : ',') + itemJson(it);
-    if (part.length >= 65_536) flush();
-  });
-  part += `],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}}`;
-  flush();
-  return { chunks, bytes };
-}
-
 /** What anonymous readers see instead of an individual donor's name (spec/node.md §6, issue 10 point 11). */
 export const ANONYMOUS_DONOR = '爱心人士';
 
@@ -172,7 +252,23 @@ export const ANONYMOUS_DONOR = '爱心人士';
 export function publicOffer(item: Item): Item {
   const d = item.donor as { name?: string; kind?: string; named?: boolean } | undefined;
   if (!d || d.kind !== 'individual' || d.named === true) return item;
-  return { ...item, donor: { kind: 'individual', name: ANONYMOUS_DONOR } };
+  // One redacted copy per view, so that its JSON (itemJson) is written once too.
+  let p = publicOf.get(item);
+  if (p === undefined) {
+    p = { ...item, donor: { kind: 'individual', name: ANONYMOUS_DONOR } };
+    publicOf.set(item, p);
+  }
+  return p;
+}
+const publicOf = new WeakMap<Item, Item>();
+
+/** The remote address, as the node's limits count it (node.ts). */
+function remoteAddr(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'in-process';
+  }
 }
 
 /** Resolved state (spec/node.md §6): collections in pages, with filters, ETag by state version and the state hash. */
@@ -188,6 +284,18 @@ export function stateRoutes(deps: StateDeps) {
     const after = c.req.query('after') ?? '';
     if (after.length > 256) throw new ShuniuError('E_ARGUMENT', 'after must be an item key (an id)');
     const filterKey = JSON.stringify([f.region ?? '', f.urgency ?? [], f.group ?? []]);
+    // At most readsPerClient responses in flight per client and readsTotal in all (spec/node.md §6, §11):
+    // 429 beyond, before any work. The slot is held until the answer is written or the client goes.
+    const release = cache.acquire(clientKey(c, remoteAddr(c)));
+    try {
+      return answer(c, name, f, limit, after, filterKey, release);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  });
+
+  const answer = (c: Context, name: string, f: ReturnType<typeof feedFilter>, limit: number, after: string, filterKey: string, release: () => void) => {
     // The snapshot of this (collection, filter): rebuilt at most once per maxAgeMs, and only when the
     // state version moved; an operator always gets the current version (a rebuild only when it moved).
     const snap = cache.snapshot(
@@ -225,42 +333,74 @@ export function stateRoutes(deps: StateDeps) {
     const headers = { etag, 'cache-control': 'no-cache', vary: 'authorization' };
     if (notModified(c.req.header('if-none-match'), etag)) {
       cache.counters.notModified++;
+      release();
       return c.body(null, 304, headers);
     }
     // Operators, subscribers and trusted peers see donors as recorded; anyone else only the individuals who agreed to be named (issue 10 point 11).
     const p = principalOf(c);
     const named = p.kind === 'operator' || p.kind === 'subscriber' || (p.kind === 'peer' && deps.trust.isTrusted(p.hub));
     const anonymous = name === 'offers' && !named;
-    const key = `${version}\u0000${name}\u0000${filterKey}\u0000${after}\u0000${limit}${anonymous ? '\u0000public' : ''}`;
-    let page = cache.page(key);
-    if (page) cache.counters.hits++;
-    else {
-      cache.counters.misses++;
-      const items = snap.items;
-      // First item with a key above `after` (binary search on the sorted keys).
-      let lo = 0;
-      let hi = after === '' ? 0 : items.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (keyOf(items[mid] as Item) <= after) lo = mid + 1;
-        else hi = mid;
-      }
-      const slice = items.slice(lo, lo + limit);
-      const next = lo + limit < items.length ? keyOf(slice[slice.length - 1] as Item) : null;
-      page = writePage(name, anonymous ? slice.map(publicOffer) : slice, next, version);
-      cache.keep(key, page);
+    const outgoing = (c.env as { outgoing?: { once?: (e: string, f: () => void) => void } } | undefined)?.outgoing;
+    outgoing?.once?.('close', release);
+    const { items, keys } = snap;
+    // First item with a key above `after` (binary search on the sorted keys).
+    let lo = 0;
+    let hi = after === '' ? 0 : keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((keys[mid] as string) <= after) lo = mid + 1;
+      else hi = mid;
     }
-    // Written as a stream, chunk by chunk as the client reads: no single string of the whole answer.
-    const chunks = page.chunks;
-    let i = 0;
+    const end = Math.min(lo + limit, items.length);
+    const next = end < items.length && end > lo ? (keys[end - 1] as string) : null;
+    // Written as a stream from the snapshot's blocks (each written once per snapshot, shared by
+    // every reader and page of it), a block or so per pull: no single string of the whole answer,
+    // and no long stretch of the event loop.
+    if (cache.written(snap, lo, end, anonymous)) cache.counters.hits++;
+    else cache.counters.misses++;
+    const fresh = { built: false };
+    let at = lo;
+    let state: 'head' | 'items' | 'tail' | 'done' = 'head';
     const body = new ReadableStream<Uint8Array>({
-      pull(ctl) {
-        const ch = chunks[i++];
-        if (ch === undefined) ctl.close();
-        else ctl.enqueue(ch);
+      async pull(ctl) {
+        // One block per turn of the event loop: pulls chained in microtasks (the socket taking every
+        // write at once) would otherwise write whole pages of many readers before any other request runs.
+        if (state === 'items') await new Promise<void>((r) => setImmediate(r));
+        try {
+          if (state === 'head') {
+            state = at < end ? 'items' : 'tail';
+            ctl.enqueue(enc.encode(`{${JSON.stringify(name)}:[`));
+            return;
+          }
+          if (state === 'items') {
+            const b = Math.floor(at / BLOCK);
+            const block = cache.block(snap, b, anonymous, fresh);
+            const first = at - b * BLOCK;
+            const last = Math.min(end - b * BLOCK, block.offsets.length - 1);
+            const part = block.bytes.subarray(block.offsets[first] as number, (block.offsets[last] as number) - 1);
+            if (at > lo) ctl.enqueue(COMMA);
+            ctl.enqueue(part);
+            at = b * BLOCK + last;
+            if (at >= end) state = 'tail';
+            return;
+          }
+          if (state === 'tail') {
+            state = 'done';
+            ctl.enqueue(enc.encode(`],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}}`));
+            return;
+          }
+          release();
+          ctl.close();
+        } catch (e) {
+          release();
+          ctl.error(e);
+        }
+      },
+      cancel() {
+        release();
       },
     });
     return c.body(body, 200, { ...headers, 'content-type': 'application/json' });
-  });
+  };
   return app;
 }
