@@ -172,7 +172,14 @@ interface PhaseResult {
 async function phase(attack: Attack): Promise<PhaseResult> {
   const run = attack.start ? await attack.start() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'shuniu-hostile-'));
-  await initDataDir({ dir, name: '孝感市枢纽', level: 'city', region: '420900', port: 0, follow: [healthyUrl] });
+  const init = await initDataDir({ dir, name: '孝感市枢纽', level: 'city', region: '420900', port: 0, follow: [healthyUrl] });
+  // The healthy root admits the node, so that the hubs the node admits (and their records) count in its state.
+  const admit = await fetch(`${healthyUrl}/v1/admissions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${healthyToken}` },
+    body: JSON.stringify({ child: init.hubId, level: 'city', region: '420900' }),
+  });
+  if (admit.status !== 201) throw new Error(`admission of the node by the healthy root: ${admit.status} ${await admit.text()}`);
   if (run?.peers?.length) {
     const store = new SqliteStore(join(dir, 'hub.db'));
     for (const peer of run.peers) store.upsertPeer(peer);

@@ -115,7 +115,10 @@ export class HubNode {
       streamsTotal: l.streamsTotal ?? 1000,
       streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024,
     });
-    this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000);
+    this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000, {
+      ...(l.stateReadsPerClient !== undefined ? { readsPerClient: l.stateReadsPerClient } : {}),
+      ...(l.stateReadsTotal !== undefined ? { readsTotal: l.stateReadsTotal } : {}),
+    });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
   }
