@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../nodes/hub/src/node.js';
 import { post, startNode } from '../../nodes/hub/test/helpers.js';
+import { haveChromium, launchBrowser, requireChromium } from './browser.js';
 
 /**
  * The operator console end to end: real nodes on loopback, Debian's
@@ -18,12 +17,8 @@ import { post, startNode } from '../../nodes/hub/test/helpers.js';
  * test/e2e/screenshots/ that the README shows.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package`);
-if (!haveChromium) console.warn(`test/e2e/console.test.ts skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+requireChromium('test/e2e/console.test.ts');
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const shots =
   process.env.SHUNIU_SCREENSHOTS === 'commit'
     ? fileURLToPath(new URL('./screenshots/', import.meta.url))
@@ -41,25 +36,7 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'nodes/console/dist/index.html')))
-      execFileSync('pnpm', ['--filter', '@shuniu/console', 'build'], { cwd: root, stdio: 'inherit', timeout: 180_000 });
-    mkdirSync(shots, { recursive: true });
-    // playwright-core gives every launch a fresh, temporary user-data-dir of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchBrowser(shots);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemoryChains, type SignedRecord } from '@shuniu/protocol';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../nodes/hub/src/node.js';
 import { eventually, post, startNode } from '../../nodes/hub/test/helpers.js';
+import { haveChromium, launchBrowser, requireChromium } from './browser.js';
 
 /**
  * Private fields end to end (issue 10 point 5): real nodes on loopback and
@@ -17,11 +16,8 @@ import { eventually, post, startNode } from '../../nodes/hub/test/helpers.js';
  * the opened private fields goes to test/e2e/screenshots/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${CHROMIUM}`);
+requireChromium('test/e2e/privacy.test.ts');
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const WAIT = 30_000;
 const fast: OpenOptions = { overrides: { federation: { pullIntervalMs: 250, backoffBaseMs: 100, backoffMaxMs: 1000, requestTimeoutMs: 2000 } } };
@@ -37,23 +33,7 @@ describe.skipIf(!haveChromium)('private fields in the console: county and city r
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'nodes/console/dist/index.html')))
-      execFileSync('pnpm', ['--filter', '@shuniu/console', 'build'], { cwd: root, stdio: 'inherit', timeout: 180_000 });
-    mkdirSync(shots, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchBrowser(shots);
   }, 240_000);
 
   afterAll(async () => {

@@ -97,8 +97,8 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     streamBufferBytes: 4 * 1024 * 1024,
     stateCacheBytes: 64 * 1024 * 1024,
     stateSnapshotMs: 5000,
-    stateReadsPerClient: 2,
-    stateReadsTotal: 16,
+    stateReadsPerClient: 8,
+    stateReadsTotal: 32,
   },
   federation: {
     pushBatch: 500,

@@ -97,8 +97,8 @@ export class StateCache {
     readonly maxAgeMs = 5000,
     caps: { readsPerClient?: number; readsTotal?: number } = {},
   ) {
-    this.readsPerClient = caps.readsPerClient ?? 2;
-    this.readsTotal = caps.readsTotal ?? 16;
+    this.readsPerClient = caps.readsPerClient ?? 8;
+    this.readsTotal = caps.readsTotal ?? 32;
   }
 
   get size(): number {
