@@ -241,29 +241,6 @@ export class SqliteStore implements Store {
     return { count: r.n, lastSeq: r.last, joined: r.joined ?? new Uint8Array(0) };
   }
 
-  feed(after: number, limit: number, f: FeedFilter): StoredRecord[] {
-    const where = ['ord > ?'];
-    const args: unknown[] = [after];
-    if (f.region) {
-      where.push('region LIKE ?');
-      args.push(`${f.region}%`);
-    }
-    for (const [col, vals] of [
-      ['type', f.types],
-      ['urgency', f.urgency],
-      ['grp', f.group],
-    ] as const) {
-      if (vals && vals.length > 0) {
-        where.push(`${col} IN (${vals.map(() => '?').join(',')})`);
-        args.push(...vals);
-      }
-    }
-    args.push(limit);
-    return this.db
-      .prepare(`SELECT ord, id, hub, seq, type, json FROM records WHERE ${where.join(' AND ')} ORDER BY ord LIMIT ?`)
-      .all(...args) as StoredRecord[];
-  }
-
   feedPage(after: number, limit: number, f: FeedFilter, scan: number): { rows: FeedRow[]; through: number } {
     // Bounded by ord (the rowid, or records_type's second column): never more than `scan` rows looked at.
     const top = Math.min(after + scan, this.maxOrd());

@@ -105,7 +105,6 @@ export interface Store {
    * (built by SQLite, so no row object or string per record), with their count and last seq.
    */
   logPage(hub: string, after: number, limit: number): { count: number; lastSeq: number | null; joined: Uint8Array };
-  feed(after: number, limit: number, filter: FeedFilter): StoredRecord[];
   /**
    * A bounded feed page: records with `after < ord <= after + scan` matching the filter, at most
    * `limit`, and `through`, the highest ord looked at (the last row's when `limit` were found, else
