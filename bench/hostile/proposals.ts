@@ -7,6 +7,7 @@
 // operator's writes, which change the version, start a new plan each time: what is measured is
 // the operator's write latency beside that.
 import { Author, type BodyOf, createHub, ready, type SignedRecord } from '@shuniu/protocol';
+import { prng } from '../match-scenario.js';
 
 /** The running node (bench/hostile.ts Target). */
 export interface ProposalTarget {
@@ -19,18 +20,6 @@ const PREFS = ['4201', '4202', '4203', '4205', '4206', '4207', '4208', '4209', '
 const COUNTIES = Array.from({ length: 120 }, (_, i) => `${PREFS[i % PREFS.length]}${((i % 30) + 1).toString().padStart(2, '0')}`);
 const URGENCY = ['critical', 'critical', 'high', 'high', 'high', 'normal', 'normal', 'low'] as const;
 const GROUPS = ['medical_staff', 'medical_staff', 'patients', 'community_workers', 'elderly'] as const;
-
-/** mulberry32: the same records every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function records(needs: number, offers: number): { hub: ReturnType<typeof createHub>; signed: SignedRecord[] } {
   const rnd = prng(60_000);
