@@ -1,7 +1,6 @@
 // Peers that misbehave, as tiny node:http servers (issue 11 point 1): each answers its discovery
 // document, then on every other request either sends headers and stalls, never answers, or
-// streams a huge body. Used by bench/hostile.ts (the tests have their own copy in
-// nodes/hub/test/hostile-peers.test.ts).
+// streams a huge body. Used by bench/hostile.ts and by nodes/hub/test/hostile-peers.test.ts.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

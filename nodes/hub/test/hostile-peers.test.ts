@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { badPeer } from '../../../bench/hostile/peers.js';
 import { initDataDir } from '../src/node.js';
 import { needBody, post, reopen, startNode, tempDir } from './helpers.js';
 
@@ -12,64 +11,6 @@ import { needBody, post, reopen, startNode, tempDir } from './helpers.js';
 // timeout is the only clock.
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-type Kind = 'stall' | 'silent' | 'huge';
-
-/** A peer that answers its discovery document, then misbehaves on every other request. */
-export async function badPeer(kind: Kind, hugeBytes = 300 * 1024 * 1024) {
-  const sockets = new Set<Socket>();
-  const seen: string[] = [];
-  const stats = { written: 0 };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    seen.push(`${req.method} ${req.url}`);
-    req.resume();
-    if (req.url === '/.well-known/shuniu') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ hub: `bad-${kind}`, protocol: { versions: [1] }, trust: { roots: [] } }));
-      return;
-    }
-    if (kind === 'silent') return; // never a byte
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.flushHeaders();
-    if (kind === 'stall') {
-      res.write('{"heads":{'); // headers and a few bytes, then nothing
-      return;
-    }
-    res.write('{"heads":{},"pad":"');
-    const chunk = Buffer.alloc(64 * 1024, 'a');
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
-    const pump = () => {
-      while (!closed && stats.written < hugeBytes) {
-        stats.written += chunk.length;
-        if (!res.write(chunk)) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      if (!closed) res.end('"}');
-    };
-    pump();
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    seen,
-    stats,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Polls until cond holds; `what` names the wait (the test's timeout ends a wait that never does). */
 const until = async (cond: () => boolean | Promise<boolean>, _what: string) => {
@@ -149,7 +90,7 @@ describe('hostile peers (issue 11 point 1)', () => {
     const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
     // The peer stopped writing when the node hung up, far from its 300 MB.
     expect(bad.seen.some((s) => s.startsWith('GET /v1/heads'))).toBe(true);
-    expect(bad.stats.written).toBeLessThan(64 * 1024 * 1024);
+    expect(bad.written()).toBeLessThan(64 * 1024 * 1024);
     expect(grown).toBeLessThan(100);
     const { stats } = a.node.federation;
     expect(stats.oversized).toBeGreaterThanOrEqual(1);
