@@ -1,5 +1,6 @@
 export { allocationBody, type Planned, violations } from './check.js';
 export { Plan, plan, propose } from './propose.js';
+export { explain, pct, REASON_CODES, reasonMessage, relation } from './reasons.js';
 export { DEFAULT_TRANSIT, needIsOpen, offerIsOpen, URGENCY_RANK } from './rules.js';
 export type * from './types.js';
 export { type Claim, type Division, waterfill } from './waterfill.js';

@@ -1,5 +1,6 @@
 import { formatTimestamp, timestampMs } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { explain } from './reasons.js';
 import {
   cmpStr,
   DEFAULT_TRANSIT,
@@ -13,7 +14,7 @@ import {
   Units,
   URGENCY_RANK,
 } from './rules.js';
-import type { MatchFilters, MatchOptions, Proposal, Reason, TransitTable } from './types.js';
+import type { MatchFilters, MatchOptions, Proposal, TransitTable } from './types.js';
 import { divide } from './waterfill.js';
 
 /** A need (or the representative of a duplicate group) that still lacks goods. */
@@ -235,6 +236,10 @@ export class Plan {
     return {
       offer: offer.id,
       need: n.id,
+      signer: offer.hub,
+      requester: n.requester.name,
+      donor: offer.donor.name,
+      itemName: n.item.name,
       quantity,
       unit: n.unit.base,
       offerQuantity: (this.rows.amount[i] as number) / scale.offer,
@@ -247,20 +252,26 @@ export class Plan {
       onTime,
       coverage: { before: before / slot.quantity, after: after / slot.quantity },
       limit: flags & CAPPED ? 'need' : 'offer',
-      reasons: reasons(
+      reasons: explain({
         offer,
-        { slot, scale, arrival, onTime },
-        this.rows.round[i] as number,
+        need: n,
+        members: slot.members,
+        scale,
+        arrival,
+        onTime,
+        round: this.rows.round[i] as number,
+        rounds: ROUNDS,
+        demand: slot.quantity,
         before,
         quantity,
-        (flags & CAPPED) !== 0,
-        (flags & BONUS) !== 0,
-        Number.isNaN(level) ? undefined : level,
-        this.rows.competing[i] as number,
-        scale.lot,
-        this.transit,
-        this.clock,
-      ),
+        capped: (flags & CAPPED) !== 0,
+        bonus: (flags & BONUS) !== 0,
+        level: Number.isNaN(level) ? undefined : level,
+        competing: this.rows.competing[i] as number,
+        lot: scale.lot,
+        transit: this.transit,
+        clock: this.clock,
+      }),
     };
   }
 }
@@ -541,84 +552,4 @@ export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> =
     }
   }
   return new Plan(plans, slots, scales, rows, transit, clock, offerIds.length);
-}
-
-const pct = (x: number): string => `${(Math.floor(x * 1000) / 10).toString()}%`;
-
-function relation(o: OfferState, n: NeedState): string {
-  if (o.region === n.region) return 'same county';
-  if (o.region.slice(0, 4) === n.region.slice(0, 4)) return 'same prefecture';
-  if (o.region.slice(0, 2) === n.region.slice(0, 2)) return 'same province';
-  return 'other province';
-}
-
-function reasons(
-  offer: OfferState,
-  c: { slot: Slot; scale: Scale; arrival: number; onTime: boolean },
-  round: number,
-  before: number,
-  quantity: number,
-  capped: boolean,
-  bonus: boolean,
-  level: number | undefined,
-  competing: number,
-  lot: number,
-  transit: TransitTable,
-  clock: number,
-): Reason[] {
-  const n = c.slot.need;
-  const out: Reason[] = [];
-  out.push({
-    code: 'priority',
-    message: `${n.urgency} need, ${c.onTime ? 'reachable before its neededBy' : 'not reachable before its neededBy'}: round ${round + 1} of ${ROUNDS}`,
-  });
-  const { regions, groups, purposes, validUntil } = offer.intent;
-  const parts: string[] = [];
-  if (regions !== undefined) parts.push(`region ${n.region} within ${regions.filter((p) => n.region.startsWith(p)).join(', ')}`);
-  if (groups !== undefined) parts.push(`group ${n.beneficiaries.group}`);
-  if (purposes !== undefined) parts.push(`purpose ${n.purpose ?? ''}`);
-  if (validUntil !== undefined) parts.push(`neededBy ${n.neededBy} not after validUntil ${validUntil}`);
-  out.push({ code: 'intent', message: parts.length === 0 ? 'the donor set no restriction' : `donor intent allows it: ${parts.join('; ')}` });
-  const rel = relation(offer, n);
-  const hours = {
-    'same county': transit.sameCounty,
-    'same prefecture': transit.samePrefecture,
-    'same province': transit.sameProvince,
-    'other province': transit.otherProvince,
-  }[rel];
-  const start = offer.availableFrom !== undefined && timestampMs(offer.availableFrom) > clock ? `available ${offer.availableFrom}` : 'available now';
-  out.push({
-    code: c.onTime ? 'arrival.on_time' : 'arrival.late',
-    message: `${start}, ${rel} (${hours} h): arrives ${iso(c.arrival)}, ${c.onTime ? 'by' : 'after'} neededBy ${n.neededBy}`,
-  });
-  if (c.slot.members !== undefined) {
-    const others = c.slot.members.filter((m) => m !== n.id);
-    out.push({ code: 'duplicate.representative', message: `matched once for likely duplicates ${others.join(', ')}; their allocations count toward the gap` });
-  }
-  if (c.scale.offer !== 1 || c.scale.need !== 1) {
-    out.push({
-      code: 'unit.converted',
-      message: `1 ${offer.unit.base} = ${c.scale.offer} ${c.scale.common}, 1 ${n.unit.base} = ${c.scale.need} ${c.scale.common} (catalogue ${n.item.code})`,
-    });
-  }
-  const gap = c.slot.quantity - before;
-  if (capped) {
-    const whole = quantity === gap ? 'fills the remaining gap' : `gives the whole lots of ${lot} ${c.scale.common} that fit the remaining gap`;
-    out.push({
-      code: 'quantity.fills_gap',
-      message: `${whole} of ${gap} ${n.unit.base}: coverage ${pct(before / c.slot.quantity)} → ${pct((before + quantity) / c.slot.quantity)}`,
-    });
-  } else {
-    out.push({
-      code: 'quantity.fair_share',
-      message: `supply short in round ${round + 1}: ${competing} competing needs raised to an equal coverage of ${pct(level ?? 0)}; this need ${pct(before / c.slot.quantity)} → ${pct((before + quantity) / c.slot.quantity)}`,
-    });
-    if (bonus)
-      out.push({
-        code: 'quantity.remainder',
-        message: `one more lot of ${lot} ${c.scale.common} from the largest remainders (ties: earlier neededBy, then need id)`,
-      });
-    if (lot > 1) out.push({ code: 'quantity.lot', message: `whole lots of ${lot} ${c.scale.common} only` });
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 import type { Urgency } from '@shuniu/protocol';
+import type { Reason } from './reasons.js';
 
 /**
  * One catalogue item: its code, the base unit quantities of it are counted in
@@ -47,22 +48,7 @@ export interface MatchOptions {
   filters?: MatchFilters;
 }
 
-export type ReasonCode =
-  | 'priority'
-  | 'intent'
-  | 'arrival.on_time'
-  | 'arrival.late'
-  | 'duplicate.representative'
-  | 'unit.converted'
-  | 'quantity.fills_gap'
-  | 'quantity.fair_share'
-  | 'quantity.remainder'
-  | 'quantity.lot';
-
-export interface Reason {
-  code: ReasonCode;
-  message: string;
-}
+export type { ArrivalParams, Reason, ReasonCode, ReasonData, ReasonParams, Relation } from './reasons.js';
 
 /** Which bound decided the quantity: the need's remaining gap or the offer's supply shared fairly. */
 export type Limit = 'need' | 'offer';
@@ -75,6 +61,12 @@ export type Limit = 'need' | 'offer';
 export interface Proposal {
   offer: string;
   need: string;
+  /** The hub that must sign the allocation: the offer's author (only it may allocate its offer, spec/resolution.md). */
+  signer: string;
+  /** The need's requester (hospital, community…), the offer's donor and the need's item as written, for review. */
+  requester: string;
+  donor: string;
+  itemName: string;
   quantity: number;
   unit: string;
   offerQuantity: number;

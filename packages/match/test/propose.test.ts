@@ -1,4 +1,4 @@
-import { allocationBody, propose, violations } from '@shuniu/match';
+import { allocationBody, propose, REASON_CODES, reasonMessage, violations } from '@shuniu/match';
 import { describe, expect, it } from 'vitest';
 import { duplicateConflict, need, offer, state, totals } from './fixtures.js';
 
@@ -206,5 +206,68 @@ describe('output', () => {
     const p = propose(s).find((x) => x.need === 'n-2');
     expect(p?.reasons.map((r) => r.code)).toEqual(['priority', 'intent', 'arrival.on_time', 'quantity.fair_share']);
     expect(p?.limit).toBe('offer');
+  });
+
+  it("names the hub that must sign each proposal (the offer's author) and the requester, donor and item by name", () => {
+    const two = state(needs, [
+      offer({ id: 'o-1', hub: 'H-city', quantity: 1500 }),
+      offer({ id: 'o-2', hub: 'H-fund', item: { code: 'PPE.GOWN', name: '防护服' }, quantity: 100 }),
+    ]);
+    const p = propose(two);
+    expect(p.map((x) => [x.offer, x.signer])).toEqual(p.map((x) => [x.offer, x.offer === 'o-1' ? 'H-city' : 'H-fund']));
+    expect(new Set(p.map((x) => x.signer))).toEqual(new Set(['H-city', 'H-fund']));
+    const gown = p.find((x) => x.need === 'n-3');
+    expect(gown).toMatchObject({ signer: 'H-fund', itemName: '防护服', donor: two.offers['o-2']?.donor.name, requester: two.needs['n-3']?.requester.name });
+  });
+});
+
+describe('reasons (spec/matching.md §9)', () => {
+  it('every reason is a known code with parameters; the message is made from the code and parameters alone', () => {
+    // A state that produces every code: a conversion (lots), a duplicate group, a late need, a fair share with a remainder, a filled gap.
+    const needs = [
+      need({ id: 'n-a', quantity: 520 }),
+      need({ id: 'n-b', quantity: 1000 }),
+      need({ id: 'n-c', quantity: 1000 }),
+      need({ id: 'n-dup', quantity: 1000, hlc: { ms: 9, c: 0 } }),
+      need({ id: 'n-late', quantity: 300, neededBy: '2020-01-24T13:00:00Z', region: '110101' }),
+    ];
+    const offers = [
+      offer({
+        id: 'o-box',
+        unit: { name: 'box', base: 'box', size: 1 },
+        quantity: 21,
+        intent: { regions: ['42'], groups: ['medical_staff'], validUntil: '2020-02-01T00:00:00Z' },
+      }),
+      offer({ id: 'o-pc', quantity: 10 }),
+      offer({ id: 'o-late', quantity: 300, region: '110101', intent: { regions: ['11'] }, availableFrom: '2020-01-25T00:00:00Z' }),
+    ];
+    const p = propose(state(needs, offers, { conflicts: duplicateConflict(['n-b', 'n-dup']) }), { catalogue: MASKS });
+    const seen = new Set<string>();
+    for (const x of p)
+      for (const r of x.reasons) {
+        seen.add(r.code);
+        expect(REASON_CODES).toContain(r.code);
+        expect(typeof r.params).toBe('object');
+        expect(reasonMessage({ code: r.code, params: r.params } as never)).toBe(r.message);
+        // Parameters are data, not sentences: no value is English prose.
+        for (const v of Object.values(r.params)) if (typeof v === 'string') expect(v).not.toMatch(/ [a-z]+ /);
+      }
+    expect([...seen].sort()).toEqual([...REASON_CODES].sort());
+    const late = p.find((x) => x.need === 'n-late')?.reasons.find((r) => r.code === 'arrival.late');
+    expect(late?.params).toEqual({
+      availableFrom: '2020-01-25T00:00:00Z',
+      relation: 'same_county',
+      hours: 6,
+      arrival: '2020-01-25T06:00:00Z',
+      neededBy: '2020-01-24T13:00:00Z',
+    });
+    const intent = p.find((x) => x.offer === 'o-box')?.reasons.find((r) => r.code === 'intent');
+    expect(intent?.params).toMatchObject({ within: ['42'], group: 'medical_staff', validUntil: '2020-02-01T00:00:00Z' });
+  });
+
+  it('the fair share names the competing needs and the water level as numbers', () => {
+    const needs = [need({ id: 'n-1', quantity: 1000 }), need({ id: 'n-2', quantity: 3000 })];
+    const [first] = propose(state(needs, [offer({ id: 'o', quantity: 1000 })]));
+    expect(first?.reasons.find((r) => r.code === 'quantity.fair_share')?.params).toEqual({ round: 2, competing: 2, level: 0.25, before: 0, after: 0.25 });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { formatTimestamp, timestampMs } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { explain } from '../src/reasons.js';
 import {
   cmpStr,
   DEFAULT_TRANSIT,
@@ -18,7 +19,7 @@ import {
   Units,
   URGENCY_RANK,
 } from '../src/rules.js';
-import type { MatchFilters, MatchOptions, Proposal, Reason, TransitTable } from '../src/types.js';
+import type { MatchFilters, MatchOptions, Proposal, TransitTable } from '../src/types.js';
 import { type Claim, waterfill } from './reference-waterfill.js';
 
 /** A need (or the representative of a duplicate group) that still lacks goods. */
@@ -185,6 +186,10 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
         out.push({
           offer: offer.id,
           need: c.slot.need.id,
+          signer: offer.hub,
+          requester: c.slot.need.requester.name,
+          donor: offer.donor.name,
+          itemName: c.slot.need.item.name,
           quantity,
           unit: c.slot.need.unit.base,
           offerQuantity,
@@ -197,20 +202,26 @@ export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal
           onTime: c.onTime,
           coverage: { before: before / c.slot.quantity, after: c.slot.covered / c.slot.quantity },
           limit: div.capped[i] ? 'need' : 'offer',
-          reasons: reasons(
+          reasons: explain({
             offer,
-            c,
-            r,
+            need: c.slot.need,
+            members: c.slot.members,
+            scale: c.scale,
+            arrival: c.arrival,
+            onTime: c.onTime,
+            round: r,
+            rounds: ROUNDS,
+            demand: c.slot.quantity,
             before,
             quantity,
-            div.capped[i] === true,
-            div.bonus[i] === true,
-            div.level,
+            capped: div.capped[i] === true,
+            bonus: div.bonus[i] === true,
+            level: div.level,
             competing,
-            claims[i] as Claim,
+            lot: (claims[i] as Claim).lot,
             transit,
             clock,
-          ),
+          }),
         });
       }
     }
@@ -239,84 +250,4 @@ function applyFilters(list: Proposal[], f: MatchFilters | undefined): Proposal[]
       (offers === undefined || offers.has(p.offer)) &&
       (needs === undefined || needs.has(p.need)),
   );
-}
-
-const pct = (x: number): string => `${(Math.floor(x * 1000) / 10).toString()}%`;
-
-function relation(o: OfferState, n: NeedState): string {
-  if (o.region === n.region) return 'same county';
-  if (o.region.slice(0, 4) === n.region.slice(0, 4)) return 'same prefecture';
-  if (o.region.slice(0, 2) === n.region.slice(0, 2)) return 'same province';
-  return 'other province';
-}
-
-function reasons(
-  offer: OfferState,
-  c: Candidate,
-  round: number,
-  before: number,
-  quantity: number,
-  capped: boolean,
-  bonus: boolean,
-  level: number | undefined,
-  competing: number,
-  claim: Claim,
-  transit: TransitTable,
-  clock: number,
-): Reason[] {
-  const n = c.slot.need;
-  const out: Reason[] = [];
-  out.push({
-    code: 'priority',
-    message: `${n.urgency} need, ${c.onTime ? 'reachable before its neededBy' : 'not reachable before its neededBy'}: round ${round + 1} of ${ROUNDS}`,
-  });
-  const { regions, groups, purposes, validUntil } = offer.intent;
-  const parts: string[] = [];
-  if (regions !== undefined) parts.push(`region ${n.region} within ${regions.filter((p) => n.region.startsWith(p)).join(', ')}`);
-  if (groups !== undefined) parts.push(`group ${n.beneficiaries.group}`);
-  if (purposes !== undefined) parts.push(`purpose ${n.purpose ?? ''}`);
-  if (validUntil !== undefined) parts.push(`neededBy ${n.neededBy} not after validUntil ${validUntil}`);
-  out.push({ code: 'intent', message: parts.length === 0 ? 'the donor set no restriction' : `donor intent allows it: ${parts.join('; ')}` });
-  const rel = relation(offer, n);
-  const hours = {
-    'same county': transit.sameCounty,
-    'same prefecture': transit.samePrefecture,
-    'same province': transit.sameProvince,
-    'other province': transit.otherProvince,
-  }[rel];
-  const start = offer.availableFrom !== undefined && timestampMs(offer.availableFrom) > clock ? `available ${offer.availableFrom}` : 'available now';
-  out.push({
-    code: c.onTime ? 'arrival.on_time' : 'arrival.late',
-    message: `${start}, ${rel} (${hours} h): arrives ${iso(c.arrival)}, ${c.onTime ? 'by' : 'after'} neededBy ${n.neededBy}`,
-  });
-  if (c.slot.members !== undefined) {
-    const others = c.slot.members.filter((m) => m !== n.id);
-    out.push({ code: 'duplicate.representative', message: `matched once for likely duplicates ${others.join(', ')}; their allocations count toward the gap` });
-  }
-  if (c.scale.offer !== 1 || c.scale.need !== 1) {
-    out.push({
-      code: 'unit.converted',
-      message: `1 ${offer.unit.base} = ${c.scale.offer} ${c.scale.common}, 1 ${n.unit.base} = ${c.scale.need} ${c.scale.common} (catalogue ${n.item.code})`,
-    });
-  }
-  const gap = c.slot.quantity - before;
-  if (capped) {
-    const whole = quantity === gap ? 'fills the remaining gap' : `gives the whole lots of ${claim.lot} ${c.scale.common} that fit the remaining gap`;
-    out.push({
-      code: 'quantity.fills_gap',
-      message: `${whole} of ${gap} ${n.unit.base}: coverage ${pct(before / c.slot.quantity)} → ${pct((before + quantity) / c.slot.quantity)}`,
-    });
-  } else {
-    out.push({
-      code: 'quantity.fair_share',
-      message: `supply short in round ${round + 1}: ${competing} competing needs raised to an equal coverage of ${pct(level ?? 0)}; this need ${pct(before / c.slot.quantity)} → ${pct((before + quantity) / c.slot.quantity)}`,
-    });
-    if (bonus)
-      out.push({
-        code: 'quantity.remainder',
-        message: `one more lot of ${claim.lot} ${c.scale.common} from the largest remainders (ties: earlier neededBy, then need id)`,
-      });
-    if (claim.lot > 1) out.push({ code: 'quantity.lot', message: `whole lots of ${claim.lot} ${c.scale.common} only` });
-  }
-  return out;
 }
