@@ -36,7 +36,18 @@ export type Ack =
   | { index: number; status: 'duplicate'; id: string }
   | { index: number; status: 'held'; id: string; code: 'E_GAP' | 'E_NOT_ADMITTED'; message: string }
   | { index: number; status: 'blocked'; id: string; code: 'E_BLOCKED'; message: string }
-  | { index: number; status: 'rejected'; id?: string; code: string; message: string; issues?: unknown[] };
+  | {
+      index: number;
+      status: 'rejected';
+      id?: string;
+      code: string;
+      message: string;
+      issues?: unknown[];
+      /** E_FORK only (spec/errors.md §1): the author, the taken seq and [held id, new id]. */
+      hub?: string;
+      seq?: number;
+      ids?: string[];
+    };
 
 export interface IngestOptions {
   maxSkewMs: number;
@@ -93,8 +104,15 @@ const rejected = (index: number, e: unknown, id?: string): Ack => {
     code: err.code,
     message: err.message,
     ...(err.issues ? { issues: err.issues } : {}),
+    ...(err.code === 'E_FORK' ? forkMembers(err.detail) : {}),
   };
 };
+
+/** The E_FORK members `{hub, seq, ids}` of an error's detail (spec/errors.md §1). */
+export function forkMembers(detail: Record<string, unknown> | undefined): { hub: string; seq: number; ids?: string[] } | undefined {
+  if (!detail || typeof detail.hub !== 'string' || typeof detail.seq !== 'number') return undefined;
+  return { hub: detail.hub, seq: detail.seq, ...(Array.isArray(detail.ids) ? { ids: detail.ids as string[] } : {}) };
+}
 
 /**
  * Record types that can change which admissions count (spec/resolution.md §1):
@@ -682,7 +700,9 @@ export class Ingestor {
     if (existing !== undefined && !this.store.hasRecord(id)) this.keepForkProof(v, existing, source);
     return rejected(
       index,
-      new ShuniuError('E_FORK', `recovery rotation of hub ${record.hub} at seq ${record.seq} ${why}: kept as a fork proof, not followed`),
+      new ShuniuError('E_FORK', `recovery rotation of hub ${record.hub} at seq ${record.seq} ${why}: kept as a fork proof, not followed`, {
+        detail: { hub: record.hub, seq: record.seq, ...(existing === undefined ? {} : { ids: [existing, id] }) },
+      }),
       id,
     );
   }

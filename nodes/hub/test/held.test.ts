@@ -97,6 +97,43 @@ describe('holding area (reliability finding 3)', () => {
     }
   });
 
+  it('a single push answers by verdict (spec/errors.md §2.1): held 202 with its ack, not held E_GAP 422, not held E_NOT_ADMITTED 403', async () => {
+    const n = await setup();
+    try {
+      n.county.sign('need.posted', needBody({ quantity: 2 }));
+      const r3 = n.county.sign('need.posted', needBody({ quantity: 3 }));
+      const forged: SignedRecord = { ...r3, body: { ...r3.body, quantity: 3000 } } as SignedRecord;
+      // Beyond the head with a bad signature: refused, not held, so no 2xx.
+      const refused = await post(`${n.url}/v1/records`, forged);
+      expect(refused.status).toBe(422);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await refused.json()).toMatchObject({ status: 422, code: 'E_GAP', detail: expect.stringMatching(/not held/) });
+      expect(n.node.store.heldCount()).toBe(0);
+      // The genuine record: held, 202 with its ack.
+      const held = await post(`${n.url}/v1/records`, r3);
+      expect(held.status).toBe(202);
+      expect(((await held.json()) as { ack: AckOut }).ack).toMatchObject({ status: 'held', code: 'E_GAP' });
+    } finally {
+      await n.node.close();
+    }
+    const small = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { overrides: { limits: { maxHeld: 1, maxHeldPerSource: 5 } } });
+    try {
+      const a = await TestHub.make();
+      const b = await TestHub.make();
+      const first = await post(`${small.url}/v1/records`, a.hub.inception);
+      expect(first.status).toBe(202);
+      expect(((await first.json()) as { ack: AckOut }).ack).toMatchObject({ status: 'held', code: 'E_NOT_ADMITTED' });
+      // The holding area is full: not held, refused with E_NOT_ADMITTED's status.
+      const second = await post(`${small.url}/v1/records`, b.hub.inception);
+      expect(second.status).toBe(403);
+      expect(await second.json()).toMatchObject({ status: 403, code: 'E_NOT_ADMITTED' });
+      const batch = (await (await post(`${small.url}/v1/records`, [b.hub.inception])).json()) as { acks: AckOut[] };
+      expect(batch.acks[0]).toMatchObject({ status: 'rejected', code: 'E_NOT_ADMITTED' });
+    } finally {
+      await small.node.close();
+    }
+  });
+
   it('still holds a legitimate out-of-order batch and releases it when the predecessor arrives', async () => {
     const n = await setup();
     try {
@@ -136,7 +173,7 @@ describe('holding area (reliability finding 3)', () => {
       expect(n.node.store.heldCount()).toBe(1);
       // The expired chain is gone: its next record has nothing to continue and is not held.
       const orphan = await postFrom('127.0.0.5', `${n.url}/v1/records`, junk.records[20]);
-      expect(orphan.status).toBe(202);
+      expect(orphan.status).toBe(422);
       expect(orphan.json).toMatchObject({ code: 'E_GAP', detail: expect.stringMatching(/not held: no verifiable inception chain/) });
       expect(n.node.store.heldCount()).toBe(1);
       // Another sender with room expires nothing.

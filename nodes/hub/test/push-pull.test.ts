@@ -31,6 +31,21 @@ describe('data directory', () => {
     // The token key's kid is its RFC 7638 thumbprint (spec/node.md §8).
     expect(jwks.keys.map((k) => k.kid)).toEqual(['records', 'sealed', node.auth.kid]);
   });
+
+  it('discovery points only at routes that exist (templates filled in)', async () => {
+    const wk = (await (await fetch(`${url}/.well-known/shuniu`)).json()) as { endpoints: Record<string, string> };
+    expect(wk.endpoints.state).toBe(`${url}/v1/state/{collection}`);
+    expect(wk.endpoints.stateHash).toBe(`${url}/v1/state/hash`);
+    for (const [name, template] of Object.entries(wk.endpoints)) {
+      const target = template.replace('{hub}', node.hubId).replace('{collection}', 'needs');
+      expect(target.startsWith(url), name).toBe(true);
+      const ctl = new AbortController();
+      const res =
+        name === 'records' ? await post(target, [], token) : await fetch(target, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
+      expect([name, res.status]).toEqual([name, 200]);
+      ctl.abort();
+    }
+  });
 });
 
 describe('push and pull', () => {

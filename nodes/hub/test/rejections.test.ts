@@ -75,11 +75,21 @@ describe('every rejection has its code and status', () => {
     expect(await problem(await post(`${url}/v1/records`, wrongPrev))).toMatchObject({ status: 422, code: 'E_CHAIN' });
 
     const forker = new Author({ hub: hub.id, secretKey: hub.hub.keys.signing.secretKey, head: { ...hub.author.head }, wall: () => Date.now() });
+    const forker2 = new Author({ hub: hub.id, secretKey: hub.hub.keys.signing.secretKey, head: { ...hub.author.head }, wall: () => Date.now() });
     const a = hub.sign('need.posted', needBody({ quantity: 1 }));
     const b = forker.sign('need.posted', needBody({ quantity: 2 })).record;
     expect((await post(`${url}/v1/records`, a)).status).toBe(201);
-    expect(await problem(await post(`${url}/v1/records`, b))).toMatchObject({ status: 409, code: 'E_FORK' });
+    // RFC 9457: `detail` stays a string; the structured data are extension members (spec/errors.md §1).
+    const fork = (await problem(await post(`${url}/v1/records`, b))) as unknown as Record<string, unknown>;
+    expect(fork).toMatchObject({ status: 409, code: 'E_FORK', hub: hub.id, seq: a.seq, ids: [recordId(a), recordId(b)] });
+    expect(typeof fork.detail).toBe('string');
     expect(node.store.forks()).toHaveLength(1);
+    // The same members in a batch's ack.
+    const c = forker2.sign('need.posted', needBody({ quantity: 3 })).record;
+    const batch = await post(`${url}/v1/records`, [c]);
+    expect(batch.status).toBe(200);
+    const acks = ((await batch.json()) as { acks: Record<string, unknown>[] }).acks;
+    expect(acks[0]).toMatchObject({ status: 'rejected', code: 'E_FORK', hub: hub.id, seq: a.seq, ids: [recordId(a), recordId(c)] });
   });
 
   it('E_CLOCK_SKEW for a record from the far future', async () => {

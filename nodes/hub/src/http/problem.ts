@@ -2,8 +2,14 @@ import { type ErrorCode, isShuniuError, ShuniuError } from '@shuniu/protocol';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { forkMembers } from '../ingest.js';
 
-/** The one map from error codes to HTTP statuses (spec/node.md §Errors). */
+/**
+ * The one map from error codes to HTTP statuses of a problem document
+ * (spec/errors.md §2.1). A record acknowledged `held` (E_GAP,
+ * E_NOT_ADMITTED) is not a problem: a single push answers it 202 with its
+ * ack. A record refused with E_GAP (not held) is a rejection: 422.
+ */
 export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   E_JSON: 400,
   E_IJSON: 400,
@@ -17,9 +23,10 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   E_KEY: 422,
   E_CLOCK_SKEW: 422,
   E_FORK: 409,
-  E_GAP: 202,
+  E_GAP: 422,
   E_AUTH: 401,
   E_FORBIDDEN: 403,
+  E_NOT_AUTHOR: 403,
   E_NOT_ADMITTED: 403,
   E_BLOCKED: 403,
   E_TOO_LARGE: 413,
@@ -37,6 +44,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   E_SCHEMA: 'Schema violation',
   E_AUTH: 'Authentication required',
   E_FORBIDDEN: 'Forbidden',
+  E_NOT_AUTHOR: 'Not this hub’s to sign',
   E_NOT_FOUND: 'Not found',
   E_TOO_LARGE: 'Payload too large',
   E_RATE_LIMITED: 'Too many requests',
@@ -53,6 +61,12 @@ export interface Problem {
   detail: string;
   code: ErrorCode;
   issues?: unknown[];
+  /** E_FORK extension members (spec/errors.md §1): the hub, the taken seq, and [held id, new id]. */
+  hub?: string;
+  seq?: number;
+  ids?: string[];
+  /** E_NOT_AUTHOR extension member: the hub that may sign the refused record. */
+  signer?: string;
 }
 
 export function problemOf(err: ShuniuError): Problem {
@@ -65,6 +79,9 @@ export function problemOf(err: ShuniuError): Problem {
     code: err.code,
   };
   if (err.issues) p.issues = err.issues;
+  if (err.code === 'E_FORK') Object.assign(p, forkMembers(err.detail));
+  // E_NOT_AUTHOR names the hub that may sign (spec/errors.md §1).
+  if (err.code === 'E_NOT_AUTHOR' && typeof err.detail?.signer === 'string') p.signer = err.detail.signer;
   return p;
 }
 

@@ -12,6 +12,9 @@ const problem = z.object({
   detail: z.string(),
   code: z.string(),
   issues: z.array(z.unknown()).optional(),
+  hub: z.string().optional().describe('E_FORK: the author'),
+  seq: z.int().optional().describe('E_FORK: the taken sequence number'),
+  ids: z.array(z.string()).optional().describe('E_FORK: [held id, new id]'),
 });
 const ack = z.object({
   index: z.int(),
@@ -20,6 +23,10 @@ const ack = z.object({
   ord: z.int().optional(),
   code: z.string().optional(),
   message: z.string().optional(),
+  issues: z.array(z.unknown()).optional(),
+  hub: z.string().optional().describe('E_FORK: the author'),
+  seq: z.int().optional().describe('E_FORK: the taken sequence number'),
+  ids: z.array(z.string()).optional().describe('E_FORK: [held id, new id]'),
 });
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
@@ -54,8 +61,11 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     responses: {
       200: json(z.object({ acks: z.array(ack), summary: z.record(z.string(), z.int()) }), 'acknowledgements, one per record'),
       201: json(z.object({ ack }), 'single record accepted'),
-      202: json(z.object({ ack }), 'single record held'),
+      202: json(z.object({ ack }), 'single record held (E_GAP or E_NOT_ADMITTED, applied later)'),
       400: problemResponse('malformed'),
+      403: problemResponse('single record: author blocked, or not admitted and not held'),
+      409: problemResponse('single record: E_FORK'),
+      422: problemResponse('single record fails verification, or E_GAP not held'),
       413: problemResponse('too large'),
       429: problemResponse('rate limited'),
     },

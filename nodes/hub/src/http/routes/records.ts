@@ -112,11 +112,10 @@ function singleResponse(c: import('hono').Context, ack: Ack): Response {
     case 'held':
       return c.json({ ack }, 202);
     default: {
-      const err = new ShuniuError(
-        ack.code as ConstructorParameters<typeof ShuniuError>[0],
-        ack.message,
-        ack.status === 'rejected' && ack.issues ? { issues: ack.issues as never } : {},
-      );
+      const err = new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message, {
+        ...(ack.status === 'rejected' && ack.issues ? { issues: ack.issues as never } : {}),
+        ...(ack.status === 'rejected' && ack.hub !== undefined ? { detail: { hub: ack.hub, seq: ack.seq, ids: ack.ids } } : {}),
+      });
       if (!(err.code in STATUS_OF)) return c.json({ ack }, 400);
       return problemResponse(c, err);
     }
