@@ -20,7 +20,7 @@ import {
   signingKeyPairFromSeed,
   type Verified,
 } from '@shuniu/protocol';
-import type { AdmissionEdge } from '@shuniu/resolve';
+import type { AdmissionEdge, HubState } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { ensureTokenKeyFile, fileTokenKey, TokenAuth, tokenLimitsOf } from './auth.js';
 import { type CheckpointRun, checkpointInWorker } from './checkpoint.js';
@@ -375,7 +375,7 @@ export class HubNode {
       version: () => ingestor.engine.stateHash(),
       budgetMs: config.limits.matchBudgetMs ?? 10_000,
     });
-    app.route('/', matchRoutes({ service: this.matchService }));
+    app.route('/', matchRoutes({ service: this.matchService, hubs: () => (ingestor.engine.collection('hubs') ?? []) as HubState[] }));
     app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());

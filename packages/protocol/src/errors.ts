@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'E_BLOCKED', // author hub on the local block list
   'E_AUTH', // missing, expired or invalid bearer token
   'E_FORBIDDEN', // token valid but lacks the scope
+  'E_NOT_AUTHOR', // an operator write of a record only another hub may sign (an allocation of another hub's offer)
   'E_TOO_LARGE', // body or batch over the limit
   'E_RATE_LIMITED', // too many requests from one peer or client
   'E_NOT_FOUND', // no such object or route

@@ -5,9 +5,36 @@ import { z } from 'zod';
 import { MatchBudgetError, type MatchService } from '../match-service.js';
 import { problemOf, problemResponse } from './problem.js';
 
+/** What the answer says of a hub that must sign proposals (from the resolved hubs state). */
+export interface SignerInfo {
+  name?: { zh: string; en?: string };
+  level?: string;
+  region?: string;
+}
+
 export interface MatchDeps {
   /** Plans made off the main thread, cached per state version (match-service.ts). */
   service: MatchService;
+  /** The hubs of the resolved state, to name each proposal's signer (spec/node.md §6.1). */
+  hubs?: () => readonly { id: string; level?: string; region?: string; profile?: { name: { zh: string; en?: string }; level?: string; region?: string } }[];
+}
+
+/** The signers named on a page of proposals (their ids, as the engine wrote them), each once. */
+const SIGNER = /"signer":"([A-Za-z0-9_-]+)"/g;
+
+function signersOf(body: string, hubs: MatchDeps['hubs']): Record<string, SignerInfo> {
+  const ids = new Set<string>();
+  for (const m of body.matchAll(SIGNER)) ids.add(m[1] as string);
+  const out: Record<string, SignerInfo> = {};
+  if (ids.size === 0) return out;
+  const byId = new Map((hubs?.() ?? []).map((h) => [h.id, h]));
+  for (const id of [...ids].sort()) {
+    const h = byId.get(id);
+    const level = h?.level ?? h?.profile?.level;
+    const region = h?.region ?? h?.profile?.region;
+    out[id] = { ...(h?.profile?.name ? { name: h.profile.name } : {}), ...(level ? { level } : {}), ...(region ? { region } : {}) };
+  }
+  return out;
 }
 
 /** Proposals per page: default and most (spec/node.md §Matching proposals). */
@@ -45,7 +72,9 @@ const query = z.strictObject({
  * spec/matching.md): a page of the matching engine's proposals for the
  * node's state, filtered by `region` (GB/T 2260 prefix), `item` (code),
  * `urgency`, `offer` and `need` (ids; comma-separated or repeated), `limit`
- * (default 500, at most 5000) from `offset`. Filters select from the whole
+ * (default 500, at most 5000) from `offset`. Each proposal names its
+ * `signer` (the offer's author); `signers` names those hubs (name, level,
+ * region from the hubs state). Filters select from the whole
  * plan; they never change it. The plan is made in a worker thread within
  * limits.matchBudgetMs, once per state version (the ETag).
  *
@@ -90,6 +119,7 @@ export function matchRoutes(deps: MatchDeps) {
       offset: page.offset,
       count: page.count,
       next: page.next,
+      signers: signersOf(page.body, deps.hubs),
     });
     return c.body(`${head.slice(0, -1)},"proposals":${page.body}}`, 200, {
       'content-type': 'application/json',

@@ -63,6 +63,26 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /**
+ * Only an offer's author may allocate it (spec/resolution.md): an allocation
+ * this node signed for another hub's offer could only become an
+ * `unauthorised` conflict. Refused with E_NOT_AUTHOR before anything is
+ * signed (spec/node.md §8.4). An offer this node does not hold yet is not
+ * refused: the record waits for it like any other.
+ */
+function refuseOthersOffer(deps: OperatorDeps, offer: unknown): void {
+  if (typeof offer !== 'string') return;
+  const posted = deps.store.recordById(offer);
+  if (posted === undefined || posted.type !== 'offer.posted' || posted.hub === deps.hubId) return;
+  throw new ShuniuError(
+    'E_NOT_AUTHOR',
+    `offer ${offer} was posted by hub ${posted.hub}: only that hub may allocate it; this node signs for hub ${deps.hubId}`,
+    {
+      detail: { offer, signer: posted.hub },
+    },
+  );
+}
+
+/**
  * Writes signed by this node (spec/node.md §Operator writes), peers and the
  * block list. All need an operator token: the access table (http/access.ts)
  * says so, checked once for every route.
@@ -96,6 +116,7 @@ export function operatorRoutes(deps: OperatorDeps) {
         if (!recordIdSchema.safeParse(id).success) throw new ShuniuError('E_ARGUMENT', 'not a record id');
         return answer(c, r.type, { ...body, [r.target]: id });
       }
+      if (r.type === 'allocation') refuseOthersOffer(deps, (body as { offer?: unknown }).offer);
       return answer(c, r.type, body);
     });
   }
