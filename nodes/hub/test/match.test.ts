@@ -7,22 +7,35 @@ import type { Proposal } from '@shuniu/match';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { need as fixtureNeed, offer as fixtureOffer, state as fixtureState } from '../../../packages/match/test/fixtures.js';
-import { run } from '../src/commands/match.js';
+import { displayWidth, run } from '../src/commands/match.js';
 import { matchRoutes } from '../src/http/match-routes.js';
 import { MatchService } from '../src/match-service.js';
 
+const REQUESTERS: Record<string, string> = { 'n-wuhan': '武汉市金银潭医院', 'n-huanggang': '黄冈市中心医院', 'n-xiangyang': '襄阳市中心医院' };
 const need = (id: string, region: string, urgency: NeedState['urgency'], quantity: number) =>
-  fixtureNeed({ id, hub: 'h', region, urgency, quantity, beneficiaries: { group: 'medical_staff', count: 100 } });
+  fixtureNeed({
+    id,
+    hub: 'h',
+    region,
+    urgency,
+    quantity,
+    beneficiaries: { group: 'medical_staff', count: 100 },
+    requester: { name: REQUESTERS[id] ?? id, kind: 'hospital' },
+  });
 const offer = (id: string, quantity: number, intent: OfferState['intent'] = {}) =>
   fixtureOffer({ id, hub: 'h', quantity, intent, unit: { name: 'box', base: 'piece', size: 50 }, donor: { name: '湖北枢纽', kind: 'foundation' } });
 
 const needs = [need('n-wuhan', '420112', 'critical', 30_000), need('n-huanggang', '421102', 'critical', 20_000), need('n-xiangyang', '420606', 'high', 10_000)];
 const offers = [offer('o-masks', 25_000, { regions: ['4201', '4211', '4209', '4206'] }), offer('o-wuhan', 5_000, { regions: ['4201'] })];
-const state: ResolvedState = fixtureState(needs, offers);
+// The hub that posted the offers, with its profile: proposals name it as the signer.
+const hubs = {
+  h: { id: 'h', profile: { name: { zh: '湖北省枢纽', en: 'Hubei hub' }, level: 'province', region: '420000' } },
+} as unknown as ResolvedState['hubs'];
+const state: ResolvedState = fixtureState(needs, offers, { hubs });
 
 const service = new MatchService({ state: () => state, version: () => 'v1', budgetMs: 60_000 });
 afterAll(() => service.close());
-const app = matchRoutes({ service });
+const app = matchRoutes({ service, hubs: () => Object.values(state.hubs) });
 const get = async (q: string) => {
   const res = await app.request(`/v1/match/proposals${q}`);
   return { status: res.status, body: (await res.json()) as { proposals: Proposal[]; count: number; clock: string; code?: string } };
@@ -93,12 +106,30 @@ describe('shuniu match', () => {
     expect(await capture(['--state', join(dir, 'state.json')])).toBe(0);
     const text = out.join('');
     const lines = text.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^urgency\s+need\s+region\s+item\s+quantity\s+offer\s+coverage\s+arrival\s+limited by$/);
+    expect(lines[0]).toMatch(/^urgency\s+requester\s+region\s+item\s+quantity\s+donor\s+signer\s+coverage\s+arrival\s+limited by$/);
     expect(lines).toHaveLength(5);
-    expect(text).toContain('n-huanggang  421102');
     expect(text).toContain('12000 piece');
     expect(text).toContain('0% → 60%');
     expect(lines[4]).toBe('3 proposals, 30000 base units');
+  });
+
+  it('names the requester, place, item, donor and signer, with no id or bare code, in aligned columns (issue 12 point 4)', async () => {
+    expect(await capture(['--state', join(dir, 'state.json')])).toBe(0);
+    const lines = out.join('').trimEnd().split('\n');
+    const huanggang = lines.find((l) => l.includes('黄冈市中心医院')) as string;
+    expect(huanggang).toMatch(/^critical\s+黄冈市中心医院\s+黄冈市黄州区\s+医用外科口罩\s+12000 piece\s+湖北枢纽\s+湖北省枢纽\s+0% → 60%/);
+    expect(lines.find((l) => l.includes('武汉市金银潭医院'))).toContain('武汉市东西湖区');
+    for (const id of ['n-wuhan', 'n-huanggang', 'o-masks', '421102', 'PPE.MASK']) expect(lines.join('\n')).not.toContain(id);
+    // Columns line up on screen: the donor column starts at the same display column on every line (CJK characters are two wide).
+    const at = (l: string, cell: string) => displayWidth(l.slice(0, l.indexOf(cell)));
+    const rows = lines.slice(1, -1);
+    expect(new Set(rows.map((l) => at(l, '湖北枢纽')))).toEqual(new Set([at(lines[0] as string, 'donor')]));
+  });
+
+  it('names the signer from the page of a running node (--url)', async () => {
+    expect(await capture(['--url', url, '--region', '4211'])).toBe(0);
+    const lines = out.join('').trimEnd().split('\n');
+    expect(lines[1]).toMatch(/黄冈市中心医院.*湖北枢纽\s+湖北省枢纽/);
   });
 
   it('asks a running node with --url and the same filters', async () => {

@@ -1,12 +1,16 @@
 import { type Catalogue, type MatchFilters, type Proposal, propose } from '@shuniu/match';
 import { parseIJson, ShuniuError, type Urgency } from '@shuniu/protocol';
 import type { ResolvedState } from '@shuniu/resolve';
+import { eastAsianWidth } from 'get-east-asian-width';
+import { regionName } from '../regions.js';
 import { args, readText } from './io.js';
 
 const HELP = `usage: shuniu match (--url URL | --state FILE) [options]
 
 Proposes allocations for a node's resolved state (spec/matching.md) and prints
-them as a table. Nothing is signed: sign the ones you accept as allocations.
+them as a table of names: requester, place, item, donor and the hub that must
+sign each (the offer's author). Nothing is signed: the signer signs the ones
+it accepts as allocations. --json gives the ids.
 
   --url URL          a running node: GET URL/v1/match/proposals (needs a token)
   --token TOKEN      operator or subscriber token for --url (default: $SHUNIU_TOKEN)
@@ -57,24 +61,26 @@ export async function run(argv: string[]): Promise<number> {
   if (values.need) filters.needs = values.need;
 
   let proposals: Proposal[];
+  let signers: SignerNames = {};
   if (values.state !== undefined) {
     const state = parseIJson(readText(values.state)) as unknown as ResolvedState;
     if (typeof state !== 'object' || state === null || typeof state.needs !== 'object' || typeof state.offers !== 'object' || typeof state.clock !== 'number')
       throw new ShuniuError('E_ARGUMENT', `${values.state} is not a resolved state (needs, offers, clock)`);
     const catalogue = values.catalogue === undefined ? undefined : (parseIJson(readText(values.catalogue)) as unknown as Catalogue);
     proposals = propose({ ...state, conflicts: state.conflicts ?? {} }, { catalogue, filters });
+    signers = signersOfState(state);
   } else {
-    proposals = await fetchProposals(values.url as string, values);
+    ({ proposals, signers } = await fetchProposals(values.url as string, values));
   }
   if (values.json) process.stdout.write(`${JSON.stringify(proposals, null, 2)}\n`);
-  else process.stdout.write(table(proposals));
+  else process.stdout.write(table(proposals, signers));
   return 0;
 }
 
 async function fetchProposals(
   base: string,
   v: { region?: string; item?: string; urgency?: string; offer?: string[]; need?: string[]; token?: string; limit?: string; offset?: string },
-): Promise<Proposal[]> {
+): Promise<{ proposals: Proposal[]; signers: SignerNames }> {
   const u = new URL('/v1/match/proposals', base);
   if (v.limit) u.searchParams.set('limit', v.limit);
   if (v.offset) u.searchParams.set('offset', v.offset);
@@ -92,37 +98,80 @@ async function fetchProposals(
   }
   const text = await res.text();
   if (!res.ok) throw new ShuniuError(res.status === 404 ? 'E_NOT_FOUND' : 'E_ARGUMENT', `${u.pathname}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  const page = JSON.parse(text) as { proposals: Proposal[]; total?: number; offset?: number; next?: number | null };
+  const page = JSON.parse(text) as {
+    proposals: Proposal[];
+    signers?: Record<string, { name?: { zh: string; en?: string } }>;
+    total?: number;
+    offset?: number;
+    next?: number | null;
+  };
   if (typeof page.next === 'number')
     process.stderr.write(`proposals ${page.offset ?? 0}–${page.next - 1} of ${page.total ?? '?'}: --offset ${page.next} for the next page\n`);
-  return page.proposals;
+  const signers: SignerNames = {};
+  for (const [id, h] of Object.entries(page.signers ?? {})) {
+    const n = hubLabel(h.name);
+    if (n !== undefined) signers[id] = n;
+  }
+  return { proposals: page.proposals, signers };
 }
 
-// Record ids are 43 characters; eight tell them apart on one screen.
-const short = (id: string) => (id.length > 16 ? `${id.slice(0, 8)}…` : id);
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-/** Proposals as an aligned text table, one line each, with a total line. */
-export function table(ps: readonly Proposal[]): string {
+/** Columns a terminal gives a string: CJK characters take two (so that Chinese names line up). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += eastAsianWidth(ch.codePointAt(0) as number);
+  return w;
+}
+
+const padEnd = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - displayWidth(s)));
+const padStart = (s: string, w: number) => ' '.repeat(Math.max(0, w - displayWidth(s))) + s;
+
+/** Names of the hubs that sign proposals, by hub id (from a page's `signers` or a state's hubs). */
+export type SignerNames = Record<string, string>;
+
+/**
+ * Proposals as an aligned text table that can be reviewed alone, one line
+ * each, with a total line: who needs (requester, place), what (item name),
+ * how much, from whom (donor), who must sign (the offer's hub, by name).
+ * Ids are in --json.
+ */
+export function table(ps: readonly Proposal[], signers: SignerNames = {}): string {
   if (ps.length === 0) return 'no proposals\n';
-  const head = ['urgency', 'need', 'region', 'item', 'quantity', 'offer', 'coverage', 'arrival', 'limited by'];
+  const head = ['urgency', 'requester', 'region', 'item', 'quantity', 'donor', 'signer', 'coverage', 'arrival', 'limited by'];
   const rows = ps.map((p) => [
     p.urgency,
-    short(p.need),
-    p.region,
-    p.item,
+    p.requester ?? p.need,
+    regionName(p.region),
+    p.itemName ?? p.item,
     `${p.quantity} ${p.unit}`,
-    short(p.offer),
+    p.donor ?? p.offer,
+    p.signer === undefined ? '' : (signers[p.signer] ?? p.signer),
     `${pct(p.coverage.before)} → ${pct(p.coverage.after)}`,
     `${p.arrival.slice(0, 16).replace('T', ' ')}${p.onTime ? '' : ' late'}`,
     p.limit === 'need' ? 'need gap' : 'fair share',
   ]);
-  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const width = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] as string))));
   const line = (cells: string[]) =>
     `${cells
-      .map((c, i) => (i === 4 ? c.padStart(width[i] as number) : c.padEnd(width[i] as number)))
+      .map((c, i) => (i === 4 ? padStart(c, width[i] as number) : padEnd(c, width[i] as number)))
       .join('  ')
       .trimEnd()}\n`;
   const total = ps.reduce((a, p) => a + p.quantity, 0);
   return line(head) + rows.map(line).join('') + `${ps.length} proposals, ${total} base units\n`;
+}
+
+/** A hub's display name for the table: its Chinese name, with the English one when there is one. */
+function hubLabel(name: { zh: string; en?: string } | undefined): string | undefined {
+  return name === undefined ? undefined : name.zh;
+}
+
+/** Signer names from a resolved state's hubs (their latest hub.profile). */
+function signersOfState(state: ResolvedState): SignerNames {
+  const out: SignerNames = {};
+  for (const [id, h] of Object.entries(state.hubs ?? {})) {
+    const n = hubLabel(h.profile?.name);
+    if (n !== undefined) out[id] = n;
+  }
+  return out;
 }
