@@ -52,3 +52,19 @@ export function inRegion(region: string, filter: string | undefined): boolean {
   const prefix = filter.replace(/(00)+$/, '');
   return region.startsWith(prefix);
 }
+
+/** A six-digit GB/T 2260 code as the prefix of the area it names: 420000 → 42, 420100 → 4201, 420111 → 420111. */
+export function regionPrefix(code: string): string {
+  if (/^[1-9][0-9]0000$/.test(code)) return code.slice(0, 2);
+  if (/^[1-9][0-9]{3}00$/.test(code)) return code.slice(0, 4);
+  return code;
+}
+
+/** The areas a region lies in, narrowest first: 420111 → [420111, 4201, 42]. */
+export function enclosingRegions(code: string): string[] {
+  const p = regionPrefix(code);
+  const out = [p];
+  if (p.length > 4) out.push(p.slice(0, 4));
+  if (p.length > 2) out.push(p.slice(0, 2));
+  return out;
+}

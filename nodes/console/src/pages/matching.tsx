@@ -1,4 +1,4 @@
-import { propose } from '@shuniu/match';
+import { type MatchFilters, propose } from '@shuniu/match';
 import { allocationBody } from '@shuniu/protocol';
 import type { AllocationState, Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import { useEffect, useState } from 'preact/hooks';
@@ -6,8 +6,9 @@ import { hubName } from '../components/cards.js';
 import { ErrorSummary, Notice } from '../components/ui.js';
 import { ApiError, api, type Issue, publish } from '../lib/api.js';
 import { qty, shortId, when } from '../lib/format.js';
-import { regionName } from '../lib/regions.js';
-import { getState, t, useApp } from '../lib/store.js';
+import { reasonText, type WireReason } from '../lib/reasons.js';
+import { enclosingRegions, regionName, regionPrefix } from '../lib/regions.js';
+import { getState, type NodeInfo, t, useApp } from '../lib/store.js';
 import { check } from '../lib/validate.js';
 
 /**
@@ -18,13 +19,27 @@ import { check } from '../lib/validate.js';
 export interface Proposal {
   offer: string;
   need: string;
+  /** The hub that must sign the allocation: the offer's author (spec/matching.md §1). */
+  signer?: string;
+  requester?: string;
+  donor?: string;
+  itemName?: string;
   quantity: number;
   unit: string;
   urgency?: string;
+  region?: string;
   arrival?: string;
   onTime?: boolean;
   coverage?: { before: number; after: number };
-  reasons: { code: string; message: string }[];
+  reasons: WireReason[];
+}
+
+/** A page of GET /v1/match/proposals (spec/node.md §6.1). */
+interface ProposalPage {
+  proposals: Proposal[];
+  total?: number;
+  /** The hubs that sign the page's proposals, by id. */
+  signers?: Record<string, { name?: { zh: string; en?: string } }>;
 }
 
 /**
@@ -33,7 +48,13 @@ export interface Proposal {
  * /v1/match/proposals. The state clock (the latest hlc of any record) is
  * taken from the objects the console holds.
  */
-export function proposeHere(needs: NeedState[], offers: OfferState[], allocations: AllocationState[], conflicts: Conflict[]): Proposal[] {
+export function proposeHere(
+  needs: NeedState[],
+  offers: OfferState[],
+  allocations: AllocationState[],
+  conflicts: Conflict[],
+  filters: MatchFilters = {},
+): Proposal[] {
   const byId = <T extends { id: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.id, x]));
   const clock = Math.max(0, ...[...needs, ...offers, ...allocations].map((x) => x.hlc.ms));
   const state = {
@@ -48,12 +69,22 @@ export function proposeHere(needs: NeedState[], offers: OfferState[], allocation
     held: {},
     pending: {},
   };
-  return propose(state as ResolvedState);
+  return propose(state as ResolvedState, { filters });
+}
+
+/** The region filter an operator starts with: its own hub's area, or everything for a national hub or one without a region. */
+function defaultRegion(node: NodeInfo | undefined): string {
+  const r = node?.profile?.region;
+  if (!r || node?.profile?.level === 'national') return '';
+  return regionPrefix(r);
 }
 
 export function MatchingPage() {
   const s = useApp();
-  const [served, setServed] = useState<Proposal[]>();
+  const [served, setServed] = useState<ProposalPage>();
+  // undefined until the operator picks one: then the hub's own region (spec/node.md §6.1).
+  const [picked, setPicked] = useState<string>();
+  const region = picked ?? defaultRegion(s.node);
   const [error, setError] = useState<string>();
   const [local, setLocal] = useState(false);
   const [reload, setReload] = useState(0);
@@ -62,10 +93,10 @@ export function MatchingPage() {
   const [accepted, setAccepted] = useState<string>();
   useEffect(() => {
     let live = true;
-    api<{ proposals: Proposal[] }>('/v1/match/proposals')
+    api<ProposalPage>(`/v1/match/proposals${region ? `?region=${encodeURIComponent(region)}` : ''}`)
       .then((r) => {
         if (live) {
-          setServed(r.proposals ?? []);
+          setServed({ ...r, proposals: r.proposals ?? [] });
           setError(undefined);
           setLocal(false);
         }
@@ -78,12 +109,12 @@ export function MatchingPage() {
     return () => {
       live = false;
     };
-  }, [s.feedVersion, s.token, reload]);
-  let proposals = served;
+  }, [s.feedVersion, s.token, reload, region]);
+  let proposals = served?.proposals;
   let engineError: string | undefined;
   if (local && s.needs && s.offers) {
     try {
-      proposals = proposeHere(s.needs, s.offers, s.allocations ?? [], s.conflicts ?? []);
+      proposals = proposeHere(s.needs, s.offers, s.allocations ?? [], s.conflicts ?? [], region ? { region } : {});
     } catch (e) {
       proposals = [];
       engineError = String(e);
@@ -91,6 +122,15 @@ export function MatchingPage() {
   }
   const needs = new Map((s.needs ?? []).map((n) => [n.id, n]));
   const offers = new Map((s.offers ?? []).map((o) => [o.id, o]));
+  const own = s.node?.hub;
+  const signerOf = (p: Proposal) => p.signer ?? offers.get(p.offer)?.hub;
+  const signerName = (id: string | undefined) => {
+    const n = id ? served?.signers?.[id]?.name : undefined;
+    return n ? (s.lang === 'en' && n.en ? n.en : n.zh) : hubName(id);
+  };
+  const ownRegion = s.node?.profile?.region;
+  const choices = ownRegion ? enclosingRegions(ownRegion) : [];
+  const mine = (proposals ?? []).filter((p) => own !== undefined && signerOf(p) === own).length;
   return (
     <>
       <h1>{t('match.title')}</h1>
@@ -101,6 +141,25 @@ export function MatchingPage() {
       {engineError ? <Notice kind="warn">{engineError}</Notice> : null}
       {proposals === undefined && !error ? <p>{t('common.loading')}</p> : null}
       {accepted ? <Notice kind="ok">{t('match.accepted', { id: shortId(accepted) })}</Notice> : null}
+      <div class="filters">
+        <div class="field">
+          <label for="f-match-region">{t('match.region')}</label>
+          <select id="f-match-region" value={region} onChange={(e) => setPicked((e.currentTarget as HTMLSelectElement).value)}>
+            {choices.map((c, i) => (
+              <option value={c} key={c}>
+                {i === 0 ? t('match.regionOwn', { name: regionName(c, s.lang) }) : regionName(c, s.lang)}
+              </option>
+            ))}
+            {region && !choices.includes(region) ? <option value={region}>{regionName(region, s.lang)}</option> : null}
+            <option value="">{t('match.regionAll')}</option>
+          </select>
+        </div>
+      </div>
+      {proposals?.length ? (
+        <p class="muted small" data-counts>
+          {t('match.counts', { total: served?.total ?? proposals.length, own: mine })}
+        </p>
+      ) : null}
       {proposals?.length === 0 ? <p class="muted">{t('match.none')}</p> : null}
       <div class="cards">
         {(proposals ?? []).map((p) => (
@@ -109,6 +168,8 @@ export function MatchingPage() {
             p={p}
             need={needs.get(p.need)}
             offer={offers.get(p.offer)}
+            mine={own !== undefined && signerOf(p) === own}
+            signer={signerName(signerOf(p))}
             onDone={(id) => {
               setAccepted(id);
               setReload((n) => n + 1);
@@ -122,7 +183,23 @@ export function MatchingPage() {
   );
 }
 
-function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState | undefined; offer: OfferState | undefined; onDone: (id: string) => void }) {
+function ProposalCard({
+  p,
+  need,
+  offer,
+  mine,
+  signer,
+  onDone,
+}: {
+  p: Proposal;
+  need: NeedState | undefined;
+  offer: OfferState | undefined;
+  /** This node's hub is the offer's author, so it may sign the allocation. */
+  mine: boolean;
+  /** The signing hub's name. */
+  signer: string;
+  onDone: (id: string) => void;
+}) {
   const { lang, signedIn } = getState();
   const [q, setQ] = useState(String(p.quantity));
   const [issues, setIssues] = useState<Issue[]>([]);
@@ -152,10 +229,11 @@ function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState
   return (
     <article class="card proposal" data-proposal={`${p.offer}/${p.need}`} aria-labelledby={`${id}-h`}>
       <h3 id={`${id}-h`}>
-        {offer?.item.name ?? shortId(p.offer)} → {need ? `${need.requester.name}（${regionName(need.region, lang)}）` : shortId(p.need)}
+        {p.itemName ?? offer?.item.name ?? shortId(p.offer)} → {p.requester ?? need?.requester.name ?? shortId(p.need)}
+        {p.region || need ? `（${regionName(p.region ?? need?.region, lang)}）` : ''}
       </h3>
       <p class="muted small">
-        {offer ? `${offer.donor.name} · ${hubName(offer.hub)}` : ''}
+        {p.donor ?? offer?.donor.name ?? ''} · {t('match.signer', { hub: signer })}
         {need ? ` → ${t(`urgency.${need.urgency}`)} · ${t(`group.${need.beneficiaries.group}`)} · ${t('field.neededBy')} ${when(need.neededBy, lang)}` : ''}
       </p>
       {p.arrival ? (
@@ -170,14 +248,21 @@ function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState
       <h4>{t('match.reasons')}</h4>
       <ul class="reasons">
         {p.reasons.map((r) => (
-          <li key={r.code + r.message}>
+          <li key={r.code} data-reason={r.code}>
             <strong>{t(`reason.${r.code}`)}</strong>
-            <span class="muted"> — {r.message}</span>
+            <span class="muted"> — {reasonText(r, lang)}</span>
           </li>
         ))}
       </ul>
       {done ? (
         <Notice kind="ok">{t('match.accepted', { id: shortId(done) })}</Notice>
+      ) : !mine ? (
+        <div class="waiting" data-waiting>
+          <p>
+            <strong>{t('match.waiting', { hub: signer })}</strong>
+          </p>
+          <p class="muted small">{t('match.waitingHint')}</p>
+        </div>
       ) : signedIn ? (
         <form onSubmit={accept} noValidate class="accept-form">
           <ErrorSummary issues={issues} error={error} />
@@ -197,7 +282,7 @@ function ProposalCard({ p, need, offer, onDone }: { p: Proposal; need: NeedState
 
 /** An allocation chosen by hand, for when the engine proposes nothing the operator wants (or is not served). */
 function ManualAllocation({ needs, offers }: { needs: NeedState[]; offers: OfferState[] }) {
-  const { signedIn, lang } = getState();
+  const { signedIn, lang, node } = getState();
   const [need, setNeed] = useState('');
   const [offer, setOffer] = useState('');
   const [q, setQ] = useState('');
@@ -206,7 +291,8 @@ function ManualAllocation({ needs, offers }: { needs: NeedState[]; offers: Offer
   const [done, setDone] = useState<string>();
   if (!signedIn) return null;
   const openNeeds = needs.filter((n) => !n.closed && !['fulfilled', 'expired', 'cancelled'].includes(n.status));
-  const openOffers = offers.filter((o) => o.status === 'available' && o.available > 0);
+  // Only the offer's author may allocate it (spec/node.md §8.4): this hub's own offers.
+  const openOffers = offers.filter((o) => o.status === 'available' && o.available > 0 && o.hub === node?.hub);
   const submit = async (e: Event) => {
     e.preventDefault();
     const body = { offer, need, quantity: q === '' ? undefined : Number(q) };
