@@ -27,6 +27,8 @@ node:
   held    --dir DIR | held purge --dir DIR [--hub HUB] [--sender S] [--older-than 7d] | --all   the holding area
   erase   --dir DIR [--reason TEXT] RECORD_ID   erase a record's sealed part (private fields) here and ask every node to
   match   --url URL | --state FILE [filters]  proposed allocations as a table
+  admit   --child HUBID --level L --region CODE --url URL   admit a hub (also --revoke; code, requests, --request ID: join requests)
+  join    --dir DIR --parent URL --code CODE   ask the parent hub to admit this one (with its operator's join code)
 
 Run "shuniu <command> --help" for a command's options.`;
 

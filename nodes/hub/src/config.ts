@@ -46,6 +46,8 @@ export interface NodeConfig {
     stateReadsPerClient?: number;
     /** State responses in flight in total; default 16. */
     stateReadsTotal?: number;
+    /** Join codes open or pending at once (spec/node.md §7.1); default 100. */
+    joinCodes?: number;
   };
   federation: {
     pushBatch: number;

@@ -37,6 +37,7 @@ import { onError, problemResponse } from './http/problem.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
+import { joinRoutes } from './http/routes/join.js';
 import { openApiDocument } from './http/routes/openapi.js';
 import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -44,6 +45,7 @@ import { StateCache, stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
 import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { Ingestor } from './ingest.js';
+import { JOIN_CODES_DEFAULT, JoinCodes } from './join.js';
 import { MatchService } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
@@ -367,6 +369,21 @@ export class HubNode {
         onPeersChanged: () => this.federation.kickAll(),
         onBlocksChanged: () => this.ingestor.blocksChanged(),
         ...(this.privacy ? { privacy: this.privacy } : {}),
+      }),
+    );
+    // Join codes and admission requests (spec/node.md §7.1).
+    app.route(
+      '/',
+      joinRoutes({
+        codes: new JoinCodes(store.db, { hubId: this.hubId, max: config.limits.joinCodes ?? JOIN_CODES_DEFAULT }),
+        publisher: this.publisher,
+        store,
+        hubId: this.hubId,
+        standing: () => {
+          const me = (ingestor.engine.collection('hubs') as { id: string; level?: HubLevel; region?: string }[] | undefined)?.find((h) => h.id === this.hubId);
+          return { root: config.roots.includes(this.hubId), ...(me?.level ? { level: me.level } : {}), ...(me?.region ? { region: me.region } : {}) };
+        },
+        onPeersChanged: () => this.federation.kickAll(),
       }),
     );
     // Proposals are planned in a worker, once per state version, within limits.matchBudgetMs (spec/node.md §Matching proposals).

@@ -55,6 +55,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   ...Object.fromEntries(WRITE_ROUTES.map((r) => [`POST ${r.path}`, 'operator' as const])),
   'POST /v1/admissions': 'operator',
   'POST /v1/admissions/:child/revoke': 'operator',
+  // Join codes and admission requests (spec/node.md §7.1): a child posts its request with a code (the code is the authority).
+  'POST /v1/join-codes': 'operator',
+  'GET /v1/join-codes': 'operator',
+  'DELETE /v1/join-codes/:id': 'operator',
+  'POST /v1/join-requests': 'public',
+  'POST /v1/join-requests/:id/approve': 'operator',
+  'POST /v1/join-requests/:id/refuse': 'operator',
   // Private fields: opened and erased by operators only (spec/node.md §8.5-8.6).
   'GET /v1/records/:id/private': 'operator',
   'POST /v1/records/:id/erase': 'operator',

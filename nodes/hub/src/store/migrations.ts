@@ -167,4 +167,41 @@ DROP INDEX IF EXISTS held_sender;
 CREATE INDEX held_sender ON held(sender, bytes);
 `,
   },
+  {
+    version: 8,
+    name: '008-join-codes',
+    // Join codes and the admission requests they carry (spec/node.md §7.1): one row per code,
+    // single-use. The code's text is never stored, only its SHA-256 (code_hash). request_*
+    // columns are filled when a child's signed request arrives with the code; state is
+    // open | pending | admitted | refused | cancelled.
+    sql: `
+CREATE TABLE join_codes (
+  id TEXT PRIMARY KEY,
+  code_hash TEXT NOT NULL UNIQUE,
+  level TEXT,
+  region TEXT,
+  note TEXT,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'open',
+  request TEXT,
+  requested_ms INTEGER,
+  decided_ms INTEGER,
+  admission TEXT,
+  reason TEXT
+);
+CREATE INDEX join_codes_state ON join_codes(state, expires_ms);
+`,
+  },
+  {
+    version: 9,
+    name: '009-held-sender-received',
+    // The operator's view of the holding area (GET /v1/held: records, bytes and oldest per
+    // sender) read from the index alone: a row's received_ms lies after its text, which a table
+    // read would walk through (hundreds of KB of overflow pages per held record).
+    sql: `
+DROP INDEX IF EXISTS held_sender;
+CREATE INDEX held_sender ON held(sender, bytes, received_ms);
+`,
+  },
 ];
