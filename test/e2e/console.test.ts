@@ -124,6 +124,22 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
       province.token,
     );
     expect(offer.status).toBe(201);
+    // A need in Wuhan, outside the county: the county's matching page hides it until the operator widens the region.
+    const wuhan = await post(
+      `${province.url}/v1/needs`,
+      {
+        item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
+        quantity: 100,
+        unit: { name: '箱', base: '个', size: 50 },
+        urgency: 'high',
+        neededBy: '2099-01-30T00:00:00Z',
+        region: '420102',
+        beneficiaries: { group: 'medical_staff', count: 200 },
+        requester: { name: '武汉市第一医院', kind: 'hospital' },
+      },
+      province.token,
+    );
+    expect(wuhan.status).toBe(201);
 
     // Federation: the county's need appears on the province's console without a reload.
     const p = await open(`${province.url}/#token=${province.token}`);
@@ -131,11 +147,28 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
     await p.locator('article.need', { hasText: '孝南区人民医院' }).waitFor();
     await shot(p, '03-needs-board');
 
+    // The county's matching page shows the province's proposal for its hospital, but only the province may sign it:
+    // no sign button, "waiting for 湖北省枢纽" instead (issue 12 point 1). Its region filter starts at the county itself.
+    await c.goto(`${county.url}/#/matching`);
+    expect(await c.locator('#f-match-region').inputValue()).toBe('420902');
+    const waiting = c.locator('article.proposal', { hasText: '孝南区人民医院' });
+    await waiting.locator('[data-waiting]', { hasText: '等待湖北省枢纽签名' }).waitFor();
+    expect(await waiting.getByRole('button', { name: '确认并签名分配' }).count()).toBe(0);
+    expect(await c.locator('article.proposal', { hasText: '武汉市第一医院' }).count()).toBe(0);
+    await c.selectOption('#f-match-region', '42');
+    await c.locator('article.proposal', { hasText: '武汉市第一医院' }).locator('[data-waiting]').waitFor();
+
     // Matching: accept the engine's proposal; it is signed as an allocation.
     await p.goto(`${province.url}/#/matching`);
     const proposal = p.locator('article.proposal', { hasText: '孝南区人民医院' });
     await proposal.waitFor();
     expect(await proposal.locator('.reasons li').count()).toBeGreaterThan(0);
+    // This hub's own offer: signable, no "waiting"; reasons in Chinese from their codes and parameters (issue 12 point 3).
+    expect(await proposal.locator('[data-waiting]').count()).toBe(0);
+    expect(await proposal.locator('[data-reason="priority"]').textContent()).toMatch(/特急需求，可在需要日期前送达：第 1\/8 轮/);
+    expect(await proposal.locator('.reasons').textContent()).not.toMatch(/round|neededBy|donor/);
+    // The province's operator starts at its own region (湖北省 = 42) (issue 12 point 2).
+    expect(await p.locator('#f-match-region').inputValue()).toBe('42');
     await shot(p, '05-matching');
     await proposal.getByRole('button', { name: '确认并签名分配' }).click();
     await p
