@@ -1,4 +1,4 @@
-import hubei from '../data/hubei.json';
+import hubei from '../data/hubei.json' with { type: 'json' };
 import type { Lang } from '../i18n.js';
 
 /** One county of the shipped map (scripts/gen-map.mjs). */
