@@ -167,7 +167,11 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
         201: json(z.object({ id: z.string(), ord: z.int(), record: signedRecordSchema }), 'signed and stored'),
         400: problemResponse('invalid body'),
         401: problemResponse('no token'),
-        403: problemResponse('not an operator token'),
+        403: problemResponse(
+          w.type === 'allocation'
+            ? 'E_FORBIDDEN: not an operator token; E_NOT_AUTHOR: the offer is another hub’s (only its author may allocate it)'
+            : 'not an operator token',
+        ),
       },
     });
   }
