@@ -157,6 +157,7 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
     expect(await c.locator('article.proposal', { hasText: '武汉市第一医院' }).count()).toBe(0);
     await c.selectOption('#f-match-region', '42');
     await c.locator('article.proposal', { hasText: '武汉市第一医院' }).locator('[data-waiting]').waitFor();
+    await shot(c, '05-matching-county-waiting');
 
     // Matching: accept the engine's proposal; it is signed as an allocation.
     await p.goto(`${province.url}/#/matching`);
