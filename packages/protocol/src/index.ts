@@ -1,3 +1,4 @@
+export * from './catalogue.js';
 export * from './crypto.js';
 export * from './encoding.js';
 export * from './errors.js';
