@@ -1,3 +1,4 @@
+export { catalogueFromItems, RELIEF_CATALOGUE, type SubstituteHint, substituteHints } from './catalogue.js';
 export { allocationBody, type Planned, violations } from './check.js';
 export { Plan, plan, propose } from './propose.js';
 export { explain, pct, REASON_CODES, reasonMessage, relation } from './reasons.js';

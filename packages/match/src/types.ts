@@ -12,6 +12,8 @@ export interface CatalogueItem {
   base: string;
   /** unit name → number of `base` units it holds (a positive integer). */
   units?: Record<string, number>;
+  /** Codes of items that may be given where this one is needed (spec/catalogue.md §5): hints only, never proposals. */
+  substitutes?: string[];
 }
 
 export interface Catalogue {
