@@ -11,7 +11,9 @@ import {
   createHub,
   ed25519Sign,
   formatTimestamp,
+  fromBase64url,
   type HubSeeds,
+  hubIdOf,
   jcs,
   keyPairsFromSeeds,
   MAX_SEALED_CT,
@@ -33,6 +35,7 @@ import {
   type UnsignedRecord,
   utf8,
 } from '../../packages/protocol/src/index.js';
+import { encode, P as FIELD_P, IDENTITY, L, scalarOf, signatureBytes, torsion, zeroSForgeryHolds } from './ed25519-torsion.js';
 
 /** 32 bytes named by a label: SHA-256("shuniu-vectors:" ‖ label). */
 export function vectorSeed(label: string): Uint8Array {
@@ -836,6 +839,111 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
     ['schema', 'limit', 'sealed'],
     sealedCtx,
     replaceOnce(sealedText, ct, ct + 'A'.repeat(MAX_SEALED_CT + 4 - ct.length)),
+    'E_SCHEMA',
+  );
+
+  // ---- added for issue 13 (Ed25519 strictness, spec/keys.md §1): at the end ----
+  // Inceptions of the Xiaonan body with `signingKey` replaced (hub id = digest of that body, so the
+  // signature decides), signed with S = 0 and an R for which R + [k]A is the identity: the cofactorless
+  // (and cofactored) equation holds for this message, so a verifier without libsodium's checks accepts.
+  const T = torsion();
+  const forged = (comment: string, tags: string[], keyBytes: Uint8Array, rCandidates: Uint8Array[]) => {
+    for (let c = 0; c < 64; c++) {
+      const u = unsignedOf(dInc);
+      const body = u.body as BodyOf<'hub.inception'>;
+      body.signingKey = toBase64url(keyBytes);
+      u.hub = hubIdOf(body);
+      u.hlc = { ms: dInc.hlc.ms, c };
+      const msg = signedBytes(u as unknown as UnsignedRecord);
+      const r = rCandidates.find((cand) => zeroSForgeryHolds(cand, keyBytes, msg));
+      if (r) return add(comment, ['ed25519', ...tags], [], jcs({ ...u, sig: toBase64url(signatureBytes(r, 0n)) }), 'E_SIG');
+    }
+    throw new Error(`no forgery found for ${comment}`);
+  };
+  const canonicalTorsion = T.map((t) => encode(t));
+  forged(
+    'small-order public key: the identity (y = 1), R the identity, S = 0 (accepted for any message by a verifier without the small-order checks, e.g. node:crypto)',
+    ['small-order'],
+    encode(IDENTITY),
+    [encode(IDENTITY)],
+  );
+  forged('small-order public key of order 2 (0, −1), R small-order, S = 0', ['small-order'], encode(T[4] as (typeof T)[number]), canonicalTorsion);
+  forged('small-order public key of order 4 (y = 0), R small-order, S = 0', ['small-order'], encode(T[2] as (typeof T)[number]), canonicalTorsion);
+  forged('small-order public key of order 8, R small-order, S = 0', ['small-order'], encode(T[1] as (typeof T)[number]), canonicalTorsion);
+  forged(
+    'non-canonical public key: y = p + 1 (the identity written with y ≥ p), R the identity, S = 0',
+    ['non-canonical', 'small-order'],
+    encode(IDENTITY, FIELD_P + 1n),
+    [encode(IDENTITY)],
+  );
+  forged(
+    'non-canonical public key: the identity with the sign bit of x = 0 set ("negative zero"), R the identity, S = 0',
+    ['non-canonical', 'small-order'],
+    encode({ x: 1n, y: 1n }),
+    [encode(IDENTITY)],
+  );
+  forged(
+    'non-canonical R: a small-order point written with y ≥ p, public key of order 8, S = 0',
+    ['non-canonical', 'small-order'],
+    encode(T[1] as (typeof T)[number]),
+    [encode(IDENTITY, FIELD_P + 1n), encode(T[2] as (typeof T)[number], FIELD_P), encode(T[6] as (typeof T)[number], FIELD_P)],
+  );
+  // A genuine signature of the Xiaonan need with S replaced by S + L: the same residue, so a verifier
+  // that reduces S modulo L accepts it; RFC 8032 §5.1.7 and libsodium require S < L.
+  const needSig = fromBase64url(need.sig);
+  add(
+    "non-canonical S: the need's genuine signature with S + L in place of S (S ≥ L)",
+    ['ed25519', 'non-canonical', 'sig'],
+    needCtx,
+    replaceOnce(needText, need.sig, toBase64url(signatureBytes(needSig.subarray(0, 32), scalarOf(needSig) + L))),
+    'E_SIG',
+  );
+
+  // ---- added for issue 13 (calendar dates, spec/records.md §1): at the end ----
+  const retimed = (field: string, to: string) =>
+    resign(
+      need,
+      (u) => {
+        (u.body as Record<string, unknown>)[field] = to;
+      },
+      dKey,
+    );
+  add(
+    'timestamp of a day that does not exist: 2020-02-31 (validly signed)',
+    ['schema', 'timestamp', 'calendar'],
+    needCtx,
+    retimed('neededBy', '2020-02-31T00:00:00Z'),
+    'E_SCHEMA',
+  );
+  add(
+    'timestamp of 29 February in a common year: 2019-02-29',
+    ['schema', 'timestamp', 'calendar'],
+    needCtx,
+    retimed('neededBy', '2019-02-29T00:00:00Z'),
+    'E_SCHEMA',
+  );
+  add(
+    'timestamp of 29 February 2100 (a century, not a leap year)',
+    ['schema', 'timestamp', 'calendar'],
+    needCtx,
+    retimed('neededBy', '2100-02-29T00:00:00Z'),
+    'E_SCHEMA',
+  );
+  add('timestamp of 31 April', ['schema', 'timestamp', 'calendar'], needCtx, retimed('neededBy', '2020-04-31T00:00:00Z'), 'E_SCHEMA');
+  add('timestamp with a leap second (:60), refused', ['schema', 'timestamp', 'leap-second'], needCtx, retimed('neededBy', '2016-12-31T23:59:60Z'), 'E_SCHEMA');
+  add(
+    'inception created on a day that does not exist (every timestamp member has the same rule)',
+    ['schema', 'timestamp', 'calendar', 'hub.inception'],
+    [],
+    resign(
+      dInc,
+      (u) => {
+        (u.body as Record<string, unknown>).created = '2020-02-30T00:10:00Z';
+        // digest(body) by hand: hubIdOf refuses the body, as every reader must.
+        u.hub = toBase64url(sha256(utf8(jcs(u.body))));
+      },
+      dKey,
+    ),
     'E_SCHEMA',
   );
   return out;

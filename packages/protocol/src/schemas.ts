@@ -28,13 +28,24 @@ export const regionCode = z.string().regex(/^[1-9][0-9]{5}$/, 'expected a six-di
 /** A region prefix: 2 digits (province), 4 (prefecture) or 6 (county). */
 export const regionPrefix = z.string().regex(/^[1-9][0-9]([0-9]{2}){0,2}$/, 'expected 2, 4 or 6 digits of a GB/T 2260 code');
 
-/** RFC 3339 timestamp in UTC with a Z suffix, second or millisecond precision. */
+/**
+ * A date that exists in the proleptic Gregorian calendar, YYYY-MM-DD
+ * (spec/encoding.md §5.4): days 29 and 30 in every month but February, 31 in
+ * the months that have it, 29 February only in leap years (divisible by 4 and
+ * not by 100, or by 400). Written as one pattern so the JSON Schemas carry
+ * the whole rule and every language reads it the same (ASCII classes only).
+ */
+const CALENDAR_DATE =
+  '(?:[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)' +
+  '|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26]|00)00)-02-29)';
+
+/** The timestamp pattern of spec/encoding.md §5.4: a real calendar date, 00:00:00 to 23:59:59 (no leap second 60), optional milliseconds, Z. */
+export const TIMESTAMP_PATTERN = new RegExp(`^${CALENDAR_DATE}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{3})?Z$`);
+
+/** RFC 3339 timestamp in UTC with a Z suffix, second or millisecond precision, of a date that exists. */
 export const timestamp = z
   .string()
-  .regex(
-    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3})?Z$/,
-    'expected an RFC 3339 UTC timestamp such as 2020-01-24T08:00:00Z',
-  );
+  .regex(TIMESTAMP_PATTERN, 'expected an RFC 3339 UTC timestamp of a real date and time such as 2020-01-24T08:00:00Z (no 2020-02-31, no second 60)');
 
 export const text = (max: number) => z.string().min(1).max(max);
 export const ext = z.record(z.string(), z.unknown()).describe('extensions: the only object that may hold members this version does not define');

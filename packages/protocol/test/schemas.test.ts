@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas, RECORD_TYPES } from '../src/index.js';
+import { jsonSchemas, RECORD_TYPES, TIMESTAMP_PATTERN, timestamp } from '../src/index.js';
 import { specDir } from './helpers.js';
 
 describe('spec/schemas (JSON Schema generated from the zod schemas)', () => {
@@ -78,5 +78,39 @@ describe('record types added in the v1 draft (issue 10)', async () => {
     expect(ok('offer.posted', { ...offer, donor: { name: '王女士', kind: 'individual', named: 'yes' } })).toBe(false);
     expect(ok('attestation', { subject: id, kind: 'recovery_vouched', result: 'pass' })).toBe(true);
     expect(ok('attestation', { subject: id, kind: 'recovery_vouch', result: 'pass' })).toBe(false);
+  });
+});
+
+describe('timestamps are real calendar dates (issue 13 point 8, spec/encoding.md §5.4)', () => {
+  const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const daysIn = (y: number, m: number) => [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] as number;
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+  it('accepts exactly the days that exist, in every month of common, leap and century years', () => {
+    const wrong: string[] = [];
+    for (const y of [0, 4, 100, 1600, 1900, 1999, 2000, 2019, 2020, 2024, 2100, 2400, 9996, 9999]) {
+      for (let m = 0; m <= 13; m++) {
+        for (let d = 0; d <= 32; d++) {
+          const t = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}T12:00:00Z`;
+          const exists = m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m);
+          if (timestamp.safeParse(t).success !== exists) wrong.push(t);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('refuses a leap second, 24:00 and a date that Date.parse would roll over', () => {
+    for (const t of ['2016-12-31T23:59:60Z', '2020-01-24T24:00:00Z', '2020-02-31T00:00:00Z', '2020-02-30T00:00:00.000Z'])
+      expect(timestamp.safeParse(t).success, t).toBe(false);
+    // V8 turns 2020-02-31 into 2 March: the schema, not Date.parse, decides.
+    expect(Number.isNaN(Date.parse('2020-02-31T00:00:00Z'))).toBe(false);
+    expect(timestamp.safeParse('2020-02-29T23:59:59.999Z').success).toBe(true);
+  });
+
+  it('the pattern uses ASCII classes only (no \\d, \\w, \\s), so every regex engine reads it the same', () => {
+    expect(TIMESTAMP_PATTERN.source).not.toMatch(/\\[dws]/);
+    expect(TIMESTAMP_PATTERN.test('٢٠٢٠-01-24T08:00:00Z')).toBe(false);
+    expect(TIMESTAMP_PATTERN.test('2020-01-24T08:00:00Z\n')).toBe(false);
   });
 });

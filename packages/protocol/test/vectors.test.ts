@@ -1,7 +1,9 @@
+import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildVectors, type InvalidVector, type RecordVector } from '../../../spec/tools/vectors-lib.js';
 import {
+  ed25519Verify,
   fromBase64url,
   fromHex,
   jcs,
@@ -132,6 +134,28 @@ describe('invalid.json', () => {
     const chains = new MemoryChains();
     for (const r of v.context) expect(outcome(chains, JSON.stringify(r)), 'context record').toBe('valid');
     expect(outcome(chains, v.record)).toBe(v.error);
+  });
+
+  it('Ed25519 strictness (spec/keys.md §1): a permissive verifier (node:crypto) accepts the small-order forgeries; ours refuses every ed25519 vector', () => {
+    const strict = invalid.vectors.filter((v) => v.tags.includes('ed25519'));
+    expect(strict.length).toBeGreaterThanOrEqual(8);
+    const tags = new Set(strict.flatMap((v) => v.tags));
+    for (const t of ['small-order', 'non-canonical']) expect(tags).toContain(t);
+    let acceptedByNodeCrypto = 0;
+    for (const v of strict) {
+      const r = JSON.parse(v.record) as SignedRecord;
+      const key = r.type === 'hub.inception' ? r.body.signingKey : (v.context[0] as SignedRecord & { body: { signingKey: string } }).body.signingKey;
+      const { sig, ...unsigned } = r;
+      const msg = signedBytes(unsigned as Parameters<typeof signedBytes>[0]);
+      const spki = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), fromBase64url(key)]), format: 'der', type: 'spki' });
+      if (nodeVerify(null, msg, spki, fromBase64url(sig))) acceptedByNodeCrypto++;
+      expect(ed25519Verify(fromBase64url(sig), msg, fromBase64url(key)), v.comment).toBe(false);
+      const chains = new MemoryChains();
+      for (const c of v.context) expect(outcome(chains, JSON.stringify(c))).toBe('valid');
+      expect(outcome(chains, v.record), v.comment).toBe('E_SIG');
+    }
+    // The small-order and non-canonical-key forgeries hold for this very message: only the checks make them fail.
+    expect(acceptedByNodeCrypto).toBeGreaterThanOrEqual(6);
   });
 
   it('pins every error code a record alone can produce', () => {
