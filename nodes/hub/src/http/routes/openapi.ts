@@ -164,7 +164,20 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
         ? { request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: body } } } } }
         : { request: { body: { content: { 'application/json': { schema: body } } } } }),
       responses: {
-        201: json(z.object({ id: z.string(), ord: z.int(), record: signedRecordSchema }), 'signed and stored'),
+        201: json(
+          z.object({
+            id: z.string(),
+            ord: z.int(),
+            record: signedRecordSchema,
+            warnings: z
+              .array(
+                z.object({ code: z.enum(['unknown_item', 'unit_not_catalogue_base']), path: z.array(z.union([z.string(), z.int()])), message: z.string() }),
+              )
+              .optional()
+              .describe('items outside the relief-item catalogue (spec/catalogue.md §4); absent when none'),
+          }),
+          'signed and stored',
+        ),
         400: problemResponse('invalid body'),
         401: problemResponse('no token'),
         403: problemResponse(

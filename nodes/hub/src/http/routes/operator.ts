@@ -1,4 +1,4 @@
-import { hubIdSchema, hubLevel, parseIJson, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
+import { hubIdSchema, hubLevel, itemWarnings, parseIJson, type RecordType, recordIdSchema, regionCode, ShuniuError } from '@shuniu/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { heldFilterOf, heldView } from '../../held.js';
@@ -101,10 +101,13 @@ export function operatorRoutes(deps: OperatorDeps) {
       body = rest;
     }
     const { id, record, ack } = await deps.publisher.publish(type, body, sealed);
-    if (ack.status === 'accepted') return c.json({ id, ord: ack.ord, record }, 201);
+    // Item codes outside the relief-item catalogue are allowed and flagged (spec/catalogue.md §4, spec/node.md §8.4).
+    const warned = itemWarnings(body);
+    const warnings = warned.length > 0 ? { warnings: warned } : {};
+    if (ack.status === 'accepted') return c.json({ id, ord: ack.ord, record, ...warnings }, 201);
     if (ack.status === 'rejected' || ack.status === 'blocked')
       return problemResponse(c, new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message));
-    return c.json({ id, ack, record }, 202);
+    return c.json({ id, ack, record, ...warnings }, 202);
   };
 
   for (const r of WRITE_ROUTES) {
