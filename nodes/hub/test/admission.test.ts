@@ -152,6 +152,18 @@ describe('join codes and admission requests (HTTP)', () => {
       code: 'E_ARGUMENT',
     });
 
+    // The OpenAPI document describes the routes.
+    const doc = (await (await get(`${province.url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, method] of [
+      ['/v1/join-codes', 'post'],
+      ['/v1/join-codes', 'get'],
+      ['/v1/join-codes/{id}', 'delete'],
+      ['/v1/join-requests', 'post'],
+      ['/v1/join-requests/{id}/approve', 'post'],
+      ['/v1/join-requests/{id}/refuse', 'post'],
+    ] as const)
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+
     // Expired: a code past its expiry (the row's expiry moved into the past, as time would).
     const late = (await (await post(`${province.url}/v1/join-codes`, { ttlSeconds: 60 }, province.token)).json()) as { id: string; code: string };
     province.node.store.db.prepare('UPDATE join_codes SET expires_ms = ? WHERE id = ?').run(Date.now() - 1, late.id);

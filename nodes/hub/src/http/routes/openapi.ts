@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/protocol';
 import { z } from 'zod';
+import { joinCodeBody, joinRequestBody, joinRequestFields } from '../../join.js';
 import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
 import { WRITE_ROUTES } from './operator.js';
 import { COLLECTIONS } from './state.js';
@@ -250,6 +251,86 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     summary: 'Sign out everywhere: revoke every token, the caller’s too',
     security: [{ bearer: [] }],
     responses: { 200: json(z.object({ revoked: z.int() }), 'how many were revoked'), ...auth },
+  });
+  // Join codes and admission requests (spec/node.md §7.1).
+  const joinView = z.object({
+    id: z.string(),
+    state: z.enum(['open', 'expired', 'pending', 'admitted', 'refused', 'cancelled']),
+    level: z.string().nullable(),
+    region: z.string().nullable(),
+    note: z.string().nullable(),
+    createdMs: z.int(),
+    expiresMs: z.int(),
+    request: joinRequestFields.extend({ requestedMs: z.int() }).nullable(),
+    decidedMs: z.int().nullable(),
+    admission: z.string().nullable(),
+    reason: z.string().nullable(),
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/join-codes',
+    summary: 'Make a join code (single use, expiring; its text is shown only here)',
+    security: [{ bearer: [] }],
+    request: { body: { content: { 'application/json': { schema: joinCodeBody } } } },
+    responses: {
+      201: json(joinView.extend({ code: z.string(), parent: z.string() }), 'the code'),
+      429: problemResponse('E_RATE_LIMITED: limits.joinCodes codes open or pending'),
+      ...auth,
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/join-codes',
+    summary: 'Join codes and the admission requests they carry (never a code’s text)',
+    security: [{ bearer: [] }],
+    responses: { 200: json(z.object({ codes: z.array(joinView) }), 'newest first'), ...auth },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/v1/join-codes/{id}',
+    summary: 'Cancel an open join code',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 204: { description: 'cancelled' }, 404: problemResponse('no open code with that id'), ...auth },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/join-requests',
+    summary: "A hub's signed admission request, with its parent's join code",
+    request: { body: { content: { 'application/json': { schema: joinRequestBody } } } },
+    responses: {
+      201: json(z.object({ id: z.string(), state: z.literal('pending'), parent: z.string() }), 'pending'),
+      400: problemResponse('E_SCHEMA, or E_ARGUMENT: addressed to another hub'),
+      403: problemResponse('E_FORBIDDEN: join code unknown, used, expired, or bound to another level or region'),
+      422: problemResponse('E_HUB_ID or E_SIG'),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/join-requests/{id}/approve',
+    summary: 'Approve a pending request: signs hub.admitted (refused when the admission would not count)',
+    security: [{ bearer: [] }],
+    request: {
+      params: z.object({ id: z.string() }),
+      body: { content: { 'application/json': { schema: z.object({ level: z.string().optional(), region: z.string().optional() }) } } },
+    },
+    responses: {
+      201: json(z.object({ id: z.string(), record: signedRecordSchema, request: joinView }), 'the admission'),
+      400: problemResponse('E_ARGUMENT: not pending, or out of this hub’s admission scope'),
+      404: problemResponse('no such request'),
+      ...auth,
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/join-requests/{id}/refuse',
+    summary: 'Refuse a pending request',
+    security: [{ bearer: [] }],
+    request: {
+      params: z.object({ id: z.string() }),
+      body: { content: { 'application/json': { schema: z.object({ reason: z.string().max(2000).optional() }) } } },
+    },
+    responses: { 200: json(z.object({ request: joinView }), 'refused'), 400: problemResponse('not pending'), 404: problemResponse('no such request'), ...auth },
   });
   let cached: unknown;
   return () => {
