@@ -89,7 +89,7 @@ try {
   const day = 86_400_000;
   say('\n== 1. Xiaonan posts a need: 20,000 surgical masks for medical staff, critical');
   const need = await call(xiaonan, '/v1/needs', {
-    item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
     quantity: 400,
     unit: { name: 'box', base: 'piece', size: 50 },
     urgency: 'critical',
@@ -105,7 +105,7 @@ try {
   say('\n== 2. The foundation offers 110,000 masks for Hubei medical staff');
   const offer = await call(foundation, '/v1/offers', {
     kind: 'goods',
-    item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
     quantity: 2200,
     unit: { name: 'box', base: 'piece', size: 50 },
     valueFen: 11_000_000,
@@ -117,7 +117,7 @@ try {
   await until('the offer to reach the province', () => has(province, offer.id));
 
   say('\n== 3. The foundation trucks the masks to the province warehouse, which re-offers and allocates them');
-  const masks = { item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' }, unit: { name: 'box', base: 'piece', size: 50 } };
+  const masks = { item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' }, unit: { name: 'box', base: 'piece', size: 50 } };
   const arrival = formatTimestamp(Math.floor((now + day) / 1000) * 1000);
   const toWarehouse = await call(foundation, '/v1/handoffs', {
     shipment: 'YJJ-2020-0124-01',

@@ -60,7 +60,7 @@ const need = publish(
   xiaonan,
   'need.posted',
   {
-    item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩 surgical masks' },
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩 surgical masks' },
     quantity: 400,
     unit: { name: 'box', base: 'piece', size: 50 },
     urgency: 'critical',
@@ -74,7 +74,7 @@ const need = publish(
 );
 const offer = publish(hubei, 'offer.posted', {
   kind: 'goods',
-  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩 surgical masks' },
+  item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩 surgical masks' },
   quantity: 2200,
   unit: { name: 'box', base: 'piece', size: 50 },
   valueFen: 110_000 * 250,
@@ -94,7 +94,7 @@ const handoff = publish(hubei, 'custody.handoff', {
   shipment: 'HB-20200124-017',
   from: hubei.hub.id,
   to: xiaonan.hub.id,
-  lines: [{ item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' }, quantity: 400, unit: { name: 'box', base: 'piece', size: 50 }, lot: 'L2001' }],
+  lines: [{ item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' }, quantity: 400, unit: { name: 'box', base: 'piece', size: 50 }, lot: 'L2001' }],
   carrier: { name: '孝感应急局包车 chartered truck', kind: 'chartered_truck' },
   waybill: 'XG-0017',
   expectedArrival: '2020-01-25T06:00:00Z',
@@ -108,7 +108,7 @@ publish(xiaonan, 'custody.receipt', {
 publish(xiaonan, 'custody.delivered', {
   need: need.id,
   handoffs: [handoff.id],
-  lines: [{ item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' }, quantity: 396, unit: { name: 'box', base: 'piece', size: 50 } }],
+  lines: [{ item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' }, quantity: 396, unit: { name: 'box', base: 'piece', size: 50 } }],
   recipient: { name: '孝南区人民医院', kind: 'hospital', region: '420902' },
   peopleServed: 800,
   delivered: '2020-01-25T07:00:00Z',
