@@ -4,7 +4,7 @@
  */
 import type { BeneficiaryGroup, BodyOf, Urgency } from '@shuniu/protocol';
 import type { NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
-import { MatchService } from '../nodes/hub/src/match-service.js';
+import { MatchService, stateSource } from '../nodes/hub/src/match-service.js';
 import { need, offer, state } from '../packages/match/test/fixtures.js';
 import { progress } from './report.js';
 
@@ -259,7 +259,7 @@ export function large(nNeeds: number, nOffers: number, seed: number): ResolvedSt
  */
 export async function nationalMatch(nNeeds: number, nOffers: number): Promise<{ nationalSeconds: number; planSeconds: number; total: number; lagMax: number }> {
   const national = large(nNeeds, nOffers, 7);
-  const service = new MatchService({ state: () => national, version: () => 'bench', budgetMs: 600_000 });
+  const service = new MatchService({ source: stateSource(national), version: () => 'bench', budgetMs: 600_000 });
   let lagMax = 0;
   let last = performance.now();
   const lagTimer = setInterval(() => {

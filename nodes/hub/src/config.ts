@@ -20,6 +20,11 @@ export interface NodeConfig {
     batchRecords: number;
     ratePerSecond: number;
     rateBurst: number;
+    /** Bytes a second (and burst) of pushed records the node does not store (held, blocked, rejected), per client and for all clients (spec/node.md §7 Limits; 0 = off). */
+    unstoredBytesPerSecond?: number;
+    unstoredBytesBurst?: number;
+    unstoredBytesTotalPerSecond?: number;
+    unstoredBytesTotalBurst?: number;
     maxHeld: number;
     /** Records one sender (a push's remote address, a pull's peer URL) may hold; default maxHeld / 10. */
     maxHeldPerSource?: number;
@@ -32,6 +37,10 @@ export interface NodeConfig {
     maxSkewMs: number;
     /** Longest a matching plan may take in its worker before it is stopped and the request answered 503 (spec/node.md §Matching proposals). */
     matchBudgetMs?: number;
+    /** A plan younger than this is served even if the state has moved on since (its own version as ETag); 0 = always the current version (spec/node.md §6.1). */
+    matchStaleMs?: number;
+    /** Most old-generation heap of the matching worker, MiB: a plan that needs more is answered as over budget (spec/node.md §6.1). */
+    matchHeapMb?: number;
     /** Live feed streams one client (`hub:<id>` or `addr:<ip>`) may hold open (spec/node.md §5.1). */
     streamsPerClient?: number;
     /** Live feed streams open in total. */
@@ -89,11 +98,17 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     batchRecords: 2000,
     ratePerSecond: 200,
     rateBurst: 400,
+    unstoredBytesPerSecond: 1 << 20,
+    unstoredBytesBurst: 4 << 20,
+    unstoredBytesTotalPerSecond: 4 << 20,
+    unstoredBytesTotalBurst: 16 << 20,
     maxHeld: 100_000,
     maxHeldBytes: 256 * 1024 * 1024,
     heldTtlMs: 7 * 24 * 3600 * 1000,
     maxSkewMs: 10 * 60 * 1000,
     matchBudgetMs: 10_000,
+    matchStaleMs: 5_000,
+    matchHeapMb: 256,
     streamsPerClient: 8,
     streamsTotal: 1000,
     streamBufferBytes: 4 * 1024 * 1024,

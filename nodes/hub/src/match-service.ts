@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type Catalogue, type MatchFilters, needIsOpen, offerIsOpen, type TransitTable } from '@shuniu/match';
+import type { Catalogue, MatchFilters, TransitTable } from '@shuniu/match';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
-import type { MatchReply, MatchRequest } from './match-worker.js';
+import type { MatchCollection, MatchReply, MatchRequest } from './match-worker.js';
 
 /**
  * The worker's code: the compiled match-worker.js next to this module. From
@@ -16,19 +16,43 @@ function workerFile(): string {
   return fileURLToPath(url);
 }
 
+/**
+ * What the engine reads of the node's resolved state, without copying it: the
+ * record clock and the entries of three maps. A value is replaced, never
+ * mutated, when it changes (the resolver's views are), so the service sends
+ * the worker only the entries whose object changed since the last plan.
+ */
+export interface MatchSource {
+  clock(): number;
+  entries(name: 'needs'): Iterable<[string, NeedState]>;
+  entries(name: 'offers'): Iterable<[string, OfferState]>;
+  entries(name: 'conflicts'): Iterable<[string, Conflict]>;
+}
+
+/** A MatchSource over a plain resolved state (tests, benches, `shuniu match --state`). */
+export function stateSource(state: ResolvedState | (() => ResolvedState)): MatchSource {
+  const get = typeof state === 'function' ? state : () => state;
+  return {
+    clock: () => get().clock,
+    entries: ((name: MatchCollection) => Object.entries(get()[name])) as MatchSource['entries'],
+  };
+}
+
 export interface MatchServiceOptions {
-  /** The node's current resolved state (read on the main thread, in slices, when a plan is made). */
-  state(): ResolvedState;
+  /** The node's current resolved state, read on the main thread when a plan is made (only the entries changed since the last plan are sent). */
+  source: MatchSource;
   /** The state's version: equal versions give equal plans (the resolver's state hash). */
   version(): string;
   /** Longest a plan (or a page of it) may take in the worker before it is terminated (config limits.matchBudgetMs). */
   budgetMs: number;
   catalogue?: Catalogue;
   transit?: Partial<TransitTable>;
-  /** Needs or offers per message to the worker: the main thread yields between slices. */
+  /** Entries per message to the worker, and entries compared between two yields of the main thread. */
   slice?: number;
   /** Answer from the plan held, of an earlier version, if made less than this many ms ago (default 0: always the current version). */
   staleMs?: number;
+  /** Most old-generation heap the worker may use, in MiB (its isolate's resourceLimits); a plan that needs more ends as one over budget. Unset: V8's default. */
+  heapMb?: number;
   /** Pages kept per version (least recently used go first). */
   cachePages?: number;
   workerFile?: string;
@@ -52,14 +76,17 @@ export interface Page {
   body: string;
 }
 
-/** Why no page: the plan took longer than the budget (the node answers 503 with Retry-After). */
+/** Why no page: the plan took longer than the time budget, or more memory than the worker may use (the node answers 503 with Retry-After). */
 export class MatchBudgetError extends Error {
   constructor(
     readonly version: string,
     readonly budgetMs: number,
+    readonly heapMb?: number,
   ) {
     super(
-      `matching proposals took longer than limits.matchBudgetMs (${budgetMs} ms) at state version ${version}; they will be tried again once the state changes`,
+      heapMb === undefined
+        ? `matching proposals took longer than limits.matchBudgetMs (${budgetMs} ms) at state version ${version}; they will be tried again once the state changes`
+        : `matching proposals needed more memory than limits.matchHeapMb (${heapMb} MiB) at state version ${version}; they will be tried again once the state changes`,
     );
   }
 }
@@ -84,7 +111,7 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
  * the state changes.
  *
  * @example
- * const m = new MatchService({ state: () => engine.resolved(), version: () => engine.stateHash(), budgetMs: 10_000 });
+ * const m = new MatchService({ source: stateSource(() => engine.resolved()), version: () => engine.stateHash(), budgetMs: 10_000 });
  * const page = await m.page({ filters: { region: '4201' }, offset: 0, limit: 500, maxBytes: 8 << 20 });
  */
 export class MatchService {
@@ -94,11 +121,19 @@ export class MatchService {
   private nextJob = 1;
   private current: PlanJob | undefined;
   private held: PlanJob | undefined;
-  private overBudget: string | undefined;
+  /** The version last found over budget, and why. */
+  private overBudget: MatchBudgetError | undefined;
   private readonly pages = new Map<string, Page>();
+  /** What the worker's replica holds: each entry's object as last sent (compared by identity), and the sync in which it was last seen. */
+  private readonly sent: { [K in MatchCollection]: Map<string, { value: unknown; seen: number }> } = {
+    needs: new Map(),
+    offers: new Map(),
+    conflicts: new Map(),
+  };
+  private syncs = 0;
   private closed = false;
   /** Counters, for tests and benches: plans made, pages computed and served from cache, budget overruns, the last plan's time in the worker and size. */
-  readonly stats = { plans: 0, pagesComputed: 0, pagesCached: 0, overBudget: 0, lastPlanMs: 0, lastProposals: 0 };
+  readonly stats = { plans: 0, pagesComputed: 0, pagesCached: 0, overBudget: 0, lastPlanMs: 0, lastProposals: 0, lastSent: 0, lastRemoved: 0 };
 
   constructor(private readonly opts: MatchServiceOptions) {}
 
@@ -141,14 +176,17 @@ export class MatchService {
   /**
    * The version a request is answered at: the current one, or, with
    * `staleMs`, the version of the plan held if it was made less than
-   * `staleMs` ago (a node under a stream of writes then plans at most once
-   * per `staleMs`).
+   * `staleMs` ago or while the next plan is being made (a node under a
+   * stream of writes then plans at most once per `staleMs`, and readers never
+   * wait for a plan when one is held).
    */
   versionToServe(): string {
     const version = this.opts.version();
     const held = this.held;
     const stale = this.opts.staleMs ?? 0;
-    if (held !== undefined && held.version !== version && stale > 0 && performance.now() - held.madeAt < stale) return held.version;
+    if (held === undefined || held.version === version || stale <= 0) return version;
+    // Recent enough, or the next plan is being made: the held plan, labelled with its own version.
+    if (performance.now() - held.madeAt < stale || this.current !== undefined) return held.version;
     return version;
   }
 
@@ -156,7 +194,7 @@ export class MatchService {
   private async planFor(version: string): Promise<PlanJob> {
     for (;;) {
       if (this.held?.version === version) return this.held;
-      if (this.overBudget === version) throw new MatchBudgetError(version, this.opts.budgetMs);
+      if (this.overBudget?.version === version) throw this.overBudget;
       const p = this.current;
       if (p === undefined) break;
       // One plan at a time: wait for the one under way, then look again.
@@ -165,7 +203,7 @@ export class MatchService {
     }
     // The plan is of the state as it is now, which may be newer than the version asked for after a wait: it is labelled so.
     const now = this.opts.version();
-    if (now !== version && this.overBudget === now) throw new MatchBudgetError(now, this.opts.budgetMs);
+    if (now !== version && this.overBudget?.version === now) throw this.overBudget;
     const job: PlanJob = { version: now, job: this.nextJob++, clock: 0, madeAt: 0, done: Promise.resolve() };
     job.done = this.makePlan(job);
     this.current = job;
@@ -185,62 +223,98 @@ export class MatchService {
     const over = () => {
       if (performance.now() <= deadline) return;
       const e = new MatchBudgetError(job.version, this.opts.budgetMs);
-      this.overBudget = job.version;
+      this.overBudget = e;
       this.stats.overBudget++;
       this.kill(e);
       throw e;
     };
-    this.held = undefined;
-    const w = this.ensureWorker();
-    const state = this.opts.state();
-    job.clock = state.clock;
-    const slice = this.opts.slice ?? 1000;
-    const begin: MatchRequest = { t: 'begin', job: job.job, clock: state.clock };
-    if (this.opts.catalogue !== undefined) begin.catalogue = this.opts.catalogue;
-    if (this.opts.transit !== undefined) begin.transit = this.opts.transit;
-    w.postMessage(begin);
-    // Only what the engine reads: open needs (and every need a duplicate conflict names), open offers, duplicate conflicts.
-    const conflicts: [string, Conflict][] = [];
-    const named = new Set<string>();
-    for (const id of Object.keys(state.conflicts)) {
-      const c = state.conflicts[id] as Conflict;
-      if (c.rule === 'duplicate_need') {
-        conflicts.push([id, c]);
-        named.add(id.slice(0, id.indexOf('/')));
-        for (const r of c.records) named.add(r);
-      }
-    }
-    const lean = (n: NeedState): NeedState => ({ ...n, allocations: [], deliveries: [], updates: [] });
-    const send = async <T>(t: 'needs' | 'offers', all: Record<string, T>, keep: (x: T) => boolean, map: (x: T) => T) => {
-      const ids = Object.keys(all);
-      for (let i = 0; i < ids.length; i += slice) {
-        over();
-        const items: T[] = [];
-        for (let k = i; k < ids.length && k < i + slice; k++) {
-          const x = all[ids[k] as string] as T;
-          if (keep(x)) items.push(map(x));
-        }
-        w.postMessage({ t, job: job.job, json: JSON.stringify(items) } satisfies MatchRequest);
-        await yieldToLoop();
-      }
-    };
-    await send('needs', state.needs, (n) => needIsOpen(n) || named.has(n.id), lean);
-    await send(
-      'offers',
-      state.offers,
-      (o: OfferState) => offerIsOpen(o, state.clock),
-      (o) => ({ ...o, allocations: [], updates: [] }),
-    );
-    for (let i = 0; i < conflicts.length; i += slice) {
-      w.postMessage({ t: 'conflicts', job: job.job, json: JSON.stringify(conflicts.slice(i, i + slice)) } satisfies MatchRequest);
-      await yieldToLoop();
-    }
+    // The plan held stays served (with staleMs) until this one is made: the worker keeps both.
+    this.ensureWorker();
+    // A first pass that yields (the whole state, the first time), then one that does not, after
+    // which the replica is exactly the state of the version the plan is labelled with.
+    await this.sync(over, true);
+    await this.sync(over, false);
+    job.version = this.opts.version();
+    job.clock = this.opts.source.clock();
     over();
-    const reply = await this.call({ t: 'plan', id: 0, job: job.job }, job.version, deadline - performance.now());
+    const req: MatchRequest & { id: number } = { t: 'plan', id: 0, job: job.job, clock: job.clock };
+    if (this.opts.catalogue !== undefined) req.catalogue = this.opts.catalogue;
+    if (this.opts.transit !== undefined) req.transit = this.opts.transit;
+    const reply = await this.call(req, job.version, deadline - performance.now());
     if (reply.t !== 'planned') throw new Error(`match worker answered ${reply.t} to a plan`);
     this.stats.plans++;
     this.stats.lastPlanMs = reply.ms;
     this.stats.lastProposals = reply.size;
+  }
+
+  /**
+   * Brings the worker's replica up to the current state: the entries whose
+   * object is not the one last sent (needs without their lists of
+   * allocations, deliveries and updates, which the engine does not read; only
+   * duplicate_need conflicts), and the ids gone. The main thread yields every
+   * `slice` entries.
+   */
+  private async sync(over: () => void, yielding: boolean): Promise<void> {
+    const slice = this.opts.slice ?? 1000;
+    const w = this.worker;
+    const pause = async () => {
+      if (!yielding) return;
+      await yieldToLoop();
+      over();
+      // The worker died meanwhile: its successor starts empty and what was marked sent is forgotten.
+      if (this.worker !== w) throw new Error('match worker restarted during a plan');
+    };
+    const sync = ++this.syncs;
+    let sentCount = 0;
+    let removedCount = 0;
+    const lean = {
+      needs: (n: unknown) => ({ ...(n as NeedState), allocations: [], deliveries: [], updates: [] }),
+      offers: (o: unknown) => ({ ...(o as OfferState), allocations: [], updates: [] }),
+      conflicts: (c: unknown) => c,
+    };
+    for (const coll of ['needs', 'offers', 'conflicts'] as const) {
+      const sent = this.sent[coll];
+      let out: [string, unknown][] = [];
+      let seen = 0;
+      let looked = 0;
+      const flush = async () => {
+        if (out.length > 0) w?.postMessage({ t: 'upsert', coll, json: JSON.stringify(out) } satisfies MatchRequest);
+        sentCount += out.length;
+        out = [];
+        await pause();
+      };
+      for (const [id, value] of this.opts.source.entries(coll as 'needs') as Iterable<[string, unknown]>) {
+        if (coll === 'conflicts' && (value as Conflict).rule !== 'duplicate_need') continue;
+        seen++;
+        const had = sent.get(id);
+        if (had === undefined) sent.set(id, { value, seen: sync });
+        else {
+          had.seen = sync;
+          if (had.value === value) {
+            if (++looked % (slice * 10) === 0) await pause();
+            continue;
+          }
+          had.value = value;
+        }
+        out.push([id, lean[coll](value)]);
+        if (out.length >= slice) await flush();
+      }
+      await flush();
+      if (seen < sent.size) {
+        const gone: string[] = [];
+        for (const [id, e] of sent) if (e.seen !== sync) gone.push(id);
+        for (const id of gone) sent.delete(id);
+        for (let i = 0; i < gone.length; i += slice * 10) w?.postMessage({ t: 'remove', coll, ids: gone.slice(i, i + slice * 10) } satisfies MatchRequest);
+        removedCount += gone.length;
+      }
+    }
+    if (yielding) {
+      this.stats.lastSent = sentCount;
+      this.stats.lastRemoved = removedCount;
+    } else {
+      this.stats.lastSent += sentCount;
+      this.stats.lastRemoved += removedCount;
+    }
   }
 
   /** Sends a request and waits for its answer, terminating the worker if it takes longer than the budget. */
@@ -252,7 +326,7 @@ export class MatchService {
       const timer = setTimeout(
         () => {
           const e = new MatchBudgetError(version, this.opts.budgetMs);
-          this.overBudget = version;
+          this.overBudget = e;
           this.stats.overBudget++;
           this.kill(e);
         },
@@ -280,7 +354,7 @@ export class MatchService {
     if (!existsSync(file)) throw new Error(`match worker ${file} is missing: build the node first (tsc --build)`);
     // The compiled worker resolves compiled packages: drop a `--conditions` (e.g. @shuniu/source under vitest or tsx) it would inherit.
     const execArgv = process.execArgv.filter((a, i, all) => !/^(--conditions|-C)(=|$)/.test(a) && !/^(--conditions|-C)$/.test(all[i - 1] ?? ''));
-    const w = new Worker(file, { execArgv });
+    const w = new Worker(file, { execArgv, ...(this.opts.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb } } : {}) });
     w.unref();
     w.on('message', (r: MatchReply) => {
       const p = this.waiting.get(r.id);
@@ -288,10 +362,20 @@ export class MatchService {
       this.waiting.delete(r.id);
       p.resolve(r);
     });
-    const fail = (e: unknown) => {
+    const fail = (err: unknown) => {
       if (this.worker !== w) return;
+      let e = err;
+      const plan = this.current;
+      if ((err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY' && plan !== undefined) {
+        // Over the worker's memory: as over the time budget, this version is not planned again.
+        const over = new MatchBudgetError(plan.version, this.opts.budgetMs, this.opts.heapMb);
+        e = over;
+        this.overBudget = over;
+        this.stats.overBudget++;
+      }
       this.worker = undefined;
       this.held = undefined;
+      this.forget();
       for (const p of this.waiting.values()) p.reject(e);
       this.waiting.clear();
     };
@@ -307,9 +391,15 @@ export class MatchService {
     if (w === undefined) return;
     this.worker = undefined;
     this.held = undefined;
+    this.forget();
     void w.terminate();
     for (const p of this.waiting.values()) p.reject(reason);
     this.waiting.clear();
+  }
+
+  /** A new worker starts with an empty replica. */
+  private forget(): void {
+    for (const m of Object.values(this.sent)) m.clear();
   }
 
   async close(): Promise<void> {

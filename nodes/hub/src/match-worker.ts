@@ -1,21 +1,24 @@
 /**
- * The matching worker (worker_threads): holds one state sent by the node in
- * chunks, plans it with @shuniu/match and serves pages of the plan, so that
- * neither the plan nor the writing of proposals runs on the node's main
- * thread (spec/node.md §Matching proposals). Started by match-service.ts
- * from the compiled match-worker.js next to it.
+ * The matching worker (worker_threads): holds a replica of what the engine
+ * reads (needs, offers, duplicate conflicts), kept current by the node with
+ * changes only, plans it with @shuniu/match and serves pages of the plan, so
+ * that neither the plan nor the writing of proposals runs on the node's main
+ * thread (spec/node.md §6.1). Started by match-service.ts from the compiled
+ * match-worker.js next to it.
  */
 import { parentPort } from 'node:worker_threads';
-import { type Catalogue, type MatchFilters, type Plan, plan, type TransitTable } from '@shuniu/match';
+import { type Catalogue, type MatchFilters, needIsOpen, offerIsOpen, type Plan, plan, type TransitTable } from '@shuniu/match';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 
+/** The replicated collections. */
+export type MatchCollection = 'needs' | 'offers' | 'conflicts';
+
 export type MatchRequest =
-  | { t: 'begin'; job: number; clock: number; catalogue?: Catalogue; transit?: Partial<TransitTable> }
-  /** Slices of the state as JSON texts (cheaper to send than structured clones): NeedState[], OfferState[], [id, Conflict][]. */
-  | { t: 'needs'; job: number; json: string }
-  | { t: 'offers'; job: number; json: string }
-  | { t: 'conflicts'; job: number; json: string }
-  | { t: 'plan'; id: number; job: number }
+  /** Changed or new entries as a JSON text of [id, value][] (cheaper to send than structured clones): NeedState, OfferState or Conflict. */
+  | { t: 'upsert'; coll: MatchCollection; json: string }
+  /** Entries gone from the node's state. */
+  | { t: 'remove'; coll: MatchCollection; ids: string[] }
+  | { t: 'plan'; id: number; job: number; clock: number; catalogue?: Catalogue; transit?: Partial<TransitTable> }
   | { t: 'page'; id: number; job: number; filters: MatchFilters; offset: number; limit: number; maxBytes: number };
 
 export type MatchReply =
@@ -25,66 +28,60 @@ export type MatchReply =
 
 interface Job {
   job: number;
-  state: ResolvedState;
-  options: { catalogue?: Catalogue; transit?: Partial<TransitTable> };
-  plan?: Plan;
+  plan: Plan;
   /** Selected rows by filter, most recent last (a few filters page at a time). */
   selected: Map<string, number[]>;
 }
 
-let current: Job | undefined;
+const replica: { [K in MatchCollection]: Map<string, unknown> } = { needs: new Map(), offers: new Map(), conflicts: new Map() };
+/** The plans held: the newest two (a page of the previous plan may still be asked while the next is made). */
+const jobs = new Map<number, Job>();
 
 function jobOf(job: number): Job {
-  if (current === undefined || current.job !== job) throw new Error(`match worker: job ${job} is not the one held`);
-  return current;
+  const j = jobs.get(job);
+  if (j === undefined) throw new Error(`match worker: job ${job} is not held`);
+  return j;
+}
+
+/** The part of the resolved state the engine reads: open needs (and every need a duplicate conflict names), open offers, duplicate conflicts. */
+function stateOf(clock: number): ResolvedState {
+  const state: ResolvedState = { v: 1, clock, hubs: {}, needs: {}, offers: {}, allocations: {}, shipments: {}, conflicts: {}, held: {}, pending: {} };
+  const named = new Set<string>();
+  for (const [id, c] of replica.conflicts) {
+    state.conflicts[id] = c as Conflict;
+    named.add(id.slice(0, id.indexOf('/')));
+    for (const r of (c as Conflict).records) named.add(r);
+  }
+  for (const [id, n] of replica.needs) if (needIsOpen(n as NeedState) || named.has(id)) state.needs[id] = n as NeedState;
+  for (const [id, o] of replica.offers) if (offerIsOpen(o as OfferState, clock)) state.offers[id] = o as OfferState;
+  return state;
 }
 
 function handle(m: MatchRequest): MatchReply | undefined {
   switch (m.t) {
-    case 'begin': {
-      const state: ResolvedState = {
-        v: 1,
-        clock: m.clock,
-        hubs: {},
-        needs: {},
-        offers: {},
-        allocations: {},
-        shipments: {},
-        conflicts: {},
-        held: {},
-        pending: {},
-      };
-      const options: Job['options'] = {};
-      if (m.catalogue !== undefined) options.catalogue = m.catalogue;
-      if (m.transit !== undefined) options.transit = m.transit;
-      current = { job: m.job, state, options, selected: new Map() };
+    case 'upsert': {
+      const r = replica[m.coll];
+      for (const [id, v] of JSON.parse(m.json) as [string, unknown][]) r.set(id, v);
       return undefined;
     }
-    case 'needs': {
-      const s = jobOf(m.job).state;
-      for (const n of JSON.parse(m.json) as NeedState[]) s.needs[n.id] = n;
-      return undefined;
-    }
-    case 'offers': {
-      const s = jobOf(m.job).state;
-      for (const o of JSON.parse(m.json) as OfferState[]) s.offers[o.id] = o;
-      return undefined;
-    }
-    case 'conflicts': {
-      const s = jobOf(m.job).state;
-      for (const [id, c] of JSON.parse(m.json) as [string, Conflict][]) s.conflicts[id] = c;
+    case 'remove': {
+      const r = replica[m.coll];
+      for (const id of m.ids) r.delete(id);
       return undefined;
     }
     case 'plan': {
-      const j = jobOf(m.job);
       const t0 = performance.now();
-      j.plan = plan(j.state, j.options);
-      return { t: 'planned', id: m.id, job: m.job, size: j.plan.size, ms: performance.now() - t0 };
+      const options: { catalogue?: Catalogue; transit?: Partial<TransitTable> } = {};
+      if (m.catalogue !== undefined) options.catalogue = m.catalogue;
+      if (m.transit !== undefined) options.transit = m.transit;
+      const p = plan(stateOf(m.clock), options);
+      jobs.set(m.job, { job: m.job, plan: p, selected: new Map() });
+      for (const k of jobs.keys()) if (jobs.size > 2) jobs.delete(k);
+      return { t: 'planned', id: m.id, job: m.job, size: p.size, ms: performance.now() - t0 };
     }
     case 'page': {
       const j = jobOf(m.job);
       const p = j.plan;
-      if (p === undefined) throw new Error('match worker: no plan yet');
       const key = JSON.stringify(m.filters);
       let rows = j.selected.get(key);
       if (rows === undefined) {

@@ -29,7 +29,7 @@ import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY
 import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
 import { accessControl, principalOf, tokenPrincipal } from './http/access.js';
-import { drainUnread, limitBody, rateLimit } from './http/body.js';
+import { drainUnread, limitBody, rateLimit, unstoredBytes } from './http/body.js';
 import { LiveFeed } from './http/live-feed.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
@@ -46,7 +46,7 @@ import { tokenRoutes } from './http/routes/tokens.js';
 import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { Ingestor } from './ingest.js';
 import { JOIN_CODES_DEFAULT, JoinCodes } from './join.js';
-import { MatchService } from './match-service.js';
+import { MatchService, type MatchSource } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
@@ -327,6 +327,22 @@ export class HubNode {
     // Who is asking (a verified peer stays one; else the bearer token), then the one access rule (spec/node.md §8.1).
     app.use('*', tokenPrincipal(this.auth));
     app.use('*', accessControl({ publicRead: config.publicRead, trusted: (h) => this.trust.isTrusted(h) }));
+    // Pushed records the node does not store are bounded in bytes a second, per client and in all (spec/node.md §7).
+    const lim = config.limits;
+    app.post(
+      '/v1/records',
+      unstoredBytes({
+        rate: lim.unstoredBytesPerSecond ?? 0,
+        burst: lim.unstoredBytesBurst ?? 4 << 20,
+        totalRate: lim.unstoredBytesTotalPerSecond ?? 0,
+        totalBurst: lim.unstoredBytesTotalBurst ?? 16 << 20,
+        keyOf: (c) => clientKey(c, addr(c)),
+        exempt: (c) => {
+          const p = principalOf(c);
+          return p.kind === 'operator' || (p.kind === 'peer' && this.trust.isTrusted(p.hub));
+        },
+      }),
+    );
     // Sealed parts for operators and trusted peers only; every other read strips them (spec/node.md §8.1).
     const sealedReaders = sealedReadersOf((h) => this.trust.isTrusted(h));
     app.route(
@@ -381,16 +397,23 @@ export class HubNode {
         hubId: this.hubId,
         standing: () => {
           const me = (ingestor.engine.collection('hubs') as { id: string; level?: HubLevel; region?: string }[] | undefined)?.find((h) => h.id === this.hubId);
-          return { root: config.roots.includes(this.hubId), ...(me?.level ? { level: me.level } : {}), ...(me?.region ? { region: me.region } : {}) };
+          // Its admission's word once admitted (a root: its profile's); before that, its own config (the admission counts once this hub's does).
+          return { root: config.roots.includes(this.hubId), level: me?.level ?? config.level, region: me?.region ?? config.region };
         },
         onPeersChanged: () => this.federation.kickAll(),
       }),
     );
     // Proposals are planned in a worker, once per state version, within limits.matchBudgetMs (spec/node.md §Matching proposals).
     this.matchService = new MatchService({
-      state: () => ingestor.engine.resolved(),
+      // The engine behind the ingestor can be replaced (a reload): read it at each call.
+      source: {
+        clock: () => ingestor.engine.clock(),
+        entries: ((name: 'needs' | 'offers' | 'conflicts') => ingestor.engine.entries(name)) as MatchSource['entries'],
+      },
       version: () => ingestor.engine.stateHash(),
       budgetMs: config.limits.matchBudgetMs ?? 10_000,
+      staleMs: config.limits.matchStaleMs ?? 5_000,
+      heapMb: config.limits.matchHeapMb ?? 256,
     });
     app.route('/', matchRoutes({ service: this.matchService, hubs: () => (ingestor.engine.collection('hubs') ?? []) as HubState[] }));
     app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));

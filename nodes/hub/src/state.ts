@@ -14,8 +14,12 @@ export interface StateEngine {
   toJSON(): unknown;
   /** Resolved collections by name (needs, offers, …); undefined when unknown. */
   collection(name: string): unknown[] | undefined;
-  /** The whole resolved state (spec/resolution.md), e.g. for the matching engine. */
+  /** The whole resolved state (spec/resolution.md). */
   resolved(): ResolvedState;
+  /** One map of the resolved state without copying (values are replaced, never mutated: the matching worker is sent what changed). */
+  entries<K extends 'needs' | 'offers' | 'conflicts'>(name: K): Iterable<[string, ResolvedState[K][string]]>;
+  /** The state's record clock (its `clock`). */
+  clock(): number;
   /** The admissions that count (spec/resolution.md §1); the node's trust is admittedHubs(roots, these, blocked). */
   admissionEdges(): AdmissionEdge[];
 }
@@ -36,6 +40,12 @@ export class ResolverState implements StateEngine {
   }
   resolved(): ResolvedState {
     return this.resolver.state();
+  }
+  entries<K extends 'needs' | 'offers' | 'conflicts'>(name: K): Iterable<[string, ResolvedState[K][string]]> {
+    return this.resolver.entries(name);
+  }
+  clock(): number {
+    return this.resolver.recordClock();
   }
   admissionEdges(): AdmissionEdge[] {
     return this.resolver.admissionEdges();

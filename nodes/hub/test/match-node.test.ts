@@ -45,7 +45,12 @@ describe('GET /v1/match/proposals on a running node', () => {
   let operator: string;
   let subscriber: string;
   beforeAll(async () => {
-    ({ node, url, token: operator } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }));
+    // matchStaleMs 0: every state version is planned when asked (the held plan of an earlier version is never served).
+    ({
+      node,
+      url,
+      token: operator,
+    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 0 } } }));
     subscriber = await node.auth.issue('subscriber', 3600);
     for (const [region, q] of [
       ['420102', 3000],
@@ -123,6 +128,77 @@ describe('GET /v1/match/proposals on a running node', () => {
   });
 });
 
+describe('under a stream of writes (limits.matchStaleMs)', () => {
+  let node: HubNode;
+  let url: string;
+  let operator: string;
+  beforeAll(async () => {
+    ({
+      node,
+      url,
+      token: operator,
+    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 600_000 } } }));
+    expect((await post(`${url}/v1/needs`, need('420102', 3000), operator)).status).toBe(201);
+    expect((await post(`${url}/v1/offers`, offerBody(1000), operator)).status).toBe(201);
+  });
+  afterAll(async () => {
+    await node.close();
+  });
+
+  it('serves the plan held, labelled with its own version, instead of planning every new version', async () => {
+    const first = await get(`${url}/v1/match/proposals`, operator);
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as Page;
+    const plans = node.matchService?.stats.plans as number;
+    expect((await post(`${url}/v1/needs`, need('420902', 500), operator)).status).toBe(201);
+    const hash = ((await (await fetch(`${url}/v1/state/hash`)).json()) as { hash: string }).hash;
+    expect(hash).not.toBe(page.version);
+    const again = await get(`${url}/v1/match/proposals`, operator);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('etag')).toBe(`"match-${page.version}"`);
+    const served = (await again.json()) as Page;
+    expect(served.version).toBe(page.version);
+    expect(served.total).toBe(1);
+    expect(node.matchService?.stats.plans).toBe(plans);
+  });
+});
+
+describe('the worker is sent what changed, and plans as if sent everything', () => {
+  let node: HubNode;
+  let url: string;
+  let operator: string;
+  beforeAll(async () => {
+    ({
+      node,
+      url,
+      token: operator,
+    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 0 } } }));
+  });
+  afterAll(async () => {
+    await node.close();
+  });
+
+  it('after each write the plan equals a fresh plan of the whole state, and only the changed entries travel', async () => {
+    const { plan } = await import('@shuniu/match');
+    const regions = ['420102', '421102', '420902', '420606'];
+    for (let i = 0; i < 8; i++) {
+      const w =
+        i % 3 === 2
+          ? await post(`${url}/v1/offers`, offerBody(700 + i * 100), operator)
+          : await post(`${url}/v1/needs`, need(regions[i % 4] as string, 400 + i * 50), operator);
+      expect(w.status).toBe(201);
+      const res = await get(`${url}/v1/match/proposals?limit=5000`, operator);
+      expect(res.status).toBe(200);
+      const served = (await res.json()) as Page;
+      const fresh = plan(node.ingestor.engine.resolved());
+      const all = fresh.select({}).map((r) => fresh.proposal(r));
+      expect(served.proposals).toEqual(JSON.parse(JSON.stringify(all)));
+      // One write changes a few entries (the new need or offer, the views it touches), never the whole state again.
+      if (i > 0) expect(node.matchService?.stats.lastSent).toBeLessThanOrEqual(3);
+    }
+  });
+});
+
 /** The node's own state with a large generated one laid over it for the engine (the records stay small). */
 function heavy(extra: ResolvedState): StateFactory {
   return (roots, snapshot) => {
@@ -135,6 +211,8 @@ function heavy(extra: ResolvedState): StateFactory {
       Object.assign(extra.offers, s.offers);
       return extra;
     };
+    engine.clock = () => Math.max(extra.clock, inner.clock());
+    engine.entries = ((name: 'needs' | 'offers' | 'conflicts') => [...Object.entries(extra[name]), ...inner.entries(name)]) as StateEngine['entries'];
     return engine;
   };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { need as fixtureNeed, offer as fixtureOffer, state as fixtureState } from '../../../packages/match/test/fixtures.js';
 import { displayWidth, run } from '../src/commands/match.js';
 import { matchRoutes } from '../src/http/match-routes.js';
-import { MatchService } from '../src/match-service.js';
+import { MatchService, stateSource } from '../src/match-service.js';
 
 const REQUESTERS: Record<string, string> = { 'n-wuhan': '武汉市金银潭医院', 'n-huanggang': '黄冈市中心医院', 'n-xiangyang': '襄阳市中心医院' };
 const need = (id: string, region: string, urgency: NeedState['urgency'], quantity: number) =>
@@ -33,7 +33,7 @@ const hubs = {
 } as unknown as ResolvedState['hubs'];
 const state: ResolvedState = fixtureState(needs, offers, { hubs });
 
-const service = new MatchService({ state: () => state, version: () => 'v1', budgetMs: 60_000 });
+const service = new MatchService({ source: stateSource(state), version: () => 'v1', budgetMs: 60_000 });
 afterAll(() => service.close());
 const app = matchRoutes({ service, hubs: () => Object.values(state.hubs) });
 const get = async (q: string) => {

@@ -2090,6 +2090,25 @@ export class Resolver {
   }
 
   /**
+   * The entries of one map of the resolved state, in no particular order and
+   * without copying. A value is replaced, never mutated, when it changes, so a
+   * reader may track changes by object identity (the node's matching worker
+   * is sent only the entries whose object changed).
+   *
+   * @example for (const [id, need] of resolver.entries('needs')) ...
+   */
+  entries<K extends StateMapName>(name: K): IterableIterator<[string, ResolvedState[K][string]]> {
+    this.flush();
+    return this[name].entries() as IterableIterator<[string, ResolvedState[K][string]]>;
+  }
+
+  /** The record clock of the state (its `clock`: the greatest hlc.ms applied). */
+  recordClock(): number {
+    this.flush();
+    return this.clock;
+  }
+
+  /**
    * base64url SHA-256 of the canonical state (spec/resolution.md §State hash):
    * digest of {v, clock, and for each map its root}, where a map's root is
    * digest({prefix: digest({key: digest(value)})}) over 4,096 key prefixes.
