@@ -126,7 +126,8 @@ describe('record size limits at the node (spec/encoding.md §4)', () => {
     for (let i = 0; i < 8; i++) records.push(sealedNeed(junk, 1_000_000, i + 1));
     const before = heldIn(n);
     for (let i = 0; i < records.length; i += 4) {
-      const res = await postFrom('127.0.0.2', `${n.url}/v1/records`, records.slice(i, i + 4));
+      // Each request from its own address: 4 MB of refused records use up one client's unstored-bytes burst (spec/node.md §7).
+      const res = await postFrom(`127.0.0.${20 + i / 4}`, `${n.url}/v1/records`, records.slice(i, i + 4));
       expect(res.status).toBe(200);
       for (const a of acksOf(res)) {
         if (i + a.index === 0) expect(a).toMatchObject({ status: 'held', code: 'E_NOT_ADMITTED' });
@@ -139,6 +140,46 @@ describe('record size limits at the node (spec/encoding.md §4)', () => {
     const after = heldIn(n);
     expect(after.records - before.records).toBe(1);
     expect(after.bytes - before.bytes).toBeLessThan(2_000);
+  });
+});
+
+describe('bytes a second of records the node does not store (spec/node.md §7 Limits)', () => {
+  let n: Node;
+  const limits = { unstoredBytesPerSecond: 2_000, unstoredBytesBurst: 40_000, unstoredBytesTotalPerSecond: 2_000, unstoredBytesTotalBurst: 100_000 };
+  beforeAll(async () => {
+    n = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, { threads: 2, overrides: { limits } });
+  });
+  afterAll(async () => {
+    await n.node.close();
+  });
+
+  it('a client whose pushes the node could not store waits (429 E_RATE_LIMITED); stored records, operators and other clients pass', async () => {
+    const junk = await TestHub.make();
+    for (let i = 0; i < 40; i++) junk.sign('need.posted', needBody({ quantity: i + 1, ext: { 'org.example.pad': 'x'.repeat(1500) } }));
+    // Without its inception: every record is refused (E_GAP), ~2 KB each, ~80 KB in all, over the client's burst.
+    const first = await postFrom('127.0.0.41', `${n.url}/v1/records`, junk.records.slice(1));
+    expect(first.status).toBe(200);
+    expect(acksOf(first).every((a) => a.status === 'rejected')).toBe(true);
+    const again = await postFrom('127.0.0.41', `${n.url}/v1/records`, junk.records.slice(1, 2));
+    expect(again.status).toBe(429);
+    expect(again.json).toMatchObject({ code: 'E_RATE_LIMITED' });
+    // A trusted hub's records from another address are stored and cost nothing.
+    const county = await TestHub.make();
+    expect((await post(`${n.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, n.token)).status).toBe(201);
+    for (let i = 0; i < 30; i++) county.sign('need.posted', needBody({ quantity: i + 1, ext: { 'org.example.pad': 'y'.repeat(1500) } }));
+    const stored = await postFrom('127.0.0.42', `${n.url}/v1/records`, county.records);
+    expect(stored.status).toBe(200);
+    expect(acksOf(stored).every((a) => a.status === 'accepted')).toBe(true);
+    expect((await postFrom('127.0.0.42', `${n.url}/v1/records`, county.records.slice(0, 5))).status).toBe(200);
+    // The operator is never charged, even for refused records.
+    expect((await post(`${n.url}/v1/records`, junk.records.slice(1, 10), n.token)).status).toBe(200);
+    // A third client's refused records empty the bucket all clients share: a fourth then waits too.
+    const other = await TestHub.make();
+    for (let i = 0; i < 20; i++) other.sign('need.posted', needBody({ quantity: i + 1, ext: { 'org.example.pad': 'z'.repeat(1500) } }));
+    expect((await postFrom('127.0.0.43', `${n.url}/v1/records`, other.records.slice(1))).status).toBe(200);
+    const fourth = await postFrom('127.0.0.44', `${n.url}/v1/records`, other.records.slice(1, 2));
+    expect(fourth.status).toBe(429);
+    expect((fourth.json as { detail: string }).detail).toContain('from all clients');
   });
 });
 

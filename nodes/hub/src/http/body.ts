@@ -77,28 +77,90 @@ export async function readJsonText(c: Context): Promise<string> {
 }
 
 /**
- * Token bucket per client (spec/node.md §Limits): `rate` requests a second,
- * bursts of `burst`. The key is the peer's address (or its token subject).
+ * Token buckets by key, refilled at `rate` a second up to `burst`. A key
+ * whose bucket is full again is forgotten once more than 10,000 are kept.
+ */
+class Buckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Takes `cost` from the bucket of `key` if it holds at least `need` (the
+   * bucket may go below zero: a debt the client waits out); else the
+   * seconds to wait until it holds `need`.
+   */
+  take(key: string, cost: number, need = cost): number | undefined {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
+    b.at = t;
+    this.buckets.set(key, b);
+    if (b.tokens < need) return Math.max(1, Math.ceil((need - b.tokens) / this.rate));
+    b.tokens -= cost;
+    if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (v.tokens >= this.burst) this.buckets.delete(k);
+    return undefined;
+  }
+}
+
+/**
+ * Token bucket per client (spec/node.md §7 Limits): `rate` requests a second,
+ * bursts of `burst`. The key is the client (`hub:<id>` or `addr:<ip>`).
  */
 export function rateLimit(opts: { rate: number; burst: number; keyOf: (c: Context) => string; now?: () => number }): MiddlewareHandler {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const now = opts.now ?? (() => Date.now());
+  const buckets = new Buckets(opts.rate, opts.burst, opts.now ?? (() => Date.now()));
   return async (c, next) => {
     if (opts.rate <= 0) return next();
     const key = opts.keyOf(c);
-    const t = now();
-    const b = buckets.get(key) ?? { tokens: opts.burst, at: t };
-    b.tokens = Math.min(opts.burst, b.tokens + ((t - b.at) / 1000) * opts.rate);
-    b.at = t;
-    if (b.tokens < 1) {
-      buckets.set(key, b);
-      const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / opts.rate));
-      throw new ShuniuError('E_RATE_LIMITED', `more than ${opts.rate} requests a second from ${key}`, { detail: { retryAfter } });
-    }
-    b.tokens -= 1;
-    buckets.set(key, b);
-    if (buckets.size > 10_000) for (const [k, v] of buckets) if (v.tokens >= opts.burst) buckets.delete(k);
+    const retryAfter = buckets.take(key, 1);
+    if (retryAfter !== undefined) throw new ShuniuError('E_RATE_LIMITED', `more than ${opts.rate} requests a second from ${key}`, { detail: { retryAfter } });
     return next();
+  };
+}
+
+/**
+ * Bytes pushed that the node does not store (spec/node.md §7 Limits): each
+ * client has a bucket of `rate` bytes a second (bursts of `burst`), and all
+ * clients share one of `totalRate` (bursts of `totalBurst`). After a push,
+ * the characters of its records that were held, blocked or rejected (set by
+ * the records route as `unstoredChars`) are taken from both, which may leave
+ * them below zero; while either is at or below zero, the client's pushes are
+ * refused with 429 E_RATE_LIMITED and Retry-After before their bodies are
+ * read. Operators and trusted peers are never charged; records the node
+ * stores (its trusted hubs') cost nothing, whoever relays them; strangers' records, which the node can only hold or refuse,
+ * are so bounded in the time the node spends on them whatever they send.
+ */
+export function unstoredBytes(opts: {
+  rate: number;
+  burst: number;
+  totalRate: number;
+  totalBurst: number;
+  keyOf: (c: Context) => string;
+  /** Clients never charged: the node's operators and trusted peers. */
+  exempt: (c: Context) => boolean;
+  now?: () => number;
+}): MiddlewareHandler {
+  const now = opts.now ?? (() => Date.now());
+  const perClient = new Buckets(opts.rate, opts.burst, now);
+  const all = new Buckets(opts.totalRate, opts.totalBurst, now);
+  return async (c, next) => {
+    if (opts.rate <= 0 || opts.exempt(c)) return next();
+    const key = opts.keyOf(c);
+    const wait = perClient.take(key, 0, Number.MIN_VALUE) ?? (opts.totalRate > 0 ? all.take('*', 0, Number.MIN_VALUE) : undefined);
+    if (wait !== undefined)
+      throw new ShuniuError(
+        'E_RATE_LIMITED',
+        `records this node could not store: more than ${opts.rate} bytes a second from ${key}, or ${opts.totalRate} from all clients`,
+        { detail: { retryAfter: wait } },
+      );
+    await next();
+    const cost = (c.get('unstoredChars' as never) as number | undefined) ?? 0;
+    if (cost <= 0) return;
+    perClient.take(key, cost, Number.NEGATIVE_INFINITY);
+    if (opts.totalRate > 0) all.take('*', cost, Number.NEGATIVE_INFINITY);
   };
 }
 

@@ -86,13 +86,16 @@ export class SqliteStore implements Store {
       hubs: p('SELECT * FROM hubs ORDER BY hub'),
       // A copy held without its sealed part takes it from a later copy that has one (spec/node.md §3.1).
       hold: p(
-        `INSERT INTO held (id, hub, seq, json, source, sender, received_ms) VALUES (@id, @hub, @seq, @json, @source, @sender, @now)
-         ON CONFLICT(id) DO UPDATE SET json = excluded.json WHERE instr(held.json, '"sealed":') = 0 AND instr(excluded.json, '"sealed":') > 0`,
+        // One write of the row with its bytes and chain link (an UPDATE after it would rewrite the whole text again).
+        `INSERT INTO held (id, hub, seq, json, source, sender, received_ms, bytes, chain) VALUES (@id, @hub, @seq, @json, @source, @sender, @now, @bytes, @chain)
+         ON CONFLICT(id) DO UPDATE SET
+           json = CASE WHEN instr(held.json, '"sealed":') = 0 AND instr(excluded.json, '"sealed":') > 0 THEN excluded.json ELSE held.json END,
+           bytes = CASE WHEN instr(held.json, '"sealed":') = 0 AND instr(excluded.json, '"sealed":') > 0 THEN excluded.bytes ELSE held.bytes END,
+           chain = COALESCE(held.chain, excluded.chain)`,
       ),
       heldCountBy: p('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM held WHERE sender = ?'),
       heldTotals: p('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM held'),
       // Bytes of the text as stored (the insert may have kept an earlier copy); a chain link is never taken away.
-      heldMeta: p('UPDATE held SET bytes = length(CAST(json AS BLOB)), chain = COALESCE(chain, ?) WHERE id = ?'),
       heldLink: p('SELECT id, hub, seq, chain FROM held WHERE id = ? AND chain IS NOT NULL'),
       hasHeld: p('SELECT 1 FROM held WHERE id = ?'),
       heldSummary: p(
@@ -307,8 +310,7 @@ export class SqliteStore implements Store {
     if (room !== 'held' && limits.ttlMs > 0 && this.st.expireHeld!.run(now - limits.ttlMs).changes > 0) room = this.heldRoom(row.sender, bytes, limits);
     if (room === 'held') {
       const { link, ...rest } = row;
-      this.st.hold!.run({ ...rest, now });
-      this.st.heldMeta!.run(link ? JSON.stringify({ ...link.keys, ms: link.hlc.ms, c: link.hlc.c }) : null, row.id);
+      this.st.hold!.run({ ...rest, now, bytes, chain: link ? JSON.stringify({ ...link.keys, ms: link.hlc.ms, c: link.hlc.c }) : null });
     }
     return room;
   }

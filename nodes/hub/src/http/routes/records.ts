@@ -39,6 +39,7 @@ export function recordRoutes(deps: RecordsDeps) {
     const offs = arraySpans(text);
     if (offs && offs.length / 2 <= deps.maxBatch) {
       const acks = await deps.ingestor.ingestText(text, offs, deps.sourceOf(c), senderOf(c));
+      c.set('unstoredChars' as never, unstoredChars(acks, (i) => (offs[2 * i + 1] as number) - (offs[2 * i] as number)) as never);
       return c.json({ acks, summary: summarize(acks) });
     }
     const body = parseIJson(text);
@@ -52,6 +53,7 @@ export function recordRoutes(deps: RecordsDeps) {
     }
     if (values.length > deps.maxBatch) throw new ShuniuError('E_TOO_LARGE', `a batch holds at most ${deps.maxBatch} records`);
     const acks = await deps.ingestor.ingest(values, deps.sourceOf(c), senderOf(c));
+    c.set('unstoredChars' as never, unstoredChars(acks, () => text.length / values.length) as never);
     if (!single) return c.json({ acks, summary: summarize(acks) });
     return singleResponse(c, acks[0] as Ack);
   });
@@ -94,6 +96,16 @@ export function recordRoutes(deps: RecordsDeps) {
   });
 
   return app;
+}
+
+/** Characters of the pushed records the node did not store (held, blocked or rejected): what strangerBytes charges (spec/node.md §7). */
+function unstoredChars(acks: Ack[], sizeOf: (index: number) => number): number {
+  let n = 0;
+  for (let i = 0; i < acks.length; i++) {
+    const s = (acks[i] as Ack).status;
+    if (s !== 'accepted' && s !== 'duplicate') n += sizeOf(i);
+  }
+  return Math.round(n);
 }
 
 export function summarize(acks: Ack[]): Record<string, number> {
