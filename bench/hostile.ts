@@ -20,7 +20,7 @@
 // shutdown_s_max. Also: p50 per attack, the bytes the oversized peer managed to send.
 // Also held_bytes_max (junk holders). Not yet: match_s_100k_x_5k (bench/match.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +107,7 @@ export const ATTACKS: Attack[] = [
   },
   // Point 2: junk holders — fresh strangers from 12 addresses pushing max-size records as
   // verifiable chains until refused (bench/hostile/junk.ts); held_bytes_max from GET /v1/held.
-  { name: 'junk_holders', start: junkHolders },
+  { name: 'junk_holders', start: () => junkHolders(quick ? 4 : 12, quick ? 20 : 40) },
   // Point 3: 150 anonymous live feeds (`after=0`, a filter matching nothing) over 20,000 records,
   // from 19 addresses so that all are admitted (bench/hostile/readers.ts).
   { name: 'filtered_streams', start: async () => filteredStreams(quick ? 30 : 150, quick ? 2_000 : 20_000) },
@@ -131,6 +131,27 @@ const rssMb = (pid: number) => {
   }
 };
 
+/** CPU seconds the process has used (user + system, /proc/<pid>/stat). */
+const cpuS = (pid: number) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** Waits until the process uses under 10 % of a core for a second (at most 60 s). */
+async function settle(pid: number): Promise<void> {
+  let calm = 0;
+  for (let i = 0, last = cpuS(pid); i < 120 && calm < 2; i++) {
+    await sleep(500);
+    const now = cpuS(pid);
+    calm = now - last < 0.05 ? calm + 1 : 0;
+    last = now;
+  }
+}
+
 // The healthy peer, for every phase.
 const healthyDir = mkdtempSync(join(tmpdir(), 'shuniu-hostile-healthy-'));
 await initDataDir({ dir: healthyDir, name: '湖北省枢纽', level: 'province', region: '420000', port: 0, host: '127.0.0.2' });
@@ -140,7 +161,9 @@ const healthyToken = await healthy.auth.issue('operator', 3600);
 const healthyHead = () => healthy.store.heads()[healthy.hubId] ?? -1;
 
 async function startChild(dir: string): Promise<{ child: ChildProcess; target: Target; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'start', '--dir', dir, '--port', '0', '--quiet', '--print-link'], {
+  // HOSTILE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node options for the node under attack (profiling).
+  const nodeArgs = (process.env.HOSTILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--dir', dir, '--port', '0', '--quiet', '--print-link'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SHUNIU_PULL_INTERVAL_MS: '1000' },
   });
@@ -149,6 +172,7 @@ async function startChild(dir: string): Promise<{ child: ChildProcess; target: T
   child.stderr?.resume();
   const target = await new Promise<Target>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
+      if (process.env.HOSTILE_NODE_LOG) appendFileSync(process.env.HOSTILE_NODE_LOG, d);
       out += d.toString();
       const url = /^\S+ (http\S+)$/m.exec(out)?.[1];
       const token = /#token=(\S+)/.exec(out)?.[1];
@@ -187,7 +211,9 @@ async function phase(attack: Attack): Promise<PhaseResult> {
   }
   const { child, target, exited } = await startChild(dir);
   await run?.prepare?.(target);
-  await sleep(500);
+  // The node settles first (a checkpoint written after the prepared records, say): the RSS
+  // growth measured is the attack's, not that of ingesting what the phase prepared.
+  await settle(target.pid);
   const rss0 = rssMb(target.pid);
   let rssMax = rss0;
   const sampler = setInterval(() => {
@@ -262,7 +288,11 @@ const metrics: Record<string, number> = {};
 let rssGrowth = 0;
 let shutdownMax = 0;
 let pulledAll = true;
+// `--only quiet,junk_holders`: those phases alone (results go to hostile.only.json, not the committed figures).
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',')) : undefined;
 for (const attack of ATTACKS) {
+  if (only && !only.has(attack.name)) continue;
   if (attack.todo) {
     progress(`${attack.name}: TODO (${attack.todo})`);
     continue;
@@ -283,10 +313,12 @@ for (const attack of ATTACKS) {
 await healthy.close();
 rmSync(healthyDir, { recursive: true, force: true });
 // Point 5: the engine at national scale in the node's matching worker (as bench/match.ts measures it).
-const national = quick ? await nationalMatch(10_000, 500) : await nationalMatch(100_000, 5_000);
-metrics.match_s_100k_x_5k = Number(national.nationalSeconds.toFixed(2));
+if (!only || only.has('match')) {
+  const national = quick ? await nationalMatch(10_000, 500) : await nationalMatch(100_000, 5_000);
+  metrics.match_s_100k_x_5k = Number(national.nationalSeconds.toFixed(2));
+}
 
-report('hostile', {
+report(only ? 'hostile.only' : 'hostile', {
   ...metrics,
   rss_growth_mb_max: Math.round(rssGrowth),
   pull_progress_all_peers: pulledAll ? 1 : 0,

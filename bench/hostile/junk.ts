@@ -65,6 +65,7 @@ interface Target {
   token: string;
 }
 interface AttackRun {
+  prepare?: (t: Target) => Promise<void>;
   during?: (t: Target, signal: AbortSignal) => Promise<void>;
   after?: () => Record<string, number>;
   close(): Promise<void>;
@@ -72,30 +73,45 @@ interface AttackRun {
 
 /**
  * The junk_holders phase of `pnpm bench hostile`: fresh strangers from 12 addresses push
- * max-size records as verifiable chains, 20 a request, a new stranger whenever one is refused;
- * held_bytes_max is the largest `bytes` GET /v1/held reported.
+ * max-size records as verifiable chains, 20 a request, the next stranger whenever one is
+ * refused; held_bytes_max is the largest `bytes` GET /v1/held reported. The records are made
+ * before the phase (`strangers` × `perStranger`, ~330 KB each): an attacker signs and seals
+ * on its own machines, and sealing here during the phase would stall this process's event
+ * loop, which times the operator's writes.
  */
-export async function junkHolders(): Promise<AttackRun> {
+export async function junkHolders(strangers = 12, perStranger = 40): Promise<AttackRun> {
   let heldBytesMax = 0;
+  let refused = 0;
+  const chains: SignedRecord[][] = [];
   return {
+    prepare: async () => {
+      for (let k = 0; k < strangers; k++) {
+        const s = stranger();
+        const chain = [s.inception];
+        for (let i = 1; i <= perStranger; i++) chain.push(maxRecord(s, i));
+        chains.push(chain);
+        await new Promise((r) => setImmediate(r));
+      }
+    },
     during: async (t: Target, signal: AbortSignal) => {
       const held = async () => {
         const res = await fetch(`${t.url}/v1/held`, { headers: { authorization: `Bearer ${t.token}` } });
         if (res.ok) heldBytesMax = Math.max(heldBytesMax, ((await res.json()) as { bytes: number }).bytes);
       };
       for (let k = 0; !signal.aborted; k++) {
-        const s = stranger();
+        const chain = chains[k % chains.length] as SignedRecord[];
         const addr = `127.0.0.${50 + (k % 12)}`;
-        for (let i = 0; !signal.aborted; i += 20) {
-          const batch = i === 0 ? [s.inception] : [];
-          while (batch.length < 20) batch.push(maxRecord(s, i + batch.length));
-          const acks = await push(t.url, addr, batch).catch(() => [{ status: 'error' }]);
+        for (let i = 0; i < chain.length && !signal.aborted; i += 20) {
+          const acks = await push(t.url, addr, chain.slice(i, i + 20)).catch(() => [{ status: 'error' }]);
           await held().catch(() => {});
-          if (acks.some((a) => a.status !== 'held')) break;
+          if (acks.some((a) => a.status !== 'held')) {
+            refused++;
+            break;
+          }
         }
       }
     },
-    after: () => ({ held_bytes_max: heldBytesMax }),
+    after: () => ({ held_bytes_max: heldBytesMax, junk_requests_refused: refused }),
     close: async () => {},
   };
 }
