@@ -199,6 +199,19 @@ describe('join codes and admission requests (HTTP)', () => {
     expect(((await refused.json()) as { request: unknown }).request).toMatchObject({ state: 'refused', reason: '区划不符' });
     expect(await admitted(province, county.node.hubId)).toBe(false);
 
+    // A city not admitted yet may approve a county in its region (the admission counts once its own does), never a national hub.
+    const city = await node({ name: '武汉市枢纽', level: 'city', region: '420100', parent: province.url });
+    const cityCode = async () => (await (await post(`${city.url}/v1/join-codes`, {}, city.token)).json()) as { id: string; code: string };
+    const toCity = { ...req, parent: city.node.hubId };
+    const c1 = await cityCode();
+    expect((await post(`${city.url}/v1/join-requests`, joinBody(county.dir, c1.code, { ...toCity, level: 'national' }, county))).status).toBe(201);
+    const national = await post(`${city.url}/v1/join-requests/${c1.id}/approve`, {}, city.token);
+    expect(national.status).toBe(400);
+    expect(((await national.json()) as { detail: string }).detail).toMatch(/only a root/);
+    const c2 = await cityCode();
+    expect((await post(`${city.url}/v1/join-requests`, joinBody(county.dir, c2.code, toCity, county))).status).toBe(201);
+    expect((await post(`${city.url}/v1/join-requests/${c2.id}/approve`, {}, city.token)).status).toBe(201);
+
     // limits.joinCodes = 3: forCity (open) + two more; a fourth is refused until one is cancelled.
     await code({});
     const third = await code({});

@@ -12,7 +12,7 @@ export interface JoinDeps {
   publisher: Publisher;
   store: Store;
   hubId: string;
-  /** Whether this hub is one of the node's roots, and its standing (level and region) in the resolved state. */
+  /** Whether this hub is one of the node's roots, and its standing: level and region in the resolved state, else its config's. */
   standing: () => { root: boolean; level?: HubLevel; region?: string };
   onPeersChanged: () => void;
 }
@@ -72,9 +72,7 @@ export function joinRoutes(deps: JoinDeps) {
         'E_ARGUMENT',
         level === 'national'
           ? 'only a root may admit a hub at level national; this hub is not one of its roots'
-          : me.level === undefined
-            ? 'this hub is not admitted itself yet: its admission of a child would not count'
-            : `a ${me.level} hub of region ${me.region} cannot admit level ${level} in region ${region}: the admission would not count (spec/resolution.md §1)`,
+          : `a ${me.level} hub of region ${me.region} cannot admit level ${level} in region ${region}: the admission would not count (spec/resolution.md §1)`,
       );
     const { id, record, ack } = await deps.publisher.publish('hub.admitted', { child: v.request.child, level, region });
     if (ack.status === 'rejected' || ack.status === 'blocked') throw new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message);
