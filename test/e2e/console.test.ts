@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RELIEF_ITEMS } from '@shuniu/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../nodes/hub/src/node.js';
@@ -92,6 +93,11 @@ describe.skipIf(!haveChromium)('operator console against a county and a province
 
     await c.fill('#f-item-name', '医用外科口罩');
     await c.fill('#f-item-code', 'PPE.MASK.SURGICAL');
+    // Suggestions, the code's hint and its base unit come from the relief-item catalogue (spec/catalogue.md).
+    expect(await c.locator('#item-codes option').count()).toBe(RELIEF_ITEMS.length);
+    expect(await c.locator('#item-codes option[value="PPE.GOWN"]').textContent()).toContain('隔离衣');
+    expect(await c.locator('#f-item-code-hint').textContent()).toContain('医用外科口罩');
+    expect(await c.inputValue('#f-unit-base')).toBe('piece');
     await c.fill('#f-quantity', '200');
     await c.fill('#f-unit-name', '箱');
     await c.fill('#f-unit-base', '个');

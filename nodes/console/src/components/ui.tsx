@@ -123,18 +123,21 @@ export function useRecordForm(
   schema: Schema,
   initial: Values,
   build: (v: Values) => unknown,
-  send: (body: unknown, values: Values) => Promise<{ id: string }>,
+  send: (body: unknown, values: Values) => Promise<{ id: string; warnings?: Issue[] }>,
 ) {
   const [values, setValues] = useState<Values>(initial);
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string>();
+  /** The node's warnings on the record it signed (spec/node.md §8.4: items outside the catalogue). */
+  const [warnings, setWarnings] = useState<Issue[]>([]);
   const set = (name: string, v: string) => setValues((old) => ({ ...old, [name]: v }));
   const submit = async (e?: Event) => {
     e?.preventDefault();
     setError(undefined);
     setDone(undefined);
+    setWarnings([]);
     const body = build(values);
     const local = check(schema, body);
     setIssues(local);
@@ -143,6 +146,7 @@ export function useRecordForm(
     try {
       const r = await send(body, values);
       setDone(r.id);
+      setWarnings(r.warnings ?? []);
     } catch (err) {
       if (err instanceof ApiError && err.issues.length) setIssues(err.issues);
       else setError(err instanceof Error ? err.message : String(err));
@@ -150,7 +154,7 @@ export function useRecordForm(
       setBusy(false);
     }
   };
-  return { values, set, setValues, issues, fieldIssues: byField(issues), error, busy, done, submit };
+  return { values, set, setValues, issues, fieldIssues: byField(issues), error, busy, done, warnings, submit };
 }
 
 export function Badge({ kind, children }: { kind: string; children: ComponentChildren }) {

@@ -66,6 +66,6 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 /** Publishes an operator write (POST /v1/needs etc.) and returns the new record id. */
-export async function publish(path: string, body: unknown): Promise<{ id: string }> {
-  return api<{ id: string }>(path, { method: 'POST', body });
+export async function publish(path: string, body: unknown): Promise<{ id: string; warnings?: Issue[] }> {
+  return api<{ id: string; warnings?: Issue[] }>(path, { method: 'POST', body });
 }

@@ -3,6 +3,7 @@ import type { NeedState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { NeedCard } from '../components/cards.js';
+import { ItemDatalist, ItemWarnings, itemAware, itemHint } from '../components/items.js';
 import { PrivateFieldset, PrivatePanel, privateDefaults, withPrivate } from '../components/private.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
@@ -14,33 +15,6 @@ import { getState, t, useApp } from '../lib/store.js';
 import { numberOf, prune } from '../lib/validate.js';
 
 const NEED_STATUSES = ['open', 'partly_allocated', 'allocated', 'partly_delivered', 'fulfilled', 'expired', 'cancelled'] as const;
-
-/** Common catalogue codes offered as suggestions; any dotted upper-case code is accepted. */
-export const ITEM_SUGGESTIONS: [string, string][] = [
-  ['PPE.MASK.N95', 'N95 口罩'],
-  ['PPE.MASK.SURGICAL', '医用外科口罩'],
-  ['PPE.GOWN', '防护服'],
-  ['PPE.GLOVE', '医用手套'],
-  ['PPE.GOGGLES', '护目镜'],
-  ['MED.THERMOMETER', '体温计'],
-  ['MED.DISINFECTANT', '消毒液'],
-  ['FOOD.VEGETABLES', '蔬菜'],
-  ['FOOD.RICE', '大米'],
-  ['LIVING.DIAPERS', '纸尿裤'],
-  ['SERVICE.COUNSELLING', '心理疏导'],
-];
-
-export function ItemDatalist() {
-  return (
-    <datalist id="item-codes">
-      {ITEM_SUGGESTIONS.map(([c, n]) => (
-        <option value={c} key={c}>
-          {n}
-        </option>
-      ))}
-    </datalist>
-  );
-}
 
 function matches(n: NeedState, p: URLSearchParams): boolean {
   const item = (p.get('item') ?? '').trim().toLowerCase();
@@ -175,16 +149,17 @@ function buildNeed(v: Values) {
 
 function NewNeedForm({ onDone }: { onDone: () => void }) {
   const f = useRecordForm(needPostedBody, defaults(), buildNeed, (b, v) => publish('/v1/needs', withPrivate(b, v)));
-  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  const common = itemAware(f);
   return (
     <form id="new-need" class="record-form" onSubmit={f.submit} noValidate aria-labelledby="new-need-h">
       <h2 id="new-need-h">{t('needs.new')}</h2>
       <ErrorSummary issues={f.issues} error={f.error} />
       {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      {f.done ? <ItemWarnings warnings={f.warnings} /> : null}
       <ItemDatalist />
       <div class="grid">
         <Field name="item.name" {...common} />
-        <Field name="item.code" list="item-codes" hint="PPE.MASK.N95" {...common} />
+        <Field name="item.code" list="item-codes" hint={itemHint(f.values['item.code'])} {...common} />
         <Field name="quantity" type="number" inputMode="numeric" min={1} {...common} />
         <Field name="unit.name" {...common} />
         <Field name="unit.base" {...common} />

@@ -3,6 +3,7 @@ import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
 import { OfferCard } from '../components/cards.js';
+import { ItemDatalist, ItemWarnings, itemAware, itemHint } from '../components/items.js';
 import { PrivateFieldset, PrivatePanel, privateDefaults, withPrivate } from '../components/private.js';
 import { RegionSelect } from '../components/region.js';
 import { ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
@@ -12,7 +13,6 @@ import { inRegion, regionName } from '../lib/regions.js';
 import type { Route } from '../lib/router.js';
 import { getState, t, useApp } from '../lib/store.js';
 import { numberOf, prune } from '../lib/validate.js';
-import { ItemDatalist } from './needs.js';
 
 const OFFER_STATUSES = ['available', 'allocated', 'withdrawn', 'expired'] as const;
 
@@ -209,7 +209,7 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
     buildOffer,
     (b, v) => publish('/v1/offers', withPrivate(b, v)),
   );
-  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  const common = itemAware(f);
   const lang = getState().lang;
   const intentRegion = f.values['intent.regions'] ?? '';
   return (
@@ -217,11 +217,12 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
       <h2 id="new-offer-h">{t('offers.new')}</h2>
       <ErrorSummary issues={f.issues} error={f.error} />
       {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      {f.done ? <ItemWarnings warnings={f.warnings} /> : null}
       <ItemDatalist />
       <div class="grid">
         <Field name="kind" options={enumOptions('offerKind', offerKind.options)} {...common} />
         <Field name="item.name" {...common} />
-        <Field name="item.code" list="item-codes" hint="PPE.MASK.N95" {...common} />
+        <Field name="item.code" list="item-codes" hint={itemHint(f.values['item.code'])} {...common} />
         <Field name="quantity" type="number" inputMode="numeric" min={1} {...common} />
         <Field name="unit.name" {...common} />
         <Field name="unit.base" {...common} />
