@@ -30,6 +30,8 @@ export const JOIN_CODE_TTL_DEFAULT = 24 * 3600;
 export const JOIN_CODE_TTL_MAX = 7 * 24 * 3600;
 /** Open and pending codes a node keeps at most (config limits.joinCodes). */
 export const JOIN_CODES_DEFAULT = 100;
+/** Largest body of POST /v1/join-requests (a public route): the request and a small inception fit many times over. */
+export const JOIN_REQUEST_BYTES = 16 * 1024;
 /** Decided, cancelled and expired rows are forgotten this long after (ms). */
 export const JOIN_KEEP_MS = 30 * 24 * 3600 * 1000;
 

@@ -110,6 +110,11 @@ describe('join codes and admission requests (HTTP)', () => {
     expect(
       await problem(await post(`${province.url}/v1/join-requests`, joinBody(wuhan.dir, code.code, { ...request, parent: wuhanHub }, wuhan))),
     ).toMatchObject({ status: 400, code: 'E_ARGUMENT' });
+    // Too large for the public route: refused before it is parsed.
+    expect(await problem(await post(`${province.url}/v1/join-requests`, { code: code.code, pad: 'x'.repeat(20_000) }))).toMatchObject({
+      status: 413,
+      code: 'E_TOO_LARGE',
+    });
     // Malformed.
     expect(await problem(await post(`${province.url}/v1/join-requests`, { code: code.code }))).toMatchObject({ status: 400, code: 'E_SCHEMA' });
 

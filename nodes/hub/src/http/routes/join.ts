@@ -1,11 +1,11 @@
-import { type HubLevel, hubLevel, regionCode, ShuniuError } from '@shuniu/protocol';
+import { type HubLevel, hubLevel, parseIJson, regionCode, ShuniuError } from '@shuniu/protocol';
 import { admissionInScope } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { type JoinCodes, joinCodeBody, joinRequestBody } from '../../join.js';
+import { JOIN_REQUEST_BYTES, type JoinCodes, joinCodeBody, joinRequestBody } from '../../join.js';
 import type { Publisher } from '../../publisher.js';
 import type { Store } from '../../store/types.js';
-import { readJson } from '../body.js';
+import { readJson, readJsonText } from '../body.js';
 
 export interface JoinDeps {
   codes: JoinCodes;
@@ -55,7 +55,10 @@ export function joinRoutes(deps: JoinDeps) {
   });
 
   app.post('/v1/join-requests', async (c) => {
-    const body = parseWith(joinRequestBody, await readJson(c));
+    const text = await readJsonText(c);
+    if (Buffer.byteLength(text, 'utf8') > JOIN_REQUEST_BYTES)
+      throw new ShuniuError('E_TOO_LARGE', `a join request is at most ${JOIN_REQUEST_BYTES} bytes (spec/node.md §7.1)`);
+    const body = parseWith(joinRequestBody, parseIJson(text));
     const v = deps.codes.submit(body);
     return c.json({ id: v.id, state: v.state, parent: deps.hubId }, 201);
   });
