@@ -2,42 +2,65 @@ import { num } from '../lib/format.js';
 import { getState } from '../lib/store.js';
 
 /**
- * A cumulative line over days as inline SVG (no chart library): one series,
- * labelled axes, and the values in a visually hidden table for screen readers.
+ * Daily amounts as bars over days (inline SVG, no chart library): one bar per
+ * day from the first to the last, days without any as empty slots; the
+ * caption gives the total. With a single day there is nothing to draw over
+ * time: the figure and its day are shown plainly. The values are also in a
+ * visually hidden table for screen readers.
  */
-export function LineChart({ title, points, format }: { title: string; points: { day: string; value: number }[]; format?: (v: number) => string }) {
+export function DailyChart({ title, points, format }: { title: string; points: { day: string; value: number }[]; format?: (v: number) => string }) {
   const { lang } = getState();
   const fmt = format ?? ((v: number) => num(v, lang));
+  const total = points.reduce((s, p) => s + p.value, 0);
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (!first || !last || points.length === 1)
+    return (
+      <figure class="chart single" data-days={points.length}>
+        <figcaption>{title}</figcaption>
+        <p class="figure">
+          <strong>{fmt(total)}</strong>
+          {first ? <span class="muted"> · {first.day}</span> : null}
+        </p>
+      </figure>
+    );
   const W = 320;
   const H = 140;
   const pad = { l: 8, r: 8, t: 18, b: 22 };
   const max = Math.max(1, ...points.map((p) => p.value));
-  const xs = (i: number) => pad.l + (points.length < 2 ? (W - pad.l - pad.r) / 2 : (i / (points.length - 1)) * (W - pad.l - pad.r));
+  const slot = (W - pad.l - pad.r) / points.length;
+  const bw = Math.max(1, slot * 0.8);
   const ys = (v: number) => H - pad.b - (v / max) * (H - pad.t - pad.b);
-  const d = points.map((p, i) => `${i ? 'L' : 'M'}${xs(i).toFixed(1)} ${ys(p.value).toFixed(1)}`).join('');
-  const last = points[points.length - 1];
   return (
-    <figure class="chart">
+    <figure class="chart" data-days={points.length}>
       <figcaption>
-        {title}: <strong>{last ? fmt(last.value) : '—'}</strong>
+        {title}: <strong>{fmt(total)}</strong>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${first.day} – ${last.day}`}>
         <line x1={pad.l} y1={H - pad.b} x2={W - pad.r} y2={H - pad.b} class="axis" />
-        {points.length ? <path d={`${d}L${xs(points.length - 1)} ${H - pad.b}L${xs(0)} ${H - pad.b}Z`} class="area" /> : null}
-        {points.length ? <path d={d} class="line" /> : null}
-        {points.map((p, i) => (
-          <circle key={p.day} cx={xs(i)} cy={ys(p.value)} r="2.5" class="pt" />
-        ))}
-        {points[0] ? (
-          <text x={pad.l} y={H - 6} class="tick">
-            {points[0].day}
-          </text>
-        ) : null}
-        {last && points.length > 1 ? (
-          <text x={W - pad.r} y={H - 6} class="tick" text-anchor="end">
-            {last.day}
-          </text>
-        ) : null}
+        {points.map((p, i) =>
+          p.value > 0 ? (
+            <rect
+              key={p.day}
+              class="bar"
+              data-day={p.day}
+              x={(pad.l + i * slot + (slot - bw) / 2).toFixed(1)}
+              y={ys(p.value).toFixed(1)}
+              width={bw.toFixed(1)}
+              height={(H - pad.b - ys(p.value)).toFixed(1)}
+            >
+              <title>
+                {p.day}: {fmt(p.value)}
+              </title>
+            </rect>
+          ) : null,
+        )}
+        <text x={pad.l} y={H - 6} class="tick">
+          {first.day}
+        </text>
+        <text x={W - pad.r} y={H - 6} class="tick" text-anchor="end">
+          {last.day}
+        </text>
         <text x={pad.l} y={12} class="tick">
           {fmt(max)}
         </text>

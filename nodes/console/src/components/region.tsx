@@ -1,8 +1,27 @@
 import type { NeedState, OfferState } from '@shuniu/resolve';
 import type { Issue } from '../lib/api.js';
-import { MAP, regionGroups } from '../lib/regions.js';
+import { MAP, regionGroups, regionName } from '../lib/regions.js';
 import { getState, t } from '../lib/store.js';
 import { issueText } from '../lib/validate.js';
+
+/** The values the picker lists: counties, and with `allowPrefecture` the province and prefectures (429000 only through its counties). */
+const COUNTIES = new Set(MAP.counties.map((c) => c.code));
+const AREAS = new Set([MAP.region.code, ...Object.keys(MAP.prefectures).filter((c) => c !== '429000'), ...COUNTIES]);
+const listed = (allowPrefecture: boolean) => (allowPrefecture ? AREAS : COUNTIES);
+
+/**
+ * The option a region code selects: a filter may name an area by its prefix
+ * (`?region=4201` or `42`, as the node's filters accept), which is the
+ * 6-digit option `420100` or `420000`; a code of no listed place stays as it
+ * is (the picker then lists it on its own, so it never shows blank).
+ */
+export function selectValue(code: string, allowPrefecture: boolean): string {
+  if (allowPrefecture && /^\d{2}(\d{2})?$/.test(code)) {
+    const full = code.padEnd(6, '0');
+    if (listed(true).has(full)) return full;
+  }
+  return code;
+}
 
 /**
  * A region picker over the shipped map's counties, grouped by prefecture.
@@ -21,17 +40,19 @@ export function RegionSelect(p: {
 }) {
   const lang = getState().lang;
   const errs = p.issues ?? [];
+  const value = selectValue(p.value, p.allowPrefecture === true);
   return (
     <div class={`field${errs.length ? ' invalid' : ''}`}>
       <label for={p.id}>{p.label}</label>
       <select
         id={p.id}
-        value={p.value}
+        value={value}
         aria-invalid={errs.length ? 'true' : undefined}
         aria-describedby={errs.length ? `${p.id}-err` : undefined}
         onChange={(e) => p.onChange((e.currentTarget as HTMLSelectElement).value)}
       >
         {p.empty !== undefined ? <option value="">{p.empty}</option> : null}
+        {value && !listed(p.allowPrefecture === true).has(value) ? <option value={value}>{regionName(value, lang)}</option> : null}
         {p.allowPrefecture ? <option value={MAP.region.code}>{lang === 'zh' ? MAP.region.name : MAP.region.en}</option> : null}
         {regionGroups().map((g) => (
           <optgroup label={lang === 'zh' ? g.name.zh : g.name.en} key={g.code}>

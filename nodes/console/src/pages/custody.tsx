@@ -299,7 +299,8 @@ function DeliveryForm() {
       quantity: line ? String(line.quantity) : '',
       'recipient.name': x?.requester.name ?? '',
       'recipient.kind': x?.requester.kind ?? 'hospital',
-      peopleServed: x ? String(x.beneficiaries.count) : '',
+      // People not served before: the need's head count on its first delivery, none on later ones (reports count people once per group: spec/resolution.md §10).
+      peopleServed: x ? String(x.deliveries.length === 0 ? x.beneficiaries.count : 0) : '',
       delivered: toLocalInput(Date.now()),
       note: '',
     };
@@ -357,7 +358,7 @@ function DeliveryForm() {
         />
         <Field name="recipient.name" {...common} />
         <Field name="recipient.kind" options={enumOptions('orgKind', orgKind.options)} {...common} />
-        <Field name="peopleServed" type="number" inputMode="numeric" min={0} {...common} />
+        <Field name="peopleServed" type="number" inputMode="numeric" min={0} hint={t('custody.peopleServed.hint')} {...common} />
         <Field name="delivered" type="datetime-local" {...common} />
         <Field name="note" type="textarea" optional {...common} />
       </div>
