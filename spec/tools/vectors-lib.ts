@@ -946,5 +946,36 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
     ),
     'E_SCHEMA',
   );
+
+  // ---- added for issue 13 (which numbers may be signed, spec/encoding.md §2.3): at the end ----
+  // Signed over its JCS bytes by hand: signedBytes (every signer) refuses such a value.
+  const bigExt = (spelled: string, value: number) => {
+    const u = unsignedOf(need);
+    (u.body as Record<string, unknown>).ext = { 'org.example.big': value };
+    const text = jcs({ ...u, sig: toBase64url(ed25519Sign(utf8(jcs(u)), dKey)) });
+    return replaceOnce(text, `"org.example.big":${jcs(value)}`, `"org.example.big":${spelled}`);
+  };
+  add(
+    'ext value 1e20: an integer outside ±(2^53−1) written with an exponent (its JCS form 100000000000000000000 is unreadable), validly signed',
+    ['ijson', 'number', 'ext'],
+    needCtx,
+    bigExt('1e20', 1e20),
+    'E_IJSON',
+  );
+  add(
+    'ext value -9007199254740992.0: an integer outside ±(2^53−1) written with a fraction, validly signed',
+    ['ijson', 'number', 'ext'],
+    needCtx,
+    bigExt('-9007199254740992.0', -9007199254740992),
+    'E_IJSON',
+  );
+  // ---- added for issue 13 (E_JSON before E_IJSON, spec/encoding.md §2): at the end ----
+  add(
+    'a duplicate member name, then the text ends: not JSON, so E_JSON wins over the earlier I-JSON fault',
+    ['json', 'ijson', 'precedence'],
+    needCtx,
+    replaceOnce(needText, '"quantity":400', '"quantity":400,"quantity":4000').slice(0, -1),
+    'E_JSON',
+  );
   return out;
 }

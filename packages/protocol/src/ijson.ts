@@ -15,14 +15,25 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: s
  * two nodes read one record two ways.
  *
  * @example parseIJson('{"a":1}') // { a: 1 }
- * @throws ShuniuError E_JSON (syntax, nesting deeper than MAX_DEPTH) or E_IJSON
+ * @throws ShuniuError E_JSON (syntax, nesting deeper than MAX_DEPTH; also when the
+ * text has an I-JSON fault before its syntax error) or E_IJSON (the text is JSON)
  */
 export function parseIJson(text: string): JsonValue {
-  const p = new Parser(text);
+  try {
+    return parseWith(new Parser(text));
+  } catch (e) {
+    // Text that is not JSON is E_JSON whatever else is wrong with it (spec/encoding.md §2):
+    // an I-JSON fault met first is reported only when the whole text is JSON.
+    if (e instanceof ShuniuError && e.code === 'E_IJSON') parseWith(new Parser(text, true));
+    throw e;
+  }
+}
+
+function parseWith(p: Parser): JsonValue {
   p.ws();
   const v = p.value(0);
   p.ws();
-  if (p.i !== text.length) p.fail('unexpected data after the JSON value');
+  if (p.i !== p.s.length) p.fail('unexpected data after the JSON value');
   return v;
 }
 
@@ -40,7 +51,16 @@ class Parser {
   i = 0;
   /** JSON path of the value being read: pushed and popped around each member and element, copied only on failure. */
   readonly path: (string | number)[] = [];
-  constructor(readonly s: string) {}
+  /** `syntaxOnly`: I-JSON faults are let pass, so only JSON syntax and nesting can fail. */
+  constructor(
+    readonly s: string,
+    readonly syntaxOnly = false,
+  ) {}
+
+  /** An I-JSON fault (E_IJSON), unless only the syntax is being checked. */
+  ijson(msg: string): void {
+    if (!this.syntaxOnly) this.fail(msg, 'E_IJSON');
+  }
 
   fail(msg: string, code: 'E_JSON' | 'E_IJSON' = 'E_JSON'): never {
     const path = this.path.slice();
@@ -92,7 +112,7 @@ class Parser {
       this.ws();
       if (this.s.charCodeAt(this.i) !== 0x22) this.fail('expected a member name');
       const key = this.string();
-      if (Object.hasOwn(out, key)) this.fail(`duplicate member name ${JSON.stringify(key)}`, 'E_IJSON');
+      if (Object.hasOwn(out, key)) this.ijson(`duplicate member name ${JSON.stringify(key)}`);
       this.ws();
       if (this.s.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
       this.i++;
@@ -207,21 +227,21 @@ class Parser {
       if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
       this.i++;
     }
-    if (surrogate && !isWellFormed(out)) this.fail('lone surrogate in string', 'E_IJSON');
+    if (surrogate && !isWellFormed(out)) this.ijson('lone surrogate in string');
     return out;
   }
 
   number(): number {
     const s = this.s;
-    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(s.slice(this.i, this.i + 400));
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.syntaxOnly ? s.slice(this.i) : s.slice(this.i, this.i + 400));
     if (!m) return this.fail('invalid number');
     const tok = m[0];
-    if (tok.length === 400) this.fail('number token too long', 'E_IJSON');
+    if (tok.length === 400) this.ijson('number token too long');
     this.i += tok.length;
     const n = Number(tok);
-    if (!Number.isFinite(n)) this.fail('number overflows IEEE 754 double', 'E_IJSON');
+    if (!Number.isFinite(n)) this.ijson('number overflows IEEE 754 double');
     if (m[2] === undefined && m[3] === undefined && !Number.isSafeInteger(n)) {
-      this.fail('integer outside ±(2^53−1)', 'E_IJSON');
+      this.ijson('integer outside ±(2^53−1)');
     }
     return n;
   }

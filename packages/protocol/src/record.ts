@@ -94,6 +94,9 @@ export function digest(value: unknown): string {
 export function parseRecord(input: unknown): SignedRecord {
   const value = typeof input === 'string' ? parseIJson(input) : input;
   if (typeof input !== 'string') assertIJson(value);
+  // spec/encoding.md §2.3: an integral value outside ±(2^53−1) is refused however it is spelled
+  // (`1e20` as well as `100000000000000000000`, which parseIJson refuses as a token).
+  else checkIntegralNumbers(value, []);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ShuniuError('E_SCHEMA', 'a record must be a JSON object', { path: [] });
   }
@@ -130,6 +133,34 @@ export function parseRecord(input: unknown): SignedRecord {
   // a caller's value is copied, so changing it later changes no record.
   if (typeof input === 'string') return obj as unknown as SignedRecord;
   return cloneJson(obj) as SignedRecord;
+}
+
+/**
+ * Refuses (E_IJSON) a number whose value is an integer outside ±(2^53−1),
+ * whatever its spelling: JCS writes such a value below 10^21 as an integer
+ * token, which no reader accepts, so a record holding one could not be
+ * re-serialized (spec/encoding.md §2.3).
+ */
+function checkIntegralNumbers(v: unknown, path: (string | number)[]): void {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && !Number.isSafeInteger(v))
+      throw new ShuniuError('E_IJSON', `integer outside ±(2^53−1) at ${formatPath(path)} (written with a fraction or exponent)`, { path: path.slice() });
+    return;
+  }
+  if (v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      checkIntegralNumbers(v[i], path);
+      path.pop();
+    }
+    return;
+  }
+  for (const k of Object.keys(v)) {
+    path.push(k);
+    checkIntegralNumbers((v as Record<string, unknown>)[k], path);
+    path.pop();
+  }
 }
 
 /** Deep copy of a JSON value that keeps "__proto__" as an ordinary own member. */

@@ -152,3 +152,17 @@ describe('assertIJson (values about to be signed)', () => {
     expect(codeOf(() => assertIJson(o))).toBe('no error');
   });
 });
+
+describe('E_JSON wins over an earlier I-JSON fault (issue 13, spec/encoding.md §2)', () => {
+  it.each([
+    ['{"a":1,"a":2', 'E_JSON'],
+    ['{"a":"\\ud800",', 'E_JSON'],
+    ['[9007199254740993,]', 'E_JSON'],
+    ['[1e400 x]', 'E_JSON'],
+    [`[${'1'.repeat(500)},]`, 'E_JSON'],
+    ['{"a":1,"a":2}', 'E_IJSON'],
+    [`[${'1'.repeat(500)}]`, 'E_IJSON'],
+  ])('%s → %s', (text, code) => {
+    expect(codeOf(() => parseIJson(text))).toBe(code);
+  });
+});
