@@ -222,9 +222,10 @@ export function plainObjectText(text: string): number {
   return PLAIN | compact;
 }
 
+/** A record's refusal; an error that is not a ShuniuError is ours, not the sender's: E_INTERNAL, which fails the request on the main thread. */
 function errorOf(e: unknown, stage: 'j' | 'r'): PrepResult {
   if (isShuniuError(e)) return [e.code, e.message, e.issues, stage];
-  return ['E_SCHEMA', 'record could not be read', undefined, stage];
+  return ['E_INTERNAL', `ingest worker: ${(e as Error)?.stack ?? String(e)}`, undefined, stage];
 }
 
 function sig(m: SigMessage): { id: number; out: Uint8Array } {

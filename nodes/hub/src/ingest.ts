@@ -95,8 +95,20 @@ export const DEFAULT_MAX_HELD_BYTES = 256 * 1024 * 1024;
 /** Batches this small are read on the main thread: a worker round trip costs more than it saves. */
 const INLINE_BELOW = 16;
 
+/**
+ * An error that is not the sender's: a store failure is E_STORAGE (503), anything else not a
+ * ShuniuError is E_INTERNAL (500, logged, never described). Either fails the whole request
+ * before anything of it is committed; it never becomes a record's `rejected` ack.
+ */
+export function internalError(e: unknown): ShuniuError {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return new ShuniuError('E_STORAGE', 'the store failed while reading this batch', { cause: e });
+  return new ShuniuError('E_INTERNAL', 'internal error', { cause: e });
+}
+
 const rejected = (index: number, e: unknown, id?: string): Ack => {
-  const err = isShuniuError(e) ? e : new ShuniuError('E_SCHEMA', 'record could not be read');
+  if (!isShuniuError(e) || e.code === 'E_INTERNAL' || e.code === 'E_STORAGE') throw isShuniuError(e) ? e : internalError(e);
+  const err = e;
   return {
     index,
     status: 'rejected',
@@ -266,6 +278,7 @@ export class Ingestor {
         const r = c.res[j];
         if (typeof r !== 'string') {
           const [code, message, issues] = r as unknown as [ConstructorParameters<typeof ShuniuError>[0], string, unknown[] | undefined];
+          // A worker's internal failure fails the request (rejected() throws it), as on the main thread.
           acks[index] = rejected(index, new ShuniuError(code, message, issues ? { issues: issues as never } : {}));
           continue;
         }
