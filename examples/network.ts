@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HubNode, initDataDir } from '@shuniu/hub';
-import { formatTimestamp } from '@shuniu/protocol';
+import { HubNode, initDataDir, readKeyFile, signJoinRequest } from '@shuniu/hub';
+import { formatTimestamp, signingKeyPairFromSeed } from '@shuniu/protocol';
 
 const exitWhenDone = process.argv.includes('--exit');
 const root = mkdtempSync(join(tmpdir(), 'shuniu-demo-'));
@@ -83,7 +83,23 @@ try {
   await call(city, '/v1/admissions', { child: hanchuan.node.hubId, level: 'county', region: '420984', url: hanchuan.url });
   const foundation = await start('fund', { name: '壹基金', level: 'national', region: '440300', follow: [province.url] });
   nodes.push(foundation);
-  await call(province, '/v1/admissions', { child: foundation.node.hubId, level: 'national', region: '440300', url: foundation.url });
+  // The foundation joins as an operator would (spec/node.md §7.1): the province, a root (only a root admits a national
+  // hub), makes a join code bound to level national; the foundation sends its request signed with its key (what
+  // `shuniu join --dir DIR --parent URL --code CODE` sends); the province's operator approves it, which signs hub.admitted.
+  const joinCode = (await call(province, '/v1/join-codes', { level: 'national', note: '壹基金' })) as unknown as { id: string; code: string };
+  const fundInception = JSON.parse(foundation.node.store.log(foundation.node.hubId, -1, 1)[0]?.json ?? 'null');
+  const fundRequest = {
+    parent: province.node.hubId,
+    child: foundation.node.hubId,
+    level: 'national',
+    region: '440300',
+    name: '壹基金',
+    url: foundation.url,
+  } as const;
+  const fundKey = signingKeyPairFromSeed(readKeyFile(foundation.node.dir).signing).secretKey;
+  await call(province, '/v1/join-requests', signJoinRequest(joinCode.code, fundRequest, fundInception, fundKey));
+  await call(province, `/v1/join-requests/${joinCode.id}/approve`, {});
+  say(`fund      joined with a join code: the province admitted it at level national`);
 
   const now = Date.now();
   const day = 86_400_000;
