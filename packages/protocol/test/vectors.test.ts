@@ -1,4 +1,6 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildVectors, type InvalidVector, type RecordVector } from '../../../spec/tools/vectors-lib.js';
@@ -21,7 +23,7 @@ import {
   toBase64url,
   toHex,
 } from '../src/index.js';
-import { loadVectors, outcome } from './helpers.js';
+import { loadVectors, outcome, specDir } from './helpers.js';
 
 beforeAll(ready);
 
@@ -58,6 +60,16 @@ describe('spec/vectors are what spec/tools/gen-vectors.ts generates', () => {
 });
 
 describe('keys.json', () => {
+  it('spec/keys.md §6 spells every seed label: each one of its table is a seed of keys.json, and every seed is one of them', () => {
+    const md = readFileSync(join(specDir, 'keys.md'), 'utf8');
+    const table = md.slice(md.indexOf('| hub | generation 1 | generation 2 |'), md.indexOf('(The random bytes of the sealed vector'));
+    const labels = [...table.matchAll(/`(shuniu-vectors:[^`]+)`/g)].map((m) => m[1] as string);
+    expect(labels).toHaveLength(15);
+    const seeds = new Set(keys.vectors.flatMap((v) => [v.signingSeed, v.encryptionSeed, v.recoverySeed]));
+    const fromLabels = new Set(labels.map((l) => toHex(sha256(new TextEncoder().encode(l)))));
+    expect(fromLabels).toEqual(seeds);
+  });
+
   it.each(keys.vectors.map((v) => [v.comment, v] as const))('%s', (_c, v) => {
     const kp = keyPairsFromSeeds({ signing: fromHex(v.signingSeed), encryption: fromHex(v.encryptionSeed), recovery: fromHex(v.recoverySeed) });
     expect(toHex(kp.signing.publicKey)).toBe(v.signingPublicKey);

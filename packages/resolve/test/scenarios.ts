@@ -321,7 +321,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'fork-recovery',
     comment:
-      'Xiaonan’s signing key is stolen: the thief signs a second record at seq 3. The hub is forked with both ids as proof and its records from seq 3 stop counting. A hub.keys.rotated signed with the recovery key branching off seq 2 restores it: the branch the recovery continues survives, the thief’s does not.',
+      'Xiaonan’s signing key is stolen: the thief signs a second record at seq 2, where the owner signed one too. The hub is forked with both ids as proof and its records from seq 2 on stop counting. A hub.keys.rotated signed with the recovery key, at seq 2 branching off seq 1, restores it: seq 1 and the records that continue the recovery (seq 3) count; neither record at seq 2, the thief’s or the owner’s, does.',
     tags: ['fork', 'recovery'],
     build(w) {
       const { hubei, xiaonan } = cast(w);
