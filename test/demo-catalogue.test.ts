@@ -20,8 +20,14 @@ describe('the demo and the relief-item catalogue', () => {
     })),
   );
 
-  it('names items in both examples', () => {
-    expect(new Set(items.map((i) => i.file))).toEqual(new Set(['network.ts', 'protocol-demo.ts']));
+  it('names items in both demos', () => {
+    expect([...new Set(items.map((i) => i.file))]).toEqual(expect.arrayContaining(['network.ts', 'protocol-demo.ts']));
+  });
+
+  it('uses no item code outside the catalogue in any example', () => {
+    const codes = files.flatMap((f) => [...readFileSync(dir + f, 'utf8').matchAll(/code: '([A-Z0-9]+(?:\.[A-Z0-9_-]+)+)'/g)].map((m) => `${f}: ${m[1]}`));
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.filter((c) => catalogueItem(c.split(': ')[1] as string) === undefined)).toEqual([]);
   });
 
   it.each(['network.ts', 'protocol-demo.ts'])('%s uses only catalogue codes, each with its catalogue name', (file) => {
