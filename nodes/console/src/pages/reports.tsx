@@ -118,7 +118,7 @@ export function ReportsPage() {
       {error ? <Notice kind="warn">{error}</Notice> : null}
       <section aria-labelledby="totals">
         <h2 id="totals">{t('reports.totals')}</h2>
-        <dl class="facts report-totals">
+        <dl class="report-totals">
           {fact('reports.money', yuan(totals.moneyFen, s.lang), 'money')}
           {fact('reports.goods', yuan(totals.goodsFen, s.lang), 'goods')}
           {fact('reports.units', num(totals.units, s.lang), 'units')}
