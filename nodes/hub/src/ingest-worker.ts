@@ -1,7 +1,7 @@
 // Worker thread of the ingest pool (verify-pool.ts): for each record text,
 // strict I-JSON parse, schema check, signed bytes, SHA-256 id, and the
 // Ed25519 check with the key the worker expects; also bare signature jobs.
-// Loaded from dist as is, or bundled by esbuild when running from sources.
+// Loaded from dist (compiled by tsc --build; worker-file.ts), also when the node runs from sources.
 import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import {

@@ -1,20 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Catalogue, MatchFilters, TransitTable } from '@shuniu/match';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import type { MatchCollection, MatchReply, MatchRequest } from './match-worker.js';
-
-/**
- * The worker's code: the compiled match-worker.js next to this module. From
- * the TypeScript sources (vitest, tsx) it is the one `tsc --build` wrote to
- * dist; nothing is bundled at run time.
- */
-function workerFile(): string {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL('../dist/match-worker.js', here) : new URL('./match-worker.js', here);
-  return fileURLToPath(url);
-}
+import { compiledWorker } from './worker-file.js';
 
 /**
  * What the engine reads of the node's resolved state, without copying it: the
@@ -350,11 +338,11 @@ export class MatchService {
   private ensureWorker(): Worker {
     if (this.closed) throw new Error('match service closed');
     if (this.worker !== undefined) return this.worker;
-    const file = this.opts.workerFile ?? workerFile();
-    if (!existsSync(file)) throw new Error(`match worker ${file} is missing: build the node first (tsc --build)`);
-    // The compiled worker resolves compiled packages: drop a `--conditions` (e.g. @shuniu/source under vitest or tsx) it would inherit.
-    const execArgv = process.execArgv.filter((a, i, all) => !/^(--conditions|-C)(=|$)/.test(a) && !/^(--conditions|-C)$/.test(all[i - 1] ?? ''));
-    const w = new Worker(file, { execArgv, ...(this.opts.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb } } : {}) });
+    const [compiled, { execArgv }] = compiledWorker('match-worker', import.meta.url);
+    const w = new Worker(this.opts.workerFile ?? compiled, {
+      execArgv,
+      ...(this.opts.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb } } : {}),
+    });
     w.unref();
     w.on('message', (r: MatchReply) => {
       const p = this.waiting.get(r.id);

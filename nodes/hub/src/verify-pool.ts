@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ed25519Verify } from '@shuniu/protocol';
 import type { PrepMessage, PrepReply } from './ingest-worker.js';
+import { compiledWorker } from './worker-file.js';
 
 /** One Ed25519 check: does `sig` sign `message` under `publicKey`? */
 export interface SigJob {
@@ -14,36 +13,6 @@ export interface SigJob {
 
 /** What the workers made of one chunk of record texts (see ingest-worker.ts). */
 export type PreparedChunk = PrepReply;
-
-let bundled: string | undefined;
-
-/**
- * The worker's code. From dist it is the compiled ingest-worker.js; from the
- * TypeScript sources (tsx, vitest) a worker gets no loader hooks, so the
- * worker and the protocol sources are bundled once per process with esbuild
- * (a development dependency), never run from a possibly stale dist.
- */
-function workerScript(): { url: URL } | { code: string } {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { url: new URL('./ingest-worker.js', here) };
-  if (bundled === undefined) {
-    const esbuild = createRequire(here)('esbuild') as {
-      buildSync(o: Record<string, unknown>): { outputFiles: { text: string }[] };
-    };
-    const out = esbuild.buildSync({
-      entryPoints: [fileURLToPath(new URL('./ingest-worker.ts', here))],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      conditions: ['@shuniu/source'],
-      write: false,
-      logLevel: 'silent',
-    });
-    bundled = (out.outputFiles[0] as { text: string }).text;
-  }
-  return { code: bundled };
-}
 
 interface Pending {
   resolve: (v: never) => void;
@@ -75,9 +44,9 @@ export class VerifyPool {
   constructor(opts: { threads?: number; inlineBelow?: number } = {}) {
     this.size = opts.threads ?? Math.max(1, availableParallelism());
     this.inlineBelow = opts.inlineBelow ?? 16;
-    const script = workerScript();
+    const [file, options] = compiledWorker('ingest-worker', import.meta.url);
     for (let i = 0; i < this.size; i++) {
-      const w = 'code' in script ? new Worker(script.code, { eval: true }) : new Worker(script.url);
+      const w = new Worker(file, options);
       w.unref();
       w.on('message', (m: { id?: number }) => {
         if (m.id === undefined) return;

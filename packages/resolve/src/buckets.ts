@@ -235,14 +235,6 @@ export class BucketMap<V> {
     return out;
   }
 
-  /** { prefix: digest({key: digest(JCS(value))}) } for every non-empty bucket. */
-  bucketDigests(digest: TextDigest = sha256Text): Record<string, string> {
-    this.root(digest);
-    const out: Record<string, string> = {};
-    for (const p of [...this.buckets.keys()].sort()) out[p] = (this.buckets.get(p) as Bucket<V>).digest;
-    return out;
-  }
-
   /**
    * [[key, value, digest, …], [prefix, bucket digest, …], root digest or
    * null]: what Resolver snapshots keep so that a restore re-hashes nothing.
