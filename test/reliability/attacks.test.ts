@@ -31,7 +31,7 @@ async function refused(res: Response, code: string, status: number, before: Snap
   expect(snapshot(p.node)).toEqual(before);
 }
 
-const MASKS = { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' };
+const MASKS = { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' };
 const BOX = { name: 'box', base: 'piece', size: 50 };
 const offerBody = (): BodyOf<'offer.posted'> => ({
   kind: 'goods',

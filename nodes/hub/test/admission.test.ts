@@ -278,7 +278,7 @@ describe('shuniu admit and shuniu join (CLI against a running node)', () => {
       `${fundNode.url}/v1/offers`,
       {
         kind: 'goods',
-        item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+        item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
         quantity: 100,
         unit: { name: 'box', base: 'piece', size: 50 },
         valueFen: 500_000,

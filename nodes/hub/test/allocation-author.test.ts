@@ -21,7 +21,7 @@ let needId: string;
 
 const offerBody = (donor: string, quantity: number) => ({
   kind: 'goods',
-  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+  item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
   quantity,
   unit: { name: 'box', base: 'piece', size: 50 },
   valueFen: 500_000,

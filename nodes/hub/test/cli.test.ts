@@ -18,7 +18,7 @@ function shuniu(args: string[], input?: string) {
 }
 
 const needBody = {
-  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+  item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
   quantity: 2000,
   unit: { name: 'box', base: 'piece', size: 50 },
   urgency: 'critical',

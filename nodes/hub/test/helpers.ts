@@ -64,7 +64,7 @@ export class TestHub {
 
 export function needBody(over: Partial<BodyOf<'need.posted'>> = {}): BodyOf<'need.posted'> {
   return {
-    item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+    item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
     quantity: 200,
     unit: { name: 'box', base: 'piece', size: 50 },
     urgency: 'critical',

@@ -64,7 +64,7 @@ describe('live feed (SSE)', () => {
     const c = county.sign('need.posted', needBody({ quantity: 3 }));
     const d = county.sign('offer.posted', {
       kind: 'goods',
-      item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+      item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
       quantity: 100,
       unit: { name: 'box', base: 'piece', size: 50 },
       valueFen: 500_000,

@@ -22,7 +22,7 @@ const get = (url: string, token?: string, headers: Record<string, string> = {}) 
 
 const offerBody = (quantity: number) => ({
   kind: 'goods',
-  item: { code: 'PPE.MASK.MEDICAL', name: '医用外科口罩' },
+  item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' },
   quantity,
   unit: { name: 'piece', base: 'piece', size: 1 },
   valueFen: quantity * 100,
