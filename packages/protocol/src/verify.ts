@@ -18,6 +18,13 @@ export interface ChainView {
    * recovery that branches off before a rotation; when absent, `keys` is used.
    */
   keysAt?(seq: number): HubKeys | undefined;
+  /**
+   * Whether the chain holds a recovery rotation at `seq` or later: a second
+   * recovery branching off at or before it competes with it (spec/records.md
+   * §8 step 17) and is a fork, not followed. When absent, the caller judges
+   * competing recoveries itself (a node does, spec/node.md §3.1).
+   */
+  recoveryAtOrAfter?(seq: number): boolean;
 }
 
 export type VerifyResult =
@@ -135,6 +142,14 @@ export function verifyRecord(record: SignedRecord, chain: ChainView | undefined,
     // A recovery rotation may branch off at any earlier record: it is how a
     // hub whose signing key was stolen cuts the thief's records off.
     if (chain.idAt(record.seq - 1) !== record.prev) return invalid('E_CHAIN', `prev is not the id held at seq ${record.seq - 1}`, id, ['prev']);
+    // Two recoveries made with one recovery key compete: the chain keeps the
+    // one it holds, whatever arrived last, and the other is a fork proof; which
+    // one counts is the resolver's rule (spec/resolution.md §1), the same on
+    // every verifier since both are kept (spec/records.md §8 step 17).
+    if (record.seq <= chain.head.seq && chain.recoveryAtOrAfter?.(record.seq)) {
+      const existing = chain.idAt(record.seq) as string;
+      return { kind: 'fork', verified, existing, error: forkError(record, existing, id) };
+    }
     return { kind: 'valid', verified, keys: next, recovery: true };
   }
   if (record.seq <= chain.head.seq) {
@@ -209,6 +224,7 @@ export class MemoryChains {
       head: { seq: c.ids.length - 1, id: c.ids[c.ids.length - 1] as string, hlc: last.hlc },
       idAt: (seq) => c.ids[seq],
       keysAt: (seq) => c.keysAfter[seq - 1],
+      recoveryAtOrAfter: (seq) => c.records.some((r, i) => i >= seq && r.type === 'hub.keys.rotated' && r.body.recovery !== undefined),
     };
   }
 
