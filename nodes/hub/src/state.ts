@@ -64,7 +64,7 @@ export class ResolverState implements StateEngine {
   }
 
   /** The values of a map in key order: the keys added since the last call sorted and merged, the rest kept. */
-  private sortedValues(name: 'needs' | 'offers' | 'shipments' | 'conflicts'): unknown[] {
+  private sortedValues(name: 'needs' | 'offers' | 'shipments' | 'conflicts' | 'allocations' | 'hubs'): unknown[] {
     const r = this.resolver;
     const m = this.mapOf(name);
     if (m === undefined) return Object.values(r.collection(name));
@@ -114,16 +114,17 @@ export class ResolverState implements StateEngine {
       case 'shipments':
       case 'conflicts':
         return this.sortedValues(name);
-      case 'allocations': {
-        // Filters (region, urgency, group) apply through the need allocated to.
-        const needs = r.collection('needs');
-        return Object.values(r.collection('allocations')).map((a) => {
-          const n = needs[a.need];
-          return n ? { ...a, region: n.region, urgency: n.urgency, beneficiaries: n.beneficiaries } : a;
-        });
-      }
+      // Exactly the objects the state hash covers (spec/node.md §6): filters that need more (an
+      // allocation's region is its need's) look it up; nothing is added to what is served.
+      case 'allocations':
       case 'hubs':
-        return Object.values(r.collection('hubs')).map((h) => ({ ...h, region: h.region ?? h.profile?.region }));
+        return this.sortedValues(name);
+      // Maps of id → value: served as {id, value} items in id order.
+      case 'held':
+      case 'pending': {
+        const m = r.collection(name) as Record<string, unknown>;
+        return Object.keys(m).map((id) => ({ id, value: m[id] }));
+      }
       default:
         return undefined;
     }

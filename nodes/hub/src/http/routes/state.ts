@@ -17,7 +17,7 @@ export interface StateDeps {
   cache?: StateCache;
 }
 
-export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs'] as const;
+export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs', 'held', 'pending'] as const;
 
 /** Items per page of /v1/state/{collection}: default and most (spec/node.md §6). */
 export const STATE_PAGE_DEFAULT = 1000;
@@ -60,6 +60,8 @@ interface Block {
 /** The sorted, filtered items of one (collection, filter) at one state version, and their written blocks. */
 interface Snapshot {
   version: string;
+  /** The state's record clock at that version (the state hash covers it, so one per version). */
+  clock?: number;
   at: number;
   items: Item[];
   /** keyOf(items[i]), for the binary search of `after`. */
@@ -298,6 +300,7 @@ export function stateRoutes(deps: StateDeps) {
   const answer = (c: Context, name: string, f: ReturnType<typeof feedFilter>, limit: number, after: string, filterKey: string, release: () => void) => {
     // The snapshot of this (collection, filter): rebuilt at most once per maxAgeMs, and only when the
     // state version moved; an operator always gets the current version (a rebuild only when it moved).
+    let builtClock: number | undefined;
     const snap = cache.snapshot(
       `${name}\u0000${filterKey}`,
       () => deps.ingestor.engine.stateHash(),
@@ -312,7 +315,14 @@ export function stateRoutes(deps: StateDeps) {
           }));
         }
         if (all === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
-        const kept = all.filter((i) => matches(i, f));
+        builtClock = deps.ingestor.engine.clock?.();
+        // An allocation is filtered by its need's region, urgency and group; a hub by its profile's region.
+        let view = (i: Item): Item => i;
+        if (name === 'allocations' && (f.region || f.urgency || f.group)) {
+          const needs = new Map((deps.ingestor.engine.collection('needs') as Item[]).map((n) => [n.id as string, n]));
+          view = (a) => needs.get(a.need as string) ?? {};
+        } else if (name === 'hubs') view = (h) => ({ region: h.region ?? (h.profile as Item | undefined)?.region });
+        const kept = all.filter((i) => matches(view(i), f));
         // The resolver's maps are already in key order; sort only when they are not.
         for (let i = 1; i < kept.length; i++) {
           if (keyOf(kept[i - 1] as Item) > keyOf(kept[i] as Item)) {
@@ -327,6 +337,7 @@ export function stateRoutes(deps: StateDeps) {
       Date.now(),
       principalOf(c).kind === 'operator' ? 0 : cache.maxAgeMs,
     );
+    snap.clock ??= builtClock;
     // The state version: the resolver's state hash when the snapshot was made.
     const version = snap.version;
     const etag = `W/"${version}"`;
@@ -386,7 +397,8 @@ export function stateRoutes(deps: StateDeps) {
           }
           if (state === 'tail') {
             state = 'done';
-            ctl.enqueue(enc.encode(`],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}}`));
+            const clock = snap.clock === undefined ? '' : `,"clock":${snap.clock}`;
+            ctl.enqueue(enc.encode(`],"next":${JSON.stringify(next)},"version":${JSON.stringify(version)}${clock}}`));
             return;
           }
           release();
