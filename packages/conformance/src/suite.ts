@@ -237,6 +237,19 @@ export async function runSuite(ctx: SuiteContext): Promise<void> {
     const future = a.branch({ ...a.author.head, hlc: { ms: Date.now() + 3_600_000, c: 0 } }, a.keys.signing.secretKey);
     assertProblem(await c.post('/v1/records', future.sign('need.posted', needBody(region)).record), st?.rejected.get('E_CLOCK_SKEW') ?? 422, 'E_CLOCK_SKEW');
   });
+  await h.check('a blocked hub: 403 E_BLOCKED alone, ack blocked in a batch; unblocked, its records are accepted', async () => {
+    const b = await admitted('Conformance blocked');
+    const blk = await c.post('/v1/blocks', { hub: b.id, reason: 'conformance' }, { operator: true });
+    assert.ok(blk.status === 200 || blk.status === 201, `POST /v1/blocks answered ${blk.status} ${blk.text.slice(0, 200)}`);
+    const r = b.sign('need.posted', needBody(region));
+    assertProblem(await c.post('/v1/records', r), st?.rejected.get('E_BLOCKED') ?? 403, 'E_BLOCKED');
+    const ack = assertStatus(await c.post('/v1/records', [r]), 200).acks?.[0];
+    assert.equal(ack?.status, 'blocked');
+    assert.equal(ack?.code, 'E_BLOCKED');
+    const un = await c.request('DELETE', `/v1/blocks/${b.id}`, { operator: true });
+    assert.ok(un.status === 200 || un.status === 204, `DELETE /v1/blocks/{hub} answered ${un.status}`);
+    assert.equal(assertStatus(await c.post('/v1/records', r), 201).ack.status, 'accepted');
+  });
   await h.check('a body that is not JSON is 400 E_JSON; a wrong content type 415 E_UNSUPPORTED_MEDIA', async () => {
     assertProblem(await c.post('/v1/records', '{"v":1,'), 400, 'E_JSON');
     assertProblem(await c.post('/v1/records', JSON.stringify(a.inception), { headers: { 'content-type': 'text/plain' } }), 415, 'E_UNSUPPORTED_MEDIA');
@@ -485,6 +498,22 @@ async function invalidVectorChecks(ctx: SuiteContext, st: StatusTable | undefine
         assert.equal(p.hub, hub, 'E_FORK extension member hub');
         assert.equal(p.seq, JSON.parse(v.record).seq, 'E_FORK extension member seq');
         assert.ok(Array.isArray(p.ids) && p.ids.length === 2, 'E_FORK extension member ids: [held, new]');
+        assert.equal(p.ids[1], recordId(parseRecord(JSON.parse(v.record))), 'ids[1] is the id of the record sent');
+        assert.equal(typeof p.detail, 'string', 'detail is a string (RFC 9457)');
+      }
+      if (v.error !== 'E_FORK' && !held) {
+        // The same record as the one element of a batch: a record refused inside a batch is an ack in a 200;
+        // a body that is not JSON/I-JSON is refused as a whole (spec/errors.md §2.1).
+        const b = await c.post('/v1/records', `[${v.record}]`);
+        // Whether a number whose value is an unsafe integer (1e20) makes the whole body "not I-JSON" or
+        // only its record is not said (spec/errors.md §2.1, spec/encoding.md §2.3): either answer is taken.
+        const either = v.error === 'E_IJSON' && v.tags.includes('number') && b.status === 200;
+        if ((v.error === 'E_JSON' || v.error === 'E_IJSON') && !either) assertProblem(b, 400, v.error, 'in a batch');
+        else {
+          const ack = assertStatus(b, 200, 'in a batch').acks?.[0];
+          assert.equal(ack?.status, 'rejected', 'in a batch: ack status');
+          assert.equal(ack?.code, v.error, 'in a batch: ack code');
+        }
       }
       if (held && hub) {
         // Keep the chain as the next vectors expect it: drop what was held (spec/node.md §3.3).
