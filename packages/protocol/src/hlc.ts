@@ -1,4 +1,4 @@
-import type { Hlc } from './schemas.js';
+import { type Hlc, TIMESTAMP_PATTERN } from './schemas.js';
 
 /** Orders two hybrid logical clock values: by milliseconds, then counter. */
 export function compareHlc(a: Hlc, b: Hlc): number {
@@ -33,9 +33,13 @@ export class HybridClock {
   }
 }
 
-/** Milliseconds since the epoch of an RFC 3339 UTC timestamp (schemas.timestamp). */
+/**
+ * Milliseconds since the epoch of an RFC 3339 UTC timestamp (schemas.timestamp);
+ * NaN for anything else, a date that does not exist included (Date.parse would
+ * read 2020-02-31 as 2 March; spec/encoding.md §5.4).
+ */
 export function timestampMs(ts: string): number {
-  return Date.parse(ts);
+  return TIMESTAMP_PATTERN.test(ts) ? Date.parse(ts) : Number.NaN;
 }
 
 /** RFC 3339 UTC timestamp, second precision when the milliseconds are zero. */

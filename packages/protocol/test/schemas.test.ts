@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas, RECORD_TYPES, TIMESTAMP_PATTERN, timestamp } from '../src/index.js';
+import { jsonSchemas, RECORD_TYPES, TIMESTAMP_PATTERN, timestamp, timestampMs } from '../src/index.js';
 import { specDir } from './helpers.js';
 
 describe('spec/schemas (JSON Schema generated from the zod schemas)', () => {
@@ -103,8 +103,10 @@ describe('timestamps are real calendar dates (issue 13 point 8, spec/encoding.md
   it('refuses a leap second, 24:00 and a date that Date.parse would roll over', () => {
     for (const t of ['2016-12-31T23:59:60Z', '2020-01-24T24:00:00Z', '2020-02-31T00:00:00Z', '2020-02-30T00:00:00.000Z'])
       expect(timestamp.safeParse(t).success, t).toBe(false);
-    // V8 turns 2020-02-31 into 2 March: the schema, not Date.parse, decides.
+    // V8 turns 2020-02-31 into 2 March: the schema, not Date.parse, decides, and timestampMs follows it.
     expect(Number.isNaN(Date.parse('2020-02-31T00:00:00Z'))).toBe(false);
+    expect(timestampMs('2020-02-31T00:00:00Z')).toBeNaN();
+    expect(timestampMs('2020-02-29T00:00:00Z')).toBe(Date.UTC(2020, 1, 29));
     expect(timestamp.safeParse('2020-02-29T23:59:59.999Z').success).toBe(true);
   });
 
