@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,22 @@ describe('conformance suite against the reference node', () => {
     expect(r.stdout).toMatch(/^not ok \d+ - invalid vectors: \\#57 E_SIG/m);
     expect(r.stdout).toContain('expected HTTP 400 E_SIG, got 422');
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^conformance: \d+ passed, 1 failed, \d+ skipped$/);
+  });
+
+  it('imports no node code: only @shuniu/protocol, node: modules and its own files', () => {
+    const src = join(ROOT, 'packages/conformance/src');
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages/conformance/package.json'), 'utf8'));
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual(['@shuniu/protocol']);
+    expect(pkg.devDependencies ?? {}).toEqual({});
+    let imports = 0;
+    for (const f of readdirSync(src)) {
+      const text = readFileSync(join(src, f), 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)) {
+        expect(m[1], `${f} imports ${m[1]}`).toMatch(/^(@shuniu\/protocol|node:[a-z/]+|\.\/[a-z-]+\.js)$/);
+        imports++;
+      }
+    }
+    expect(imports).toBeGreaterThan(15);
   });
 
   it('refuses a missing or malformed --url with exit 2 and the usage', async () => {
