@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import {
   checkSignature,
+  digest,
   encryptionKeyPairFromSeed,
   fromHex,
   type JsonValue,
@@ -357,7 +358,43 @@ export async function runSuite(ctx: SuiteContext): Promise<void> {
   await h.check('an unknown collection is 404 E_NOT_FOUND', async () => {
     assertProblem(await c.get('/v1/state/nothing'), 404, 'E_NOT_FOUND');
   });
-  h.skip('the state hash is recomputed from the served objects', 'issue 13 point 2 (serve exactly the hashed objects) is not specified yet');
+  await h.check('the state hash recomputed from the eight served maps and clock equals version and /v1/state/hash', async () => {
+    if (!op) throw new Skip(`${noToken} (anonymous readers get anonymous donors, which are not the hashed offers)`);
+    // All maps must come from one version: read again if the state moved meanwhile.
+    for (let attempt = 0; ; attempt++) {
+      const versions = new Set<string>();
+      const clocks = new Set<number>();
+      const roots: Record<string, string> = {};
+      for (const name of STATE_MAPS) {
+        const m: Record<string, unknown> = {};
+        let after = '';
+        for (let page = 0; page < 10_000; page++) {
+          const q = `/v1/state/${name}?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+          const s = assertStatus(await c.get(q, { operator: true }), 200, q);
+          assert.ok(Array.isArray(s[name]), `${name} is an array`);
+          versions.add(s.version);
+          clocks.add(s.clock);
+          for (const it of s[name] as Wire[]) {
+            if (name === 'held' || name === 'pending') m[it.id] = it.value;
+            else m[it.id] = it;
+          }
+          if (s.next === null) break;
+          after = s.next;
+        }
+        roots[name] = mapRoot(m);
+      }
+      const hash = assertStatus(await c.get('/v1/state/hash', { operator: true }), 200).stateHash;
+      if ((versions.size > 1 || !versions.has(hash)) && attempt < 2) continue;
+      assert.equal(versions.size, 1, `one version across the pages (${[...versions].join(', ')})`);
+      assert.equal(clocks.size, 1, 'one clock across the pages');
+      const clock = [...clocks][0];
+      assert.ok(Number.isSafeInteger(clock), `clock is the record clock in ms (${clock})`);
+      const recomputed = digest({ v: 1, clock, ...roots });
+      assert.equal(recomputed, [...versions][0], 'the hash of the served maps is the pages’ version (spec/resolution.md §7)');
+      assert.equal(recomputed, hash, 'the hash of the served maps is GET /v1/state/hash');
+      return;
+    }
+  });
 
   // ── sealed parts ──────────────────────────────────────────────────────
   h.begin('sealed');
@@ -379,6 +416,21 @@ function childStanding(me: NodeInfo): { ok: true; level: string; region: string 
   // A national hub admits in any region; otherwise inside its own region.
   const region = rank === 0 || !me.region ? '420902' : me.region;
   return { ok: true, level: 'county', region };
+}
+
+const STATE_MAPS = ['hubs', 'needs', 'offers', 'allocations', 'shipments', 'conflicts', 'held', 'pending'] as const;
+
+/** R(map) of spec/resolution.md §7: leaves digest(value), buckets by the key's first two characters, the root over buckets. */
+function mapRoot(m: Record<string, unknown>): string {
+  const buckets: Record<string, Record<string, string>> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const p = k.slice(0, 2);
+    buckets[p] ??= {};
+    buckets[p][k] = digest(v);
+  }
+  const root: Record<string, string> = {};
+  for (const [p, b] of Object.entries(buckets)) root[p] = digest(b);
+  return digest(root);
 }
 
 function keysInForce(records: SignedRecord[]): { signingKey: string; encryptionKey: string } {
@@ -670,7 +722,7 @@ async function rotationChecks(ctx: SuiteContext, admitted: (name: string) => Pro
     assertProblem(await c.post('/v1/records', stale), st?.rejected.get('E_SIG') ?? 422, 'E_SIG', 'signed with the rotated-away key');
     assert.equal(assertStatus(await c.post('/v1/records', x.sign('need.posted', needBody(region))), 201).ack.status, 'accepted', 'signed with the new key');
   });
-  let rv: { x: SuiteHub; r1: SignedRecord; r2: SignedRecord; rec: string; oldKey: Uint8Array } | undefined;
+  let rv: { x: SuiteHub; r1: SignedRecord; r2: SignedRecord; r3: SignedRecord; rec: string; oldKey: Uint8Array } | undefined;
   await h.check('a recovery (spec/keys.md §5) cuts the records after its branch point and brings new keys', async () => {
     const x = await admitted('Conformance recovery');
     const r1 = x.sign('need.posted', needBody(region));
@@ -695,7 +747,7 @@ async function rotationChecks(ctx: SuiteContext, admitted: (name: string) => Pro
       'accepted',
       'signed with the recovered key',
     );
-    rv = { x, r1, r2, rec: rec.id, oldKey };
+    rv = { x, r1, r2, r3, rec: rec.id, oldKey };
   });
   await h.check('after a recovery, another record at its seq signed with the old key is 409 E_FORK', async () => {
     if (!rv) throw new Skip('no recovery');
@@ -710,6 +762,10 @@ async function rotationChecks(ctx: SuiteContext, admitted: (name: string) => Pro
     const again = assertProblem(await c.post('/v1/records', rv.r2), st?.rejected.get('E_FORK') ?? 409, 'E_FORK');
     assert.equal(again.hub, rv.x.id);
     assert.equal(again.seq, rv.r2.seq);
+  });
+  await h.check('a record the recovery cut off at the seq after its own, sent again, is 422 E_SIG (spec/keys.md §5)', async () => {
+    if (!rv) throw new Skip('no recovery');
+    assertProblem(await c.post('/v1/records', rv.r3), st?.rejected.get('E_SIG') ?? 422, 'E_SIG');
   });
   await h.check('the resolved hub is active and names the recovery', async () => {
     if (!rv) throw new Skip('no recovery');
