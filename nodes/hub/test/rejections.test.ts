@@ -1,4 +1,4 @@
-import { Author, recordId, type SignedRecord, signRecord } from '@shuniu/protocol';
+import { Author, ed25519Sign, jcs, recordId, type SignedRecord, signRecord, toBase64url, utf8 } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubNode } from '../src/node.js';
 import { needBody, post, startNode, TestHub } from './helpers.js';
@@ -61,6 +61,18 @@ describe('every rejection has its code and status', () => {
     const tampered = { ...r, body: { ...r.body, quantity: 999 } };
     expect(await problem(await post(`${url}/v1/records`, tampered))).toMatchObject({ status: 422, code: 'E_SIG' });
     expect((await post(`${url}/v1/records`, r)).status).toBe(201);
+  });
+
+  it('E_IJSON for an ext number whose value is an integer beyond ±(2^53−1), however spelled: per record in a batch (spec/encoding.md §2.3)', async () => {
+    const r = rewind(hub.sign('need.posted', needBody()));
+    const u = { ...unsigned(r), body: { ...r.body, ext: { 'org.example.big': 1e20 } } };
+    const sig = toBase64url(ed25519Sign(utf8(jcs(u)), hub.hub.keys.signing.secretKey));
+    const text = jcs({ ...u, sig }).replace('100000000000000000000', '1e20');
+    expect(text).toContain('"org.example.big":1e20');
+    expect(await problem(await post(`${url}/v1/records`, text))).toMatchObject({ status: 400, code: 'E_IJSON' });
+    const batch = await post(`${url}/v1/records`, `[${text}]`);
+    expect(batch.status).toBe(200);
+    expect(((await batch.json()) as { acks: unknown[] }).acks[0]).toMatchObject({ status: 'rejected', code: 'E_IJSON' });
   });
 
   it('E_HUB_ID for an inception whose id is not its body hash', async () => {
