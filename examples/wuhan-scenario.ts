@@ -166,7 +166,8 @@ export function wuhanScenario(now: number, seed = 20200123): Scenario {
       const perHead: Record<ItemKey, number> = { n95: 5, surgical: 10, medical: 10, coverall: 3, gown: 5, goggles: 1, gloves: 10, disinfectant: 0 };
       const base = key === 'disinfectant' ? h.beds * 2 : h.staff * perHead[key];
       const quantity = Math.max(1, Math.round((base * (0.8 + rnd() * 0.4)) / unit.size));
-      const critical = h.designated && (key === 'n95' || key === 'coverall');
+      // A designated hospital's fever ward needs respirators, coveralls and disinfectant first.
+      const critical = h.designated && (key === 'n95' || key === 'coverall' || key === 'disinfectant');
       const urgency: Urgency = critical ? 'critical' : pick(['high', 'high', 'normal', 'critical'] as const);
       const group: BeneficiaryGroup = key === 'disinfectant' ? 'patients' : 'medical_staff';
       needs.push({
