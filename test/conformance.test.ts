@@ -70,7 +70,7 @@ describe('conformance suite against the reference node', () => {
     expect(Number(summary![1])).toBeGreaterThan(vectors + 30);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="shuniu-conformance" tests="\d+" failures="0"/);
-  });
+  }, 120_000);
 
   it('fails (exit 1, not ok with the reason) when the node answers otherwise than the spec says', async () => {
     // The same node, judged by a spec whose table gives E_SIG another status.

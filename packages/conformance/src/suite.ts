@@ -757,7 +757,7 @@ async function rotationChecks(ctx: SuiteContext, admitted: (name: string) => Pro
     assert.equal(p.seq, rv.r2.seq);
     assert.deepEqual(p.ids, [rv.rec, recordId(thief)]);
   });
-  await h.check('a record the recovery cut off, sent again, is 409 E_FORK (spec/keys.md §5, spec/errors.md)', async () => {
+  await h.check('a record the recovery cut off at its own seq, sent again, is 409 E_FORK (spec/keys.md §5, spec/errors.md)', async () => {
     if (!rv) throw new Skip('no recovery');
     const again = assertProblem(await c.post('/v1/records', rv.r2), st?.rejected.get('E_FORK') ?? 409, 'E_FORK');
     assert.equal(again.hub, rv.x.id);
