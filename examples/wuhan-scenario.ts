@@ -156,6 +156,9 @@ export function wuhanScenario(now: number, seed = 20200123): Scenario {
     }
   }
 
+  // The first hospital's new fever ward opens tonight: its respirators and disinfectant are due first of all (so both
+  // the foundation's and the city's proposals lead the plan's order, spec/matching.md §10).
+  const tonight = (h: Hospital, key: ItemKey) => h === hospitals[0] && (key === 'n95' || key === 'disinfectant');
   const due = (days: number) => formatTimestamp(Math.ceil((now + days * 24 * HOUR) / HOUR) * HOUR);
   const needs: ScenarioNeed[] = [];
   for (const h of hospitals) {
@@ -179,7 +182,7 @@ export function wuhanScenario(now: number, seed = 20200123): Scenario {
           quantity,
           unit,
           urgency,
-          neededBy: due(critical ? int(1, 3) : int(2, 6)),
+          neededBy: due(tonight(h, key) ? 0.75 : critical ? int(1, 3) : int(2, 6)),
           region: h.region,
           beneficiaries: { group, count: group === 'patients' ? h.beds : h.staff },
           requester: { name: h.name, kind: 'hospital', region: h.region },
