@@ -125,7 +125,7 @@ describe.skipIf(!haveChromium)('January 2020 in Wuhan, on a scenario of our own 
    */
   async function shot(page: Page, name: string, until?: Locator): Promise<void> {
     await page.waitForLoadState('networkidle').catch(() => {});
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     const box = until ? await until.boundingBox() : null;
     const height = box ? Math.min(1800, Math.ceil(box.y + box.height + 16)) : undefined;
     await page.screenshot({ path: join(shots, `${name}.png`), ...(height ? { fullPage: true, clip: { x: 0, y: 0, width: 1280, height } } : {}) });
