@@ -660,7 +660,7 @@ function recordIdAtOrd(want: [string, number][], ord: number): string | undefine
 
 async function sealedChecks(ctx: SuiteContext, me: NodeInfo, admitted: (name: string) => Promise<SuiteHub>, region: string): Promise<void> {
   const { client: c, h } = ctx;
-  let s: { author: SuiteHub; other: SuiteHub; toNode: SignedRecord; notToNode: SignedRecord; payload: JsonValue } | undefined;
+  let s: { author: SuiteHub; other: SuiteHub; toNode: SignedRecord; notToNode: SignedRecord; payload: JsonValue; ord: number } | undefined;
   await h.check('a record with a sealed part is accepted (sealed to a suite hub and to the node)', async () => {
     assert.ok(me.sealedKey, 'the node published its sealed key (JWKS)');
     const author = await admitted('Conformance sealed');
@@ -676,9 +676,9 @@ async function sealedChecks(ctx: SuiteContext, me: NodeInfo, admitted: (name: st
       r.acks.map((k: Wire) => k.status),
       ['accepted', 'accepted'],
     );
-    s = { author, other, toNode, notToNode, payload };
+    s = { author, other, toNode, notToNode, payload, ord: r.acks[0].ord };
   });
-  await h.check('anonymous readers get records without sealed, sealedHash kept (record, log, feed)', async () => {
+  await h.check('anonymous readers get records without sealed, sealedHash kept (record, log, feed, live feed)', async () => {
     if (!s) throw new Skip('no sealed record');
     const id = recordId(s.toNode);
     const one = assertStatus(await c.get(`/v1/records/${id}`), 200);
@@ -689,6 +689,15 @@ async function sealedChecks(ctx: SuiteContext, me: NodeInfo, admitted: (name: st
     for (const r of log.records) assert.equal(r.sealed, undefined, 'the log strips sealed');
     const feed = assertStatus(await c.get('/v1/feed?types=need.posted&limit=5000&after=0'), 200);
     for (const e of feed.records) assert.equal(e.record.sealed, undefined, 'the feed strips sealed');
+    const live = await c.events(`/v1/feed/live?after=${s.ord - 1}`);
+    try {
+      const events = await live.until((e) => e.event === 'record' && e.id === String(s!.ord));
+      const rec = JSON.parse(events.at(-1)!.data);
+      assert.equal(rec.sealed, undefined, 'the live feed strips sealed');
+      assert.equal(rec.sealedHash, s.toNode.sealedHash);
+    } finally {
+      live.close();
+    }
   });
   await h.check('the operator reads the sealed part; only the named hubs open it', async () => {
     if (!s) throw new Skip('no sealed record');
