@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { NodeConfig } from './config.js';
 import { signRequest } from './http/peer-auth.js';
 import type { Ingestor } from './ingest.js';
@@ -69,8 +70,8 @@ export class Federation {
   /** Consecutive failed pulls per peer: its loop waits longer after each (spec/node.md §9.3). */
   private readonly pullFailures = new Map<string, number>();
   private stopped = false;
-  /** Aborted by stop(): every exchange in flight ends with it. */
-  private readonly life = new AbortController();
+  /** Aborted by stop(): every exchange in flight ends with it (one listener per exchange, as many as there are peers and pages in flight: no listener cap). */
+  private readonly life = unboundedController();
   readonly stats: FederationStats = { answers: 0, timeouts: 0, oversized: 0, maxBytesRead: 0 };
   /** Hub ids of peers whose row names none, learned from their discovery document (for echo suppression only). */
   private readonly learned = new Map<string, string>();
@@ -414,4 +415,11 @@ export class Federation {
     if (accepted > 0) this.events.log?.(`pull ← ${url}: ${accepted} records`);
     return { accepted };
   }
+}
+
+/** An AbortController whose signal takes any number of listeners (Node warns past 10). */
+function unboundedController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
