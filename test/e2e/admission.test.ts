@@ -96,11 +96,14 @@ describe.skipIf(!haveChromium)('admission requests in the console', () => {
     await page.getByText(/已接纳 武汉市枢纽/).waitFor();
     await page.getByText('没有待处理的申请。').waitFor();
 
-    // The province signed hub.admitted; the city's held need is released and counts.
-    const hubs = ((await (await fetch(`${province.url}/v1/state/hubs`)).json()) as { hubs: { id: string; admitted: boolean; level?: string }[] }).hubs;
+    // The province signed hub.admitted; the city's held need is released and counts. Read as the
+    // province's operator: anonymous readers may get a snapshot up to limits.stateSnapshotMs old (spec/node.md §6).
+    const asOperator = { headers: { authorization: `Bearer ${province.token}` } };
+    const hubs = ((await (await fetch(`${province.url}/v1/state/hubs`, asOperator)).json()) as { hubs: { id: string; admitted: boolean; level?: string }[] })
+      .hubs;
     expect(hubs.find((h) => h.id === city.node.hubId)).toMatchObject({ admitted: true, level: 'city' });
     await eventually(async () => (await fetch(`${province.url}/v1/records/${needId}`)).status === 200, 200);
-    const needs = ((await (await fetch(`${province.url}/v1/state/needs`)).json()) as { needs: { id: string }[] }).needs;
+    const needs = ((await (await fetch(`${province.url}/v1/state/needs`, asOperator)).json()) as { needs: { id: string }[] }).needs;
     expect(needs.map((n) => n.id)).toContain(needId);
     expect(errors).toEqual([]);
     await ctx.close();
