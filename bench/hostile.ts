@@ -19,7 +19,7 @@
 // largest resident growth over its resident set when ready, any phase), pull_progress_all_peers,
 // shutdown_s_max. Also: p50 per attack, the bytes the oversized peer managed to send.
 // Also held_bytes_max (junk holders). Not yet: match_s_100k_x_5k (bench/match.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ const WRITE_EVERY_MS = 50;
 export interface Target {
   url: string;
   token: string;
+  /** A subscriber token of the node (readers that are not its operators). */
+  subscriber?: string;
   pid: number;
 }
 
@@ -210,6 +212,9 @@ async function phase(attack: Attack): Promise<PhaseResult> {
     store.close();
   }
   const { child, target, exited } = await startChild(dir);
+  // Readers that are not the node's operators read as subscribers (`shuniu token`, issue 11 point 5: "8 subscribers").
+  const tok = spawnSync(process.execPath, [CLI, 'token', '--dir', dir, '--scope', 'subscriber', '--ttl', '1h'], { encoding: 'utf8' });
+  if (tok.status === 0) target.subscriber = tok.stdout.trim();
   await run?.prepare?.(target);
   // The node settles first (a checkpoint written after the prepared records, say): the RSS
   // growth measured is the attack's, not that of ingesting what the phase prepared.

@@ -2,10 +2,11 @@
 // admitted by the node's operator pushes 60,000 signed need.posted records and 2,000
 // offer.posted records (20 items, 120 counties, some donor intents) before the phase's clock
 // starts (`prepare`); during the phase, `clients` subscribers ask GET /v1/match/proposals in a
-// loop (first pages of a few regions, then on along `next`), with the target's token (the route
-// needs one even where reads are public). The node plans each state version once in its matching worker (spec/node.md §6.1), so the
-// operator's writes, which change the version, start a new plan each time: what is measured is
-// the operator's write latency beside that.
+// loop (first pages of a few regions, then on along `next`), with a subscriber token of the target
+// (the route needs one even where reads are public). The node plans in its matching worker, sent
+// only what changed, and serves subscribers the plan held for limits.matchStaleMs while the
+// operator's writes move the version on (spec/node.md §6.1): what is measured is the operator's
+// write latency beside that.
 import { Author, type BodyOf, createHub, ready, type SignedRecord } from '@shuniu/protocol';
 import { prng } from '../match-scenario.js';
 
@@ -13,6 +14,8 @@ import { prng } from '../match-scenario.js';
 export interface ProposalTarget {
   url: string;
   token: string;
+  /** A subscriber token: the readers are subscribers, not the node's operators (who always get the current version). */
+  subscriber?: string;
 }
 
 const ITEMS = Array.from({ length: 20 }, (_, i) => ({ code: `ITEM.${i}`, name: `item ${i}` }));
@@ -100,7 +103,7 @@ export function proposalRequests(clients = 8, needs = 60_000, offers = 2_000): P
       const regions = ['', '42', '4201', '4211', '4205'];
       await Promise.all(
         Array.from({ length: clients }, async (_, c) => {
-          const auth = { authorization: `Bearer ${t.token}` };
+          const auth = { authorization: `Bearer ${t.subscriber ?? t.token}` };
           let etag: string | undefined;
           for (let k = 0; !signal.aborted; k++) {
             const region = regions[(c + k) % regions.length] as string;

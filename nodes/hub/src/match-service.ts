@@ -48,6 +48,8 @@ export interface MatchServiceOptions {
 
 export interface PageQuery {
   filters: MatchFilters;
+  /** The current version, never a held plan of an earlier one (operators, who sign what they read). */
+  fresh?: boolean;
   offset: number;
   limit: number;
   maxBytes: number;
@@ -132,8 +134,10 @@ export class MatchService {
 
   /** One page of the plan of the version to serve (versionToServe()). */
   async page(q: PageQuery): Promise<Page> {
-    const version = this.versionToServe();
-    const key = `${version}\u0000${JSON.stringify(q)}`;
+    const version = this.versionToServe(q.fresh);
+    // Pages are keyed by what they hold: `fresh` only chose the version.
+    const what = JSON.stringify([q.filters, q.offset, q.limit, q.maxBytes]);
+    const key = `${version}\u0000${what}`;
     const hit = this.pages.get(key);
     if (hit !== undefined) {
       this.pages.delete(key);
@@ -157,7 +161,7 @@ export class MatchService {
     this.stats.pagesComputed++;
     const keep = this.opts.cachePages ?? 64;
     for (const k of this.pages.keys()) if (!k.startsWith(`${job.version}\u0000`) || this.pages.size >= keep) this.pages.delete(k);
-    this.pages.set(`${job.version}\u0000${JSON.stringify(q)}`, page);
+    this.pages.set(`${job.version}\u0000${what}`, page);
     return page;
   }
 
@@ -168,10 +172,10 @@ export class MatchService {
    * stream of writes then plans at most once per `staleMs`, and readers never
    * wait for a plan when one is held).
    */
-  versionToServe(): string {
+  versionToServe(fresh = false): string {
     const version = this.opts.version();
     const held = this.held;
-    const stale = this.opts.staleMs ?? 0;
+    const stale = fresh ? 0 : (this.opts.staleMs ?? 0);
     if (held === undefined || held.version === version || stale <= 0) return version;
     // Recent enough, or the next plan is being made: the held plan, labelled with its own version.
     if (performance.now() - held.madeAt < stale || this.current !== undefined) return held.version;

@@ -132,6 +132,7 @@ describe('under a stream of writes (limits.matchStaleMs)', () => {
   let node: HubNode;
   let url: string;
   let operator: string;
+  let subscriber: string;
   beforeAll(async () => {
     ({
       node,
@@ -140,26 +141,32 @@ describe('under a stream of writes (limits.matchStaleMs)', () => {
     } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 600_000 } } }));
     expect((await post(`${url}/v1/needs`, need('420102', 3000), operator)).status).toBe(201);
     expect((await post(`${url}/v1/offers`, offerBody(1000), operator)).status).toBe(201);
+    subscriber = await node.auth.issue('subscriber', 3600);
   });
   afterAll(async () => {
     await node.close();
   });
 
-  it('serves the plan held, labelled with its own version, instead of planning every new version', async () => {
-    const first = await get(`${url}/v1/match/proposals`, operator);
+  it('serves a subscriber the plan held, labelled with its own version, instead of planning every new version; an operator the current one', async () => {
+    const first = await get(`${url}/v1/match/proposals`, subscriber);
     expect(first.status).toBe(200);
     const page = (await first.json()) as Page;
     const plans = node.matchService?.stats.plans as number;
     expect((await post(`${url}/v1/needs`, need('420902', 500), operator)).status).toBe(201);
-    const hash = ((await (await fetch(`${url}/v1/state/hash`)).json()) as { hash: string }).hash;
+    const hash = ((await (await fetch(`${url}/v1/state/hash`)).json()) as { stateHash: string }).stateHash;
     expect(hash).not.toBe(page.version);
-    const again = await get(`${url}/v1/match/proposals`, operator);
+    const again = await get(`${url}/v1/match/proposals`, subscriber);
     expect(again.status).toBe(200);
     expect(again.headers.get('etag')).toBe(`"match-${page.version}"`);
     const served = (await again.json()) as Page;
     expect(served.version).toBe(page.version);
     expect(served.total).toBe(1);
     expect(node.matchService?.stats.plans).toBe(plans);
+    // An operator signs what it reads: never a plan of an earlier version.
+    const current = await get(`${url}/v1/match/proposals`, operator);
+    expect(current.headers.get('etag')).toBe(`"match-${hash}"`);
+    expect(((await current.json()) as Page).total).toBe(2);
+    expect(node.matchService?.stats.plans).toBe(plans + 1);
   });
 });
 

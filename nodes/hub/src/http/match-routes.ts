@@ -3,6 +3,7 @@ import { formatTimestamp, regionPrefix, ShuniuError, urgency } from '@shuniu/pro
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { MatchBudgetError, type MatchService } from '../match-service.js';
+import { principalOf } from './access.js';
 import { problemOf, problemResponse } from './problem.js';
 
 /** What the answer says of a hub that must sign proposals (from the resolved hubs state). */
@@ -96,14 +97,16 @@ export function matchRoutes(deps: MatchDeps) {
     if (q.urgency) filters.urgency = q.urgency;
     if (q.offer) filters.offers = q.offer;
     if (q.need) filters.needs = q.need;
-    const version = deps.service.versionToServe();
+    // An operator signs what it reads: always the current version; others may get the plan held (limits.matchStaleMs).
+    const fresh = principalOf(c).kind === 'operator';
+    const version = deps.service.versionToServe(fresh);
     const etag = `"match-${version}"`;
     const headers = { etag, 'cache-control': 'private, no-cache' };
     const inm = c.req.header('if-none-match');
     if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) return c.body(null, 304, headers);
     let page: Awaited<ReturnType<MatchService['page']>>;
     try {
-      page = await deps.service.page({ filters, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
+      page = await deps.service.page({ filters, fresh, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
     } catch (e) {
       if (!(e instanceof MatchBudgetError)) throw e;
       // The node refuses more work on this version rather than block (spec/node.md §6.1).
