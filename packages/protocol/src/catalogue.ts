@@ -297,7 +297,48 @@ export function itemWarnings(body: unknown): ItemWarning[] {
   return out;
 }
 
+/**
+ * The names of the catalogue's units (its base units and pack names) in
+ * Chinese and English, so that a console shows 升 rather than `litre`. A
+ * unit code stays what records carry; these are only its labels.
+ */
+export const UNIT_NAMES: Readonly<Record<string, { zh: string; en: string }>> = {
+  CNY: { zh: '元', en: 'CNY' },
+  bag: { zh: '袋', en: 'bag' },
+  bale: { zh: '捆', en: 'bale' },
+  bottle: { zh: '瓶', en: 'bottle' },
+  box: { zh: '盒', en: 'box' },
+  bundle: { zh: '扎', en: 'bundle' },
+  can: { zh: '罐', en: 'can' },
+  carton: { zh: '箱', en: 'carton' },
+  case: { zh: '箱', en: 'case' },
+  drum: { zh: '桶', en: 'drum' },
+  jerrycan: { zh: '桶', en: 'jerrycan' },
+  kg: { zh: '千克', en: 'kg' },
+  kit: { zh: '套', en: 'kit' },
+  litre: { zh: '升', en: 'litre' },
+  pack: { zh: '包', en: 'pack' },
+  pair: { zh: '双', en: 'pair' },
+  piece: { zh: '个', en: 'piece' },
+  sachet: { zh: '小袋', en: 'sachet' },
+  session: { zh: '次', en: 'session' },
+  set: { zh: '套', en: 'set' },
+  tablet: { zh: '片', en: 'tablet' },
+  test: { zh: '人份', en: 'test' },
+  trip: { zh: '趟', en: 'trip' },
+};
+
+/** A unit's label in a language: the catalogue's name for a unit code it knows, else the text as given (an operator may write 箱). */
+export function unitLabel(unit: string, lang: 'zh' | 'en'): string {
+  return UNIT_NAMES[unit]?.[lang] ?? unit;
+}
+
 /** The catalogue as written to spec/catalogue.json. */
-export function catalogueDocument(): { version: 1; classes: typeof CATALOGUE_CLASSES; items: readonly ReliefItem[] } {
-  return { version: 1, classes: CATALOGUE_CLASSES, items: RELIEF_ITEMS };
+export function catalogueDocument(): {
+  version: 1;
+  classes: typeof CATALOGUE_CLASSES;
+  units: typeof UNIT_NAMES;
+  items: readonly ReliefItem[];
+} {
+  return { version: 1, classes: CATALOGUE_CLASSES, units: UNIT_NAMES, items: RELIEF_ITEMS };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE_CLASSES, catalogueDocument, catalogueItem, item, itemWarnings, RELIEF_ITEMS, substitutesFor } from '../src/index.js';
+import { CATALOGUE_CLASSES, catalogueDocument, catalogueItem, item, itemWarnings, RELIEF_ITEMS, substitutesFor, UNIT_NAMES, unitLabel } from '../src/index.js';
 import { specDir } from './helpers.js';
 
 describe('the relief-item catalogue (spec/catalogue.md)', () => {
@@ -64,5 +64,17 @@ describe('the relief-item catalogue (spec/catalogue.md)', () => {
       ],
     };
     expect(itemWarnings(shipment)).toMatchObject([{ code: 'unknown_item', path: ['lines', 1, 'item', 'code'] }]);
+  });
+
+  it('names every base and pack unit of the catalogue in Chinese and English (a console shows 升, not litre)', () => {
+    const used = new Set(RELIEF_ITEMS.flatMap((i) => [i.base, ...Object.keys(i.packs)]));
+    for (const u of used) {
+      expect(UNIT_NAMES[u]?.zh, u).toMatch(/\p{Script=Han}/u);
+      expect(UNIT_NAMES[u]?.en, u).toBeTruthy();
+    }
+    expect(unitLabel('litre', 'zh')).toBe('升');
+    expect(unitLabel('piece', 'zh')).toBe('个');
+    // A unit outside the catalogue (an operator typed 箱) shows as written.
+    expect(unitLabel('箱', 'en')).toBe('箱');
   });
 });

@@ -1,4 +1,4 @@
-import { catalogueItem } from '@shuniu/protocol';
+import { catalogueItem, unitLabel } from '@shuniu/protocol';
 import type { Issue } from '../lib/api.js';
 import { itemSuggestions, packsText, withItemCode } from '../lib/items.js';
 import { getState, t } from '../lib/store.js';
@@ -23,8 +23,9 @@ export function itemHint(code: string | undefined): string {
   if (!c) return 'PPE.MASK.N95';
   const it = catalogueItem(c);
   if (it === undefined) return t('item.unknown', { code: c });
-  const packs = packsText(it);
-  return t('item.catalogue', { name: it.name[getState().lang], base: it.base, packs: packs ? `; ${packs}` : '' });
+  const lang = getState().lang;
+  const packs = packsText(it, lang);
+  return t('item.catalogue', { name: it.name[lang], base: unitLabel(it.base, lang), packs: packs ? `; ${packs}` : '' });
 }
 
 /** Field props whose item code, once entered, fills the name and base unit from the catalogue. */

@@ -1,4 +1,4 @@
-import type { Unit } from '@shuniu/protocol';
+import { type Unit, unitLabel } from '@shuniu/protocol';
 import type { Lang } from '../i18n.js';
 
 /**
@@ -8,8 +8,8 @@ import type { Lang } from '../i18n.js';
 export function qty(base: number, unit: Unit | undefined, lang: Lang = 'zh'): string {
   const nf = new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en');
   if (!unit) return nf.format(base);
-  if (unit.size > 1 && base % unit.size === 0) return `${nf.format(base / unit.size)} ${unit.name}`;
-  return `${nf.format(base)} ${unit.size > 1 ? unit.base : unit.name}`;
+  if (unit.size > 1 && base % unit.size === 0) return `${nf.format(base / unit.size)} ${unitLabel(unit.name, lang)}`;
+  return `${nf.format(base)} ${unitLabel(unit.size > 1 ? unit.base : unit.name, lang)}`;
 }
 
 export function num(n: number, lang: Lang = 'zh'): string {

@@ -1,4 +1,4 @@
-import { catalogueItem, RELIEF_ITEMS, type ReliefItem } from '@shuniu/protocol';
+import { catalogueItem, RELIEF_ITEMS, type ReliefItem, unitLabel } from '@shuniu/protocol';
 
 /**
  * The console's item suggestions and labels, all from the relief-item
@@ -9,7 +9,7 @@ export type Lang = 'zh' | 'en';
 
 /** One suggestion per catalogue item, in catalogue order: the code and its name in the operator's language. */
 export function itemSuggestions(lang: Lang): [code: string, label: string][] {
-  return RELIEF_ITEMS.map((it) => [it.code, `${it.name[lang]} · ${it.base}`]);
+  return RELIEF_ITEMS.map((it) => [it.code, `${it.name[lang]} · ${unitLabel(it.base, lang)}`]);
 }
 
 /** The catalogue's name of an item code in `lang`, or undefined outside the catalogue. */
@@ -17,10 +17,10 @@ export function itemLabel(code: string, lang: Lang): string | undefined {
   return catalogueItem(code)?.name[lang];
 }
 
-/** Usual packs as text: "box = 50 piece, carton = 2000 piece". */
-export function packsText(it: ReliefItem): string {
+/** Usual packs as text: "box = 50 piece, carton = 2000 piece" (盒 = 50 个 in Chinese). */
+export function packsText(it: ReliefItem, lang: Lang = 'en'): string {
   return Object.entries(it.packs)
-    .map(([unit, size]) => `${unit} = ${size} ${it.base}`)
+    .map(([unit, size]) => `${unitLabel(unit, lang)} = ${size} ${unitLabel(it.base, lang)}`)
     .join(', ');
 }
 

@@ -1,4 +1,5 @@
 import type { ReasonData } from '@shuniu/match';
+import { unitLabel } from '@shuniu/protocol';
 import { type Lang, translate } from '../i18n.js';
 import { when } from './format.js';
 import { regionName } from './regions.js';
@@ -56,10 +57,15 @@ export function reasonText(w: WireReason, lang: Lang): string {
     case 'duplicate.representative':
       return tr('reasonText.duplicate.representative', { n: r.params.others.length });
     case 'unit.converted':
-      return tr('reasonText.unit.converted', { ...r.params });
+      return tr('reasonText.unit.converted', {
+        ...r.params,
+        offerUnit: unitLabel(r.params.offerUnit, lang),
+        needUnit: unitLabel(r.params.needUnit, lang),
+        common: unitLabel(r.params.common, lang),
+      });
     case 'quantity.fills_gap': {
       const p = r.params;
-      const vars = { gap: p.gap, unit: p.unit, lot: p.lot, common: p.common, before: pct(p.before), after: pct(p.after) };
+      const vars = { gap: p.gap, unit: unitLabel(p.unit, lang), lot: p.lot, common: unitLabel(p.common, lang), before: pct(p.before), after: pct(p.after) };
       return tr(p.quantity === p.gap ? 'reasonText.quantity.fills_gap' : 'reasonText.quantity.fills_gap.lots', vars);
     }
     case 'quantity.fair_share': {

@@ -1,5 +1,5 @@
 import { type MatchFilters, propose } from '@shuniu/match';
-import { allocationBody } from '@shuniu/protocol';
+import { allocationBody, unitLabel } from '@shuniu/protocol';
 import type { AllocationState, Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import { useEffect, useState } from 'preact/hooks';
 import { hubName } from '../components/cards.js';
@@ -267,7 +267,7 @@ function ProposalCard({
         <form onSubmit={accept} noValidate class="accept-form">
           <ErrorSummary issues={issues} error={error} />
           <div class="field">
-            <label for={`${id}-q`}>{t('match.quantity', { unit: p.unit })}</label>
+            <label for={`${id}-q`}>{t('match.quantity', { unit: unitLabel(p.unit, lang) })}</label>
             <input id={`${id}-q`} type="number" inputMode="numeric" min={1} value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
             {need ? <div class="hint">{qty(Number(q) || 0, need.unit, lang)}</div> : null}
           </div>
