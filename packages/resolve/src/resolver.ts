@@ -1430,7 +1430,7 @@ export class Resolver {
       let effO = o;
       const versions: string[] = [];
       for (const vo of o.shipVersions ?? NONE) {
-        if (!this.counts(vo)) continue;
+        if (!this.counts(vo) || !this.linkCounts(vo, o)) continue;
         const vr = vo.rec as RecordOf<'custody.handoff'>;
         if (vr.hub !== root.hub || vr.body.from !== root.hub) {
           own.push(this.unauthorised(vr, vo.id, id, root.hub));
@@ -1447,7 +1447,8 @@ export class Resolver {
       let receipt: RecordOf<'custody.receipt'> | undefined;
       let receiptId: string | undefined;
       for (const ro of o.shipReceipts ?? NONE) {
-        if (!this.counts(ro)) continue;
+        // A receipt names a version of this shipment: the shipment itself or a counting, authorised correction (else it waits, pending).
+        if (!this.counts(ro) || !this.isVersion(ro.t1 as Obj, o)) continue;
         const rr = ro.rec as RecordOf<'custody.receipt'>;
         if (rr.hub !== b.to) own.push(this.unauthorised(rr, ro.id, id, b.to));
         else if (!receipt || rr.seq > receipt.seq) {
@@ -1617,6 +1618,29 @@ export class Resolver {
     if (contrib) this.shipGroups(id, contrib, true);
     // The receipt of a handoff another version names also counts as pending until the handoff exists.
     this.mark(o, PENDING);
+    for (const vo of o.shipVersions ?? NONE) this.mark(vo, PENDING);
+  }
+
+  /**
+   * A correction joins the shipment of the handoff it names only through
+   * records that change something (spec/resolution.md §1, §2, §6): every
+   * handoff on its `corrects` path up to `root` counts and is authorised.
+   */
+  private linkCounts(vo: Obj, root: Obj): boolean {
+    for (let x = vo.t1; x !== undefined && x !== root; x = x.t1) if (!this.authorisedVersion(x, root)) return false;
+    return true;
+  }
+
+  /** A correction that counts and is signed by the shipment's sender (spec/resolution.md §2). */
+  private authorisedVersion(vo: Obj, root: Obj): boolean {
+    const r = recOf(root) as RecordOf<'custody.handoff'>;
+    const v = vo.rec as RecordOf<'custody.handoff'> | undefined;
+    return v !== undefined && this.counts(vo) && v.hub === r.hub && v.body.from === r.hub;
+  }
+
+  /** Whether `vo` is a version of the shipment `root` (counting and authorised): `root` itself or one of its counting, authorised corrections. */
+  private isVersion(vo: Obj, root: Obj): boolean {
+    return vo === root || (this.authorisedVersion(vo, root) && this.linkCounts(vo, root));
   }
 
   /** Removes (put false) or puts a shipment's contributions in the custody groups, marking them. */
@@ -1957,6 +1981,12 @@ export class Resolver {
       return;
     }
     const waiting: string[] = [];
+    // A handoff that is not a version of a shipment in the state (held, off the chain, unauthorised): the receipts and corrections naming it wait.
+    const root = o.root;
+    if (t === 'custody.handoff' && root !== undefined && (root.ship === undefined || !this.isVersion(o, root))) {
+      for (const x of root.shipReceipts ?? NONE) if (x.t1 === o && this.counts(x)) waiting.push(x.id);
+      for (const x of root.shipVersions ?? NONE) if (x.t1 === o && this.counts(x)) waiting.push(x.id);
+    }
     this.countingIn(o.needUpd, waiting);
     this.countingIn(o.needAlloc, waiting);
     this.countingIn(o.needDeliv, waiting);

@@ -143,12 +143,11 @@ function countingChain(own: Rec[], vouchers: Rec[]): Chain {
     }
     records.push(candidates[0] as Rec);
   }
-  // shape: a fork is listed at every seq up to where the chain stops where the hub holds two or more records; `recovered` when the chain goes on past it.
-  const last = records.length - 1;
+  // A fork at every seq where the hub holds two or more records (spec/records.md §9: each is an equivocation). shape: `recovered` when the hub has a winning recovery and the chain does not stop at or before this fork (fork-recovery.json).
   const forks: Chain['forks'] = [];
   for (const [seq, rs] of [...atSeq].sort((a, b) => a[0] - b[0])) {
-    if (rs.length < 2 || seq > last + 1 || (seq === last + 1 && !forked)) continue;
-    forks.push({ seq, ids: sortedIds(rs.map((r) => r.id)), recovered: seq <= last });
+    if (rs.length < 2) continue;
+    forks.push({ seq, ids: sortedIds(rs.map((r) => r.id)), recovered: recovery !== undefined && !(forked && seq >= records.length) });
   }
   return { records, forks, forked, ...(recovery ? { recovery: recovery.id } : {}) };
 }
@@ -483,7 +482,7 @@ function allocationPasses(allocs: AllocDraft[], needs: Map<string, NeedDraft>, o
           offered: offer.quantity,
           requested: sum(mine.map((a) => a.state.quantity)),
           standing: sum(standing.map((a) => a.state.quantity)),
-          surplus: surplus.map((a) => a.rec.id),
+          surplus: sortedIds(surplus.map((a) => a.rec.id)), // shape: sorted
         },
       });
     }
@@ -507,7 +506,7 @@ function allocationPasses(allocs: AllocDraft[], needs: Map<string, NeedDraft>, o
           allocated: sum(mine.map((a) => a.state.quantity)),
           needed: need.state.quantity,
           standing: sum(standing.map((a) => a.state.quantity)),
-          surplus: surplus.map((a) => a.rec.id),
+          surplus: sortedIds(surplus.map((a) => a.rec.id)), // shape: sorted
         },
       });
     }
@@ -682,7 +681,13 @@ function shipments(
       conflicts.push(unauthorised(f, undefined, f.record.body.from));
       continue;
     }
-    const corrections = handoffs.filter((h) => h.record.body.corrects !== undefined && firstOf(h)?.id === f.id);
+    // Only through records that change something: every correction between h and f is by f's author (§2).
+    const linked = (h: Rec<'custody.handoff'>): boolean => {
+      for (let x = byId.get(h.record.body.corrects ?? ''); x !== undefined && x !== f; x = byId.get(x.record.body.corrects ?? ''))
+        if (x.record.hub !== f.record.hub) return false;
+      return true;
+    };
+    const corrections = handoffs.filter((h) => h.record.body.corrects !== undefined && firstOf(h)?.id === f.id && linked(h));
     // §2: a correction must be signed by the first handoff's author.
     const versions = [f, ...authorised(corrections, f.id, f.record.hub, conflicts)].sort(bySeq);
     out.set(f.id, { first: f, versions, inForce: versions.at(-1) as Rec<'custody.handoff'>, state: undefined as unknown as ShipmentState });
@@ -696,7 +701,7 @@ function shipments(
     const s = shipmentOfVersion.get(r.record.body.handoff);
     if (s === undefined) continue; // pending
     if (r.record.hub !== s.inForce.record.body.to) {
-      conflicts.push(unauthorised(r, r.record.body.handoff, s.inForce.record.body.to));
+      conflicts.push(unauthorised(r, s.first.id, s.inForce.record.body.to)); // shape: the target is the shipment
       continue;
     }
     receipts.set(s, [...(receipts.get(s) ?? []), r]);
@@ -747,7 +752,7 @@ function shipments(
     s.state = {
       id: s.first.id,
       handoff: s.inForce.id,
-      versions: s.versions.map((v) => v.id),
+      versions: sortedIds(s.versions.map((v) => v.id)), // shape: sorted
       hub: s.first.record.hub,
       from: h.from,
       to: h.to,
@@ -771,7 +776,7 @@ function shipments(
       conflicts.push({
         id: `${s.first.id}/receipt_mismatch`,
         rule: 'receipt_mismatch',
-        records: sortedIds([receipt.id, s.first.id]),
+        records: sortedIds([receipt.id, s.first.id, s.inForce.id]), // shape: the receipt, the shipment and its version in force
         hubs: sortedIds([h.from, h.to]),
         detail: { shipped, accounted: fig('accepted') + fig('rejected') + fig('missing') },
       });
@@ -887,9 +892,13 @@ function doubleHandoff(ships: Map<string, Shipment>, allocations: Map<string, Al
   }
   for (const e of perLot.values()) {
     const receivers = sortedIds(e.ships.map((s) => s.state.to));
-    const inbound = all.filter((s) => s.state.to === e.sender && s.state.lines.some((l) => l.item.code === e.item && l.lot === e.lot));
-    if (inbound.length === 0 || receivers.length < 2) continue; // its origin: not checked
+    // Received the lot here: a shipment of it to the sender with a receipt.
+    const inbound = all.filter(
+      (s) => s.state.to === e.sender && s.receipt !== undefined && s.state.lines.some((l) => l.item.code === e.item && l.lot === e.lot),
+    );
     const held = sum(inbound.flatMap((s) => s.state.lines.filter((l) => l.item.code === e.item && l.lot === e.lot).map((l) => l.accepted ?? 0)));
+    // shape: a sender that accepted none of the lot here never received it (its origin): not checked. The spec does not say whether a receipt accepting 0 is "received".
+    if (held === 0 || receivers.length < 2) continue;
     if (e.handedOff <= held) continue;
     out.push({
       id: `${e.sender}/double_handoff/${digest(`${e.sender}|${e.item}|${e.lot}`)}`,
@@ -929,10 +938,9 @@ export function modelState(rootList: readonly string[], input: Iterable<Verified
     const adm = admitted.get(hub);
     hubs[hub] = hubState(hub, own, chain, adm, roots);
     if (adm === undefined) for (const r of own) held[r.id] = hub;
-    else {
-      counting.push(...chain.records);
-      conflicts.push(...forkConflicts(hub, chain));
-    }
+    else counting.push(...chain.records);
+    // shape: a fork is a conflict whether or not the hub is admitted (the proof is in its own records).
+    conflicts.push(...forkConflicts(hub, chain));
   }
   counting.sort(byHlcThenId);
 
