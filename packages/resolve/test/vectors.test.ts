@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { viewJson } from '../src/buckets.js';
 import { type ResolvedState, Resolver } from '../src/index.js';
 import { VIEW_JSON } from '../src/views-json.js';
-import { lookup, type ResolutionVector } from './vectors.js';
+import { lookupPointer, type ResolutionVector } from './vectors.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'spec', 'vectors', 'resolution');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -60,7 +60,7 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
         expect(resolve(v.roots, verified).collection(name), name).toEqual((v.state as ResolvedState)[name]);
       }
       expect(r.stateHash()).toBe(v.stateHash);
-      for (const [path, want] of Object.entries(v.expect)) expect(lookup(r.state(), path), path).toEqual(want === null ? undefined : want);
+      for (const [pointer, want] of Object.entries(v.expect)) expect(lookupPointer(r.state(), pointer), pointer).toEqual(want === null ? undefined : want);
 
       // Every object serialises to its JCS text with its map's serialiser (the state hash relies on it).
       const st = r.state();

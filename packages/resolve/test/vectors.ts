@@ -5,7 +5,7 @@ export interface ResolutionVector {
   tags: string[];
   roots: string[];
   records: { id: string; record: unknown }[];
-  /** Path (segments joined by '.'; keys may themselves hold dots) → expected value; null means absent. */
+  /** JSON Pointer (RFC 6901) into `state` → expected value; null means absent. */
   expect: Record<string, unknown>;
   stateHash: string;
   state: unknown;
@@ -31,4 +31,49 @@ export function lookup(root: unknown, path: string): unknown {
     if (!found) return undefined;
   }
   return cur;
+}
+
+/** Reads a JSON Pointer (RFC 6901): `/conflicts/<id>~1unauthorised/rule`; undefined when a step is missing. */
+export function lookupPointer(root: unknown, pointer: string): unknown {
+  if (pointer === '') return root;
+  if (!pointer.startsWith('/')) throw new Error(`not a JSON Pointer: ${pointer}`);
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur as object, key)) return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * The JSON Pointer of a dotted path (the scenarios' shorthand) in `root`: the
+ * segments `lookup` would take, the rest of the path as one last key when it
+ * names something absent.
+ */
+export function pointerOf(root: unknown, path: string): string {
+  const segs = path.split('.');
+  const keys: string[] = [];
+  let cur: unknown = root;
+  let i = 0;
+  while (i < segs.length) {
+    let found = false;
+    if (cur !== null && typeof cur === 'object') {
+      for (let j = segs.length; j > i; j--) {
+        const key = segs.slice(i, j).join('.');
+        if (Object.hasOwn(cur as object, key)) {
+          keys.push(key);
+          cur = (cur as Record<string, unknown>)[key];
+          i = j;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) {
+      keys.push(segs.slice(i).join('.'));
+      break;
+    }
+  }
+  return keys.map((k) => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
