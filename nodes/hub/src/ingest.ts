@@ -27,27 +27,9 @@ import type { Store } from './store/types.js';
 import type { Trust } from './trust.js';
 import type { SigJob, VerifyPool } from './verify-pool.js';
 
-/**
- * Outcome for one record of a pushed batch (spec/node.md §Acknowledgements).
- * `accepted` is only ever sent after the batch's transaction committed.
- */
-export type Ack =
-  | { index: number; status: 'accepted'; id: string; ord: number }
-  | { index: number; status: 'duplicate'; id: string }
-  | { index: number; status: 'held'; id: string; code: 'E_GAP' | 'E_NOT_ADMITTED'; message: string }
-  | { index: number; status: 'blocked'; id: string; code: 'E_BLOCKED'; message: string }
-  | {
-      index: number;
-      status: 'rejected';
-      id?: string;
-      code: string;
-      message: string;
-      issues?: unknown[];
-      /** E_FORK only (spec/errors.md §1): the author, the taken seq and [held id, new id]. */
-      hub?: string;
-      seq?: number;
-      ids?: string[];
-    };
+import type { Ack } from './wire.js';
+
+export type { Ack };
 
 export interface IngestOptions {
   maxSkewMs: number;

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { forkMembers } from '../ingest.js';
+import type { Problem } from '../wire.js';
 
 /**
  * The one map from error codes to HTTP statuses of a problem document
@@ -53,21 +54,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   E_INTERNAL: 'Internal error',
 };
 
-/** RFC 9457 problem document with the spec's error code. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: ErrorCode;
-  issues?: unknown[];
-  /** E_FORK extension members (spec/errors.md §1): the hub, the taken seq, and [held id, new id]. */
-  hub?: string;
-  seq?: number;
-  ids?: string[];
-  /** E_NOT_AUTHOR extension member: the hub that may sign the refused record. */
-  signer?: string;
-}
+export type { Problem };
 
 export function problemOf(err: ShuniuError): Problem {
   const status = STATUS_OF[err.code] ?? 500;

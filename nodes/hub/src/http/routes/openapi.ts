@@ -3,32 +3,12 @@ import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/proto
 import { z } from 'zod';
 import { joinCodeBody, joinRequestBody, joinRequestFields } from '../../join.js';
 import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
+import { ackSchema, problemSchema } from '../../wire.js';
 import { WRITE_ROUTES } from './operator.js';
 import { COLLECTIONS } from './state.js';
 
-const problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string(),
-  code: z.string(),
-  issues: z.array(z.unknown()).optional(),
-  hub: z.string().optional().describe('E_FORK: the author'),
-  seq: z.int().optional().describe('E_FORK: the taken sequence number'),
-  ids: z.array(z.string()).optional().describe('E_FORK: [held id, new id]'),
-});
-const ack = z.object({
-  index: z.int(),
-  status: z.enum(['accepted', 'duplicate', 'held', 'blocked', 'rejected']),
-  id: z.string().optional(),
-  ord: z.int().optional(),
-  code: z.string().optional(),
-  message: z.string().optional(),
-  issues: z.array(z.unknown()).optional(),
-  hub: z.string().optional().describe('E_FORK: the author'),
-  seq: z.int().optional().describe('E_FORK: the taken sequence number'),
-  ids: z.array(z.string()).optional().describe('E_FORK: [held id, new id]'),
-});
+const problem = problemSchema;
+const ack = ackSchema;
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
 const feedQuery = z.object({
