@@ -52,8 +52,11 @@ export class Client {
     // A node rate-limits per client (429 with Retry-After); the suite waits as told, a bounded number of times.
     for (let attempt = 0; ; attempt++) {
       this.requests++;
+      const trace = process.env.SHUNIU_CONFORMANCE_TRACE ? (m: string) => process.stderr.write(`${m}\n`) : undefined;
+      trace?.(`> ${method} ${path}`);
       const res = await fetch(this.url(path), { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
       const text = await res.text();
+      trace?.(`< ${res.status} ${method} ${path} ${text.length}`);
       const retryAfter = Number(res.headers.get('retry-after'));
       if (res.status === 429 && retryAfter > 0 && retryAfter <= 5 && attempt < 3) {
         await new Promise((r) => setTimeout(r, retryAfter * 1000));

@@ -38,6 +38,8 @@ export class Harness {
   private readonly known: Record<string, string>;
   private readonly only: string[] | undefined;
   group = '';
+  /** The longest one check may take. */
+  checkTimeoutMs = 60_000;
 
   constructor(opts: HarnessOptions = {}) {
     this.write = opts.write ?? (() => {});
@@ -65,8 +67,13 @@ export class Harness {
     const t0 = performance.now();
     let outcome: Outcome = 'pass';
     let message: string | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await fn();
+      // A node that never answers fails the check, not the whole run.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no result within ${this.checkTimeoutMs / 1000} s`)), this.checkTimeoutMs);
+      });
+      await Promise.race([Promise.resolve().then(fn), timeout]);
     } catch (e) {
       if (e instanceof Skip) {
         outcome = 'skip';
@@ -76,6 +83,7 @@ export class Harness {
         message = e instanceof Error ? e.message : String(e);
       }
     }
+    clearTimeout(timer);
     if (outcome === 'fail' && this.known[id] !== undefined) outcome = 'todo';
     const r: CheckResult = { group: this.group, name, outcome, ms: Math.round(performance.now() - t0), ...(message !== undefined ? { message } : {}) };
     this.results.push(r);
