@@ -561,7 +561,12 @@ export class Ingestor {
       case 'duplicate':
         return this.duplicate(p, source);
       case 'invalid':
-        if ((res.error.code === 'E_CHAIN' || res.error.code === 'E_SIG') && !this.store.hasRecord(id)) this.offChainOfForked(record, id, source);
+        if (res.error.code === 'E_CHAIN' || res.error.code === 'E_SIG') {
+          // A record this node stores is a duplicate whatever the chain says now: one a recovery
+          // cut off, sent again, no longer verifies against the keys in force (spec/keys.md §5).
+          if (this.store.hasRecord(id)) return this.duplicate(p, source);
+          this.offChainOfForked(record, id, source);
+        }
         return rejected(index, res.error, id);
       case 'fork':
         if (this.store.hasRecord(id)) return this.duplicate(p, source);
