@@ -117,30 +117,30 @@ function countingChain(own: Rec[], vouchers: Rec[]): Chain {
           a.record.hlc.ms <= rec.record.hlc.ms + VOUCH_WINDOW_MS,
       );
     recovery = [...recoveries].sort((a, b) => Number(vouched(a)) - Number(vouched(b)) || byHlcThenId(a, b)).at(-1) as Rec;
-    // Its ancestry by prev down to the inception: all ancestors must be held.
+    // Its ancestry by prev down to the inception: all ancestors must be held, otherwise nothing of the hub counts yet.
     const ancestry: Rec[] = [recovery];
-    for (let r = recovery; r.record.seq > 0; ) {
-      const p = r.record.prev === null ? undefined : byId.get(r.record.prev);
-      if (p === undefined || p.record.seq !== r.record.seq - 1) return { records: [], forks: [], forked: false };
-      ancestry.unshift(p);
-      r = p;
+    for (let r: Rec | undefined = recovery; r !== undefined && r.record.seq > 0; ) {
+      const p: Rec | undefined = r.record.prev === null ? undefined : byId.get(r.record.prev);
+      r = p !== undefined && p.record.seq === r.record.seq - 1 ? p : undefined;
+      if (r) ancestry.unshift(r);
     }
-    if (!isType(ancestry[0] as Rec, 'hub.inception')) return { records: [], forks: [], forked: false };
-    records = ancestry;
+    if (isType(ancestry[0] as Rec, 'hub.inception')) records = ancestry;
+    else recovery = undefined;
   }
+  const nothingYet = recoveries.length > 0 && recovery === undefined;
   // Walk forward: at seq s the candidates are the records at s whose prev is the id counted at s−1.
   let forked = false;
-  for (let s = records.length; ; s++) {
+  for (let s = records.length; !nothingYet; s++) {
     const tip = records.at(-1);
     const here = atSeq.get(s) ?? [];
     const candidates = tip === undefined ? here.filter((r) => isType(r, 'hub.inception')) : here.filter((r) => r.record.prev === tip.id);
-    if (candidates.length === 0) break; // a gap (or nothing more)
-    // Without recovery every record at s competes; after a recovery only the tip's children do.
+    // Without recovery every record at s competes (two or more records at s are a fork, whatever their prev); after a recovery only the tip's children do.
     const competing = recovery === undefined ? here : candidates;
     if (competing.length > 1) {
       forked = true;
       break;
     }
+    if (candidates.length === 0) break; // a gap (or nothing more)
     records.push(candidates[0] as Rec);
   }
   // A fork at every seq where the hub holds two or more records (spec/records.md §9: each is an equivocation). shape: `recovered` when the hub has a winning recovery and the chain does not stop at or before this fork (fork-recovery.json).
