@@ -199,7 +199,8 @@ export function buildRecords(steps: Step[]): { roots: string[]; records: Verifie
         const n = pick(needs, b);
         if (!x || !n) break;
         const by = a % 5 === 0 ? h : x.to;
-        const prior = deliveries.filter((d) => d.by === by).at(-1);
+        // Usually correcting the author's own last delivery; sometimes another hub's (which supersedes nothing).
+        const prior = (c % 7 === 3 ? deliveries.filter((d) => d.by !== by) : deliveries.filter((d) => d.by === by)).at(-1);
         const lines = [{ item: { code: c % 4 === 0 ? itemCode : n.item, name: 'x' }, quantity: 1 + (c % 6), unit: { name: 'box', base: 'piece', size: 50 } }];
         const id = w.delivered(by, n.id, [x.id], 1, { lines, ...(prior && a % 3 === 0 ? { corrects: prior.id } : {}) });
         deliveries.push({ id, by, need: n, handoff: x });
