@@ -146,7 +146,7 @@ export class MatchService {
       return hit;
     }
     // The plan of the version asked for, even if the state moves on meanwhile: its answer names that version.
-    const job = await this.planFor(version);
+    const job = await this.planFor(version, q.fresh);
     const reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
     if (reply.t !== 'page') throw new Error(`match worker answered ${reply.t} to a page`);
     const page: Page = {
@@ -183,15 +183,20 @@ export class MatchService {
   }
 
   /** The plan of `version`, made (once, whoever asks) if the worker does not hold it. */
-  private async planFor(version: string): Promise<PlanJob> {
+  private async planFor(version: string, fresh = false): Promise<PlanJob> {
+    let want = version;
     for (;;) {
-      if (this.held?.version === version) return this.held;
-      if (this.overBudget?.version === version) throw this.overBudget;
+      if (this.held?.version === want) return this.held;
+      if (this.overBudget?.version === want) throw this.overBudget;
       const p = this.current;
       if (p === undefined) break;
       // One plan at a time: wait for the one under way, then look again.
       await p.done.catch(() => undefined);
-      if (p.version === version && this.held === p) return p;
+      if (this.held === p && (p.version === want || !fresh)) {
+        // A reader that may get a held plan takes the one just made (made after it asked); an operator only the version it asked for.
+        return p;
+      }
+      want = this.versionToServe(fresh);
     }
     // The plan is of the state as it is now, which may be newer than the version asked for after a wait: it is labelled so.
     const now = this.opts.version();
