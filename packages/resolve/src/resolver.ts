@@ -1432,8 +1432,10 @@ export class Resolver {
       for (const vo of o.shipVersions ?? NONE) {
         if (!this.counts(vo) || !this.linkCounts(vo, o)) continue;
         const vr = vo.rec as RecordOf<'custody.handoff'>;
+        // §2: signed by the first handoff's author, and keeping its `from` (a correction that changes
+        // the sender names as expected the hub its `from` says should have signed it).
         if (vr.hub !== root.hub || vr.body.from !== root.hub) {
-          own.push(this.unauthorised(vr, vo.id, id, root.hub));
+          own.push(this.unauthorised(vr, vo.id, id, vr.hub !== root.hub ? root.hub : vr.body.from));
           continue;
         }
         versions.push(vo.id);

@@ -80,4 +80,18 @@ describe('custody links through counting records only', () => {
     expect(s.shipments[h]?.handoff).toBe(h);
     expect(s.pending[bad]).toEqual([fix]);
   });
+
+  it('a correction by the first handoff’s author that changes `from` is unauthorised, expected its own `from`; the shipment keeps its first version', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const a = w.hub('a');
+    const b = w.hub('b');
+    w.admit(root, a, 'city', '420900');
+    w.admit(root, b, 'city', '420100');
+    const h = w.handoff(root, a, [], 1);
+    const fix = w.handoff(root, a, [], 2, { from: b.id, corrects: h });
+    const s = both(w, [root.id]);
+    expect(s.conflicts[`${fix}/unauthorised`]?.detail).toMatchObject({ author: root.id, expected: b.id });
+    expect(s.shipments[h]?.versions ?? []).not.toContain(fix);
+  });
 });

@@ -684,12 +684,18 @@ function shipments(
     // Only through records that change something: every correction between h and f is by f's author (§2).
     const linked = (h: Rec<'custody.handoff'>): boolean => {
       for (let x = byId.get(h.record.body.corrects ?? ''); x !== undefined && x !== f; x = byId.get(x.record.body.corrects ?? ''))
-        if (x.record.hub !== f.record.hub) return false;
+        if (x.record.hub !== f.record.hub || x.record.body.from !== f.record.hub) return false;
       return true;
     };
     const corrections = handoffs.filter((h) => h.record.body.corrects !== undefined && firstOf(h)?.id === f.id && linked(h));
-    // §2: a correction must be signed by the first handoff's author.
-    const versions = [f, ...authorised(corrections, f.id, f.record.hub, conflicts)].sort(bySeq);
+    // §2: a correction must be signed by the first handoff's author and keep its `from`; one that
+    // changes the sender names as expected the hub its `from` says should have signed it.
+    const sameSender = corrections.filter((h) => {
+      if (h.record.hub !== f.record.hub || h.record.body.from === f.record.hub) return true;
+      conflicts.push(unauthorised(h, f.id, h.record.body.from));
+      return false;
+    });
+    const versions = [f, ...authorised(sameSender, f.id, f.record.hub, conflicts)].sort(bySeq);
     out.set(f.id, { first: f, versions, inForce: versions.at(-1) as Rec<'custody.handoff'>, state: undefined as unknown as ShipmentState });
   }
   const shipmentOfVersion = new Map<string, Shipment>();
