@@ -7,8 +7,29 @@
 // only what changed, and serves subscribers the plan held for limits.matchStaleMs while the
 // operator's writes move the version on (spec/node.md §6.1): what is measured is the operator's
 // write latency beside that.
+
+import { request } from 'node:http';
 import { Author, type BodyOf, createHub, ready, type SignedRecord } from '@shuniu/protocol';
 import { prng } from '../match-scenario.js';
+
+/** GET from a chosen local address: status, ETag and body. */
+function getFrom(
+  url: string,
+  localAddress: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<{ status: number; etag: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { localAddress, headers, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, etag: res.headers.etag, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** The running node (bench/hostile.ts Target). */
 export interface ProposalTarget {
@@ -112,15 +133,18 @@ export function proposalRequests(clients = 8, needs = 60_000, offers = 2_000): P
               try {
                 const q = new URLSearchParams({ limit: '500', offset: String(offset) });
                 if (region) q.set('region', region);
-                const r = await fetch(`${t.url}/v1/match/proposals?${q}`, {
-                  headers: { ...auth, ...(etag && page === 0 ? { 'if-none-match': etag } : {}) },
+                // Each subscriber from its own loopback address: the node's rate limits are per client, and the operator's writes come from 127.0.0.1.
+                const r = await getFrom(
+                  `${t.url}/v1/match/proposals?${q}`,
+                  `127.0.0.${70 + c}`,
+                  { ...auth, ...(etag && page === 0 ? { 'if-none-match': etag } : {}) },
                   signal,
-                });
-                const buf = await r.arrayBuffer();
+                );
+                const buf = r.body;
                 counts.bytes += buf.byteLength;
                 if (r.status === 200) {
                   counts.ok++;
-                  etag = r.headers.get('etag') ?? undefined;
+                  etag = r.etag;
                   const next = (JSON.parse(Buffer.from(buf).toString()) as { next: number | null }).next;
                   if (next === null) break;
                   offset = next;
