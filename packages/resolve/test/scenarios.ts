@@ -542,4 +542,44 @@ export const scenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'pending',
+    comment:
+      "pending lists the ids that are not objects and the counting records naming them (spec/resolution.md §7): an update of a need whose hub is not admitted (the need is held), an acceptance of an allocation that does not count (not by the offer's author), a receipt of a handoff that never arrived, a delivery to a need that does not exist. A delivery_confirmed attestation naming a delivery, a delivery's handoffs and its corrects naming a missing delivery put nothing in pending.",
+    tags: ['pending', 'authority', 'custody'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const stranger = w.hub('stranger');
+      const strangerNeed = w.need(stranger, { requester: { name: '某社区', kind: 'community' } });
+      // Xiaogan updates the stranger's held need: the need is not an object, the update waits.
+      const upd = w.sign(xiaogan, 'need.updated', { need: strangerNeed, quantity: 10 });
+      // An allocation of the foundation's offer signed by Xiaogan does not count as an allocation; Xiaonan's acceptance of it waits.
+      const need = w.need(xiaonan);
+      const offer = w.offer(found);
+      const bad = w.allocate(xiaogan, offer, need, 1000);
+      const acc = w.sign(xiaonan, 'allocation.accepted', { allocation: bad });
+      // A receipt of a handoff nobody has seen, and a delivery to a need nobody posted.
+      const ghostHandoff = digest({ ghost: 'handoff' });
+      const ghostNeed = digest({ ghost: 'need' });
+      const rec = w.receipt(xiaonan, ghostHandoff, 10);
+      const del = w.delivered(xiaonan, ghostNeed, [ghostHandoff], 5);
+      // Named, but never pending: an attestation's subject and a delivery's corrects.
+      w.sign(hubei, 'attestation', { subject: del, kind: 'delivery_confirmed', result: 'pass' });
+      const missing = digest({ ghost: 'delivery' });
+      const real = w.delivered(xiaonan, need, [ghostHandoff], 1, { corrects: missing });
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`pending.${strangerNeed}`]: [upd],
+          [`pending.${bad}`]: [acc],
+          [`pending.${ghostHandoff}`]: [rec],
+          [`pending.${ghostNeed}`]: [del],
+          [`pending.${del}`]: undefined,
+          [`pending.${missing}`]: undefined,
+          [`conflicts.${bad}/unauthorised.detail.expected`]: found.id,
+          [`needs.${need}.deliveries`]: [real],
+        },
+      };
+    },
+  },
 ];
