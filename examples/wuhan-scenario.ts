@@ -11,7 +11,7 @@
  * whose `neededBy` is before its clock. Shared by test/e2e/wuhan.test.ts and
  * anything in examples/ that wants a network of this size.
  */
-import { type BeneficiaryGroup, type BodyOf, catalogueItem, formatTimestamp, type HubLevel, type Urgency } from '@shuniu/protocol';
+import { type BeneficiaryGroup, type BodyOf, catalogueItem, formatTimestamp, type HubLevel, type Urgency, unitLabel } from '@shuniu/protocol';
 import { prng } from '../bench/match-scenario.js';
 
 /**
@@ -31,9 +31,6 @@ export const ITEMS = {
 } as const;
 export type ItemKey = keyof typeof ITEMS;
 
-/** Chinese names of pack units, for the console's quantities (盒, 箱, 桶). */
-const PACK_ZH: Record<string, string> = { box: '盒', carton: '箱', jerrycan: '桶' };
-
 /** The item and pack unit of a scenario item, as records carry them. */
 export function itemOf(key: ItemKey): { item: { code: string; name: string }; unit: { name: string; base: string; size: number } } {
   const { code, pack } = ITEMS[key];
@@ -42,7 +39,7 @@ export function itemOf(key: ItemKey): { item: { code: string; name: string }; un
   const size = c.packs[pack];
   if (!size) throw new Error(`${code} has no pack ${pack} in the catalogue`);
   // The catalogue's Chinese name without its standard in brackets: 医用防护口罩（N95 / GB 19083） → 医用防护口罩.
-  return { item: { code, name: c.name.zh.replace(/（.*$/, '') }, unit: { name: PACK_ZH[pack] ?? pack, base: c.base, size } };
+  return { item: { code, name: c.name.zh.replace(/（.*$/, '') }, unit: { name: unitLabel(pack, 'zh'), base: c.base, size } };
 }
 
 /** Money in yuan (FUNDS.CNY), as an offer carries it. */

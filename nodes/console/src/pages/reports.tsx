@@ -1,4 +1,4 @@
-import { type RecordOf, recordId } from '@shuniu/protocol';
+import { type RecordOf, recordId, unitLabel } from '@shuniu/protocol';
 import { useEffect, useState } from 'preact/hooks';
 import { hubName } from '../components/cards.js';
 import { DailyChart } from '../components/chart.js';
@@ -157,7 +157,7 @@ export function ReportsPage() {
                     {r.name} <small class="muted">{r.code}</small>
                   </th>
                   <td data-label={t('reports.delivered')}>
-                    {num(r.delivered, s.lang)} {r.base}
+                    {num(r.delivered, s.lang)} {unitLabel(r.base, s.lang)}
                   </td>
                   <td data-label={t('reports.needsReached')}>{num(r.needsReached, s.lang)}</td>
                 </tr>
