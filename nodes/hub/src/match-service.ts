@@ -50,6 +50,8 @@ export interface PageQuery {
   filters: MatchFilters;
   /** The current version, never a held plan of an earlier one (operators, who sign what they read). */
   fresh?: boolean;
+  /** The version to serve when the caller already asked versionToServe() (its ETag check), so it is not looked up twice. */
+  version?: string;
   offset: number;
   limit: number;
   maxBytes: number;
@@ -134,7 +136,7 @@ export class MatchService {
 
   /** One page of the plan of the version to serve (versionToServe()). */
   async page(q: PageQuery): Promise<Page> {
-    const version = this.versionToServe(q.fresh);
+    const version = q.version ?? this.versionToServe(q.fresh);
     // Pages are keyed by what they hold: `fresh` only chose the version.
     const what = JSON.stringify([q.filters, q.offset, q.limit, q.maxBytes]);
     const key = `${version}\u0000${what}`;

@@ -106,7 +106,7 @@ export function matchRoutes(deps: MatchDeps) {
     if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) return c.body(null, 304, headers);
     let page: Awaited<ReturnType<MatchService['page']>>;
     try {
-      page = await deps.service.page({ filters, fresh, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
+      page = await deps.service.page({ filters, fresh, version, offset: q.offset ?? 0, limit: q.limit ?? MATCH_LIMIT_DEFAULT, maxBytes: MATCH_PAGE_BYTES });
     } catch (e) {
       if (!(e instanceof MatchBudgetError)) throw e;
       // The node refuses more work on this version rather than block (spec/node.md §6.1).

@@ -315,7 +315,7 @@ export function stateRoutes(deps: StateDeps) {
           }));
         }
         if (all === undefined) throw new ShuniuError('E_NOT_FOUND', `state collection ${name} is not available on this node yet`);
-        builtClock = deps.ingestor.engine.clock?.();
+        builtClock = deps.ingestor.engine.clock();
         // An allocation is filtered by its need's region, urgency and group; a hub by its profile's region.
         let view = (i: Item): Item => i;
         if (name === 'allocations' && (f.region || f.urgency || f.group)) {
