@@ -229,11 +229,15 @@ export class MatchService {
     };
     // The plan held stays served (with staleMs) until this one is made: the worker keeps both.
     this.ensureWorker();
-    // A first pass that yields (the whole state, the first time), then one that does not, after
-    // which the replica is exactly the state of the version the plan is labelled with.
+    // A pass that yields (the whole state, the first time); if the state moved meanwhile, one that
+    // does not, after which the replica is exactly the state of the version the plan is labelled with.
+    const before = this.opts.version();
     await this.sync(over, true);
-    await this.sync(over, false);
     job.version = this.opts.version();
+    if (job.version !== before) {
+      await this.sync(over, false);
+      job.version = this.opts.version();
+    }
     job.clock = this.opts.source.clock();
     over();
     const req: MatchRequest & { id: number } = { t: 'plan', id: 0, job: job.job, clock: job.clock };
