@@ -39,6 +39,9 @@ const need = (region: string, quantity: number) =>
     requester: { name: '医院', kind: 'hospital', region },
   });
 
+/** A province node with limits.matchStaleMs set. */
+const province = (matchStaleMs: number) => startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs } } });
+
 describe('GET /v1/match/proposals on a running node', () => {
   let node: HubNode;
   let url: string;
@@ -46,11 +49,7 @@ describe('GET /v1/match/proposals on a running node', () => {
   let subscriber: string;
   beforeAll(async () => {
     // matchStaleMs 0: every state version is planned when asked (the held plan of an earlier version is never served).
-    ({
-      node,
-      url,
-      token: operator,
-    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 0 } } }));
+    ({ node, url, token: operator } = await province(0));
     subscriber = await node.auth.issue('subscriber', 3600);
     for (const [region, q] of [
       ['420102', 3000],
@@ -134,11 +133,7 @@ describe('under a stream of writes (limits.matchStaleMs)', () => {
   let operator: string;
   let subscriber: string;
   beforeAll(async () => {
-    ({
-      node,
-      url,
-      token: operator,
-    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 600_000 } } }));
+    ({ node, url, token: operator } = await province(600_000));
     expect((await post(`${url}/v1/needs`, need('420102', 3000), operator)).status).toBe(201);
     expect((await post(`${url}/v1/offers`, offerBody(1000), operator)).status).toBe(201);
     subscriber = await node.auth.issue('subscriber', 3600);
@@ -175,11 +170,7 @@ describe('the worker is sent what changed, and plans as if sent everything', () 
   let url: string;
   let operator: string;
   beforeAll(async () => {
-    ({
-      node,
-      url,
-      token: operator,
-    } = await startNode({ name: '湖北枢纽', level: 'province', region: '420000' }, { overrides: { limits: { matchStaleMs: 0 } } }));
+    ({ node, url, token: operator } = await province(0));
   });
   afterAll(async () => {
     await node.close();
