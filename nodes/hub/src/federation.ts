@@ -3,6 +3,7 @@ import type { NodeConfig } from './config.js';
 import { signRequest } from './http/peer-auth.js';
 import type { Ingestor } from './ingest.js';
 import { memberArraySpans } from './json-spans.js';
+import { type Runtime, runtimeOf, type TimerHandle, unrefTimer } from './runtime.js';
 import type { PeerRow, Store } from './store/types.js';
 
 export interface FederationEvents {
@@ -62,9 +63,9 @@ export class Federation {
   private readonly sem: Semaphore;
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, TimerHandle>();
   /** One pull loop per peer (spec/node.md §9.3): its timer while it waits, its pull while it runs. */
-  private readonly pullTimers = new Map<string, NodeJS.Timeout>();
+  private readonly pullTimers = new Map<string, TimerHandle>();
   private readonly pullLoops = new Set<string>();
   private readonly pulls = new Map<string, Promise<void>>();
   /** Consecutive failed pulls per peer: its loop waits longer after each (spec/node.md §9.3). */
@@ -75,6 +76,7 @@ export class Federation {
   readonly stats: FederationStats = { answers: 0, timeouts: 0, oversized: 0, maxBytesRead: 0 };
   /** Hub ids of peers whose row names none, learned from their discovery document (for echo suppression only). */
   private readonly learned = new Map<string, string>();
+  private readonly rt: Runtime;
 
   constructor(
     private readonly store: Store,
@@ -88,8 +90,11 @@ export class Federation {
     private readonly self: { hubId: string; url: () => string; secretKey?: Uint8Array },
     private readonly events: FederationEvents = {},
     private readonly trusted: (hub: string) => boolean = () => true,
+    /** Transport, clock, timers and randomness (runtime.ts): the real ones unless a simulator passes its own. */
+    runtime: Partial<Runtime> = {},
   ) {
     this.sem = new Semaphore(cfg.pushParallel);
+    this.rt = runtimeOf(runtime);
   }
 
   start(): void {
@@ -105,17 +110,18 @@ export class Federation {
   async stop(): Promise<void> {
     this.stopped = true;
     this.life.abort(new Error('federation stopped'));
-    for (const t of this.pullTimers.values()) clearTimeout(t);
-    for (const t of this.timers.values()) clearTimeout(t);
-    let bound: NodeJS.Timeout | undefined;
+    const timers = this.rt.timers;
+    for (const t of this.pullTimers.values()) timers.clearTimeout(t);
+    for (const t of this.timers.values()) timers.clearTimeout(t);
+    let bound: TimerHandle | undefined;
     await Promise.race([
       Promise.allSettled([...this.running.values(), ...this.pulls.values()]),
       new Promise<void>((r) => {
-        bound = setTimeout(r, 3000);
-        bound.unref();
+        bound = timers.setTimeout(r, 3000);
+        unrefTimer(bound);
       }),
     ]);
-    clearTimeout(bound);
+    timers.clearTimeout(bound);
   }
 
   /** Wakes every push queue (after a commit, or when peers changed) and starts the pull loop of a new peer. */
@@ -134,7 +140,7 @@ export class Federation {
    */
   private pullLoop(url: string, delay: number): void {
     this.pullLoops.add(url);
-    const t = setTimeout(() => {
+    const t = this.rt.timers.setTimeout(() => {
       this.pullTimers.delete(url);
       if (this.stopped || !this.peer(url)?.pull) {
         this.pullLoops.delete(url);
@@ -211,16 +217,18 @@ export class Federation {
     };
     const onStop = () => abort('federation stopped');
     this.life.signal.addEventListener('abort', onStop, { once: true });
-    const t = setTimeout(() => abort(`no whole answer within ${this.cfg.requestTimeoutMs} ms`), this.cfg.requestTimeoutMs);
+    const t = this.rt.timers.setTimeout(() => abort(`no whole answer within ${this.cfg.requestTimeoutMs} ms`), this.cfg.requestTimeoutMs);
     const send = (signed: boolean) => {
       const method = init.method ?? 'GET';
       const headers: Record<string, string> = {
         // A hint for logs and test harnesses only: never trusted for anything (§9.2).
         'shuniu-peer': this.self.url(),
         ...(init.headers ?? {}),
-        ...(signed && this.self.secretKey ? signRequest({ hub: this.self.hubId, secretKey: this.self.secretKey }, { method, url, body: init.body }) : {}),
+        ...(signed && this.self.secretKey
+          ? signRequest({ hub: this.self.hubId, secretKey: this.self.secretKey }, { method, url, body: init.body }, this.rt.now())
+          : {}),
       };
-      return fetch(url, { method, headers, signal: ctl.signal, ...(init.body !== undefined ? { body: init.body } : {}) });
+      return this.rt.transport(url, { method, headers, signal: ctl.signal, ...(init.body !== undefined ? { body: init.body } : {}) });
     };
     const read = async (res: Response): Promise<Answer> => {
       const declared = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -259,7 +267,7 @@ export class Federation {
       else if (why.includes('its cap of')) this.stats.oversized++;
       throw why ? new Error(why) : e;
     } finally {
-      clearTimeout(t);
+      this.rt.timers.clearTimeout(t);
       this.life.signal.removeEventListener('abort', onStop);
     }
   }
@@ -298,15 +306,15 @@ export class Federation {
       if (this.stopped) return;
       const peer = this.peer(url);
       if (!peer?.push) return;
-      const wait = peer.nextAttemptMs - Date.now();
+      const wait = peer.nextAttemptMs - this.rt.now();
       if (wait > 0) {
         // Parked or backing off: retry later by itself, costing nobody else anything.
         if (!this.timers.has(url)) {
-          const t = setTimeout(() => {
+          const t = this.rt.timers.setTimeout(() => {
             this.timers.delete(url);
             this.kick(url);
           }, wait);
-          t.unref();
+          unrefTimer(t);
           this.timers.set(url, t);
         }
         return;
@@ -337,8 +345,8 @@ export class Federation {
         if (this.stopped) return;
         const failures = peer.failures + 1;
         const parked = failures >= this.cfg.parkAfter;
-        const delay = parked ? this.cfg.parkMs : Math.min(this.cfg.backoffMaxMs, this.cfg.backoffBaseMs * 2 ** (failures - 1)) * (0.75 + Math.random() / 2);
-        this.store.updatePeer(url, { failures, parked, nextAttemptMs: Date.now() + Math.round(delay), lastError: (e as Error).message });
+        const delay = parked ? this.cfg.parkMs : Math.min(this.cfg.backoffMaxMs, this.cfg.backoffBaseMs * 2 ** (failures - 1)) * (0.75 + this.rt.random() / 2);
+        this.store.updatePeer(url, { failures, parked, nextAttemptMs: this.rt.now() + Math.round(delay), lastError: (e as Error).message });
         this.events.log?.(`push → ${url} failed (${(e as Error).message}); ${parked ? 'parked' : 'retry'} in ${Math.round(delay)} ms`);
       } finally {
         release();

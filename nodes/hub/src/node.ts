@@ -11,6 +11,7 @@ import {
   encryptionKeyPairFromSeed,
   formatTimestamp,
   type HubLevel,
+  type HubSeeds,
   type KeyPair,
   parseRecord,
   publicKeysOf,
@@ -49,6 +50,7 @@ import { JOIN_CODES_DEFAULT, JoinCodes } from './join.js';
 import { MatchService, type MatchSource } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
+import { type Runtime, runtimeOf } from './runtime.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
 import { SqliteStore } from './store/sqlite.js';
 import { TokenRecords } from './tokens.js';
@@ -63,6 +65,11 @@ export interface OpenOptions {
   threads?: number;
   state?: StateFactory;
   log?: (msg: string) => void;
+  /**
+   * Transport, clock, timers and randomness (runtime.ts) for federation, ingest, the live feed,
+   * peer signatures, tokens and the records this node signs: the real ones unless given (test/sim).
+   */
+  runtime?: Partial<Runtime>;
 }
 
 /**
@@ -107,16 +114,29 @@ export class HubNode {
     /** The record-signing secret key: every request to a peer is signed with it (spec/node.md §9.4). */
     secretKey: Uint8Array,
     /** The hub's encryption key pair: opens sealed parts addressed to it (spec/node.md §8.5). */
-    encryption?: KeyPair,
+    encryption: KeyPair | undefined,
+    readonly runtime: Runtime,
   ) {
     this.privacy = encryption ? new Privacy({ hubId, store, ingestor, publisher, encryption }) : undefined;
-    this.federation = new Federation(store, ingestor, config.federation, { hubId, url: () => this.publicUrl(), secretKey }, events, (h) => trust.isTrusted(h));
+    this.federation = new Federation(
+      store,
+      ingestor,
+      config.federation,
+      { hubId, url: () => this.publicUrl(), secretKey },
+      events,
+      (h) => trust.isTrusted(h),
+      runtime,
+    );
     const l = config.limits;
-    this.liveFeed = new LiveFeed(store, {
-      streamsPerClient: l.streamsPerClient ?? 8,
-      streamsTotal: l.streamsTotal ?? 1000,
-      streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024,
-    });
+    this.liveFeed = new LiveFeed(
+      store,
+      {
+        streamsPerClient: l.streamsPerClient ?? 8,
+        streamsTotal: l.streamsTotal ?? 1000,
+        streamBufferBytes: l.streamBufferBytes ?? 4 * 1024 * 1024,
+      },
+      runtime.timers,
+    );
     this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000, {
       ...(l.stateReadsPerClient !== undefined ? { readsPerClient: l.stateReadsPerClient } : {}),
       ...(l.stateReadsTotal !== undefined ? { readsTotal: l.stateReadsTotal } : {}),
@@ -130,6 +150,7 @@ export class HubNode {
     // The directory and every file in it private, whatever an older version or a copy left (spec/node.md §11).
     secureDataDir(dir);
     const config = mergeConfig(mergeConfig(readConfig(dir), envOverrides()), opts.overrides ?? {});
+    const runtime = runtimeOf(opts.runtime);
     // The node needs its signing and encryption seeds only; the recovery seed lives offline (spec/keys.md §5).
     const keyFile = readKeyFile(dir);
     const signing = signingKeyPairFromSeed(keyFile.signing);
@@ -154,7 +175,7 @@ export class HubNode {
         ...(config.limits.maxHeldBytes !== undefined ? { maxHeldBytes: config.limits.maxHeldBytes } : {}),
         ...(config.limits.maxHeldBytesPerSource !== undefined ? { maxHeldBytesPerSource: config.limits.maxHeldBytesPerSource } : {}),
         heldTtlMs: config.limits.heldTtlMs,
-        now: () => Date.now(),
+        now: runtime.now,
       },
       loadState,
     );
@@ -165,12 +186,12 @@ export class HubNode {
       hub: hubId,
       secretKey: signing.secretKey,
       head: { seq: view.head.seq, id: view.head.id, hlc: view.head.hlc },
-      wall: () => Date.now(),
+      wall: runtime.now,
     });
     const publisher = new Publisher(author, store, ingestor);
     // Bearer tokens: their own key file (made here for data directories older than it), every token recorded (spec/node.md §8).
     ensureTokenKeyFile(dir);
-    const auth = new TokenAuth(hubId, fileTokenKey(dir), { records: new TokenRecords(store.db), limits: tokenLimitsOf(config.tokens) });
+    const auth = new TokenAuth(hubId, fileTokenKey(dir), { records: new TokenRecords(store.db), limits: tokenLimitsOf(config.tokens), now: runtime.now });
     const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
     if (existsSync(join(dir, RECOVERY_KEY_FILE)))
       log(`warning: ${join(dir, RECOVERY_KEY_FILE)} is still on this server: move it offline (spec/node.md §11); the node does not need it`);
@@ -193,6 +214,7 @@ export class HubNode {
       log,
       signing.secretKey,
       encryptionKeyPairFromSeed(keyFile.encryption),
+      runtime,
     );
   }
 
@@ -320,6 +342,7 @@ export class HubNode {
           ),
         maxBodyBytes: config.limits.bodyBytes,
         authorities: () => [new URL(this.publicUrl()).host.toLowerCase()],
+        now: this.runtime.now,
       }),
     );
     app.use('/v1/*', rateLimit({ rate: config.limits.ratePerSecond, burst: config.limits.rateBurst, keyOf: (c) => clientKey(c, addr(c)) }));
@@ -449,10 +472,19 @@ export class HubNode {
       this.server = server;
     });
     this.url = `http://${host}:${info.port}`;
+    await this.start();
+    return this.url;
+  }
+
+  /**
+   * Starts the node's own work without serving HTTP: refreshes its profile's endpoint, starts
+   * federation and the retention job. listen() calls it; a simulator (test/sim) that reaches
+   * the node through `app.request` at its configured publicUrl calls it alone.
+   */
+  async start(): Promise<void> {
     await this.refreshProfile();
     this.federation.start();
     this.startRetention();
-    return this.url;
   }
 
   /** Signs a new hub.profile when the URL peers reach us at changed (e.g. a new port). */
@@ -525,6 +557,10 @@ export interface InitOptions {
   host?: string;
   publicUrl?: string;
   now?: number;
+  /** The hub's key seeds (default: random); a simulator passes seeded ones so that a run replays exactly. */
+  seeds?: HubSeeds;
+  /** How the parent and followed nodes are reached (default: fetch). */
+  transport?: (url: string) => Promise<Response>;
 }
 
 /** Makes a data directory: key file (0600), config.json, database with hub.inception and hub.profile. */
@@ -537,7 +573,7 @@ export async function initDataDir(o: InitOptions): Promise<{ hubId: string; conf
   // An existing directory keeps its mode through mkdirSync: closed before anything secret is written to it.
   secureDataDir(o.dir);
   const now = o.now ?? Date.now();
-  const hub = createHub({ created: formatTimestamp(Math.floor(now / 1000) * 1000), hlc: { ms: now, c: 0 } });
+  const hub = createHub({ created: formatTimestamp(Math.floor(now / 1000) * 1000), hlc: { ms: now, c: 0 }, ...(o.seeds ? { seeds: o.seeds } : {}) });
   // The node's key file holds no recovery seed: that goes to its own file, for the operator to move offline.
   writePrivateFile(join(o.dir, RECOVERY_KEY_FILE), recoveryKeyText(hub.id, hub.seeds.recovery, hub.keyFile.created), true);
   writePrivateFile(
@@ -551,7 +587,7 @@ export async function initDataDir(o: InitOptions): Promise<{ hubId: string; conf
   const roots = new Set(o.roots ?? []);
   const upstream = [...(o.parent ? [o.parent] : []), ...(o.follow ?? [])];
   for (const url of upstream) {
-    const res = await fetch(`${url}/.well-known/shuniu`);
+    const res = await (o.transport ?? fetch)(`${url}/.well-known/shuniu`);
     if (!res.ok) throw new ShuniuError('E_NOT_FOUND', `${url}/.well-known/shuniu answered ${res.status}`);
     const wk = (await res.json()) as { hub: string; trust?: { roots?: string[] } };
     if (url === o.parent) parentHub = wk.hub;

@@ -1,4 +1,5 @@
 import { ShuniuError } from '@shuniu/protocol';
+import { REAL_RUNTIME, type Timers } from '../runtime.js';
 import { withoutSealed } from '../store/sqlite.js';
 import type { FeedFilter, FeedRow, Store } from '../store/types.js';
 
@@ -82,6 +83,8 @@ export class LiveFeed {
   constructor(
     private readonly store: Store,
     private readonly limits: LiveFeedLimits,
+    /** The idle streams' heartbeat timers (runtime.ts): Node's unless a simulator passes its own. */
+    private readonly timers: Timers = REAL_RUNTIME.timers,
   ) {
     this.dispatched = store.maxOrd();
     this.page = limits.page ?? 500;
@@ -213,9 +216,9 @@ export class LiveFeed {
           continue;
         }
         const timedOut = await new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(true), heartbeatMs);
+          const t = this.timers.setTimeout(() => resolve(true), heartbeatMs);
           s.wake = () => {
-            clearTimeout(t);
+            this.timers.clearTimeout(t);
             resolve(false);
           };
         });
