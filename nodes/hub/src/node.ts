@@ -39,6 +39,7 @@ import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
 import { joinRoutes } from './http/routes/join.js';
+import { INTAKE_DEFAULTS, intakeRoutes } from './http/routes/intake.js';
 import { openApiDocument } from './http/routes/openapi.js';
 import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
@@ -432,6 +433,28 @@ export class HubNode {
       source: {
         clock: () => ingestor.engine.clock(),
         entries: ((name: 'needs' | 'offers' | 'conflicts') => ingestor.engine.entries(name)) as MatchSource['entries'],
+    // Needs from groups that run no node: public intake form, verification queue, tracking (spec/node.md §8.7).
+    app.route(
+      '/',
+      intakeRoutes({
+        store,
+        publisher: this.publisher,
+        ...(this.privacy ? { privacy: this.privacy } : {}),
+        need: (id) => {
+          for (const [k, v] of ingestor.engine.entries('needs')) if (k === id) return v;
+          return undefined;
+        },
+        clientOf: (c) => clientKey(c, addr(c)),
+        publicUrl: () => this.publicUrl(),
+        limits: {
+          bodyBytes: lim.intakeBodyBytes ?? INTAKE_DEFAULTS.bodyBytes,
+          perHour: lim.intakePerHour ?? INTAKE_DEFAULTS.perHour,
+          burst: lim.intakeBurst ?? INTAKE_DEFAULTS.burst,
+          pending: lim.intakePending ?? INTAKE_DEFAULTS.pending,
+          pendingBytes: lim.intakePendingBytes ?? INTAKE_DEFAULTS.pendingBytes,
+        },
+      }),
+    );
       },
       version: () => ingestor.engine.stateHash(),
       budgetMs: config.limits.matchBudgetMs ?? 10_000,

@@ -62,6 +62,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/join-requests': 'public',
   'POST /v1/join-requests/:id/approve': 'operator',
   'POST /v1/join-requests/:id/refuse': 'operator',
+  // Intake from groups without a node (spec/node.md §8.7): anyone submits and tracks (the token is the authority); operators decide.
+  'POST /v1/intake': 'public',
+  'GET /v1/intake/track/:token': 'public',
+  'GET /v1/intake': 'operator',
+  'POST /v1/intake/:id/verify': 'operator',
+  'POST /v1/intake/:id/publish': 'operator',
+  'POST /v1/intake/:id/reject': 'operator',
   // Private fields: opened and erased by operators only (spec/node.md §8.5-8.6).
   'GET /v1/records/:id/private': 'operator',
   'POST /v1/records/:id/erase': 'operator',
@@ -76,6 +83,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/tokens': 'operator',
   'DELETE /v1/tokens/:jti': 'operator',
   'POST /v1/tokens/revoke-all': 'operator',
+  // Offline bundles (spec/node.md §13).
+  'POST /v1/bundle/export': 'operator',
+  'POST /v1/bundle/import': 'operator',
 };
 
 /** Paths of middlewares registered with `app.use` (method ALL): they are not routes. */

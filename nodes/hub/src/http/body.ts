@@ -110,13 +110,21 @@ class Buckets {
  * Token bucket per client (spec/node.md §7 Limits): `rate` requests a second,
  * bursts of `burst`. The key is the client (`hub:<id>` or `addr:<ip>`).
  */
-export function rateLimit(opts: { rate: number; burst: number; keyOf: (c: Context) => string; now?: () => number }): MiddlewareHandler {
+export function rateLimit(opts: {
+  rate: number;
+  burst: number;
+  keyOf: (c: Context) => string;
+  now?: () => number;
+  /** The refusal's message (default: "more than <rate> requests a second from <key>"). */
+  message?: (key: string) => string;
+}): MiddlewareHandler {
   const buckets = new Buckets(opts.rate, opts.burst, opts.now ?? (() => Date.now()));
   return async (c, next) => {
     if (opts.rate <= 0) return next();
     const key = opts.keyOf(c);
     const retryAfter = buckets.take(key, 1);
-    if (retryAfter !== undefined) throw new ShuniuError('E_RATE_LIMITED', `more than ${opts.rate} requests a second from ${key}`, { detail: { retryAfter } });
+    if (retryAfter !== undefined)
+      throw new ShuniuError('E_RATE_LIMITED', opts.message?.(key) ?? `more than ${opts.rate} requests a second from ${key}`, { detail: { retryAfter } });
     return next();
   };
 }

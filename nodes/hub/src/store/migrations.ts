@@ -204,4 +204,30 @@ DROP INDEX IF EXISTS held_sender;
 CREATE INDEX held_sender ON held(sender, bytes, received_ms);
 `,
   },
+  {
+    version: 10,
+    name: '010-intake',
+    // Needs submitted through the public intake form by groups that run no node (spec/node.md §8.7):
+    // one row per submission. `need` is the draft body (public once published), `private` the
+    // contact and address (JSON), set to NULL once the submission is published (then sealed in the
+    // signed need) or rejected. The tracking token's text is never stored, only its SHA-256
+    // (token_hash). state is pending | verified | published | rejected; `bytes` (of need and
+    // private) bounds the pending queue, found by the (state, bytes) index alone.
+    sql: `
+CREATE TABLE intake (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL DEFAULT 'pending',
+  need TEXT NOT NULL,
+  private TEXT,
+  bytes INTEGER NOT NULL,
+  submitted_ms INTEGER NOT NULL,
+  verified_ms INTEGER,
+  decided_ms INTEGER,
+  record TEXT,
+  reason TEXT
+);
+CREATE INDEX intake_state ON intake(state, bytes);
+`,
+  },
 ];

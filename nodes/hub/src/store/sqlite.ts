@@ -1,7 +1,7 @@
 import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protocol';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
-import type { FeedFilter, FeedRow, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, PeerRow, Store, StoredRecord } from './types.js';
+import type { FeedFilter, FeedRow, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, IntakeRow, PeerRow, Store, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -521,6 +521,73 @@ export class SqliteStore implements Store {
     if (r[0]?.busy && tries > 0) setTimeout(() => this.flushDeleted(tries - 1), 250).unref();
   }
 
+  /** The intake table's statements (spec/node.md §8.7), prepared on first use. */
+  private intakeSt: Record<'totals' | 'insert' | 'byId' | 'byToken', Database.Statement> | undefined;
+  private intakeStatements() {
+    const p = (sql: string) => this.db.prepare(sql);
+    this.intakeSt ??= {
+      totals: p("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM intake WHERE state IN ('pending', 'verified')"),
+      insert: p(
+        `INSERT INTO intake (id, token_hash, state, need, private, bytes, submitted_ms, verified_ms, decided_ms, record, reason)
+         VALUES (@id, @tokenHash, @state, @need, @private, @bytes, @submittedMs, @verifiedMs, @decidedMs, @record, @reason)`,
+      ),
+      byId: p('SELECT * FROM intake WHERE id = ?'),
+      byToken: p('SELECT * FROM intake WHERE token_hash = ?'),
+    };
+    return this.intakeSt;
+  }
+
+  addIntake(row: IntakeRow, maxRows: number, maxBytes: number): 'added' | 'rows' | 'bytes' {
+    const st = this.intakeStatements();
+    return this.db.transaction((): 'added' | 'rows' | 'bytes' => {
+      const t = st.totals.get() as { n: number; b: number };
+      if (t.n >= maxRows) return 'rows';
+      if (t.b + row.bytes > maxBytes) return 'bytes';
+      st.insert.run(row);
+      return 'added';
+    })();
+  }
+
+  intake(key: string, by: 'id' | 'token' = 'id'): IntakeRow | undefined {
+    const st = this.intakeStatements();
+    const r = (by === 'id' ? st.byId : st.byToken).get(key) as Row | undefined;
+    return r ? intakeRowOf(r) : undefined;
+  }
+
+  intakeList(states: readonly IntakeRow['state'][], limit: number): IntakeRow[] {
+    const rows = (
+      states.length === 0
+        ? this.db.prepare('SELECT * FROM intake ORDER BY submitted_ms DESC, id LIMIT ?').all(limit)
+        : this.db
+            .prepare('SELECT * FROM intake WHERE state IN (SELECT value FROM json_each(?)) ORDER BY submitted_ms DESC, id LIMIT ?')
+            .all(JSON.stringify(states), limit)
+    ) as Row[];
+    return rows.map(intakeRowOf);
+  }
+
+  updateIntake(id: string, patch: Partial<Pick<IntakeRow, 'state' | 'need' | 'private' | 'verifiedMs' | 'decidedMs' | 'record' | 'reason'>>): void {
+    const cols: Record<string, string> = {
+      state: 'state',
+      need: 'need',
+      private: 'private',
+      verifiedMs: 'verified_ms',
+      decidedMs: 'decided_ms',
+      record: 'record',
+      reason: 'reason',
+    };
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const col = cols[k];
+      if (!col || v === undefined) continue;
+      sets.push(`${col} = ?`);
+      args.push(v);
+    }
+    // A row without private fields counts only its public draft against the queue's bytes.
+    if (patch.private === null) sets.push('bytes = length(CAST(need AS BLOB))');
+    if (sets.length > 0) this.db.prepare(`UPDATE intake SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+  }
+
   checkpoint(): { ord: number; snapshot: string } | undefined {
     return this.st.checkpoint!.get() as { ord: number; snapshot: string } | undefined;
   }
@@ -536,4 +603,20 @@ export class SqliteStore implements Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function intakeRowOf(r: Row): IntakeRow {
+  return {
+    id: r.id as string,
+    tokenHash: r.token_hash as string,
+    state: r.state as IntakeRow['state'],
+    need: r.need as string,
+    private: (r.private as string | null) ?? null,
+    bytes: r.bytes as number,
+    submittedMs: r.submitted_ms as number,
+    verifiedMs: (r.verified_ms as number | null) ?? null,
+    decidedMs: (r.decided_ms as number | null) ?? null,
+    record: (r.record as string | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+  };
 }

@@ -82,6 +82,37 @@ export interface HeldFilter {
 }
 
 /**
+ * A need submitted through the public intake form (spec/node.md §8.7). `need`
+ * and `private` are JSON texts; `private` is null once the submission is
+ * published (its fields then sealed in the signed need) or rejected.
+ */
+export interface IntakeRow {
+  id: string;
+  /** SHA-256 of the tracking token (base64url); the token itself is never stored. */
+  tokenHash: string;
+  state: 'pending' | 'verified' | 'published' | 'rejected';
+  need: string;
+  private: string | null;
+  /** UTF-8 bytes of `need` and `private` together. */
+  bytes: number;
+  submittedMs: number;
+  verifiedMs: number | null;
+  decidedMs: number | null;
+  /** The signed need.posted record's id, once published. */
+  record: string | null;
+  reason: string | null;
+}
+
+/**
+ * The SQL the token and join-code tables are kept with (`?` placeholders): a
+ * better-sqlite3 database, or the PostgreSQL store's adapter.
+ */
+export interface SqlDb {
+  prepare(sql: string): { run(...args: unknown[]): { changes: number }; get(...args: unknown[]): unknown; all(...args: unknown[]): unknown[] };
+  exec(sql: string): unknown;
+}
+
+/**
  * What the node needs from a store. Narrow on purpose: a PostgreSQL store
  * implements the same calls. Every write happens inside `transaction`, and
  * nothing is acknowledged before it returns.
@@ -184,6 +215,18 @@ export interface Store {
   storedSealed(after: number, limit: number): { ord: number; id: string; record: SignedRecord }[];
   /** After an erasure: gets the old pages out of the write-ahead log. */
   flushDeleted(): void;
+  /**
+   * Adds a pending intake submission (spec/node.md §8.7) unless the queue of
+   * undecided ones (pending and verified) already holds `maxRows` rows or the
+   * row would take it past `maxBytes`; says which bound refused it.
+   */
+  addIntake(row: IntakeRow, maxRows: number, maxBytes: number): 'added' | 'rows' | 'bytes';
+  /** One intake submission by its id, or (`by: 'token'`) by its tracking token's hash. */
+  intake(key: string, by?: 'id' | 'token'): IntakeRow | undefined;
+  /** Intake submissions in the given states (all when empty), newest first, at most `limit`. */
+  intakeList(states: readonly IntakeRow['state'][], limit: number): IntakeRow[];
+  /** Changes a submission's state and decision columns; `private: null` drops its private fields. */
+  updateIntake(id: string, patch: Partial<Pick<IntakeRow, 'state' | 'need' | 'private' | 'verifiedMs' | 'decidedMs' | 'record' | 'reason'>>): void;
   checkpoint(): { ord: number; snapshot: string } | undefined;
   saveCheckpoint(ord: number, snapshot: string): void;
   clearCheckpoint(): void;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { joinCodeBody, joinRequestBody, joinRequestFields } from '../../join.js';
 import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
 import { ackSchema, problemSchema } from '../../wire.js';
+import { INTAKE_STATES, intakePublishBody, intakeRejectBody, intakeSubmission, intakeView, trackView } from './intake.js';
 import { WRITE_ROUTES } from './operator.js';
 import { COLLECTIONS } from './state.js';
 
@@ -311,6 +312,81 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
       body: { content: { 'application/json': { schema: z.object({ reason: z.string().max(2000).optional() }) } } },
     },
     responses: { 200: json(z.object({ request: joinView }), 'refused'), 400: problemResponse('not pending'), 404: problemResponse('no such request'), ...auth },
+  });
+  // Intake from groups that run no node (spec/node.md §8.7).
+  r.registerPath({
+    method: 'post',
+    path: '/v1/intake',
+    summary: 'Submit a need with its contact (public, no sign-in): it waits for an operator to verify and publish it',
+    request: { body: { content: { 'application/json': { schema: intakeSubmission } } } },
+    responses: {
+      201: json(
+        z.object({
+          token: z.string().describe('the tracking token, shown only here'),
+          state: z.literal('pending'),
+          track: z.string().describe('the tracking page'),
+        }),
+        'queued',
+      ),
+      400: problemResponse('E_SCHEMA, E_JSON or E_IJSON'),
+      413: problemResponse('E_TOO_LARGE: over limits.intakeBodyBytes'),
+      415: problemResponse('E_UNSUPPORTED_MEDIA'),
+      429: problemResponse(
+        'E_RATE_LIMITED: this client’s submissions (Retry-After), or the queue is full (limits.intakePending, limits.intakePendingBytes; no Retry-After)',
+      ),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/intake/track/{token}',
+    summary: 'A submission’s progress by its tracking token (public): nothing private',
+    request: { params: z.object({ token: z.string() }) },
+    responses: { 200: json(trackView, 'progress'), 404: problemResponse('no submission with this token') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/intake',
+    summary: 'The verification queue and decided submissions, newest first (with contacts while undecided)',
+    security: [{ bearer: [] }],
+    request: {
+      query: z.object({
+        state: z
+          .string()
+          .optional()
+          .describe(`comma-separated: ${INTAKE_STATES.join(', ')}`),
+        limit: z.string().optional().describe('1…5000, default 500'),
+      }),
+    },
+    responses: { 200: json(z.object({ intake: z.array(intakeView) }), 'submissions'), ...auth },
+  });
+  const decided = { 400: problemResponse('E_ARGUMENT: already published or rejected'), 404: problemResponse('no such submission'), ...auth };
+  r.registerPath({
+    method: 'post',
+    path: '/v1/intake/{id}/verify',
+    summary: 'Mark a submission verified (the operator called back)',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 200: json(z.object({ intake: intakeView }), 'verified'), ...decided },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/intake/{id}/publish',
+    summary: 'Sign the submission as a need.posted of this hub, its contact sealed (§8.5)',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: intakePublishBody } } } },
+    responses: {
+      201: json(z.object({ id: z.string(), record: signedRecordSchema, intake: intakeView, warnings: z.array(z.unknown()).optional() }), 'published'),
+      ...decided,
+      400: problemResponse('E_SCHEMA: the need is not complete (e.g. no item code); E_ARGUMENT: already decided'),
+    },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/v1/intake/{id}/reject',
+    summary: 'Reject a submission; its contact is dropped, the reason shown on its tracking page',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: intakeRejectBody } } } },
+    responses: { 200: json(z.object({ intake: intakeView }), 'rejected'), ...decided },
   });
   let cached: unknown;
   return () => {

@@ -83,6 +83,31 @@ function refuseOthersOffer(deps: OperatorDeps, offer: unknown): void {
 }
 
 /**
+ * Signs and ingests one record as this hub, the way every operator write
+ * does: `private` and `sealTo` beside the body of a need or an offer are
+ * sealed, never signed in the clear (spec/node.md §8.5); item codes outside
+ * the catalogue come back as `warnings` (spec/catalogue.md §4). Also the
+ * path of a published intake submission (spec/node.md §8.7).
+ */
+export async function publishWithPrivate(
+  deps: Pick<OperatorDeps, 'publisher' | 'privacy'>,
+  type: RecordType,
+  body: unknown,
+): Promise<Awaited<ReturnType<Publisher['publish']>> & { warnings?: ReturnType<typeof itemWarnings> }> {
+  let sealed: Parameters<Publisher['publish']>[2] = {};
+  if (SEALABLE.has(type) && body && typeof body === 'object' && ('private' in body || 'sealTo' in body)) {
+    const { private: fields, sealTo, ...rest } = body as Record<string, unknown>;
+    if (fields === undefined) throw new ShuniuError('E_SCHEMA', 'sealTo needs private fields to seal');
+    if (!deps.privacy) throw new ShuniuError('E_ARGUMENT', 'this node cannot seal private fields');
+    sealed = { sealed: deps.privacy.seal(fields, sealTo) };
+    body = rest;
+  }
+  const published = await deps.publisher.publish(type, body, sealed);
+  const warned = itemWarnings(body);
+  return warned.length > 0 ? { ...published, warnings: warned } : published;
+}
+
+/**
  * Writes signed by this node (spec/node.md §Operator writes), peers and the
  * block list. All need an operator token: the access table (http/access.ts)
  * says so, checked once for every route.
@@ -91,19 +116,8 @@ export function operatorRoutes(deps: OperatorDeps) {
   const app = new Hono();
 
   const answer = async (c: Context, type: RecordType, body: unknown) => {
-    let sealed: Parameters<Publisher['publish']>[2] = {};
-    // `private` and `sealTo` beside the body of a need or an offer: sealed, never signed in the clear (spec/node.md §8.5).
-    if (SEALABLE.has(type) && body && typeof body === 'object' && ('private' in body || 'sealTo' in body)) {
-      const { private: fields, sealTo, ...rest } = body as Record<string, unknown>;
-      if (fields === undefined) throw new ShuniuError('E_SCHEMA', 'sealTo needs private fields to seal');
-      if (!deps.privacy) throw new ShuniuError('E_ARGUMENT', 'this node cannot seal private fields');
-      sealed = { sealed: deps.privacy.seal(fields, sealTo) };
-      body = rest;
-    }
-    const { id, record, ack } = await deps.publisher.publish(type, body, sealed);
-    // Item codes outside the relief-item catalogue are allowed and flagged (spec/catalogue.md §4, spec/node.md §8.4).
-    const warned = itemWarnings(body);
-    const warnings = warned.length > 0 ? { warnings: warned } : {};
+    const { id, record, ack, warnings: warned } = await publishWithPrivate(deps, type, body);
+    const warnings = warned ? { warnings: warned } : {};
     if (ack.status === 'accepted') return c.json({ id, ord: ack.ord, record, ...warnings }, 201);
     if (ack.status === 'rejected' || ack.status === 'blocked')
       return problemResponse(c, new ShuniuError(ack.code as ConstructorParameters<typeof ShuniuError>[0], ack.message));
