@@ -3,6 +3,8 @@ import { hubName } from './components/cards.js';
 import { type Route, useRoute } from './lib/router.js';
 import { setLang, signOut, t, useApp } from './lib/store.js';
 import { CustodyPage } from './pages/custody.js';
+import { ExchangePage } from './pages/exchange.js';
+import { IntakePage, IntakeQueuePage, TrackPage } from './pages/intake.js';
 import { MapPage } from './pages/map.js';
 import { MatchingPage } from './pages/matching.js';
 import { NeedsPage } from './pages/needs.js';
@@ -12,7 +14,7 @@ import { PublicPage } from './pages/public.js';
 import { ReportsPage } from './pages/reports.js';
 import { SignInPage, SignOutEverywhere } from './pages/signin.js';
 
-const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports'] as const;
+const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports', 'exchange'] as const;
 
 function page(route: Route, signedIn: boolean) {
   switch (route.path) {
@@ -32,6 +34,8 @@ function page(route: Route, signedIn: boolean) {
       return <NetworkPage />;
     case '/reports':
       return <ReportsPage />;
+    case '/exchange':
+      return <ExchangePage />;
     case '/signin':
       return <SignInPage />;
     default:

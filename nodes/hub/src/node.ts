@@ -35,6 +35,7 @@ import { LiveFeed } from './http/live-feed.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
 import { onError, problemResponse } from './http/problem.js';
+import { bundleRoutes } from './http/routes/bundle.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
@@ -463,6 +464,8 @@ export class HubNode {
     });
     app.route('/', matchRoutes({ service: this.matchService, hubs: () => (ingestor.engine.collection('hubs') ?? []) as HubState[] }));
     app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));
+    // Offline bundles (spec/node.md §13).
+    app.route('/', bundleRoutes({ store, ingestor, hubId: this.hubId }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
     app.get('/v1/openapi.json', (c) => c.json(openapi() as object));

@@ -1,0 +1,160 @@
+import { useState } from 'preact/hooks';
+import { Notice } from '../components/ui.js';
+import { api, base, getToken } from '../lib/api.js';
+import { t } from '../lib/store.js';
+
+/** Saves bytes as a file through a temporary link. */
+export function saveFile(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** A call whose answer is a file (bundle, CSV, JSON-LD): its bytes and file name, or the node's problem detail as an Error. */
+export async function fetchFile(
+  path: string,
+  init: { method?: string; body?: BodyInit; type?: string } = {},
+): Promise<{ blob: Blob; name: string | undefined }> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (init.type) headers['content-type'] = init.type;
+  const res = await fetch(base + path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+  if (!res.ok) {
+    const p = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+    throw new Error(`${p.code ?? `HTTP ${res.status}`}: ${p.detail ?? res.statusText}`);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
+  return { blob: await res.blob(), name };
+}
+
+interface ImportResult {
+  header: { hub: string; records: number; created: string };
+  summary: Record<string, number>;
+  refused: { line: number; status: string; code: string; message: string }[];
+}
+
+/** Offline transfer (spec/node.md §13): heads file out, bundle out, bundle in. */
+function BundleSection() {
+  const [heads, setHeads] = useState<File>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const [done, setDone] = useState<string>();
+  const [result, setResult] = useState<ImportResult>();
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      await fn();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const downloadHeads = () =>
+    run(async () => {
+      const h = await api<{ heads: Record<string, number> }>('/v1/heads');
+      saveFile('shuniu-heads.json', new Blob([`${JSON.stringify(h)}\n`], { type: 'application/json' }));
+    });
+  const downloadBundle = () =>
+    run(async () => {
+      const body = heads ? await heads.text() : '{}';
+      const f = await fetchFile('/v1/bundle/export', { method: 'POST', body, type: 'application/json' });
+      saveFile(f.name ?? 'shuniu.bundle.gz', f.blob);
+      setDone(t('exchange.bundle.written', { bytes: f.blob.size }));
+    });
+  const upload = (file: File) =>
+    run(async () => {
+      const res = await fetch(`${base}/v1/bundle/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/gzip', ...(getToken() ? { authorization: `Bearer ${getToken()}` } : {}) },
+        body: await file.arrayBuffer(),
+      });
+      const json = (await res.json()) as ImportResult & { code?: string; detail?: string };
+      if (!res.ok) throw new Error(`${json.code ?? res.status}: ${json.detail ?? ''}`);
+      setResult(json);
+    });
+  return (
+    <section aria-labelledby="bundle-h">
+      <h2 id="bundle-h">{t('exchange.bundle.title')}</h2>
+      <p>{t('exchange.bundle.help')}</p>
+      <ol class="steps">
+        <li>
+          <button type="button" data-action="heads" disabled={busy} onClick={downloadHeads}>
+            {t('exchange.bundle.heads')}
+          </button>
+        </li>
+        <li>
+          <label>
+            {t('exchange.bundle.peerHeads')}{' '}
+            <input
+              type="file"
+              accept="application/json,.json"
+              data-input="heads"
+              onChange={(e) => setHeads((e.currentTarget as HTMLInputElement).files?.[0])}
+            />
+          </label>{' '}
+          <button type="button" data-action="bundle" disabled={busy} onClick={downloadBundle}>
+            {heads ? t('exchange.bundle.exportSince') : t('exchange.bundle.exportAll')}
+          </button>
+        </li>
+        <li>
+          <label>
+            {t('exchange.bundle.import')}{' '}
+            <input
+              type="file"
+              accept=".gz,application/gzip"
+              data-input="bundle"
+              disabled={busy}
+              onChange={(e) => {
+                const f = (e.currentTarget as HTMLInputElement).files?.[0];
+                if (f) void upload(f);
+              }}
+            />
+          </label>
+        </li>
+      </ol>
+      {error ? <Notice kind="warn">{error}</Notice> : null}
+      {done ? <Notice kind="ok">{done}</Notice> : null}
+      {result ? (
+        <div data-result="import">
+          <Notice kind={result.refused.length > 0 ? 'warn' : 'ok'}>
+            {t('exchange.bundle.imported', {
+              records: result.header.records,
+              accepted: result.summary.accepted ?? 0,
+              duplicate: result.summary.duplicate ?? 0,
+              held: result.summary.held ?? 0,
+              refused: result.refused.length,
+            })}
+          </Notice>
+          {result.refused.length > 0 ? (
+            <ul>
+              {result.refused.slice(0, 50).map((r) => (
+                <li key={r.line}>
+                  {t('exchange.bundle.line', { line: r.line })} <code>{r.code}</code> {r.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+/** 数据交换: offline bundles, exports for partners (HXL, EPCIS) and webhooks. */
+export function ExchangePage() {
+  return (
+    <div class="page">
+      <h1>{t('exchange.title')}</h1>
+      <BundleSection />
+    </div>
+  );
+}
