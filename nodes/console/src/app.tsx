@@ -20,6 +20,13 @@ function page(route: Route, signedIn: boolean) {
   switch (route.path) {
     case '/public':
       return <PublicPage route={route} />;
+    // Intake (spec/node.md §8.7): the form and the tracking page need no sign-in; the queue is the operator's.
+    case '/intake':
+      return <IntakePage />;
+    case '/track':
+      return <TrackPage route={route} />;
+    case '/intake-queue':
+      return <IntakeQueuePage />;
     case '/needs':
       return <NeedsPage route={route} />;
     case '/offers':
@@ -121,6 +128,18 @@ export function App() {
               </a>
             </li>
           ))}
+          <li>
+            <a href="#/intake" aria-current={current === '/intake' ? 'page' : undefined}>
+              {t('nav.intake')}
+            </a>
+          </li>
+          {s.signedIn ? (
+            <li>
+              <a href="#/intake-queue" aria-current={current === '/intake-queue' ? 'page' : undefined}>
+                {t('nav.intakeQueue')}
+              </a>
+            </li>
+          ) : null}
         </ul>
       </nav>
       <main id="main" tabIndex={-1} ref={main}>
