@@ -1,11 +1,13 @@
 /**
- * What the suite reads from spec/: the vectors and the table of HTTP
- * statuses by verdict (spec/errors.md §2.1). Nothing here is copied from a
- * node: a change to the spec changes what the suite expects.
+ * What the suite reads from spec/: the vectors, the table of HTTP statuses by
+ * verdict (spec/errors.md §2.1) and the JSON Schemas of the served state
+ * (spec/schemas/state/). Nothing here is copied from a node: a change to the
+ * spec changes what the suite expects.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Wire } from './client.js';
 
 /** spec/ of this repository (src/ and dist/ are both two levels below packages/). */
@@ -73,4 +75,28 @@ export function statusTable(specDir: string): StatusTable {
   }
   if (!t.accepted || !t.duplicate || !t.heldStatus || t.rejected.size < 10) throw new Error('could not read the table of spec/errors.md §2.1');
   return t;
+}
+
+/**
+ * The JSON Schemas of spec/schemas/state/ (draft 2020-12, referring to each
+ * other by `$id`) in one validator: `(file, value)` → the errors of `value`
+ * against that file (at most 10), [] when it is valid.
+ */
+export function stateSchemas(specDir: string): (file: string, value: unknown) => string[] {
+  const dir = join(specDir, 'schemas', 'state');
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const ids = new Map<string, string>();
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+    const schema = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { $id: string };
+    ajv.addSchema(schema);
+    ids.set(f, schema.$id);
+  }
+  return (file, value) => {
+    const id = ids.get(file);
+    if (id === undefined) throw new Error(`spec/schemas/state has no ${file}`);
+    const validate = ajv.getSchema(id);
+    if (!validate) throw new Error(`cannot compile spec/schemas/state/${file}`);
+    if (validate(value)) return [];
+    return (validate.errors ?? []).slice(0, 10).map((e) => `${file}${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  };
 }

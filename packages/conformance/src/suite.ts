@@ -22,7 +22,7 @@ import {
 import { type Answer, assertProblem, assertStatus, type Client, type Wire } from './client.js';
 import { type Harness, Skip } from './harness.js';
 import { needBody, profileBody, SuiteHub } from './hubs.js';
-import { type InvalidVector, invalidVectors, recordVectors, type StatusTable, statusTable } from './spec.js';
+import { type InvalidVector, invalidVectors, recordVectors, type StatusTable, stateSchemas, statusTable } from './spec.js';
 
 export interface SuiteContext {
   client: Client;
@@ -407,6 +407,38 @@ export async function runSuite(ctx: SuiteContext): Promise<void> {
   // ── forks ─────────────────────────────────────────────────────────────
   h.begin('fork');
   await forkChecks(ctx, admitted, region, st);
+
+  // ── state schemas (last: the state then holds what every group pushed) ───
+  h.begin('state schemas');
+  await stateSchemaChecks(ctx);
+}
+
+/** Every page of every state collection and /v1/state/hash against spec/schemas/state/ (spec/node.md §6, spec/resolution.md §7). */
+async function stateSchemaChecks(ctx: SuiteContext): Promise<void> {
+  const { client: c, h, specDir } = ctx;
+  const op = !!c.operatorToken;
+  const validate = stateSchemas(specDir);
+  for (const name of STATE_MAPS) {
+    await h.check(`every item of GET /v1/state/${name} validates against spec/schemas/state/page.${name}.json`, async () => {
+      const errors: string[] = [];
+      let after = '';
+      let items = 0;
+      for (let page = 0; page < 10_000; page++) {
+        const q = `/v1/state/${name}?limit=5000${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+        const a = await c.get(q, { operator: op });
+        if (!op && (a.status === 401 || a.status === 403)) throw new Skip('the state is not public on this node: needs --operator-token');
+        const s = assertStatus(a, 200, q);
+        errors.push(...validate(`page.${name}.json`, s));
+        items += Array.isArray(s[name]) ? s[name].length : 0;
+        if (errors.length > 0 || typeof s.next !== 'string') break;
+        after = s.next;
+      }
+      assert.deepEqual(errors, [], `${items} items read`);
+    });
+  }
+  await h.check('GET /v1/state/hash validates against spec/schemas/state/hash.json', async () => {
+    assert.deepEqual(validate('hash.json', assertStatus(await c.get('/v1/state/hash', { operator: op }), 200)), []);
+  });
 }
 
 /** The level and region the suite's hubs ask for: one level below the node's hub, inside its region. */
