@@ -145,7 +145,7 @@ interface Bucket<V> {
 
 /**
  * A map whose state-hash contribution is kept as a three-level tree
- * (spec/resolution.md §State hash): each entry's digest is cached, each of the
+ * (spec/resolution.md §7, State hash): each entry's digest is cached, each of the
  * 4,096 buckets (the first two base64url characters of the key) is the digest
  * of {key: entry digest} and the map's root the digest of {prefix: bucket
  * digest}. set() and delete() only mark: the next root() re-hashes the

@@ -1,4 +1,7 @@
 export { type AdmissionEdge, admissionInScope, admittedHubs, LEVEL_RANK, regionScope } from './admission.js';
 export { BucketMap } from './buckets.js';
-export { DUPLICATE_WINDOW_MS, Resolver, type ResolverSnapshot, type ResolverSnapshotV1, type StateMapName } from './resolver.js';
+export { DUPLICATE_WINDOW_MS } from './duplicates.js';
+export { Resolver } from './resolver.js';
+export type { ResolverSnapshot, ResolverSnapshotV1 } from './snapshot.js';
 export type * from './types.js';
+export type { StateMapName } from './views.js';

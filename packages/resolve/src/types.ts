@@ -2,7 +2,7 @@ import type { BeneficiaryGroup, DonorIntent, Hlc, HubLevel, Item, Unit, Urgency 
 
 /**
  * The resolved state: what every replica computes from the same SET of
- * verified records (spec/resolution.md). Plain JSON, no undefined members,
+ * verified records (spec/resolution.md §7). Plain JSON, no undefined members,
  * so its canonical form and digest are well defined. Maps are keyed by record
  * id (base64url); quantities are in BASE units (quantity × unit.size) with the
  * unit kept for display.

@@ -2,8 +2,8 @@ import type { Hlc, Item, Unit } from '@shuniu/protocol';
 import type { AllocationState, Conflict, DetailValue, NeedState, OfferState, ShipmentLineState, ShipmentState } from './types.js';
 
 /**
- * JCS text (RFC 8785) of the four large views, written member by member in
- * sorted order: the state hash serialises every changed view, and for these
+ * JCS text (RFC 8785) of the four large views and of conflicts, for the state
+ * hash (spec/resolution.md §7), written member by member in sorted order: the state hash serialises every changed view, and for these
  * shapes a template is two to three times faster than JSON.stringify on V8
  * 11 (Node 20), which walks each object generically. Free text goes through
  * JSON.stringify (JCS escapes as it does); members the record schemas

@@ -1,0 +1,224 @@
+/**
+ * Allocations: over-allocation and over-fulfilment (spec/resolution.md §4).
+ * An allocation exists when it counts, its offer and need exist and the
+ * offer's author made it; its decision is the need author's accepted/declined
+ * with the highest seq; it is void on an item mismatch or (unless accepted)
+ * a withdrawn offer or closed need. Two first-fit passes in resolution order
+ * (accepted first, then hlc, then id): the offer's capacity, then each
+ * need's; what does not fit is surplus, with one conflict per offer or need.
+ */
+import { compareHlc } from '@shuniu/protocol';
+import { sat, sorted } from './collections.js';
+import { conflict, setConflicts, unauthorised } from './conflicts.js';
+import {
+  ALLOC_VIEW,
+  type AllocInfo,
+  counts,
+  mark,
+  NEED_STAGE,
+  NEED_VIEW,
+  type NeedInfo,
+  type Obj,
+  OFFER_STAGE,
+  OFFER_VIEW,
+  PENDING,
+  recOf,
+  SHIP,
+  type State,
+} from './graph.js';
+import type { AllocationState, Conflict } from './types.js';
+
+const allocHlcId = (a: AllocInfo, b: AllocInfo): number => compareHlc(a.hlc, b.hlc) || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0);
+/** Resolution order of competing allocations: accepted first, then hlc, then record id (spec/resolution.md §4). */
+export const allocOrder = (a: AllocInfo, b: AllocInfo): number => (a.decided === 'accepted' ? 0 : 1) - (b.decided === 'accepted' ? 0 : 1) || allocHlcId(a, b);
+/**
+ * One capacity pass (spec/resolution.md §4): the candidates, in resolution
+ * order, stand while they fit `capacity` (`stand` marks each); the others are
+ * surplus. Returns what stood, what was asked and the surplus ids.
+ */
+export function fill(cands: AllocInfo[], capacity: number, stand: (i: AllocInfo) => void): { used: number; requested: number; surplus: string[] } {
+  if (cands.length > 1) cands.sort(allocOrder);
+  let used = 0;
+  let requested = 0;
+  const surplus: string[] = [];
+  for (const i of cands) {
+    requested = sat(requested + i.quantity);
+    if (used + i.quantity <= capacity) {
+      stand(i);
+      used += i.quantity;
+    } else surplus.push(i.o.id);
+  }
+  return { used, requested, surplus };
+}
+
+export function allocBase(s: State, o: Obj): void {
+  const r = o.rec;
+  const own: Conflict[] = [];
+  if (r?.type === 'allocation') {
+    mark(s, o.t1 as Obj, OFFER_STAGE);
+    mark(s, o.t2 as Obj, NEED_STAGE);
+    if (o.allocShip !== undefined) for (const sh of o.allocShip) mark(s, sh, SHIP);
+  }
+  mark(s, o, ALLOC_VIEW);
+  mark(s, o, PENDING);
+  if (r?.type !== 'allocation' || !counts(o)) {
+    o.alloc = undefined;
+    setConflicts(s, 'a', o, own);
+    return;
+  }
+  const offerO = o.t1 as Obj;
+  const needO = o.t2 as Obj;
+  const offer = offerO.offer;
+  const need = needO.need;
+  if (!offer || !need) {
+    o.alloc = undefined;
+    setConflicts(s, 'a', o, own);
+    return;
+  }
+  if (r.hub !== offer.hub) {
+    o.alloc = undefined;
+    own.push(unauthorised(r, o.id, offerO.id, offer.hub));
+    setConflicts(s, 'a', o, own);
+    return;
+  }
+  let decision: Obj | undefined;
+  if (o.allocDec !== undefined) {
+    for (const x of o.allocDec) {
+      if (!counts(x)) continue;
+      const dr = recOf(x);
+      if (dr.hub !== need.hub) own.push(unauthorised(dr, x.id, o.id, need.hub));
+      else if (!decision || dr.seq > recOf(decision).seq) decision = x;
+    }
+  }
+  const info: AllocInfo = {
+    o,
+    offerO,
+    needO,
+    hub: r.hub,
+    hlc: r.hlc,
+    quantity: r.body.quantity,
+    decided: decision ? (recOf(decision).type === 'allocation.accepted' ? 'accepted' : 'declined') : undefined,
+    decision: decision?.id,
+    voidReason: undefined,
+    s1: false,
+    s2: false,
+  };
+  if (offer.body.item.code !== need.body.item.code) {
+    info.voidReason = 'item_mismatch';
+    own.push(
+      conflict(`${o.id}/item_mismatch`, 'item_mismatch', [o.id, offerO.id, needO.id], [offer.hub, need.hub], {
+        offerItem: offer.body.item.code,
+        needItem: need.body.item.code,
+      }),
+    );
+  } else if (info.decided !== 'accepted' && offer.withdrawn !== undefined) info.voidReason = 'offer_withdrawn';
+  else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
+  o.alloc = info;
+  setConflicts(s, 'a', o, own);
+}
+
+/** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
+export function offerStage(s: State, o: Obj): void {
+  const offer = o.offer;
+  const cands: AllocInfo[] = [];
+  if (o.offerAlloc !== undefined) {
+    for (const a of o.offerAlloc) {
+      const i = a.alloc;
+      if (!i) continue;
+      i.s1 = false;
+      mark(s, a, ALLOC_VIEW);
+      mark(s, i.needO, NEED_STAGE);
+      if (!i.voidReason && i.decided !== 'declined') cands.push(i);
+    }
+  }
+  mark(s, o, OFFER_VIEW);
+  if (!offer) {
+    setConflicts(s, 'os', o, []);
+    return;
+  }
+  const { used, requested, surplus } = fill(cands, offer.quantity, (i) => {
+    i.s1 = true;
+  });
+  const own: Conflict[] = [];
+  if (surplus.length > 0) {
+    own.push(
+      conflict(
+        `${o.id}/over_allocation`,
+        'over_allocation',
+        [o.id, ...cands.map((i) => i.o.id)],
+        [offer.hub, ...cands.map((i) => (i.needO.need as NeedInfo).hub)],
+        {
+          offered: offer.quantity,
+          requested,
+          standing: used,
+          surplus: sorted(surplus),
+        },
+      ),
+    );
+  }
+  setConflicts(s, 'os', o, own);
+}
+
+/** Second pass: the need's capacity, over the allocations that stood the first pass, same order. */
+export function needStage(s: State, o: Obj): void {
+  const need = o.need;
+  const cands: AllocInfo[] = [];
+  if (o.needAlloc !== undefined) {
+    for (const a of o.needAlloc) {
+      const i = a.alloc;
+      if (!i) continue;
+      i.s2 = false;
+      mark(s, a, ALLOC_VIEW);
+      mark(s, i.offerO, OFFER_VIEW);
+      if (i.s1) cands.push(i);
+    }
+  }
+  mark(s, o, NEED_VIEW);
+  if (!need) {
+    setConflicts(s, 'ns', o, []);
+    return;
+  }
+  const standing: string[] = [];
+  const { used, requested, surplus } = fill(cands, need.quantity, (i) => {
+    i.s2 = true;
+    standing.push(i.o.id);
+  });
+  need.allocated = used;
+  // Exact-size copies: an array grown by push() from empty reserves 16 slots, and these live in the state.
+  need.standing = standing.slice();
+  const own: Conflict[] = [];
+  if (surplus.length > 0) {
+    own.push(
+      conflict(`${o.id}/over_fulfilment`, 'over_fulfilment', [o.id, ...cands.map((i) => i.o.id)], [need.hub, ...cands.map((i) => i.hub)], {
+        needed: need.quantity,
+        allocated: requested,
+        standing: used,
+        surplus: sorted(surplus),
+      }),
+    );
+  }
+  setConflicts(s, 'ns', o, own);
+}
+
+export function allocView(s: State, o: Obj): void {
+  const i = o.alloc;
+  if (!i) {
+    s.allocations.delete(o.id);
+    return;
+  }
+  const status: AllocationState['status'] = i.voidReason
+    ? 'void'
+    : i.decided === 'declined'
+      ? 'declined'
+      : !i.s1 || !i.s2
+        ? 'surplus'
+        : i.decided === 'accepted'
+          ? 'accepted'
+          : 'proposed';
+  // One literal with the members every allocation has (views-json.ts orders them), the optional ones after.
+  const v: AllocationState = { id: o.id, hub: i.hub, hlc: i.hlc, offer: i.offerO.id, need: i.needO.id, quantity: i.quantity, status };
+  if (i.decision !== undefined) v.decision = i.decision;
+  if (status === 'surplus') v.surplusOf = i.s1 ? 'need' : 'offer';
+  if (i.voidReason) v.voidReason = i.voidReason;
+  s.allocations.set(o.id, v);
+}
