@@ -355,6 +355,7 @@ export class Ingestor {
     const t2 = performance.now();
     let stored = false;
     let records = 0;
+    const before = this.store.maxOrd();
     this.views.clear();
     this.heldHubs = undefined;
     this.blockedHubs = undefined;
@@ -394,10 +395,10 @@ export class Ingestor {
     const t3 = performance.now();
     this.timings.commit += t3 - t2;
     this.timings.records += records;
-    if (stored) {
-      const max = this.store.maxOrd();
-      for (const fn of this.listeners) fn(max);
-    }
+    // Fork proofs and a forked hub's off-chain records are stored under a refusal ack: they move the
+    // ingest order all the same, and push queues and the live feed must carry them (test/sim seed 1).
+    const max = stored || this.listeners.size > 0 ? this.store.maxOrd() : before;
+    if (stored || max > before) for (const fn of this.listeners) fn(max);
   }
 
   /**
