@@ -11,6 +11,11 @@ export interface NodeConfig {
   port: number;
   /** URL peers reach this node at; defaults to http://host:port. */
   publicUrl?: string;
+  /**
+   * Where records are kept (spec/node.md §Storage): "sqlite" (the default, DATA/hub.db) or a
+   * PostgreSQL URL (postgres://user@host:port/db), which several node processes may share.
+   */
+  store?: string;
   /** Hub ids whose admissions this node trusts. */
   roots: string[];
   /** Whether feed and state reads need a subscriber token. */
@@ -174,6 +179,7 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): ConfigOverri
   const port = num('SHUNIU_PORT');
   if (port !== undefined) o.port = port;
   if (env.SHUNIU_PUBLIC_URL) o.publicUrl = env.SHUNIU_PUBLIC_URL;
+  if (env.SHUNIU_STORE) o.store = env.SHUNIU_STORE;
   if (env.SHUNIU_PUBLIC_READ) o.publicRead = env.SHUNIU_PUBLIC_READ !== 'false' && env.SHUNIU_PUBLIC_READ !== '0';
   const pull = num('SHUNIU_PULL_INTERVAL_MS');
   if (pull !== undefined) o.federation = { pullIntervalMs: pull };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { NodeConfig } from './config.js';
 import { signRequest } from './http/peer-auth.js';
@@ -5,6 +6,9 @@ import type { Ingestor } from './ingest.js';
 import { memberArraySpans } from './json-spans.js';
 import { type Runtime, runtimeOf, type TimerHandle, unrefTimer } from './runtime.js';
 import type { PeerRow, Store } from './store/types.js';
+
+/** How long a process's hold on a peer's push queue lasts unrenewed (several processes on one database). */
+export const PUSH_LEASE_MS = 15_000;
 
 export interface FederationEvents {
   /** Human-readable progress (push results, pulled pages); the CLI prints it. */
@@ -77,6 +81,8 @@ export class Federation {
   /** Hub ids of peers whose row names none, learned from their discovery document (for echo suppression only). */
   private readonly learned = new Map<string, string>();
   private readonly rt: Runtime;
+  /** Who this process is when it holds a push queue's lease. */
+  private readonly holder = `${process.pid}-${randomUUID()}`;
 
   constructor(
     private readonly store: Store,
@@ -323,9 +329,26 @@ export class Federation {
       // pulled from its URL and those it pushed with a signature of its hub (spec/node.md §9.2).
       const hub = await this.peerHub(peer);
       if (this.stopped) return;
-      const { rows, through: last } = this.store.outbound(peer.cursor, hub ? [url, `hub:${hub}`] : url, this.cfg.pushBatch);
+      // Several processes on one database (PostgreSQL): one works this queue at a time, under a
+      // lease renewed at each batch; when its holder dies it passes on after PUSH_LEASE_MS.
+      let cursor = peer.cursor;
+      if (this.store.lease) {
+        if (!this.store.lease(`push ${url}`, this.holder, PUSH_LEASE_MS)) {
+          if (!this.timers.has(url)) {
+            const t = this.rt.timers.setTimeout(() => {
+              this.timers.delete(url);
+              this.kick(url);
+            }, PUSH_LEASE_MS);
+            unrefTimer(t);
+            this.timers.set(url, t);
+          }
+          return;
+        }
+        cursor = this.peer(url)?.cursor ?? cursor;
+      }
+      const { rows, through: last } = this.store.outbound(cursor, hub ? [url, `hub:${hub}`] : url, this.cfg.pushBatch);
       if (rows.length === 0) {
-        if (last > peer.cursor) this.store.updatePeer(url, { cursor: last });
+        if (last > cursor) this.store.updatePeer(url, { cursor: last });
         return;
       }
       const release = await this.sem.acquire();

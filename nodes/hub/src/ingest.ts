@@ -446,6 +446,21 @@ export class Ingestor {
     return erased;
   }
 
+  /**
+   * Records another node process committed to the same database (PostgreSQL,
+   * docs/deploy.md): applied to the resolver (applying a record twice changes
+   * nothing), trust recomputed, and the commit listeners (live feed, push
+   * queues) told, as after a commit here.
+   */
+  applyCommitted(rows: readonly { id: string; json: string }[], maxOrd: number): void {
+    for (const r of rows) this.state.apply(assumeVerified(parseRecord(JSON.parse(r.json)), r.id) as Verified);
+    this.views.clear();
+    this.heldHubs = undefined;
+    this.blockedHubs = undefined;
+    this.trust.recompute();
+    for (const fn of this.listeners) fn(maxOrd);
+  }
+
   /** Recomputes trust; the hubs it newly trusts get what they had held released. */
   private retrust(): void {
     const before = new Set(this.trust.list());

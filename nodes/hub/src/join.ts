@@ -14,9 +14,9 @@ import {
   toBase64url,
   utf8,
 } from '@shuniu/protocol';
-import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { inceptionKey } from './http/peer-auth.js';
+import type { SqlDb } from './store/types.js';
 
 /**
  * Join codes and admission requests (spec/node.md §7.1). A parent's operator
@@ -130,7 +130,7 @@ const view = (r: Raw, now: number): JoinView => ({
 /** The `join_codes` table (migration 8). */
 export class JoinCodes {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDb,
     private readonly opts: { hubId: string; max: number; now?: () => number },
   ) {}
 

@@ -54,6 +54,8 @@ import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { type Runtime, runtimeOf } from './runtime.js';
 import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
+import { type NodeStore, openStore } from './store/open.js';
+import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
 import { TokenRecords } from './tokens.js';
 import { Trust } from './trust.js';
@@ -104,7 +106,7 @@ export class HubNode {
     readonly dir: string,
     readonly config: NodeConfig,
     readonly hubId: string,
-    readonly store: SqliteStore,
+    readonly store: NodeStore,
     readonly ingestor: Ingestor,
     readonly publisher: Publisher,
     readonly auth: TokenAuth,
@@ -145,6 +147,8 @@ export class HubNode {
     });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
+    // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
+    if (store instanceof PostgresStore) store.onForeign((from, to) => this.applyForeign(store, from, to));
   }
 
   static async open(dir: string, opts: OpenOptions = {}): Promise<HubNode> {
@@ -156,7 +160,7 @@ export class HubNode {
     // The node needs its signing and encryption seeds only; the recovery seed lives offline (spec/keys.md §5).
     const keyFile = readKeyFile(dir);
     const signing = signingKeyPairFromSeed(keyFile.signing);
-    const store = new SqliteStore(join(dir, DB_FILE));
+    const store = openStore(dir, config.store);
     secureDataDir(dir);
     const hubId = keyFile.hub;
     const factory = opts.state ?? defaultStateFactory;
@@ -190,7 +194,8 @@ export class HubNode {
       head: { seq: view.head.seq, id: view.head.id, hlc: view.head.hlc },
       wall: runtime.now,
     });
-    const publisher = new Publisher(author, store, ingestor);
+    // On PostgreSQL several processes may sign as this hub: one at a time, each from the stored head.
+    const publisher = new Publisher(author, store, ingestor, store instanceof PostgresStore ? store : undefined);
     // Bearer tokens: their own key file (made here for data directories older than it), every token recorded (spec/node.md §8).
     ensureTokenKeyFile(dir);
     const auth = new TokenAuth(hubId, fileTokenKey(dir), { records: new TokenRecords(store.db), limits: tokenLimitsOf(config.tokens), now: runtime.now });
@@ -221,7 +226,7 @@ export class HubNode {
   }
 
   /** State from the last checkpoint plus the records stored after it (spec/node.md §10.4). */
-  private static loadState(dir: string, store: SqliteStore, roots: string[], factory: StateFactory): StateEngine {
+  private static loadState(dir: string, store: NodeStore, roots: string[], factory: StateFactory): StateEngine {
     // The checkpoint file (written off the main thread), else the row older versions wrote.
     const legacy = (): { ord: number; snapshot: unknown } | undefined => {
       const row = store.checkpoint();
@@ -247,6 +252,21 @@ export class HubNode {
     return state;
   }
 
+  /** Records `from < ord <= to` committed by another node process on the same database, applied here. */
+  private applyForeign(store: PostgresStore, from: number, to: number): void {
+    if (this.closed) return;
+    try {
+      for (let after = from; after < to; ) {
+        const rows = store.since(after, 5000).filter((r) => r.ord <= to);
+        if (rows.length === 0) break;
+        this.ingestor.applyCommitted(rows, to);
+        after = (rows[rows.length - 1] as { ord: number }).ord;
+      }
+    } catch (e) {
+      this.log(`records committed by another process not applied yet: ${(e as Error)?.message ?? String(e)}`);
+    }
+  }
+
   /** The ord of the last checkpoint written (read once), and the checkpoint being written. */
   private checkpointOrd: number | undefined;
   private checkpointRun: CheckpointRun | undefined;
@@ -259,7 +279,8 @@ export class HubNode {
    * request path: the commit that triggers one only starts its worker.
    */
   private maybeCheckpoint(max: number): void {
-    if (this.config.checkpointEvery <= 0 || this.checkpointRun || this.closed) return;
+    // On PostgreSQL a start replays the records table (the checkpoint worker reads SQLite files only).
+    if (this.config.checkpointEvery <= 0 || this.checkpointRun || this.closed || this.store instanceof PostgresStore) return;
     this.checkpointOrd ??= readCheckpointHeader(this.dir)?.ord ?? this.store.checkpoint()?.ord ?? 0;
     const at = this.checkpointOrd;
     if (max - at < Math.max(this.config.checkpointEvery, at)) return;

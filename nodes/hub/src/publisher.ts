@@ -15,6 +15,11 @@ export class Publisher {
     private readonly author: Author,
     private readonly store: Store,
     private readonly ingestor: Ingestor,
+    /**
+     * Several processes signing as this hub (PostgreSQL): a lock held from reading the
+     * stored head to the COMMIT of the record signed on it, so the chain never forks.
+     */
+    private readonly lock?: { chainLock(): Promise<void>; chainUnlock(): void },
   ) {}
 
   /** `opts.sealed`: a sealed part (spec/records.md §7) attached to the record, its hash signed. */
@@ -33,15 +38,29 @@ export class Publisher {
         }));
         throw new ShuniuError('E_SCHEMA', `${formatPath(issues[0]?.path ?? [])}: ${issues[0]?.message}`, { issues, path: issues[0]?.path ?? [] });
       }
-      // The caller's object is signed, not zod's copy (which can drop members such as "__proto__" in ext).
-      const { record, id } = this.author.sign(type, body as BodyOf<T>, opts.sealed ?? {});
+      if (this.lock) {
+        await this.lock.chainLock();
+        // Another process may have signed since: sign after the head as stored.
+        try {
+          this.resync();
+        } catch (e) {
+          this.lock.chainUnlock();
+          throw e;
+        }
+      }
       let ack: Ack | undefined;
       try {
-        [ack] = await this.ingestor.ingest([record], 'local');
+        // The caller's object is signed, not zod's copy (which can drop members such as "__proto__" in ext).
+        const { record, id } = this.author.sign(type, body as BodyOf<T>, opts.sealed ?? {});
+        try {
+          [ack] = await this.ingestor.ingest([record], 'local');
+        } finally {
+          if (ack?.status !== 'accepted') this.resync();
+        }
+        return { id, record, ack: ack as Ack };
       } finally {
-        if (ack?.status !== 'accepted') this.resync();
+        this.lock?.chainUnlock();
       }
-      return { id, record, ack: ack as Ack };
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);

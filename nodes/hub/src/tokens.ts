@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlDb } from './store/types.js';
 
 /** One issued token as the node records it (never the token's text). */
 export interface TokenRow {
@@ -35,9 +35,9 @@ const row = (r: Raw): TokenRow => ({
  * by the route or by the CLI on the same database is refused at the next request.
  */
 export class TokenRecords {
-  private readonly st: Record<'add' | 'get' | 'revoke' | 'revokeAll' | 'list', Database.Statement>;
+  private readonly st: Record<'add' | 'get' | 'revoke' | 'revokeAll' | 'list', ReturnType<SqlDb['prepare']>>;
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDb) {
     this.st = {
       add: db.prepare('INSERT INTO tokens (jti, scope, sub, iat, exp, revoked_ms, note, kid) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)'),
       get: db.prepare('SELECT * FROM tokens WHERE jti = ?'),

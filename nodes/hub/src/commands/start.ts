@@ -4,7 +4,7 @@ import { writePrivateFile } from '../files.js';
 import { HubNode } from '../node.js';
 import { args } from './io.js';
 
-const USAGE = `usage: shuniu start --dir DIR [--port N] [--host H] [--public-url URL] [--pull-interval MS] [--print-link] [--quiet]
+const USAGE = `usage: shuniu start --dir DIR [--port N] [--host H] [--public-url URL] [--store sqlite|postgres://…] [--pull-interval MS] [--print-link] [--quiet]
 Serves the node until SIGINT/SIGTERM. Settings: DIR/config.json, then SHUNIU_* environment, then these flags.
 The console sign-in link (an operator token) is printed only on a terminal or with --print-link;
 otherwise it is written to DIR/signin-link.txt (0600) and only that path is printed.`;
@@ -23,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'public-url': { type: 'string' },
+      store: { type: 'string' },
       'pull-interval': { type: 'string' },
       quiet: { type: 'boolean' },
       'print-link': { type: 'boolean' },
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(port !== undefined ? { port } : {}),
       ...(values.host ? { host: values.host } : {}),
       ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
+      ...(values.store ? { store: values.store } : {}),
       ...(pull !== undefined ? { federation: { pullIntervalMs: pull } } : {}),
     },
     events: { log: say, progress: progressBar(values.quiet === true) },

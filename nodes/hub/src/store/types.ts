@@ -227,6 +227,12 @@ export interface Store {
   intakeList(states: readonly IntakeRow['state'][], limit: number): IntakeRow[];
   /** Changes a submission's state and decision columns; `private: null` drops its private fields. */
   updateIntake(id: string, patch: Partial<Pick<IntakeRow, 'state' | 'need' | 'private' | 'verifiedMs' | 'decidedMs' | 'record' | 'reason'>>): void;
+  /**
+   * Stores several node processes share (PostgreSQL): a lease on `name` for `holder`, taken when
+   * free or expired, renewed when `holder` has it, for ttlMs by the database's clock. False while
+   * another holder's runs. Absent: one process per store, nothing to share.
+   */
+  lease?(name: string, holder: string, ttlMs: number): boolean;
   checkpoint(): { ord: number; snapshot: string } | undefined;
   saveCheckpoint(ord: number, snapshot: string): void;
   clearCheckpoint(): void;
