@@ -36,7 +36,7 @@ function page(route: Route, signedIn: boolean) {
     case '/custody':
       return <CustodyPage />;
     case '/map':
-      return <MapPage />;
+      return <MapPage route={route} />;
     case '/network':
       return <NetworkPage />;
     case '/reports':

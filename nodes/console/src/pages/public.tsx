@@ -1,7 +1,7 @@
 import { NeedCard, OfferCard } from '../components/cards.js';
-import { countyStats, isOpenNeed, isOpenOffer, RegionMap } from '../components/region.js';
+import { Crumbs, countyStats, isOpenNeed, isOpenOffer, RegionMap } from '../components/region.js';
 import { Notice } from '../components/ui.js';
-import { inRegion, regionName } from '../lib/regions.js';
+import { inRegion, regionName, regionPrefix } from '../lib/regions.js';
 import { href, type Route } from '../lib/router.js';
 import { t, useApp } from '../lib/store.js';
 
@@ -21,7 +21,13 @@ export function PublicPage({ route }: { route: Route }) {
       <h1>{t('public.title')}</h1>
       <p class="lead">{t('public.intro')}</p>
       {s.missing.needs ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.needs })}</Notice> : null}
-      <RegionMap stats={stats} selected={region} hrefOf={(code) => href('/public', { region: code === region ? undefined : code })} />
+      <Crumbs area={regionPrefix(region)} hrefOf={(code) => href('/public', { region: code ? code.padEnd(6, '0') : undefined })} />
+      <RegionMap
+        stats={stats}
+        area={region}
+        selected={region}
+        hrefOf={(code) => href('/public', { region: code.padEnd(6, '0') === region ? undefined : code.padEnd(6, '0') })}
+      />
       {region ? (
         <p>
           {t('field.region')}：<strong>{regionName(region, s.lang)}</strong> ·{' '}
