@@ -58,6 +58,8 @@ describe('resource limits', () => {
         }
       }
       intact();
+      // Records reach the resolver only after their COMMIT (spec/node.md §3.1): refused batches of needs left it untouched, nothing was rebuilt.
+      expect(n.node.ingestor.rebuilds).toBe(0);
     } finally {
       db.pragma('max_page_count = 1073741823');
     }
@@ -69,6 +71,33 @@ describe('resource limits', () => {
     expect((await post(`${n.url}/v1/needs`, needBody({ quantity: 7 }), n.token)).status).toBe(201);
     intact();
     figure('disk-full', { pagesAtLimit: pages, recordsUntilFull: signed.length });
+  });
+
+  it('a batch that fails after a trust record was applied before its COMMIT rebuilds the resolver to exactly what is stored', async () => {
+    const db = n.node.store.db;
+    const before = n.node.ingestor.rebuilds;
+    const hash = n.node.ingestor.engine.stateHash();
+    const snap = snapshot(n.node);
+    // A profile (trust is computed from it: applied at once), then a need one seq too far (held: the holding area's table is gone).
+    const profile = hub.sign('hub.profile', { name: { zh: '孝南区枢纽' }, level: 'county', region: '420902', endpoints: [] });
+    hub.sign('need.posted', needBody({ quantity: 11 }));
+    const beyond = hub.sign('need.posted', needBody({ quantity: 12 }));
+    db.exec('ALTER TABLE held RENAME TO held_away');
+    try {
+      const c = await checkAnswer(await post(`${n.url}/v1/records`, [profile, beyond]));
+      expect(c.faults).toEqual([]);
+      expect(c.problem).toMatchObject({ code: 'E_STORAGE', status: 503 });
+    } finally {
+      db.exec('ALTER TABLE held_away RENAME TO held');
+    }
+    expect(snapshot(n.node)).toEqual(snap);
+    expect(n.node.ingestor.rebuilds).toBe(before + 1);
+    expect(n.node.ingestor.engine.stateHash()).toBe(hash);
+    intact();
+    // Sent again with the holding area back, the batch is stored whole.
+    const again = await checkAnswer(await post(`${n.url}/v1/records`, hub.records.slice(-3)));
+    expect(acksOf(again).map((a) => a.status)).toEqual(['accepted', 'accepted', 'accepted']);
+    intact();
   });
 
   it('a database locked by another connection gives E_STORAGE 503 after the busy timeout, and no corruption', async () => {

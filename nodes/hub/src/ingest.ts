@@ -126,13 +126,33 @@ const blockedAck = (index: number, id: string, hub: string): Ack => ({
 /**
  * The one path every record takes into the store, whether pushed by a peer,
  * pulled from one, or signed here by an operator: parse, check signatures in
- * worker threads, then chain checks, trust, insert and resolver apply in one
- * SQLite transaction; acknowledgements after COMMIT.
+ * worker threads, then chain checks, trust and insert in one store
+ * transaction, the resolver apply after its COMMIT (spec/node.md §3.1);
+ * acknowledgements after COMMIT.
  */
 export class Ingestor {
   private readonly listeners = new Set<(maxOrd: number) => void>();
   /** Milliseconds spent per phase since start, for benchmarks and /v1/status. */
   readonly timings = { parse: 0, verify: 0, commit: 0, records: 0 };
+  /** How many times a failed transaction made the resolver rebuild from the store (only one that applied a trust record in it does). */
+  rebuilds = 0;
+  /**
+   * Records stored by the transaction under way, applied to the resolver
+   * once it commits (the resolver's state is a function of the set, so the
+   * order they are applied in does not matter). A failed commit drops them:
+   * the resolver never held them, so nothing is rebuilt.
+   */
+  private unapplied: Verified[] = [];
+  /**
+   * Set when the transaction under way applied a record to the resolver
+   * before its COMMIT: the records trust is computed from (admissions,
+   * revocations, rotations, profiles, a recovery, fork proofs and what a
+   * forked hub signs) are applied at once, with every record stored before
+   * them in the transaction, so the next records of the same batch are
+   * checked against the trust they make. A failed commit of such a
+   * transaction rebuilds the resolver.
+   */
+  private appliedEarly = false;
 
   constructor(
     private readonly store: Store,
@@ -360,7 +380,7 @@ export class Ingestor {
     this.heldHubs = undefined;
     this.blockedHubs = undefined;
     try {
-      this.store.transaction(() => {
+      this.transaction(() => {
         for (const { batch, source, sender } of group) {
           const { acks, prepared, checked } = batch;
           records += acks.length;
@@ -379,10 +399,6 @@ export class Ingestor {
       this.heldHubs = undefined;
       this.blockedHubs = undefined;
       this.erasedSome = false;
-      // The transaction rolled back; the in-memory state may hold records that
-      // are not stored, so it is rebuilt from the last checkpoint (and trust with it).
-      this.state = this.reloadState();
-      this.trust.recompute();
       this.hints.clear();
       this.pool.resetHints();
       if (isShuniuError(e)) throw e;
@@ -413,13 +429,11 @@ export class Ingestor {
     this.heldHubs = undefined;
     this.blockedHubs = undefined;
     try {
-      this.store.transaction(() => {
+      this.transaction(() => {
         for (const b of this.store.blocked()) this.store.dropHeldOf(b.hub);
         this.retrust();
       });
     } catch (e) {
-      this.state = this.reloadState();
-      this.trust.recompute();
       if (isShuniuError(e)) throw e;
       throw new ShuniuError('E_STORAGE', 'the store could not commit the change of the block list', { cause: e });
     } finally {
@@ -444,6 +458,53 @@ export class Ingestor {
     });
     this.store.flushDeleted();
     return erased;
+  }
+
+  /**
+   * One store transaction whose stored records reach the resolver after its
+   * COMMIT. A rollback drops them; only when a record was applied before the
+   * COMMIT (`appliedEarly`) is the resolver rebuilt from the store, and trust with it.
+   */
+  private transaction(fn: () => void): void {
+    this.unapplied = [];
+    this.appliedEarly = false;
+    try {
+      this.store.transaction(fn);
+    } catch (e) {
+      this.unapplied = [];
+      if (this.appliedEarly) {
+        this.appliedEarly = false;
+        this.rebuilds++;
+        this.state = this.reloadState();
+        this.trust.recompute();
+      }
+      throw e;
+    }
+    const committed = this.unapplied;
+    this.unapplied = [];
+    this.appliedEarly = false;
+    try {
+      for (const v of committed) this.state.apply(v);
+    } catch (e) {
+      // The records are stored: the resolver must hold them, whatever failed while applying them here.
+      this.rebuilds++;
+      this.state = this.reloadState();
+      this.trust.recompute();
+      throw internalError(e);
+    }
+  }
+
+  /**
+   * Applies a record before its COMMIT, because trust is computed from it (see
+   * `appliedEarly`), with the records stored before it in the transaction (an
+   * admission counts only on its admitter's chain, which they may extend).
+   */
+  private applyNow(v: Verified): void {
+    this.appliedEarly = true;
+    const before = this.unapplied;
+    this.unapplied = [];
+    for (const u of before) this.state.apply(u);
+    this.state.apply(v);
   }
 
   /**
@@ -828,7 +889,7 @@ export class Ingestor {
     const now = this.opts.now();
     this.store.addFork(v.record.hub, v.record.seq, existing, v, now);
     this.store.appendOffChain(v, { source, now });
-    this.state.apply(v);
+    this.applyNow(v);
     // A fork cuts the hub's counting chain, and with it the admissions it signed after the fork.
     this.retrust();
   }
@@ -853,7 +914,7 @@ export class Ingestor {
       return false;
     const { v } = this.unerased(assumeVerified(record, id));
     this.store.appendOffChain(v, { source, now: this.opts.now() });
-    this.state.apply(v);
+    this.applyNow(v);
     if (TRUST_TYPES.has(record.type)) this.retrust();
     return true;
   }
@@ -869,9 +930,11 @@ export class Ingestor {
       view.keys = keys;
       view.head = { seq: r.seq, id: v.id, hlc: r.hlc };
     } else this.views.delete(r.hub);
-    this.state.apply(v);
     // The admissions that count may have changed: trust follows the resolver at once (spec/node.md §7).
-    if (recovery || TRUST_TYPES.has(r.type)) this.retrust();
+    if (recovery || TRUST_TYPES.has(r.type)) {
+      this.applyNow(v);
+      this.retrust();
+    } else this.unapplied.push(v);
     return ord;
   }
 
