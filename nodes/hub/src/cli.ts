@@ -30,6 +30,7 @@ node:
   admit   --child HUBID --level L --region CODE --url URL   admit a hub (also --revoke; code, requests, --request ID: join requests)
   join    --dir DIR --parent URL --code CODE   ask the parent hub to admit this one (with its operator's join code)
   bundle  heads|export|import (--url URL | --dir DIR)   offline transfer: the records a peer lacks, in one file (USB)
+  export  hxl needs|offers|allocations|deliveries | epcis  --url URL [--token T]   exports for partners' tools, on stdout
 
 Run "shuniu <command> --help" for a command's options.`;
 

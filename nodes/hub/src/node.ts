@@ -36,6 +36,7 @@ import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
 import { onError, problemResponse } from './http/problem.js';
 import { bundleRoutes } from './http/routes/bundle.js';
+import { exportRoutes } from './http/routes/export.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { feedRoutes } from './http/routes/feed.js';
@@ -487,6 +488,8 @@ export class HubNode {
     app.route('/', tokenRoutes({ records: new TokenRecords(store.db), kid: () => this.auth.kid }));
     // Offline bundles (spec/node.md §13).
     app.route('/', bundleRoutes({ store, ingestor, hubId: this.hubId }));
+    // Exports for partners: HXL, EPCIS 2.0 (spec/node.md §14).
+    app.route('/', exportRoutes({ store, ingestor, hubId: this.hubId }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
     app.get('/v1/openapi.json', (c) => c.json(openapi() as object));

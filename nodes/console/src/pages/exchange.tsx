@@ -149,12 +149,52 @@ function BundleSection() {
   );
 }
 
+const HXL_KINDS = ['needs', 'offers', 'allocations', 'deliveries'] as const;
+
+/** Exports for partners (spec/node.md §14): HXL tables. */
+function ExportSection() {
+  const [region, setRegion] = useState('');
+  const [error, setError] = useState<string>();
+  const get = async (path: string, fallback: string) => {
+    setError(undefined);
+    try {
+      const q = region.trim() === '' ? '' : `?region=${encodeURIComponent(region.trim())}`;
+      const f = await fetchFile(`${path}${q}`);
+      saveFile(f.name ?? fallback, f.blob);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <section aria-labelledby="export-h">
+      <h2 id="export-h">{t('exchange.export.title')}</h2>
+      <p>{t('exchange.export.help')}</p>
+      <label>
+        {t('exchange.export.region')}{' '}
+        <input inputMode="numeric" pattern="[0-9]{2,6}" size={8} value={region} onInput={(e) => setRegion((e.currentTarget as HTMLInputElement).value)} />
+      </label>
+      <h3>HXL</h3>
+      <ul class="inline-actions">
+        {HXL_KINDS.map((k) => (
+          <li key={k}>
+            <button type="button" data-export={`hxl-${k}`} onClick={() => void get(`/v1/export/hxl/${k}`, `shuniu-${k}.hxl.csv`)}>
+              {t(`exchange.export.hxl.${k}`)}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error ? <Notice kind="warn">{error}</Notice> : null}
+    </section>
+  );
+}
+
 /** 数据交换: offline bundles, exports for partners (HXL, EPCIS) and webhooks. */
 export function ExchangePage() {
   return (
     <div class="page">
       <h1>{t('exchange.title')}</h1>
       <BundleSection />
+      <ExportSection />
     </div>
   );
 }

@@ -86,6 +86,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Offline bundles (spec/node.md §13).
   'POST /v1/bundle/export': 'operator',
   'POST /v1/bundle/import': 'operator',
+  // Exports for partners (spec/node.md §14): made from the resolved state, read like it.
+  'GET /v1/export/hxl/:kind': 'read',
 };
 
 /** Paths of middlewares registered with `app.use` (method ALL): they are not routes. */
