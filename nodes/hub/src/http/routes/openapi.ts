@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/protocol';
+import { STATE_COLLECTIONS, stateHashAnswerSchema, statePageSchema } from '@shuniu/resolve/schema';
 import { z } from 'zod';
 import { joinCodeBody, joinRequestBody, joinRequestFields } from '../../join.js';
 import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
@@ -105,7 +106,7 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     method: 'get',
     path: '/v1/state/hash',
     summary: 'State hash',
-    responses: { 200: json(z.object({ stateHash: z.string(), records: z.int() }), 'hash') },
+    responses: { 200: json(stateHashAnswerSchema, 'the state hash (spec/schemas/state/hash.json)') },
   });
   r.registerPath({
     method: 'get',
@@ -119,13 +120,9 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
       }),
     },
     responses: {
+      // The page schemas of spec/schemas/state/page.<collection>.json (spec/resolution.md §7.1).
       200: json(
-        z
-          .object({
-            next: z.string().nullable().describe('key to read on with after=next; null at the end'),
-            version: z.string().describe('state hash of the snapshot; also the weak ETag'),
-          })
-          .catchall(z.array(z.unknown())),
+        z.union(STATE_COLLECTIONS.map((c) => statePageSchema(c)) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]),
         'a page of the collection, in key order',
       ),
       304: { description: 'If-None-Match names the current version' },
