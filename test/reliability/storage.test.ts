@@ -17,9 +17,16 @@ afterAll(async () => {
   await n.node.close();
 });
 
+/** This suite's faults are SQLite's (PRAGMA max_page_count, integrity_check); PostgreSQL's are in test/reliability/pg-processes.test.ts. */
+function lite(): SqliteStore {
+  const s = n.node.store;
+  if (!(s instanceof SqliteStore)) throw new Error('this suite runs on the SQLite store');
+  return s;
+}
+
 /** After a refused write the node must hold exactly what it held, intact, and still equal a fresh replay. */
 function intact(): void {
-  expect(n.node.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  expect(lite().db.pragma('integrity_check', { simple: true })).toBe('ok');
   const r = replay(n.node);
   expect(r.broken).toEqual([]);
   expect(n.node.ingestor.engine.stateHash()).toBe(r.hash);
@@ -27,7 +34,7 @@ function intact(): void {
 
 describe('resource limits', () => {
   it('a full disk (PRAGMA max_page_count) gives E_STORAGE 503, nothing half-stored, no corruption; writes resume with space', async () => {
-    const db = n.node.store.db;
+    const db = lite().db;
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);
     const signed = [];
@@ -74,7 +81,7 @@ describe('resource limits', () => {
   });
 
   it('a batch that fails after a trust record was applied before its COMMIT rebuilds the resolver to exactly what is stored', async () => {
-    const db = n.node.store.db;
+    const db = lite().db;
     const before = n.node.ingestor.rebuilds;
     const hash = n.node.ingestor.engine.stateHash();
     const snap = snapshot(n.node);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SignedRecord } from '@shuniu/protocol';
 import { HubNode, initDataDir } from '../../../nodes/hub/src/node.js';
+import { SqliteStore } from '../../../nodes/hub/src/store/sqlite.js';
 import { needBody, prng, replay, sleep, TestHub, tempDir } from './harness.js';
 
 export const CLI = fileURLToPath(new URL('../../../nodes/hub/dist/cli.js', import.meta.url));
@@ -112,7 +113,7 @@ export async function runCrash(o: { kills: number; hubs: number; perHub: number;
 
     const node = await HubNode.open(dir, { threads: 0, log: () => {} });
     try {
-      const integrity = String(node.store.db.pragma('integrity_check', { simple: true }));
+      const integrity = node.store instanceof SqliteStore ? String(node.store.db.pragma('integrity_check', { simple: true })) : 'not SQLite';
       const missing = [...acked].filter((id) => !node.store.hasRecord(id));
       const r = replay(node);
       const pushed = clients.reduce((n, c) => n + c.records.length, 0);
