@@ -73,7 +73,7 @@ export async function scenario(): Promise<Scenario> {
   const receiptRec = c.sign('custody.receipt', {
     handoff,
     lines: [{ line: 0, accepted: 399, rejected: 1, missing: 0, rejectReason: 'damaged' }],
-    received: at(Date.now()),
+    received: at(Date.now() + 60_000),
   });
   const deliveryRec = c.sign('custody.delivered', {
     need,
@@ -81,7 +81,7 @@ export async function scenario(): Promise<Scenario> {
     lines: [{ item: { code: 'PPE.MASK.SURGICAL', name: '医用外科口罩' }, quantity: 399, unit: { name: 'box', base: 'piece', size: 50 } }],
     recipient: { name: '孝南区人民医院', kind: 'hospital', region: '420902' },
     peopleServed: 300,
-    delivered: at(Date.now()),
+    delivered: at(Date.now() + 120_000),
   });
   await push(p.url, c.records);
   return { p, c, need, privateNeed, offer, allocation, handoff, receipt: recordId(receiptRec), delivery: recordId(deliveryRec) };

@@ -183,6 +183,11 @@ function ExportSection() {
           </li>
         ))}
       </ul>
+      <h3>EPCIS 2.0</h3>
+      <p>{t('exchange.export.epcisHelp')}</p>
+      <button type="button" data-export="epcis" onClick={() => void get('/v1/export/epcis', 'shuniu-epcis.jsonld')}>
+        {t('exchange.export.epcis')}
+      </button>
       {error ? <Notice kind="warn">{error}</Notice> : null}
     </section>
   );

@@ -88,6 +88,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/bundle/import': 'operator',
   // Exports for partners (spec/node.md §14): made from the resolved state, read like it.
   'GET /v1/export/hxl/:kind': 'read',
+  'GET /v1/export/epcis': 'read',
 };
 
 /** Paths of middlewares registered with `app.use` (method ALL): they are not routes. */

@@ -1,6 +1,7 @@
 import { ShuniuError } from '@shuniu/protocol';
-import type { AllocationState, HubState, NeedState, OfferState } from '@shuniu/resolve';
+import type { AllocationState, HubState, NeedState, OfferState, ShipmentState } from '@shuniu/resolve';
 import { Hono } from 'hono';
+import { EPCIS_MEDIA_TYPE, epcisDocument } from '../../export/epcis.js';
 import { type DeliveryRow, HXL_KINDS, type HxlKind, type HxlSource, hxlCsv } from '../../export/hxl.js';
 import type { Ingestor } from '../../ingest.js';
 import type { Store } from '../../store/types.js';
@@ -55,6 +56,21 @@ export function exportRoutes(deps: ExportDeps) {
     return c.body(text, 200, {
       'content-type': 'text/csv; charset=utf-8; header=present',
       'content-disposition': `attachment; filename="shuniu-${kind}.hxl.csv"`,
+    });
+  });
+
+  app.get('/v1/export/epcis', (c) => {
+    const src = exportSource(deps);
+    const region = regionParam(c.req.query('region'));
+    const shipments = (deps.ingestor.engine.collection('shipments') ?? []) as ShipmentState[];
+    const shippedAt = (handoff: string) => {
+      const r = deps.store.recordById(handoff);
+      return r ? (JSON.parse(r.json) as { hlc: { ms: number } }).hlc.ms : undefined;
+    };
+    const doc = epcisDocument({ hubs: src.hubs, shipments, deliveries: src.deliveries }, shippedAt, { now: Date.now(), ...(region ? { region } : {}) });
+    return c.body(JSON.stringify(doc), 200, {
+      'content-type': `${EPCIS_MEDIA_TYPE}; charset=utf-8`,
+      'content-disposition': 'attachment; filename="shuniu-epcis.jsonld"',
     });
   });
 
