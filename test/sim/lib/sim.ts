@@ -46,6 +46,14 @@ export interface SimOptions {
    * of test/sim/seeds/pull-only-follower.json.
    */
   pullOnlyFollower?: boolean;
+  /**
+   * A national-shaped network instead of the small tree: a national root, its provinces, their
+   * cities (full nodes) and a few foundations; county hubs are signing hubs hosted by their city's
+   * process (they push to it), not nodes of their own.
+   */
+  national?: { provinces: number; citiesPerProvince: number; countiesPerCity: number; foundations: number };
+  /** federation.pullIntervalMs of every node (default 4 s of virtual time). */
+  pullIntervalMs?: number;
 }
 
 export interface Faults {
@@ -90,7 +98,7 @@ export const SIM_T0 = Date.parse('2026-01-24T08:00:00Z');
 const MAX_SKEW_MS = 10 * 60 * 1000;
 const PULL_MS = 4000;
 
-const NODE_OPTIONS = (runtime: Partial<Runtime>): OpenOptions => ({
+const NODE_OPTIONS = (runtime: Partial<Runtime>, pullIntervalMs: number): OpenOptions => ({
   threads: 0,
   log: () => {},
   runtime,
@@ -98,7 +106,7 @@ const NODE_OPTIONS = (runtime: Partial<Runtime>): OpenOptions => ({
     checkpointEvery: 0,
     limits: { ratePerSecond: 0, unstoredBytesPerSecond: 0, unstoredBytesTotalPerSecond: 0, maxSkewMs: MAX_SKEW_MS },
     federation: {
-      pullIntervalMs: PULL_MS,
+      pullIntervalMs,
       backoffBaseMs: 200,
       backoffMaxMs: 8000,
       requestTimeoutMs: 3000,
@@ -340,7 +348,7 @@ export class Sim {
 
   private async open(n: SimNode): Promise<void> {
     n.skew = Math.round((n.rng.next() * 2 - 1) * (MAX_SKEW_MS / 4));
-    n.node = await HubNode.open(n.dir, NODE_OPTIONS(this.runtimeOf(n)));
+    n.node = await HubNode.open(n.dir, NODE_OPTIONS(this.runtimeOf(n), this.o.pullIntervalMs ?? PULL_MS));
     n.up = true;
     n.token = await n.node.auth.issue('operator', 7 * 24 * 3600);
     await n.node.start();
@@ -507,8 +515,61 @@ export class Sim {
 
   // ---- setup, workload, adversaries ----------------------------------------------------------------
 
+  /** County hubs hosted by city nodes (national shape): each signs and pushes to its city's node. */
+  readonly counties: { city: SimNode; author: Author; hub: NewHub; records: SignedRecord[] }[] = [];
+
+  private async setupNational(shape: NonNullable<SimOptions['national']>): Promise<void> {
+    let i = 0;
+    const root = await this.makeNode(i++, '国家枢纽', 'national', '100000');
+    const cities: SimNode[] = [];
+    for (let p = 0; p < shape.provinces; p++) {
+      const code = String(11 + p).padStart(2, '0');
+      const prov = await this.makeNode(i++, `省 ${p}`, 'province', `${code}0000`, root);
+      for (let c = 0; c < shape.citiesPerProvince; c++) cities.push(await this.makeNode(i++, `市 ${p}-${c}`, 'city', `${code}${fmt(c + 1)}00`, prov));
+    }
+    for (let f = 0; f < shape.foundations; f++) await this.makeNode(i++, `基金会 ${f}`, 'national', '440300', undefined, root);
+    for (const city of cities)
+      for (let k = 0; k < shape.countiesPerCity; k++) {
+        const r = this.rng.fork(`county ${city.i} ${k}`);
+        const t = this.sched.now;
+        const hub = createHub({
+          seeds: { signing: r.bytes(32), encryption: r.bytes(32), recovery: r.bytes(32) },
+          created: formatTimestamp(Math.floor(t / 1000) * 1000),
+          hlc: { ms: t, c: 0 },
+        });
+        const county = { city, hub, author: Author.fromNewHub(hub, () => this.sched.now), records: [hub.inception] };
+        this.counties.push(county);
+        await this.operator(city, '/v1/admissions', { child: hub.id, level: 'county', region: `${city.region.slice(0, 4)}${fmt(k + 1)}` });
+        await this.push(city, county.records, `county ${city.i}/${k} inception`);
+      }
+    await this.advance(500);
+  }
+
+  /** National shape: a county posts a need through its city's node. */
+  async countyStep(): Promise<void> {
+    const c = this.rng.pick(this.counties);
+    if (!c.city.up) return;
+    const rec = c.author.sign('need.posted', this.needBody(c.city)).record;
+    c.records.push(rec);
+    await this.push(c.city, [rec], `county need`);
+  }
+
+  /** National shape: a partition between two random provinces' subtrees and the rest, or a heal. */
+  async nationalFault(): Promise<void> {
+    if (this.rng.chance(0.5)) {
+      this.cut.clear();
+      this.log('heal');
+      return;
+    }
+    const a = this.rng.pick(this.nodes);
+    for (const b of this.nodes) if (b !== a) this.cut.add(this.linkKey(a, b));
+    this.stats.partitions++;
+    this.log(`isolate ${a.i}`);
+  }
+
   async setup(): Promise<void> {
     await ready();
+    if (this.o.national) return this.setupNational(this.o.national);
     const N = this.o.nodes;
     const root = await this.makeNode(0, '湖北省枢纽', 'province', '420000');
     const foundation = N >= 6;
@@ -707,7 +768,7 @@ export class Sim {
       }
     }
     // Time for the push queues to reach their ends and the feeds to be read.
-    await this.advance(3 * PULL_MS);
+    await this.advance(3 * (this.o.pullIntervalMs ?? PULL_MS));
   }
 
   private agree(): boolean {
@@ -824,4 +885,69 @@ export async function runSim(o: SimOptions): Promise<SimResult> {
     await sim.close();
   }
   return { seed: o.seed, nodes: o.nodes, steps: o.steps, traceHash: sim.digest(), trace: sim.trace, failures: sim.failures, stats: sim.stats };
+}
+
+export interface NationalResult {
+  nodes: number;
+  hubs: number;
+  records: number;
+  messages: number;
+  /** Virtual seconds from the final heal until every node agreed. */
+  convergeS: number;
+  /** Real seconds the whole run took. */
+  wallS: number;
+  rssMb: number;
+  failures: string[];
+  traceHash: string;
+}
+
+/**
+ * A national-shaped run (bench/sim.ts, the long tier): setup, `steps` county needs with nodes cut
+ * off and healed now and then (no loss, no crash: the figure is convergence and traffic), then the
+ * final heal and drain and the invariants.
+ */
+export async function runNational(o: {
+  seed: number;
+  steps: number;
+  shape: NonNullable<SimOptions['national']>;
+  log?: (msg: string) => void;
+}): Promise<NationalResult> {
+  const t0 = performance.now();
+  const sim = new Sim({
+    seed: o.seed,
+    nodes: 0,
+    steps: o.steps,
+    national: o.shape,
+    pullIntervalMs: 30_000,
+    faults: { loss: 0, dup: 0, crash: 0, adversaries: false },
+  });
+  let rssMb = 0;
+  try {
+    await sim.setup();
+    o.log?.(`national: ${sim.nodes.length} nodes, ${sim.counties.length} county hubs set up in ${Math.round(performance.now() - t0)} ms`);
+    for (let k = 0; k < o.steps; k++) {
+      if (sim.rng.chance(0.05)) await sim.nationalFault();
+      else await sim.countyStep();
+      await sim.runUntil(sim.sched.now + sim.rng.int(0, 200));
+    }
+    o.log?.(`national: ${o.steps} steps in ${Math.round(performance.now() - t0)} ms`);
+    await sim.healAndDrain();
+    rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
+    sim.check();
+  } catch (e) {
+    sim.fail(`run threw: ${(e as Error)?.stack ?? String(e)}`);
+  } finally {
+    await sim.close();
+  }
+  return {
+    nodes: sim.nodes.length,
+    hubs: sim.nodes.length + sim.counties.length,
+    records: sim.stats.records,
+    messages: sim.stats.messages,
+    convergeS: sim.stats.convergeS,
+    wallS: (performance.now() - t0) / 1000,
+    rssMb,
+    failures: sim.failures,
+    traceHash: sim.digest(),
+  };
 }
