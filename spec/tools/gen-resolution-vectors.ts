@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { assumeVerified, jcs, ready } from '@shuniu/protocol';
 import { Resolver } from '@shuniu/resolve';
-import { scenarios } from '../../packages/resolve/test/scenarios.js';
-import { lookup, pointerOf, type ResolutionVector } from '../../packages/resolve/test/vectors.js';
-import { World } from '../../packages/resolve/test/world.js';
+import { scenarios } from './resolution/scenarios.js';
+import { lookup, pointerOf, type ResolutionVector } from './resolution/vectors.js';
+import { World } from './resolution/world.js';
 
 await ready();
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'resolution');

@@ -1,7 +1,7 @@
 import { assumeVerified, type RecordOf, ready } from '@shuniu/protocol';
 import { type NeedState, type OfferState, type ResolvedState, Resolver } from '@shuniu/resolve';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DAY, iso, T0, World } from '../../../packages/resolve/test/world.js';
+import { DAY, iso, T0, World } from '../../../spec/tools/resolution/world.js';
 import { buildReport, MAX_DAYS } from '../src/lib/reports.js';
 
 /**

@@ -1,9 +1,10 @@
 // The state served is the state hashed (issue 13 point 2, spec/node.md §6): every collection's
 // items are exactly the resolved objects (nothing added), held and pending are served too, and
 // the answer names the record clock, so a client recomputes GET /v1/state/hash from the API alone.
+import { jcs } from '@shuniu/protocol';
 import type { ResolvedState } from '@shuniu/resolve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BucketMap, canonicalJson, stateDigest } from '../../../packages/resolve/src/buckets.js';
+import { BucketMap, stateDigest } from '../../../packages/resolve/src/buckets.js';
 import { needBody, post, startNode, TestHub } from './helpers.js';
 
 type Node = Awaited<ReturnType<typeof startNode>>;
@@ -79,7 +80,7 @@ describe('GET /v1/state/{collection} serves the hashed objects', () => {
     // The hash from the served objects alone (spec/resolution.md, state hash).
     const roots: Record<string, string> = {};
     for (const name of MAPS) {
-      const b = new BucketMap<unknown>(canonicalJson);
+      const b = new BucketMap<unknown>(jcs);
       for (const [k, v] of Object.entries(rebuilt[name] as object)) b.set(k, v);
       roots[name] = b.root();
     }

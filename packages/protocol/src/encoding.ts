@@ -36,27 +36,59 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The base64url alphabet (RFC 4648 §5): character i encodes the 6-bit value i. */
+export const B64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64URL = B64URL_ALPHABET;
 const B64URL_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64URL.length; i++) B64URL_INDEX[B64URL.charCodeAt(i)] = i;
+const B64URL_CODES = new Uint8Array(64);
+for (let i = 0; i < 64; i++) B64URL_CODES[i] = B64URL.charCodeAt(i);
 
-/** base64url without padding (RFC 4648 §5), as used for every key, id and signature. */
+/** Characters converted per String.fromCharCode call (well under any engine's argument limit). */
+const B64URL_CHUNK = 8192;
+/** Reused code arrays by length, for the short outputs (ids, keys, digests) that are nearly every call. */
+const b64urlCodes: number[][] = [];
+
+/**
+ * base64url without padding (RFC 4648 §5), as used for every key, id,
+ * signature and digest: the package's one encoder (the resolver's state hash
+ * uses it for every digest). The result is one flat string built from
+ * character codes, not a rope of += pieces, which a cache of a million
+ * digests would keep alive.
+ */
 export function toBase64url(b: Uint8Array): string {
-  let s = '';
+  const n = b.length;
+  const len = Math.floor(n / 3) * 4 + (n % 3 === 0 ? 0 : (n % 3) + 1);
+  const C = B64URL_CODES;
+  let out = '';
   let i = 0;
-  for (; i + 2 < b.length; i += 3) {
-    const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
-    s += B64URL[n >> 18] + (B64URL[(n >> 12) & 63] as string) + B64URL[(n >> 6) & 63] + B64URL[n & 63];
+  for (let start = 0; start < len; start += B64URL_CHUNK) {
+    const m = Math.min(B64URL_CHUNK, len - start);
+    let a = b64urlCodes[m];
+    if (a === undefined) {
+      a = new Array<number>(m).fill(0);
+      if (m <= 256) b64urlCodes[m] = a;
+    }
+    let j = 0;
+    for (; j + 4 <= m && i + 2 < n; i += 3) {
+      const x = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8) | (b[i + 2] as number);
+      a[j++] = C[x >>> 18] as number;
+      a[j++] = C[(x >>> 12) & 63] as number;
+      a[j++] = C[(x >>> 6) & 63] as number;
+      a[j++] = C[x & 63] as number;
+    }
+    if (j < m) {
+      // The last 1 or 2 bytes: 2 or 3 characters.
+      const x = ((b[i] as number) << 16) | (n - i === 2 ? (b[i + 1] as number) << 8 : 0);
+      a[j++] = C[x >>> 18] as number;
+      a[j++] = C[(x >>> 12) & 63] as number;
+      if (n - i === 2) a[j++] = C[(x >>> 6) & 63] as number;
+      i = n;
+    }
+    const s = String.fromCharCode.apply(null, a);
+    out = start === 0 ? s : out + s;
   }
-  const rest = b.length - i;
-  if (rest === 1) {
-    const n = (b[i] as number) << 16;
-    s += B64URL[n >> 18] + (B64URL[(n >> 12) & 63] as string);
-  } else if (rest === 2) {
-    const n = ((b[i] as number) << 16) | ((b[i + 1] as number) << 8);
-    s += B64URL[n >> 18] + (B64URL[(n >> 12) & 63] as string) + B64URL[(n >> 6) & 63];
-  }
-  return s;
+  return out;
 }
 
 /**

@@ -336,17 +336,16 @@ export function jcsBytes(value: unknown): Uint8Array {
 
 /**
  * RFC 8785 form of a value already known to be I-JSON: returned by
- * parseIJson, or passed by assertIJson. The same text as `jcs`, without the
- * generic checks (toJSON, boxed primitives, cycles, lone surrogates) that
- * such a value cannot need. Strings and numbers are written by
- * JSON.stringify, as RFC 8785 §3.2.2 prescribes; members are sorted by UTF-16
- * code units (the default sort). When every object's members are already in
- * that order (as in any record this protocol's signers wrote: canonical
- * JSON), the form is JSON.stringify of the whole value, about half the cost.
+ * parseIJson, passed by assertIJson, or built by code that writes only
+ * I-JSON (the resolver's state). When every object's members are already in
+ * JCS order (as in any record this protocol's signers wrote, and every view
+ * the resolver builds), the form is JSON.stringify of the whole value: RFC
+ * 8785 §3.2.2 writes strings and numbers as JSON.stringify does, and the
+ * order is the only other difference. Otherwise it is `jcs`, the package's
+ * one canonicaliser.
  */
 export function jcsOfIJson(value: JsonValue): string {
-  if (typeof value === 'object' && value !== null && inJcsOrder(value)) return JSON.stringify(value);
-  return jcsSorted(value);
+  return inJcsOrder(value) ? JSON.stringify(value) : jcs(value);
 }
 
 /**
@@ -367,22 +366,4 @@ function inJcsOrder(value: JsonValue): boolean {
     if (!inJcsOrder(value[k] as JsonValue)) return false;
   }
   return true;
-}
-
-function jcsSorted(value: JsonValue): string {
-  if (typeof value === 'string' || typeof value === 'number') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += i === 0 ? jcsSorted(value[i] as JsonValue) : `,${jcsSorted(value[i] as JsonValue)}`;
-    return `${out}]`;
-  }
-  const keys = Object.keys(value).sort();
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${jcsSorted(value[k] as JsonValue)}`;
-  }
-  return `${out}}`;
 }

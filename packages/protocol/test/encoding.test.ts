@@ -42,6 +42,20 @@ describe('base64url (spec/encoding.md §base64url)', () => {
     // 32 bytes: 43 characters, the last one of 16 with its low 2 bits zero.
     expect(toBase64url(new Uint8Array(32).fill(255))).toBe('__________________________________________8');
   });
+
+  it('encodes as Node does at every length, across the 8,192-character chunks it converts at a time', () => {
+    const lengths = [0, 1, 2, 3, 31, 32, 33, 64, 6141, 6142, 6143, 6144, 6145, 6146, 12288, 12289, 20000];
+    for (const n of lengths) {
+      const b = Uint8Array.from({ length: n }, (_, i) => (i * 167 + (n & 255)) & 255);
+      expect(toBase64url(b), `${n} bytes`).toBe(Buffer.from(b).toString('base64url'));
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20_000 }), (b) => {
+        expect(toBase64url(b)).toBe(Buffer.from(b).toString('base64url'));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
 
 describe('hex', () => {

@@ -1,70 +1,30 @@
+import { B64URL_ALPHABET, type JsonValue, jcsOfIJson } from '@shuniu/protocol';
 import { sha256Text } from './sha256.js';
 
 /** base64url(SHA-256(UTF-8(text))): the pure sha256Text or textHasher(native). */
 export type TextDigest = (text: string) => string;
 
-/**
- * RFC 8785 (JCS) text of the resolver's own values: plain objects, arrays,
- * well-formed strings, safe integers and booleans only, for which JCS is
- * JSON.stringify with member names sorted by UTF-16 code units. Several times
- * faster than the general canonicalizer on large states; the tests check it
- * against jcs() on every vector state.
- */
-export function canonicalJson(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return JSON.stringify(v);
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + canonicalJson(v[i]);
-    return `${out}]`;
-  }
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const x = o[k];
-    if (x === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(x)}`;
-    first = false;
-  }
-  return `${out}}`;
-}
-
-/** base64url(SHA-256(JCS(v))) for resolver values: equals digest(v) from @shuniu/protocol. */
+/** base64url(SHA-256(JCS(v))) for resolver values (I-JSON): equals digest(v) from @shuniu/protocol. */
 export function stateDigest(v: unknown, digest: TextDigest = sha256Text): string {
-  return digest(canonicalJson(v));
-}
-
-/**
- * JCS text of a resolver view. The views are built with their members in
- * sorted order (and every nested object too: records' objects are strict, so
- * their member names are fixed and never array indices), which makes
- * JSON.stringify their canonical form; the tests check it against jcs() on
- * every object of every vector and random state.
- */
-export const viewJson: (v: unknown) => string = JSON.stringify;
-
-/** JCS text of {k: v} for keys already sorted, v strings: `{"k1":"v1",...}`. */
-function stringMapJson(keys: string[], get: (k: string) => string): string {
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    out += `${i ? ',' : ''}${quoteKey(k)}:${JSON.stringify(get(k))}`;
-  }
-  return `${out}}`;
+  return digest(jcsOfIJson(v as JsonValue));
 }
 
 const EMPTY_ROOT = sha256Text('{}');
 
 /** Keys JSON writes as they are: every key the resolver makes (ids, conflict ids, region codes). */
 const PLAIN_KEY = /^[A-Za-z0-9_./|-]*$/;
-/** JSON string of a key: quoted as it is when it is plain, else JSON.stringify (several times dearer). */
+/**
+ * JSON string of a key: quoted as it is when it is plain, else JSON.stringify
+ * (several times dearer). A bucket's text {key: digest} is written here, not
+ * by jcsOfIJson: it is the inner loop of the state hash (every changed
+ * entry's bucket), and its keys are sorted by sortByKey; the tests hold it to
+ * the definition (views-json.test.ts).
+ */
 const quoteKey = (k: string): string => (PLAIN_KEY.test(k) ? `"${k}"` : JSON.stringify(k));
 
 /** base64url character code → its value, −1 for any other character. */
 const B64 = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) B64['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+for (let i = 0; i < 64; i++) B64[B64URL_ALPHABET.charCodeAt(i)] = i;
 
 /** Slot of a key's two-character prefix when both are base64url (every record id), else −1. */
 function slotOf(key: string): number {
@@ -162,11 +122,11 @@ export class BucketMap<V> {
   private rootDigest: string | undefined = EMPTY_ROOT;
 
   /**
-   * @param json JCS text of a value: views-json.ts for the large views,
-   * JSON.stringify of a view built in sorted member order otherwise. Not part
+   * @param json JCS text of a value: a template of views-json.ts for the
+   * large views, the protocol's canonicaliser (jcsOfIJson) otherwise. Not part
    * of a snapshot: the owner sets it again after restore().
    */
-  constructor(public json: (value: V) => string = viewJson) {}
+  constructor(public json: (value: V) => string = jcsOfIJson as (value: V) => string) {}
 
   get size(): number {
     return this.map.size;
@@ -250,7 +210,7 @@ export class BucketMap<V> {
   }
 
   /** Inverse of snapshot(). */
-  static restore<V>(parts: unknown[], json: (value: V) => string = viewJson): BucketMap<V> {
+  static restore<V>(parts: unknown[], json: (value: V) => string = jcsOfIJson as (value: V) => string): BucketMap<V> {
     const [entries, buckets, root] = parts as [unknown[], unknown[], string | null];
     const b = new BucketMap<V>(json);
     for (let i = 0; i < entries.length; i += 3) {
@@ -307,8 +267,9 @@ export class BucketMap<V> {
       b.digest = digest(`${out}}`);
     }
     this.dirtyBuckets = [];
-    const ps = [...this.buckets.keys()].sort();
-    this.rootDigest = digest(stringMapJson(ps, (p) => (this.buckets.get(p) as Bucket<V>).digest));
+    const top: Record<string, string> = {};
+    for (const p of [...this.buckets.keys()].sort()) top[p] = (this.buckets.get(p) as Bucket<V>).digest;
+    this.rootDigest = digest(jcsOfIJson(top));
     return this.rootDigest;
   }
 }

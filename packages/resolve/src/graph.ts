@@ -13,7 +13,7 @@ import type { AdmissionEdge } from './admission.js';
 import { BucketMap, type TextDigest } from './buckets.js';
 import { DeadlineHeap, type Group, type SmallMap, type TimedStage } from './collections.js';
 import type { AllocationState, Conflict, HubState, NeedState, OfferState, ShipmentState } from './types.js';
-import { allocationJson, conflictJson, needJson, offerJson, shipmentJson } from './views-json.js';
+import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 export type Rec = SignedRecord;
 
@@ -311,7 +311,7 @@ export function createState(roots: Iterable<string>, hashText: TextDigest): Stat
     offers: new BucketMap<OfferState>(offerJson),
     allocations: new BucketMap<AllocationState>(allocationJson),
     shipments: new BucketMap<ShipmentState>(shipmentJson),
-    conflicts: new BucketMap<Conflict>(conflictJson),
+    conflicts: new BucketMap<Conflict>(),
     held: new BucketMap<string>(),
     pending: new BucketMap<string[]>(),
     queue: Array.from({ length: STAGE_COUNT }, () => []),

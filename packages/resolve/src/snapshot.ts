@@ -10,7 +10,7 @@ import { DeadlineHeap, Group, SmallMap } from './collections.js';
 import { createState, type HubData, Obj, type State } from './graph.js';
 import { fileRecord } from './records.js';
 import { Decoder, Encoder, type Registry } from './snapshot-codec.js';
-import { allocationJson, conflictJson, needJson, offerJson, shipmentJson } from './views-json.js';
+import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 /** What Resolver.toJSON() returns (snapshot-codec.ts describes `strings`, `shapes` and `chunks`). */
 export interface ResolverSnapshot {
@@ -125,7 +125,6 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
   into.offers.json = offerJson;
   into.allocations.json = allocationJson;
   into.shipments.json = shipmentJson;
-  into.conflicts.json = conflictJson;
   if (same) return target;
   for (const [id, o] of into.nodes) if (o.rec !== undefined) fileRecord(target, { id, record: o.rec } as unknown as Verified);
   return target;

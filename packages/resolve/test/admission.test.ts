@@ -1,7 +1,7 @@
 import { assumeVerified, ready } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { World } from '../../../spec/tools/resolution/world.js';
 import { admissionInScope, admittedHubs, Resolver, regionScope } from '../src/index.js';
-import { World } from './world.js';
 
 beforeAll(ready);
 

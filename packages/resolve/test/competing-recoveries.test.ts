@@ -6,8 +6,8 @@
  */
 import { assumeVerified, MemoryChains, parseRecord, ready, type SignedRecord } from '@shuniu/protocol';
 import { describe, expect, it } from 'vitest';
+import { type Entry, World } from '../../../spec/tools/resolution/world.js';
 import { Resolver } from '../src/index.js';
-import { type Entry, World } from './world.js';
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];

@@ -6,9 +6,9 @@
  */
 import { assumeVerified, ready } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { World } from '../../../spec/tools/resolution/world.js';
 import { Resolver } from '../src/index.js';
 import { modelState, modelStateHash } from './model/model.js';
-import { World } from './world.js';
 
 beforeAll(ready);
 

@@ -1,8 +1,8 @@
 import { assumeVerified, ready, type Verified } from '@shuniu/protocol';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DAY, iso, T0, World, type WorldHub } from '../../../spec/tools/resolution/world.js';
 import { type Conflict, DUPLICATE_WINDOW_MS, type ResolvedState, Resolver } from '../src/index.js';
-import { DAY, iso, T0, World, type WorldHub } from './world.js';
 
 beforeAll(ready);
 

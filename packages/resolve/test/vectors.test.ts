@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assumeVerified, checkSignature, jcs, MemoryChains, parseRecord, ready, recordId, type Verified } from '@shuniu/protocol';
+import { assumeVerified, checkSignature, jcs, jcsOfIJson, MemoryChains, parseRecord, ready, recordId, type Verified } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { viewJson } from '../src/buckets.js';
+import { scenarios } from '../../../spec/tools/resolution/scenarios.js';
+import { lookupPointer, type ResolutionVector } from '../../../spec/tools/resolution/vectors.js';
 import { type ResolvedState, Resolver } from '../src/index.js';
 import { VIEW_JSON } from '../src/views-json.js';
-import { scenarios } from './scenarios.js';
-import { lookupPointer, type ResolutionVector } from './vectors.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'spec', 'vectors', 'resolution');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -32,7 +31,7 @@ function resolve(roots: string[], records: Verified[]): Resolver {
 }
 
 describe('resolution vectors (spec/vectors/resolution)', () => {
-  it('has exactly one vector per scenario of packages/resolve/test/scenarios.ts (none missing, none stale)', () => {
+  it('has exactly one vector per scenario of spec/tools/resolution/scenarios.ts (none missing, none stale)', () => {
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(scenarios.map((sc) => sc.name).sort());
   });
 
@@ -66,7 +65,7 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       // Every object serialises to its JCS text with its map's serialiser (the state hash relies on it).
       const st = r.state();
       for (const name of ['hubs', 'needs', 'offers', 'allocations', 'shipments', 'conflicts', 'held', 'pending'] as const) {
-        const json = (VIEW_JSON[name] ?? viewJson) as (v: unknown) => string;
+        const json = (VIEW_JSON[name] ?? jcsOfIJson) as (v: unknown) => string;
         for (const x of Object.values(st[name])) expect(json(x), name).toBe(jcs(x));
       }
 

@@ -21,7 +21,7 @@ import {
   type Verified,
 } from '@shuniu/protocol';
 import fc from 'fast-check';
-import { DAY, iso, seedsFor, T0, World, type WorldHub } from '../world.js';
+import { DAY, iso, seedsFor, T0, World, type WorldHub } from '../../../../spec/tools/resolution/world.js';
 
 export type Step = [number, number, number, number];
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assumeVerified, parseRecord, ready } from '@shuniu/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolutionVector } from '../vectors.js';
+import type { ResolutionVector } from '../../../../spec/tools/resolution/vectors.js';
 import { modelState, modelStateHash } from './model.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'spec', 'vectors', 'resolution');

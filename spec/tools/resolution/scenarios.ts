@@ -1,6 +1,7 @@
 /**
  * One named scenario per resolution rule (spec/resolution.md). The vector
- * generator signs them into spec/vectors/resolution/<name>.json; the tests
+ * generator (spec/tools/gen-resolution-vectors.ts) signs them into
+ * spec/vectors/resolution/<name>.json; packages/resolve's tests
  * check every `expect` entry (a dotted path into the resolved state and its
  * value) and the full expected state.
  */
