@@ -3,6 +3,7 @@ import { hubName } from './components/cards.js';
 import { type Route, useRoute } from './lib/router.js';
 import { setLang, signOut, t, useApp } from './lib/store.js';
 import { CustodyPage } from './pages/custody.js';
+import { DeliveryNotePage } from './pages/delivery-note.js';
 import { ExchangePage } from './pages/exchange.js';
 import { IntakePage, IntakeQueuePage, TrackPage } from './pages/intake.js';
 import { MapPage } from './pages/map.js';
@@ -34,7 +35,7 @@ function page(route: Route, signedIn: boolean) {
     case '/matching':
       return <MatchingPage />;
     case '/custody':
-      return <CustodyPage />;
+      return <CustodyPage route={route} />;
     case '/map':
       return <MapPage route={route} />;
     case '/network':
@@ -43,6 +44,8 @@ function page(route: Route, signedIn: boolean) {
       return <ReportsPage />;
     case '/exchange':
       return <ExchangePage />;
+    case '/delivery-note':
+      return <DeliveryNotePage route={route} />;
     case '/signin':
       return <SignInPage />;
     default:

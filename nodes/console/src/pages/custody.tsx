@@ -5,6 +5,7 @@ import { hubName } from '../components/cards.js';
 import { Badge, ErrorSummary, enumOptions, Field, Notice, Submit, useRecordForm, type Values } from '../components/ui.js';
 import { publish } from '../lib/api.js';
 import { fromLocalInput, qty, shortId, toLocalInput, when } from '../lib/format.js';
+import type { Route } from '../lib/router.js';
 import { getState, t, useApp } from '../lib/store.js';
 import { numberOf, prune } from '../lib/validate.js';
 
@@ -20,9 +21,11 @@ function needsOf(sh: ShipmentState, allocs: Map<string, AllocationState>, needs:
   return out;
 }
 
-export function CustodyPage() {
+export function CustodyPage({ route }: { route?: Route } = {}) {
   const s = useApp();
-  const [form, setForm] = useState<'handoff' | 'receipt' | 'delivery' | undefined>();
+  // A delivery note's QR code opens this page with ?receive=<shipment id>: the receipt form for that shipment.
+  const receive = route?.params.get('receive') ?? undefined;
+  const [form, setForm] = useState<'handoff' | 'receipt' | 'delivery' | undefined>(receive ? 'receipt' : undefined);
   const allocs = new Map((s.allocations ?? []).map((a) => [a.id, a]));
   const needs = new Map((s.needs ?? []).map((n) => [n.id, n]));
   const shipments = [...(s.shipments ?? [])].sort((a, b) => (a.expectedArrival < b.expectedArrival ? 1 : -1));
@@ -46,7 +49,10 @@ export function CustodyPage() {
         </p>
       )}
       {form === 'handoff' ? <HandoffForm /> : null}
-      {form === 'receipt' ? <ReceiptForm /> : null}
+      {form === 'receipt' ? (
+        // Mounted again once the scanned shipment is in the state, so that the form opens on it.
+        <ReceiptForm key={receive ? String((s.shipments ?? []).some((x) => x.id === receive)) : 'receipt'} shipment={receive} />
+      ) : null}
       {form === 'delivery' ? <DeliveryForm /> : null}
       {shipments.length === 0 ? <p class="muted">{s.shipments ? t('custody.none') : t('common.loading')}</p> : null}
       <ol class="shipments">
@@ -77,6 +83,9 @@ function ShipmentItem({ sh, carried }: { sh: ShipmentState; carried: NeedState[]
         <h3>
           {hubName(sh.from)} → {hubName(sh.to)} <span class="muted small">#{sh.shipment}</span>
         </h3>
+        <a class="small" href={`#/delivery-note?shipment=${encodeURIComponent(sh.id)}`} data-note={sh.id}>
+          {t('note.link')}
+        </a>
         <div class="badges">
           <Badge kind={`ship-${sh.status}`}>{t(`shipStatus.${sh.status}`)}</Badge>
           {discrepancy ? <Badge kind="danger">⚠ {t('custody.discrepancy')}</Badge> : null}
@@ -198,7 +207,7 @@ function HandoffForm() {
   );
 }
 
-function ReceiptForm() {
+function ReceiptForm({ shipment }: { shipment?: string | undefined } = {}) {
   const s = getState();
   const self = s.node?.hub ?? '';
   const open = (s.shipments ?? []).filter((sh) => sh.to === self && sh.receipt === undefined);
@@ -236,6 +245,9 @@ function ReceiptForm() {
   return (
     <form class="record-form" onSubmit={f.submit} noValidate aria-labelledby="receipt-h" id="receipt-form">
       <h2 id="receipt-h">{t('custody.receipt')}</h2>
+      {shipment && !open.some((x) => x.id === shipment) ? (
+        <Notice kind="warn">{scanned?.receipt ? t('note.alreadyReceived', { shipment: scanned.shipment }) : t('note.notHere')}</Notice>
+      ) : null}
       <ErrorSummary issues={f.issues} error={f.error} />
       {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
       <div class="field">
