@@ -211,7 +211,8 @@ function ReceiptForm({ shipment }: { shipment?: string | undefined } = {}) {
   const s = getState();
   const self = s.node?.hub ?? '';
   const open = (s.shipments ?? []).filter((sh) => sh.to === self && sh.receipt === undefined);
-  const [which, setWhich] = useState(open[0]?.id ?? '');
+  const [which, setWhich] = useState(open.find((x) => x.id === shipment)?.id ?? open[0]?.id ?? '');
+  const scanned = shipment ? (s.shipments ?? []).find((x) => x.id === shipment) : undefined;
   const sh = open.find((x) => x.id === which);
   const initial = (x: ShipmentState | undefined): Values => {
     const v: Values = { received: toLocalInput(Date.now()), note: '' };
