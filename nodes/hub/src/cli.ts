@@ -31,6 +31,7 @@ node:
   join    --dir DIR --parent URL --code CODE   ask the parent hub to admit this one (with its operator's join code)
   bundle  heads|export|import (--url URL | --dir DIR)   offline transfer: the records a peer lacks, in one file (USB)
   export  hxl needs|offers|allocations|deliveries | epcis  --url URL [--token T]   exports for partners' tools, on stdout
+  import  needs|offers FILE [--dry-run] [--url URL --token T]   needs or offers from a spreadsheet (.xlsx, .csv; Chinese headers)
 
 Run "shuniu <command> --help" for a command's options.`;
 

@@ -10,3 +10,4 @@ export * from './record.js';
 export * from './schemas.js';
 export * from './sealed.js';
 export * from './verify.js';
+export * from './sheet.js';
