@@ -397,6 +397,28 @@ export async function buildVectors(): Promise<Vectors> {
   const atLimit = stream[stream.length - 1] as RecordVector;
   if (atLimit.signedBytes.length !== 2 * MAX_SIGNED_BYTES) throw new Error(`the record at the limit has ${atLimit.signedBytes.length / 2} signed bytes`);
 
+  // Added for issue 18 (volunteers and skills, spec/records.md §5.8), at the end of the stream so earlier records keep their bytes.
+  sign(
+    D,
+    'offer.posted',
+    {
+      kind: 'volunteers',
+      item: { code: 'SERVICE.VOLUNTEER', name: '社区志愿者' },
+      quantity: 12,
+      unit: { name: '人', base: '人', size: 1 },
+      valueFen: 0,
+      donor: { name: '孝南区青年志愿者协会', kind: 'volunteer_group' },
+      intent: { regions: ['4209'] },
+      region: '420902',
+      volunteers: {
+        skills: ['driving', 'logistics', 'elderly_care'],
+        availability: { days: ['sat', 'sun'], hours: { start: '08:00', end: '18:00' }, until: '2020-03-31T00:00:00Z', remote: false },
+      },
+    },
+    'twelve volunteers with their skills and availability (volunteers: only on an offer of kind volunteers; quantity counts people)',
+    ['volunteers'],
+  );
+
   for (const [region, gen, hub] of [
     ['420902', 2, D],
     ['420900', 2, C],
@@ -976,6 +998,57 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
     needCtx,
     replaceOnce(needText, '"quantity":400', '"quantity":400,"quantity":4000').slice(0, -1),
     'E_JSON',
+  );
+
+  // ---- added for issue 18 (volunteers and skills, spec/records.md §5.8): at the end ----
+  const team = D.chain.find((r) => r.type === 'offer.posted' && (r.body as BodyOf<'offer.posted'>).volunteers !== undefined) as SignedRecord;
+  const teamCtx = chain(D, team.seq - 1);
+  const reteam = (change: (b: BodyOf<'offer.posted'> & { volunteers: NonNullable<BodyOf<'offer.posted'>['volunteers']> }) => void) =>
+    resign(team, (u) => change(u.body as never), dKey);
+  add(
+    'volunteers on an offer of another kind (goods), validly signed',
+    ['schema', 'volunteers'],
+    teamCtx,
+    reteam((b) => {
+      b.kind = 'goods';
+    }),
+    'E_SCHEMA',
+  );
+  add(
+    'the same skill twice',
+    ['schema', 'volunteers'],
+    teamCtx,
+    reteam((b) => {
+      b.volunteers.skills = ['driving', 'driving'];
+    }),
+    'E_SCHEMA',
+  );
+  add(
+    'an unknown skill',
+    ['schema', 'volunteers', 'enum'],
+    teamCtx,
+    reteam((b) => {
+      b.volunteers.skills = ['driving', 'flying'] as never;
+    }),
+    'E_SCHEMA',
+  );
+  add(
+    'no skills',
+    ['schema', 'volunteers'],
+    teamCtx,
+    reteam((b) => {
+      b.volunteers.skills = [] as never;
+    }),
+    'E_SCHEMA',
+  );
+  add(
+    'availability hours ending at 24:00 (times of day are 00:00 to 23:59)',
+    ['schema', 'volunteers'],
+    teamCtx,
+    reteam((b) => {
+      b.volunteers.availability.hours = { start: '08:00', end: '24:00' };
+    }),
+    'E_SCHEMA',
   );
   return out;
 }

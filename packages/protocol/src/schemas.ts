@@ -214,20 +214,72 @@ export const donorIntent = z.strictObject({
   validUntil: timestamp.optional(),
 });
 
-export const offerPostedBody = z.strictObject({
-  kind: offerKind,
-  item,
-  quantity: positive,
-  unit,
-  valueFen: fen,
-  donor,
-  intent: donorIntent,
-  region: regionCode.describe('where the offer is (warehouse, donor)'),
-  availableFrom: timestamp.optional(),
-  campaign: text(64).optional(),
-  note: text(2000).optional(),
-  ext: ext.optional(),
+/** What volunteers can do (spec/records.md §4 volunteerSkill): the skills Guiyang's neighbourhood map listed, and the work of relief hubs. */
+export const volunteerSkill = z.enum([
+  'medical',
+  'nursing',
+  'psychosocial',
+  'driving',
+  'logistics',
+  'warehouse',
+  'cooking',
+  'elderly_care',
+  'childcare',
+  'disability_care',
+  'translation',
+  'sign_language',
+  'it',
+  'repair',
+  'construction',
+  'teaching',
+  'legal',
+  'outreach',
+  'other',
+]);
+export const weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+/** A time of day, 24-hour HH:MM (00:00 to 23:59). */
+export const timeOfDay = z.string().regex(/^(?:[01][0-9]|2[0-3]):[0-5][0-9]$/, 'expected a 24-hour time of day such as 08:30');
+
+/** When volunteers can help (every member optional: absent means no restriction). */
+export const volunteerAvailability = z.strictObject({
+  days: z.array(weekday).min(1).max(7).optional(),
+  hours: z.strictObject({ start: timeOfDay, end: timeOfDay }).optional().describe('daily hours; an end before the start runs past midnight'),
+  from: timestamp.optional(),
+  until: timestamp.optional(),
+  remote: z.boolean().optional().describe('true when they can also help from afar (phone, online)'),
 });
+
+/** The skills and availability of an offer of kind `volunteers`; its quantity counts people. */
+export const volunteerTeam = z.strictObject({
+  skills: z
+    .array(volunteerSkill)
+    .min(1)
+    .max(20)
+    .refine((a) => new Set(a).size === a.length, { message: 'each skill at most once' })
+    .describe('1…20 skills, each at most once'),
+  availability: volunteerAvailability,
+});
+
+export const offerPostedBody = z
+  .strictObject({
+    kind: offerKind,
+    item,
+    quantity: positive,
+    unit,
+    valueFen: fen,
+    donor,
+    intent: donorIntent,
+    region: regionCode.describe('where the offer is (warehouse, donor)'),
+    availableFrom: timestamp.optional(),
+    campaign: text(64).optional(),
+    note: text(2000).optional(),
+    volunteers: volunteerTeam.optional().describe('skills and availability; only with kind volunteers'),
+    ext: ext.optional(),
+  })
+  .refine((b) => b.volunteers === undefined || b.kind === 'volunteers', {
+    message: 'volunteers (skills and availability) only on an offer of kind volunteers',
+    path: ['volunteers'],
+  });
 
 export const offerUpdatedBody = z
   .strictObject({

@@ -1,6 +1,7 @@
 import { NeedCard, OfferCard } from '../components/cards.js';
 import { Crumbs, countyStats, isOpenNeed, isOpenOffer, RegionMap } from '../components/region.js';
 import { Notice } from '../components/ui.js';
+import { VolunteersNear } from '../components/volunteers.js';
 import { inRegion, regionName, regionPrefix } from '../lib/regions.js';
 import { href, type Route } from '../lib/router.js';
 import { t, useApp } from '../lib/store.js';
@@ -50,6 +51,7 @@ export function PublicPage({ route }: { route: Route }) {
           {offers.length ? offers.map((o) => <OfferCard o={o} key={o.id} public />) : <p class="muted">{s.offers ? t('common.none') : t('common.loading')}</p>}
         </section>
       </div>
+      <VolunteersNear region={region} />
     </>
   );
 }
