@@ -100,7 +100,15 @@ export type TimedStage = 'needView' | 'offerView' | 'ship';
 
 /** Binary min-heap of [deadline ms, stage, id]: objects whose status flips when the record clock passes a date. */
 export class DeadlineHeap {
-  private readonly a: [number, TimedStage, string][] = [];
+  private readonly a: [number, TimedStage, string][];
+  /** `entries`: a heap's entries() (a snapshot restores a heap from them). */
+  constructor(entries: [number, TimedStage, string][] = []) {
+    this.a = entries;
+  }
+  /** The entries in heap order (what a snapshot keeps). */
+  entries(): [number, TimedStage, string][] {
+    return this.a;
+  }
   get size(): number {
     return this.a.length;
   }

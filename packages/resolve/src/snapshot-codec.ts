@@ -16,7 +16,8 @@ import { ShuniuError } from '@shuniu/protocol';
  * - −6 n v…: an array of n values; −10 n k (i v)…: a sparse array of length n with k values;
  * - −7 s v…: a plain object of shape s (one value per member name);
  * - −8 n (k v)…: a Map; −9 n v…: a Set;
- * - −11 v: a BucketMap (its snapshot() list); −12 t v: an instance of the registered class strings[t];
+ * - −11 v: a BucketMap (its snapshot() list); −12 t −7 s v…: an instance of the
+ *   registered class strings[t], as the object of shape s its codec's save() gives;
  * - −13 t: the body of record strings[t] (bodies are stored once, with their records);
  * - −14: (the records map of formats before 4; no longer written or read);
  * - −15 t: a reference to the node (Registry.nodeId) of id strings[t];
@@ -24,16 +25,29 @@ import { ShuniuError } from '@shuniu/protocol';
  *   then n × (mask v…): the node table, every node's record first (so that
  *   bodies are written once, before any reference), then, node by node in the
  *   same order, a bit mask of its fields f that are defined and their values.
+ *
+ * Which fields are written, and what they are read back into, is not decided
+ * here: snapshot.ts lists them (node fields, class fields) and names the
+ * format they make; this module only encodes values.
  */
 
+/** How instances of one class are written (save: its fields, by name) and read back (load). */
+export interface ClassCodec {
+  proto: object;
+  save(x: object): Record<string, unknown>;
+  load(fields: Record<string, unknown>): object;
+}
+
 export interface Registry {
-  /** Class name → prototype, for instances restored field by field. */
-  classes: Record<string, object>;
+  /** Class name → its codec. */
+  classes: Record<string, ClassCodec>;
   /** Restores a BucketMap from the decoded snapshot() list. */
   bucketMap: (parts: unknown[]) => unknown;
   isBucketMap: (x: object) => x is { snapshot(): unknown[] };
   /** The id of a graph node (written as a reference, never inline), or undefined for any other object. */
   nodeId?: (x: object) => string | undefined;
+  /** Sets field `i` (of the node fields the snapshot lists) of a node being read. */
+  setNodeField?: (o: object, i: number, v: unknown) => void;
 }
 
 interface Rec {
@@ -95,7 +109,7 @@ export class Encoder {
   private readonly bodies = new Map<object, string>();
 
   constructor(private readonly reg: Registry) {
-    this.names = new Map(Object.entries(reg.classes).map(([k, p]) => [p, k]));
+    this.names = new Map(Object.entries(reg.classes).map(([k, c]) => [c.proto, k]));
     this.chunks.push(this.cur);
   }
 
@@ -212,6 +226,8 @@ export class Encoder {
           if (name === undefined) throw new ShuniuError('E_ARGUMENT', 'snapshot: unregistered class');
           this.put(CLASS);
           this.put(this.str(name));
+          this.object((this.reg.classes[name] as ClassCodec).save(x));
+          return;
         }
         this.object(x);
         return;
@@ -300,6 +316,8 @@ const bad = (what: string): never => {
 };
 
 export class Decoder {
+  /** The node field names of the node table read (NODES), for the caller to check against its own list. */
+  nodeFields: string[] | undefined;
   private readonly strings: string[];
   private readonly shapes: string[][];
   private readonly bodies = new Map<string, object>();
@@ -398,9 +416,9 @@ export class Decoder {
       case BUCKETS:
         return this.reg.bucketMap(this.dec() as unknown[]);
       case CLASS: {
-        const proto = this.reg.classes[this.str(this.next())] ?? bad('unknown class');
+        const codec = this.reg.classes[this.str(this.next())] ?? bad('unknown class');
         if (this.next() !== OBJECT) bad('class fields expected');
-        return Object.assign(Object.create(proto), this.object());
+        return codec.load(this.object());
       }
       case BODY:
         return this.bodies.get(this.str(this.next())) ?? bad('body of an unknown record');
@@ -411,6 +429,7 @@ export class Decoder {
         const k = this.next();
         const fields: string[] = [];
         for (let i = 0; i < k; i++) fields.push(this.str(this.next()));
+        this.nodeFields = fields;
         const order: GraphNode[] = [];
         const out = new Map<string, GraphNode>();
         for (let i = 0; i < n; i++) {
@@ -432,10 +451,10 @@ export class Decoder {
           o.rec = { type, hub, seq, prev, hlc: { ms, c }, body };
           this.bodies.set(id, body);
         }
+        const set = this.reg.setNodeField ?? bad('node fields');
         for (const o of order) {
           const mask = this.next();
-          const x = o as unknown as Record<string, unknown>;
-          for (let i = 0; i < k; i++) if ((mask & (1 << i)) !== 0) x[fields[i] as string] = this.dec();
+          for (let i = 0; i < k; i++) if ((mask & (1 << i)) !== 0) set(o, i, this.dec());
         }
         return out;
       }

@@ -2,20 +2,44 @@
  * Snapshots (spec/resolution.md §9, last paragraph): the whole resolver state
  * (records without signatures, indexes, derived objects, the state with every
  * cached digest) as plain JSON, restored without re-deriving or re-hashing.
- * The encoding of values is snapshot-codec.ts.
+ *
+ * The format is explicit and versioned: the lists below name every field
+ * written (of the state, of each node, of each internal object kind), checked
+ * against the types at compile time, so that adding, renaming or removing a
+ * field does not compile until the list says so, and the lists make the
+ * format's `layout`. A snapshot is read only in a format listed in FORMATS;
+ * test/snapshot.test.ts loads fixtures written by every earlier format. A
+ * change of the lists, or of what a field holds, is a new SNAPSHOT_FORMAT
+ * with a way to read the older ones. The encoding of values is
+ * snapshot-codec.ts.
  */
 import { ShuniuError, type SignedRecord, type Verified } from '@shuniu/protocol';
+import type { AdmissionEdge } from './admission.js';
 import { BucketMap } from './buckets.js';
-import { DeadlineHeap, Group, SmallMap } from './collections.js';
-import { createState, type HubData, Obj, type State } from './graph.js';
+import { DeadlineHeap, Group, SmallMap, type TimedStage } from './collections.js';
+import {
+  type AllocInfo,
+  type DelivContrib,
+  type GroupOwner,
+  type Handed,
+  type HubData,
+  type NeedInfo,
+  Obj,
+  type ObjOwner,
+  type OfferInfo,
+  type PerAlloc,
+  type ShipContrib,
+  type State,
+} from './graph.js';
 import { fileRecord } from './records.js';
-import { Decoder, Encoder, type Registry } from './snapshot-codec.js';
+import { type ClassCodec, Decoder, Encoder, type Registry } from './snapshot-codec.js';
+import type { AllocationState, Conflict, HubState, NeedState, OfferState, ShipmentState } from './types.js';
 import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 /** What Resolver.toJSON() returns (snapshot-codec.ts describes `strings`, `shapes` and `chunks`). */
 export interface ResolverSnapshot {
   v: 2;
-  /** The resolver's field names: a snapshot restores only into the same layout. */
+  /** `<format>:<the field lists of that format>`: a snapshot is read only in a format this version knows (FORMATS). */
   layout: string;
   roots: string[];
   /** The state hash when the snapshot was taken (a restart can compare it). */
@@ -37,36 +61,293 @@ export interface ResolverSnapshotV1 {
   records: { id: string; record: SignedRecord }[];
 }
 
-const B64_32 = /^[A-Za-z0-9_-]{43}$/;
+/** `true` when `L` names every key of `T` (but those in `Skip`); a compile error names the missing ones otherwise. */
+type Covers<T, L extends readonly (keyof T)[], Skip extends keyof T = never> = [Exclude<keyof T, L[number] | Skip>] extends [never]
+  ? true
+  : { missing: Exclude<keyof T, L[number] | Skip> };
+/** The same for a union of string literals (owner kinds). */
+type CoversUnion<U extends string, L extends readonly U[]> = [Exclude<U, L[number]>] extends [never] ? true : { missing: Exclude<U, L[number]> };
+
+/** The state's fields a snapshot writes after the node table, in this order. */
+const STATE_FIELDS = [
+  'clock',
+  'hubData',
+  'admissionDirty',
+  'contested',
+  'admissionOf',
+  'edges',
+  'dupGroups',
+  'lotShipped',
+  'lotHeld',
+  'dbrReceived',
+  'dbrDelivered',
+  'ownConflicts',
+  'hubs',
+  'needs',
+  'offers',
+  'allocations',
+  'shipments',
+  'conflicts',
+  'held',
+  'pending',
+  'dirtyGroups',
+  'deadlines',
+] as const satisfies readonly (keyof State)[];
+/** Not written: options (roots are the snapshot's own member), the nodes (the node table), the record count (recounted) and the queues (empty after a flush). */
+type StateNotWritten = 'roots' | 'hashText' | 'nodes' | 'records' | 'queue' | 'chainQueue' | 'viewQueue';
+const stateCovered: Covers<State, typeof STATE_FIELDS, StateNotWritten> = true;
+
+/** The fields of each node in the node table (its id and record are written there first). */
+const NODE_FIELDS = [
+  't1',
+  't2',
+  'allocs',
+  'needUpd',
+  'needAlloc',
+  'needDeliv',
+  'offerUpd',
+  'offerAlloc',
+  'allocDec',
+  'allocShip',
+  'root',
+  'shipVersions',
+  'shipReceipts',
+  'vouches',
+  'waitHandoff',
+  'correctedBy',
+  'need',
+  'offer',
+  'alloc',
+  'ship',
+  'deliv',
+  'own',
+  'dh',
+  'sched',
+] as const satisfies readonly (keyof Obj)[];
+/** Not written: the id and record (node table), the hub data (re-linked from hubData) and the stage mask (0 after a flush). */
+const nodeCovered: Covers<Obj, typeof NODE_FIELDS, 'id' | 'rec' | 'h' | 'mask'> = true;
+
+/** The internal objects the state and its nodes hold, written as plain objects with these members. */
+const HUB_DATA = [
+  'id',
+  'first',
+  'more',
+  'toHold',
+  'live',
+  'forkedAt',
+  'forkSeqs',
+  'recoveries',
+  'recovery',
+  'win',
+  'admissions',
+  'revocations',
+  'profiles',
+  'rotations',
+  'admitted',
+  'full',
+  'count',
+  'dirtyChain',
+  'dirtyView',
+] as const satisfies readonly (keyof HubData)[];
+const NEED_INFO = [
+  'hub',
+  'hlc',
+  'body',
+  'quantity',
+  'urgency',
+  'neededBy',
+  'neededByMs',
+  'beneficiaries',
+  'closed',
+  'updates',
+  'dupKey',
+  'item',
+  'unit',
+  'requester',
+  'allocated',
+  'standing',
+] as const satisfies readonly (keyof NeedInfo)[];
+const OFFER_INFO = [
+  'hub',
+  'hlc',
+  'body',
+  'quantity',
+  'valueFen',
+  'intent',
+  'withdrawn',
+  'updates',
+  'item',
+  'unit',
+  'donor',
+] as const satisfies readonly (keyof OfferInfo)[];
+const ALLOC_INFO = [
+  'o',
+  'offerO',
+  'needO',
+  'hub',
+  'hlc',
+  'quantity',
+  'decided',
+  'decision',
+  'voidReason',
+  's1',
+  's2',
+] as const satisfies readonly (keyof AllocInfo)[];
+const SHIP_CONTRIB = ['from', 'to', 'received', 'perAlloc', 'acceptedByItem', 'lotShipped', 'lotAccepted'] as const satisfies readonly (keyof ShipContrib)[];
+const PER_ALLOC = ['shipped', 'accepted', 'needO', 'ao'] as const satisfies readonly (keyof PerAlloc)[];
+const DELIV_CONTRIB = ['hub', 'needO', 'byItem'] as const satisfies readonly (keyof DelivContrib)[];
+const HANDED = ['ship', 'from', 'to', 'q'] as const satisfies readonly (keyof Handed)[];
+const ADMISSION_EDGE = ['by', 'child', 'record'] as const satisfies readonly (keyof AdmissionEdge)[];
+const OBJ_OWNERS = ['n', 'o', 'a', 'os', 'ns', 's', 'dh'] as const satisfies readonly ObjOwner[];
+const GROUP_OWNERS = ['h', 'dup', 'lot', 'dbr', 'adm'] as const satisfies readonly GroupOwner[];
+const TIMED_STAGES = ['needView', 'offerView', 'ship'] as const satisfies readonly TimedStage[];
+const GROUP = ['keys', 'tos', 'qs', 'idx', 'total'] as const satisfies readonly (keyof Group)[];
+const SMALL_MAP = ['k', 'v'] as const satisfies readonly (keyof SmallMap<unknown>)[];
+const kindsCovered: [
+  Covers<HubData, typeof HUB_DATA>,
+  Covers<NeedInfo, typeof NEED_INFO>,
+  Covers<OfferInfo, typeof OFFER_INFO>,
+  Covers<AllocInfo, typeof ALLOC_INFO>,
+  Covers<ShipContrib, typeof SHIP_CONTRIB>,
+  Covers<PerAlloc, typeof PER_ALLOC>,
+  Covers<DelivContrib, typeof DELIV_CONTRIB>,
+  Covers<Handed, typeof HANDED>,
+  Covers<AdmissionEdge, typeof ADMISSION_EDGE>,
+  CoversUnion<ObjOwner, typeof OBJ_OWNERS>,
+  CoversUnion<GroupOwner, typeof GROUP_OWNERS>,
+  CoversUnion<TimedStage, typeof TIMED_STAGES>,
+  Covers<Group, typeof GROUP, 'size' | 'put' | 'remove'>,
+  Covers<SmallMap<unknown>, typeof SMALL_MAP, 'size' | 'get' | 'set'>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+void stateCovered;
+void nodeCovered;
+void kindsCovered;
+
+/**
+ * The format written. History: 3 duplicate_need conflicts are clusters, not
+ * pairs (spec/resolution.md §5); 4 one node per id with references; 5 a bit
+ * mask of defined fields per node; 6 admission revocations, winning
+ * recoveries, admission edges, admission_scope conflicts, recovery vouches
+ * (issue 10); 7 the field lists are explicit and name every internal kind
+ * (issue 14): the same fields and values as 6, which is therefore read alike.
+ */
+const SNAPSHOT_FORMAT = 7;
+
+const kinds = (): string =>
+  [
+    `HubData=${HUB_DATA}`,
+    `NeedInfo=${NEED_INFO}`,
+    `OfferInfo=${OFFER_INFO}`,
+    `AllocInfo=${ALLOC_INFO}`,
+    `ShipContrib=${SHIP_CONTRIB}`,
+    `PerAlloc=${PER_ALLOC}`,
+    `DelivContrib=${DELIV_CONTRIB}`,
+    `Handed=${HANDED}`,
+    `AdmissionEdge=${ADMISSION_EDGE}`,
+    `own=${OBJ_OWNERS}`,
+    `ownConflicts=${GROUP_OWNERS}`,
+    `deadlines=${TIMED_STAGES}`,
+    `Group=${GROUP}`,
+    `SmallMap=${SMALL_MAP}`,
+  ].join(';');
+
+/** The layouts this version reads (each with the same field lists as the current one), by format. */
+const FORMATS: Record<number, string> = {
+  6: `6:${STATE_FIELDS}:${NODE_FIELDS}`,
+  [SNAPSHOT_FORMAT]: `${SNAPSHOT_FORMAT}:${STATE_FIELDS}:${NODE_FIELDS}:${kinds()}`,
+};
+const LAYOUT = FORMATS[SNAPSHOT_FORMAT] as string;
+
+/** Group and SmallMap write their fields by name (GROUP, SMALL_MAP); a heap its entries. */
+const CLASSES: Record<string, ClassCodec> = {
+  Group: {
+    proto: Group.prototype,
+    save: (x) => {
+      const g = x as Group;
+      return { keys: g.keys, tos: g.tos, qs: g.qs, idx: g.idx, total: g.total };
+    },
+    load: (f) => {
+      const g = new Group();
+      g.keys = f.keys as string[];
+      g.tos = f.tos as string[];
+      g.qs = f.qs as number[];
+      g.idx = f.idx as Map<string, number> | undefined;
+      g.total = f.total as number;
+      return g;
+    },
+  },
+  SmallMap: {
+    proto: SmallMap.prototype,
+    save: (x) => {
+      const m = x as SmallMap<unknown>;
+      return { k: m.k, v: m.v };
+    },
+    load: (f) => {
+      const m = new SmallMap<unknown>();
+      m.k = f.k as string[];
+      m.v = f.v as unknown[];
+      return m;
+    },
+  },
+  DeadlineHeap: {
+    proto: DeadlineHeap.prototype,
+    save: (x) => ({ a: (x as DeadlineHeap).entries() }),
+    load: (f) => new DeadlineHeap(f.a as [number, TimedStage, string][]),
+  },
+};
 
 const REGISTRY: Registry = {
-  classes: { Group: Group.prototype, DeadlineHeap: DeadlineHeap.prototype, SmallMap: SmallMap.prototype },
+  classes: CLASSES,
   nodeId: (x) => (x instanceof Obj ? x.id : undefined),
   bucketMap: (parts) => BucketMap.restore(parts),
   isBucketMap: (x): x is BucketMap<unknown> => x instanceof BucketMap,
+  setNodeField: (o, i, v) => {
+    (o as unknown as Record<string, unknown>)[NODE_FIELDS[i] as string] = v;
+  },
 };
 
-/** The fields a snapshot keeps (mask is transient; h is re-linked from the hub data). */
-const OBJ_FIELDS = Object.keys(new Obj('')).filter((k) => k !== 'id' && k !== 'rec' && k !== 'h' && k !== 'mask') as (keyof Obj)[];
-/** Fields that are not snapshot: options, the nodes (written first, separately), the record count (recounted) and the queues (empty after a flush). */
-const NOT_SNAPSHOT = new Set(['roots', 'hashText', 'nodes', 'records', 'queue', 'chainQueue', 'viewQueue']);
-/** The field names toSnapshot() writes after the nodes, so that a snapshot of another layout is refused rather than misread. */
-const LAYOUT_FIELDS = Object.keys(createState([], () => '')).filter((k) => !NOT_SNAPSHOT.has(k));
-/** Bump SNAPSHOT_FORMAT when a field keeps its name but changes what it holds. */
-// 3: duplicate_need conflicts are clusters, no longer pairs (spec/resolution.md §5).
-// 4: one node per id (Obj) with references instead of id-keyed indexes.
-// 5: the node table writes a bit mask of defined fields per node.
-// 6: hub data keeps its admission revocations and winning recovery; admission edges, admission_scope conflicts, recovery vouches (issue 10).
-const SNAPSHOT_FORMAT = 6;
-const LAYOUT = `${SNAPSHOT_FORMAT}:${LAYOUT_FIELDS.join(',')}:${OBJ_FIELDS.join(',')}`;
+const B64_32 = /^[A-Za-z0-9_-]{43}$/;
 
 /** The snapshot of a flushed state whose hash is `stateHash`. */
 export function toSnapshot(s: State, stateHash: string): ResolverSnapshot {
   const e = new Encoder(REGISTRY);
-  // The nodes first, with their records: bodies are written there once and referenced after. Then every other field, in LAYOUT order.
-  e.nodes(s.nodes, OBJ_FIELDS);
-  for (const k of LAYOUT_FIELDS) e.enc((s as unknown as Record<string, unknown>)[k]);
+  // The nodes first, with their records: bodies are written there once and referenced after. Then the state's fields, in STATE_FIELDS order.
+  e.nodes(s.nodes, NODE_FIELDS);
+  for (const k of STATE_FIELDS) e.enc(s[k]);
   return { v: 2, layout: LAYOUT, roots: [...s.roots].sort(), stateHash, records: s.records, strings: e.strings, shapes: e.shapes, chunks: e.chunks };
+}
+
+/** The state's fields as a snapshot holds them, set one by one (the large views get their serialisers back: not part of a snapshot). */
+function setState(s: State, nodes: Map<string, Obj>, records: number, f: Record<(typeof STATE_FIELDS)[number], unknown>): void {
+  s.nodes = nodes;
+  s.records = records;
+  s.clock = f.clock as number;
+  s.hubData = f.hubData as Map<string, HubData>;
+  s.admissionDirty = f.admissionDirty as boolean;
+  s.contested = f.contested as Set<string>;
+  s.admissionOf = f.admissionOf as Map<string, { parent: string; record: string }>;
+  s.edges = f.edges as AdmissionEdge[];
+  s.dupGroups = f.dupGroups as Map<string, Set<Obj>>;
+  s.lotShipped = f.lotShipped as Map<string, Group>;
+  s.lotHeld = f.lotHeld as Map<string, Group>;
+  s.dbrReceived = f.dbrReceived as Map<string, Group>;
+  s.dbrDelivered = f.dbrDelivered as Map<string, Group>;
+  s.ownConflicts = f.ownConflicts as State['ownConflicts'];
+  s.hubs = f.hubs as BucketMap<HubState>;
+  s.needs = f.needs as BucketMap<NeedState>;
+  s.needs.json = needJson;
+  s.offers = f.offers as BucketMap<OfferState>;
+  s.offers.json = offerJson;
+  s.allocations = f.allocations as BucketMap<AllocationState>;
+  s.allocations.json = allocationJson;
+  s.shipments = f.shipments as BucketMap<ShipmentState>;
+  s.shipments.json = shipmentJson;
+  s.conflicts = f.conflicts as BucketMap<Conflict>;
+  s.held = f.held as BucketMap<string>;
+  s.pending = f.pending as BucketMap<string[]>;
+  const dirty = f.dirtyGroups as State['dirtyGroups'];
+  for (const k of ['dup', 'lot', 'dbr'] as const) for (const x of dirty[k]) s.dirtyGroups[k].add(x);
+  s.deadlines = f.deadlines as DeadlineHeap;
 }
 
 /**
@@ -77,7 +358,7 @@ export function toSnapshot(s: State, stateHash: string): ResolverSnapshot {
  * are re-applied. A v1 snapshot (records only, from earlier versions) is
  * replayed.
  *
- * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or from an incompatible version)
+ * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or of a format this version does not read)
  */
 export function fromSnapshot(snapshot: unknown, target: State): State {
   const s = snapshot as Partial<ResolverSnapshot> | Partial<ResolverSnapshotV1> | null;
@@ -99,14 +380,21 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
     !Array.isArray(s.roots) ||
     !Array.isArray(s.chunks)
   ) {
-    throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, roots, strings, shapes, chunks} (or {v:1, records})');
+    throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, layout, roots, strings, shapes, chunks} (or {v:1, records})');
   }
-  if (s.layout !== LAYOUT) throw new ShuniuError('E_ARGUMENT', 'resolver snapshot from an incompatible version (layout differs)');
+  const format = typeof s.layout === 'string' ? Number.parseInt(s.layout, 10) : Number.NaN;
+  if (FORMATS[format] === undefined || s.layout !== FORMATS[format]) {
+    throw new ShuniuError(
+      'E_ARGUMENT',
+      `resolver snapshot from an incompatible version (format ${Number.isNaN(format) ? '?' : format}; this version reads ${Object.keys(FORMATS).join(', ')})`,
+    );
+  }
   const d = new Decoder(s.strings, s.shapes, s.chunks, REGISTRY, (id) => new Obj(id));
   const nodes = d.dec() as Map<string, Obj>;
-  if (!(nodes instanceof Map)) throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: nodes expected first');
-  const fields: Record<string, unknown> = { nodes };
-  for (const k of LAYOUT_FIELDS) fields[k] = d.dec();
+  if (!(nodes instanceof Map) || d.nodeFields?.join() !== NODE_FIELDS.join())
+    throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: node table expected first');
+  const fields = {} as Record<(typeof STATE_FIELDS)[number], unknown>;
+  for (const k of STATE_FIELDS) fields[k] = d.dec();
   d.end();
   // Re-link each record to its author's chain data; count the records.
   const hubData = fields.hubData as Map<string, HubData>;
@@ -117,15 +405,11 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
     if (o.h === undefined) throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: a record without its hub');
     records++;
   }
-  fields.records = records;
-  const same = [...target.roots].sort().join() === [...s.roots].sort().join();
-  const into = same ? target : createState(s.roots as string[], target.hashText);
-  Object.assign(into, fields);
-  into.needs.json = needJson;
-  into.offers.json = offerJson;
-  into.allocations.json = allocationJson;
-  into.shipments.json = shipmentJson;
-  if (same) return target;
-  for (const [id, o] of into.nodes) if (o.rec !== undefined) fileRecord(target, { id, record: o.rec } as unknown as Verified);
+  if ([...target.roots].sort().join() === [...s.roots].sort().join()) {
+    setState(target, nodes, records, fields);
+    return target;
+  }
+  // Other roots: the derived state does not apply; the records it holds are applied again.
+  for (const [id, o] of nodes) if (o.rec !== undefined) fileRecord(target, { id, record: o.rec } as unknown as Verified);
   return target;
 }
