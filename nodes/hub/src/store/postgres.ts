@@ -140,6 +140,8 @@ export class PostgresStore implements Store {
       pq.finish();
       throw new ShuniuError('E_STORAGE', `cannot reach PostgreSQL: ${String((e as Error).message ?? e).trim()}`, { cause: e });
     }
+    // Notices (CREATE … IF NOT EXISTS) would go to stderr.
+    pq.exec('SET client_min_messages = warning');
     this.pq = pq;
     this.prepared.clear();
     return pq;
