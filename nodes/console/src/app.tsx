@@ -5,6 +5,7 @@ import { setLang, signOut, t, useApp } from './lib/store.js';
 import { CustodyPage } from './pages/custody.js';
 import { DeliveryNotePage } from './pages/delivery-note.js';
 import { ExchangePage } from './pages/exchange.js';
+import { ImportPage } from './pages/import.js';
 import { IntakePage, IntakeQueuePage, TrackPage } from './pages/intake.js';
 import { MapPage } from './pages/map.js';
 import { MatchingPage } from './pages/matching.js';
@@ -15,7 +16,7 @@ import { PublicPage } from './pages/public.js';
 import { ReportsPage } from './pages/reports.js';
 import { SignInPage, SignOutEverywhere } from './pages/signin.js';
 
-const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports', 'exchange'] as const;
+const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports', 'exchange', 'import'] as const;
 
 function page(route: Route, signedIn: boolean) {
   switch (route.path) {
@@ -44,6 +45,8 @@ function page(route: Route, signedIn: boolean) {
       return <ReportsPage />;
     case '/exchange':
       return <ExchangePage />;
+    case '/import':
+      return <ImportPage />;
     case '/delivery-note':
       return <DeliveryNotePage route={route} />;
     case '/signin':

@@ -105,3 +105,8 @@ export function enclosingRegions(code: string): string[] {
   if (p.length > 2) out.push(p.slice(0, 2));
   return out;
 }
+
+/** The whole table as a map (2-, 4- and 6-digit codes to names), for resolving regions from names (readSheet). */
+export function regionTable(): ReadonlyMap<string, string> {
+  return new Map(Object.entries(NAMES));
+}
