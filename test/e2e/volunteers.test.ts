@@ -75,17 +75,29 @@ describe.skipIf(!haveChromium)('volunteers: skills and availability on the publi
         volunteers: { skills: ['logistics', 'repair'], availability: { days: ['mon', 'tue', 'wed', 'thu', 'fri'] } },
       }),
     );
-    await posted(
-      team({
-        donor: '孝南区青年志愿者协会',
-        region: '420902',
-        quantity: 12,
-        volunteers: {
-          skills: ['driving', 'elderly_care'],
-          availability: { days: ['sat', 'sun'], hours: { start: '08:00', end: '18:00' }, until: '2030-03-31T00:00:00Z' },
-        },
-      }),
-    );
+    // The Xiaonan team through the console's offer form: skills and hours appear for kind volunteers.
+    const op = await open(`${n.url}/#token=${n.token}`);
+    await op.getByRole('button', { name: '退出登录', exact: true }).waitFor();
+    await op.getByRole('link', { name: '资源', exact: true }).click();
+    await op.getByRole('button', { name: '登记新资源' }).click();
+    await op.selectOption('#f-kind', 'volunteers');
+    await op.fill('#f-item-name', '志愿服务');
+    await op.fill('#f-item-code', 'SERVICE.VOLUNTEER');
+    await op.fill('#f-quantity', '12');
+    await op.fill('#f-unit-name', '人');
+    await op.fill('#f-unit-base', '人');
+    await op.fill('#f-valueFen', '0');
+    await op.fill('#f-donor-name', '孝南区青年志愿者协会');
+    await op.selectOption('#f-donor-kind', 'volunteer_group');
+    await op.selectOption('#f-region', '420902');
+    const form = op.locator('fieldset.volunteer-fields');
+    for (const label of ['驾驶', '照顾老人', '周六', '周日']) await form.getByLabel(label, { exact: true }).check();
+    await op.fill('#f-volunteers-availability-hours-start', '08:00');
+    await op.fill('#f-volunteers-availability-hours-end', '18:00');
+    await op.fill('#f-volunteers-availability-until', '2030-03-31T12:00');
+    await op.screenshot({ path: join(shots, '18-volunteers-form.png'), fullPage: true });
+    await op.getByRole('button', { name: '签名并发布' }).click();
+    await op.getByText(/已签名发布/).waitFor();
 
     // Skills on an offer of another kind: a typed error, nothing signed.
     const bad = await post(

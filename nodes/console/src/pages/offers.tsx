@@ -1,4 +1,4 @@
-import { beneficiaryGroup, donorKind, offerKind, offerPostedBody, offerWithdrawnBody, purpose } from '@shuniu/protocol';
+import { beneficiaryGroup, donorKind, offerKind, offerPostedBody, offerWithdrawnBody, purpose, volunteerSkill, weekday } from '@shuniu/protocol';
 import type { OfferState } from '@shuniu/resolve';
 import { useState } from 'preact/hooks';
 import { BoardHead, Filters, ParamSelect, urlFilters } from '../components/board.js';
@@ -176,9 +176,28 @@ function buildOffer(v: Values) {
     region: v.region,
     campaign: v.campaign?.trim(),
     note: v.note?.trim(),
+    // Skills and availability: only on an offer of volunteers (spec/records.md §5.8).
+    volunteers:
+      v.kind === 'volunteers'
+        ? {
+            skills: list('volunteers.skills'),
+            availability: {
+              days: list('volunteers.availability.days'),
+              hours:
+                v['volunteers.availability.hours.start'] || v['volunteers.availability.hours.end']
+                  ? { start: v['volunteers.availability.hours.start']?.trim(), end: v['volunteers.availability.hours.end']?.trim() }
+                  : undefined,
+              until: fromLocalInput(v['volunteers.availability.until'] ?? ''),
+              remote: v['volunteers.availability.remote'] === 'true' ? true : undefined,
+            },
+          }
+        : undefined,
   }) as Record<string, unknown>;
+  // Skills given without any restriction on time: availability is still required, as an empty object.
+  const team = body.volunteers as Record<string, unknown> | undefined;
+  const volunteers = team ? { volunteers: { ...team, availability: team.availability ?? {} } } : {};
   // An intent with no constraint is still required, as an empty object.
-  return { ...body, intent: body.intent ?? {} };
+  return { ...body, ...volunteers, intent: body.intent ?? {} };
 }
 
 function NewOfferForm({ onDone }: { onDone: () => void }) {
@@ -204,6 +223,12 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
       region: region.endsWith('00') ? '' : region,
       campaign: '',
       note: '',
+      'volunteers.skills': '',
+      'volunteers.availability.days': '',
+      'volunteers.availability.hours.start': '',
+      'volunteers.availability.hours.end': '',
+      'volunteers.availability.until': '',
+      'volunteers.availability.remote': '',
       ...privateDefaults(),
     },
     buildOffer,
@@ -267,6 +292,27 @@ function NewOfferForm({ onDone }: { onDone: () => void }) {
         <Checks name="intent.purposes" prefix="purpose" options={purpose.options} values={f.values} set={f.set} />
         <Field name="intent.validUntil" type="datetime-local" optional {...common} />
       </fieldset>
+      {f.values.kind === 'volunteers' ? (
+        <fieldset class="volunteer-fields">
+          <legend>{t('offers.volunteers')}</legend>
+          <Checks name="volunteers.skills" prefix="skill" options={volunteerSkill.options} values={f.values} set={f.set} />
+          <Checks name="volunteers.availability.days" prefix="weekday" options={weekday.options} values={f.values} set={f.set} />
+          <div class="grid">
+            <Field name="volunteers.availability.hours.start" optional hint="08:00" {...common} />
+            <Field name="volunteers.availability.hours.end" optional hint="18:00" {...common} />
+            <Field name="volunteers.availability.until" type="datetime-local" optional {...common} />
+          </div>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="volunteers.availability.remote"
+              checked={f.values['volunteers.availability.remote'] === 'true'}
+              onChange={(e) => f.set('volunteers.availability.remote', (e.currentTarget as HTMLInputElement).checked ? 'true' : '')}
+            />{' '}
+            {t('field.volunteers.availability.remote')}
+          </label>
+        </fieldset>
+      ) : null}
       <Field name="note" type="textarea" optional {...common} />
       <PrivateFieldset values={f.values} set={f.set} />
       <div class="form-actions">
