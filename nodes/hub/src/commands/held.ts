@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { DB_FILE } from '../config.js';
 import { heldFilterOf, heldView } from '../held.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openDataDirStore } from '../store/open.js';
 import { args } from './io.js';
 
 const USAGE = `usage: shuniu held --dir DIR
@@ -31,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  const store = new SqliteStore(join(values.dir, DB_FILE));
+  const store = openDataDirStore(values.dir);
   try {
     if (!purge) {
       process.stdout.write(`${JSON.stringify(heldView(store))}\n`);

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { hubLevel, ready, regionCode, ShuniuError, signingKeyPairFromSeed } from '@shuniu/protocol';
-import { DB_FILE, readConfig } from '../config.js';
+import { readConfig } from '../config.js';
 import { readKeyFile } from '../files.js';
 import { type JoinRequestFields, signJoinRequest } from '../join.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openDataDirStore } from '../store/open.js';
 import { callNode } from './admit.js';
 import { args } from './io.js';
 
@@ -43,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!regionCode.safeParse(region).success) throw new ShuniuError('E_ARGUMENT', '--region must be a six-digit GB/T 2260 code');
   const wk = (await callNode(values.parent, 'GET', '/.well-known/shuniu', undefined)) as { hub: string; trust?: { roots?: string[] } };
 
-  const store = new SqliteStore(join(dir, DB_FILE));
+  const store = openDataDirStore(dir);
   let inception: unknown;
   let endpoint: string | undefined;
   try {

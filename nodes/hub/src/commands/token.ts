@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { ready, ShuniuError } from '@shuniu/protocol';
 import { ensureTokenKeyFile, fileTokenKey, rotateTokenKeyFile, type Scope, TokenAuth, tokenLimitsOf } from '../auth.js';
-import { DB_FILE, readConfig } from '../config.js';
+import { readConfig } from '../config.js';
 import { readKeyFile } from '../files.js';
 import { tokenView } from '../http/routes/tokens.js';
-import { SqliteStore } from '../store/sqlite.js';
+import { openDataDirStore } from '../store/open.js';
 import { TokenRecords } from '../tokens.js';
 import { args } from './io.js';
 
@@ -25,7 +24,7 @@ and key file on every request.`;
 
 /** Opens DIR's tokens table for `fn` (the same database a running node uses). */
 export function withTokens<T>(dir: string, fn: (records: TokenRecords) => T): T {
-  const store = new SqliteStore(join(dir, DB_FILE));
+  const store = openDataDirStore(dir);
   try {
     return fn(new TokenRecords(store.db));
   } finally {
@@ -39,7 +38,7 @@ export async function issueToken(dir: string, scope: Scope, ttlSeconds: number, 
   const hub = readKeyFile(dir).hub;
   const limits = tokenLimitsOf(readConfig(dir).tokens);
   ensureTokenKeyFile(dir);
-  const store = new SqliteStore(join(dir, DB_FILE));
+  const store = openDataDirStore(dir);
   try {
     return await new TokenAuth(hub, fileTokenKey(dir), { records: new TokenRecords(store.db), limits }).issue(scope, ttlSeconds, subject, note);
   } finally {

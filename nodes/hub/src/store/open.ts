@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShuniuError } from '@shuniu/protocol';
+import { envOverrides, mergeConfig, readConfig } from '../config.js';
 import { isPostgresUrl, PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 
@@ -36,4 +37,9 @@ export function openStore(dir: string, setting: string | undefined, opts: { poll
   if (setting !== undefined && setting !== '' && setting !== 'sqlite')
     throw new ShuniuError('E_ARGUMENT', 'store must be "sqlite" or a PostgreSQL URL (postgres://user@host:port/database)');
   return new SqliteStore(join(dir, SQLITE_FILE));
+}
+
+/** The store of a data directory as its node would open it (config.json, then SHUNIU_STORE), for the CLI's offline commands. */
+export function openDataDirStore(dir: string): NodeStore {
+  return openStore(dir, mergeConfig(readConfig(dir), envOverrides()).store, { pollMs: 0 });
 }
