@@ -312,7 +312,16 @@ export class Federation {
       if (this.stopped) return;
       const peer = this.peer(url);
       if (!peer?.push) return;
-      const wait = peer.nextAttemptMs - this.rt.now();
+      // The next attempt's time was stored by this node's clock: after that clock went back (a
+      // restart on another machine, a correction) it is still never further off than the longest
+      // wait of the rule (spec/node.md §9.2; found by test/sim, seeds/clock-back-push-wait.json).
+      const now = this.rt.now();
+      const longest = peer.parked ? this.cfg.parkMs : Math.ceil(1.25 * this.cfg.backoffMaxMs);
+      let wait = peer.nextAttemptMs - now;
+      if (wait > longest) {
+        wait = longest;
+        this.store.updatePeer(url, { nextAttemptMs: now + longest });
+      }
       if (wait > 0) {
         // Parked or backing off: retry later by itself, costing nobody else anything.
         if (!this.timers.has(url)) {
