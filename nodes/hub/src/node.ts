@@ -47,6 +47,7 @@ import { operatorRoutes } from './http/routes/operator.js';
 import { recordRoutes } from './http/routes/records.js';
 import { StateCache, stateRoutes } from './http/routes/state.js';
 import { tokenRoutes } from './http/routes/tokens.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 import { sealedReaders as sealedReadersOf } from './http/sealed.js';
 import { Ingestor } from './ingest.js';
 import { JOIN_CODES_DEFAULT, JoinCodes } from './join.js';
@@ -61,6 +62,7 @@ import { SqliteStore } from './store/sqlite.js';
 import { TokenRecords } from './tokens.js';
 import { Trust } from './trust.js';
 import { VerifyPool } from './verify-pool.js';
+import { Webhooks } from './webhooks.js';
 
 export interface OpenOptions {
   overrides?: ConfigOverrides;
@@ -97,6 +99,8 @@ export class HubNode {
   private server: ServerType | undefined;
   /** The matching worker behind /v1/match/proposals (its `stats` count plans and cached pages). */
   matchService: MatchService | undefined;
+  /** Outbound webhooks for operator events (spec/node.md §15): their delivery log is for the console and tests. */
+  webhooks!: Webhooks;
   private url: string | undefined;
   private closingResolve!: () => void;
   private readonly closing = new Promise<void>((r) => {
@@ -490,6 +494,18 @@ export class HubNode {
     app.route('/', bundleRoutes({ store, ingestor, hubId: this.hubId }));
     // Exports for partners: HXL, EPCIS 2.0 (spec/node.md §14).
     app.route('/', exportRoutes({ store, ingestor, hubId: this.hubId }));
+    // Outbound webhooks (spec/node.md §15).
+    this.webhooks = new Webhooks({
+      dir: this.dir,
+      hubId: this.hubId,
+      level: config.level,
+      region: config.region,
+      store,
+      ingestor,
+      match: () => this.matchService,
+      log: (m) => this.log(m),
+    });
+    app.route('/', webhookRoutes({ webhooks: this.webhooks }));
     app.route('/', consoleRoutes());
     const openapi = openApiDocument(() => this.publicUrl());
     app.get('/v1/openapi.json', (c) => c.json(openapi() as object));
@@ -535,6 +551,7 @@ export class HubNode {
     await this.refreshProfile();
     this.federation.start();
     this.startRetention();
+    this.webhooks.start();
   }
 
   /** Signs a new hub.profile when the URL peers reach us at changed (e.g. a new port). */
@@ -575,6 +592,7 @@ export class HubNode {
   async close(): Promise<void> {
     if (this.retention) clearInterval(this.retention);
     this.closingResolve();
+    await this.webhooks.stop();
     await this.federation.stop();
     if (this.server) {
       const s = this.server;

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Notice } from '../components/ui.js';
 import { api, base, getToken } from '../lib/api.js';
 import { t } from '../lib/store.js';
@@ -193,6 +193,155 @@ function ExportSection() {
   );
 }
 
+const EVENTS = ['need.critical', 'proposal', 'shipment.overdue', 'receipt.rejections'] as const;
+const FORMATS = ['wecom', 'dingtalk', 'feishu', 'json'] as const;
+
+interface HookView {
+  id: string;
+  name?: string;
+  url: string;
+  format: string;
+  events: string[];
+  signed: boolean;
+}
+interface DeliveryView {
+  id: string;
+  hook: string;
+  event: string;
+  title: string;
+  attempts: number;
+  state: string;
+  status?: number;
+  error?: string;
+  at: string;
+}
+
+/** Outbound webhooks to chat groups (spec/node.md §15): the list, a form, and the delivery log. */
+function WebhookSection() {
+  const [hooks, setHooks] = useState<HookView[]>();
+  const [log, setLog] = useState<DeliveryView[]>([]);
+  const [error, setError] = useState<string>();
+  const [url, setUrl] = useState('');
+  const [format, setFormat] = useState<(typeof FORMATS)[number]>('wecom');
+  const [secret, setSecret] = useState('');
+  const [events, setEvents] = useState<string[]>([...EVENTS]);
+  const load = async () => {
+    try {
+      const [h, l] = await Promise.all([api<{ webhooks: HookView[] }>('/v1/webhooks'), api<{ deliveries: DeliveryView[] }>('/v1/webhooks/log')]);
+      setHooks(h.webhooks);
+      setLog(l.deliveries);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => void load(), 5000);
+    return () => clearInterval(timer);
+  }, []);
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await fn();
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <section aria-labelledby="hooks-h">
+      <h2 id="hooks-h">{t('exchange.hooks.title')}</h2>
+      <p>{t('exchange.hooks.help')}</p>
+      <form
+        class="record-form"
+        data-form="webhook"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(() => api('/v1/webhooks', { method: 'POST', body: { url, format, events, ...(secret ? { secret } : {}) } }));
+        }}
+      >
+        <label>
+          {t('exchange.hooks.url')} <input type="url" required value={url} size={50} onInput={(e) => setUrl((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        <label>
+          {t('exchange.hooks.format')}{' '}
+          <select value={format} onChange={(e) => setFormat((e.currentTarget as HTMLSelectElement).value as (typeof FORMATS)[number])}>
+            {FORMATS.map((f) => (
+              <option key={f} value={f}>
+                {t(`exchange.hooks.format.${f}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('exchange.hooks.secret')}{' '}
+          <input type="password" autocomplete="off" value={secret} onInput={(e) => setSecret((e.currentTarget as HTMLInputElement).value)} />
+        </label>
+        <fieldset>
+          <legend>{t('exchange.hooks.events')}</legend>
+          {EVENTS.map((ev) => (
+            <label key={ev}>
+              <input
+                type="checkbox"
+                checked={events.includes(ev)}
+                onChange={(e) => setEvents((e.currentTarget as HTMLInputElement).checked ? [...events, ev] : events.filter((x) => x !== ev))}
+              />{' '}
+              {t(`exchange.hooks.event.${ev}`)}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" class="primary">
+          {t('exchange.hooks.add')}
+        </button>
+      </form>
+      {error ? <Notice kind="warn">{error}</Notice> : null}
+      <ul data-list="webhooks">
+        {(hooks ?? []).map((h) => (
+          <li key={h.id}>
+            <strong>{t(`exchange.hooks.format.${h.format as (typeof FORMATS)[number]}`)}</strong> <code>{new URL(h.url).host}</code> ·{' '}
+            {h.events.map((ev) => t(`exchange.hooks.event.${ev as (typeof EVENTS)[number]}`)).join('、')}
+            {h.signed ? ` · ${t('exchange.hooks.signed')}` : ''}{' '}
+            <button type="button" onClick={() => void act(() => api(`/v1/webhooks/${h.id}/test`, { method: 'POST', body: {} }))}>
+              {t('exchange.hooks.test')}
+            </button>{' '}
+            <button type="button" onClick={() => void act(() => api(`/v1/webhooks/${h.id}`, { method: 'DELETE' }))}>
+              {t('exchange.hooks.remove')}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <h3>{t('exchange.hooks.log')}</h3>
+      <div class="table-wrap">
+        <table class="responsive" data-table="webhook-log">
+          <thead>
+            <tr>
+              <th scope="col">{t('exchange.hooks.at')}</th>
+              <th scope="col">{t('exchange.hooks.event')}</th>
+              <th scope="col">{t('exchange.hooks.message')}</th>
+              <th scope="col">{t('exchange.hooks.state')}</th>
+              <th scope="col">{t('exchange.hooks.attempts')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {log.slice(0, 100).map((d) => (
+              <tr key={d.id} data-state={d.state}>
+                <td>{d.at.slice(0, 19).replace('T', ' ')}</td>
+                <td>{t(`exchange.hooks.event.${d.event as (typeof EVENTS)[number]}`)}</td>
+                <td>{d.title}</td>
+                <td>
+                  {t(`exchange.hooks.state.${d.state as 'pending' | 'delivered' | 'failed'}`)}
+                  {d.error ? <span class="muted small"> {d.error}</span> : null}
+                </td>
+                <td>{d.attempts}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 /** 数据交换: offline bundles, exports for partners (HXL, EPCIS) and webhooks. */
 export function ExchangePage() {
   return (
@@ -200,6 +349,7 @@ export function ExchangePage() {
       <h1>{t('exchange.title')}</h1>
       <BundleSection />
       <ExportSection />
+      <WebhookSection />
     </div>
   );
 }

@@ -89,6 +89,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Exports for partners (spec/node.md §14): made from the resolved state, read like it.
   'GET /v1/export/hxl/:kind': 'read',
   'GET /v1/export/epcis': 'read',
+  // Outbound webhooks (spec/node.md §15): their URLs carry the robots' keys.
+  'GET /v1/webhooks': 'operator',
+  'POST /v1/webhooks': 'operator',
+  'DELETE /v1/webhooks/:id': 'operator',
+  'POST /v1/webhooks/:id/test': 'operator',
+  'GET /v1/webhooks/log': 'operator',
 };
 
 /** Paths of middlewares registered with `app.use` (method ALL): they are not routes. */
