@@ -120,6 +120,31 @@ describe('offline bundles', () => {
     expect(b.node.store.maxOrd()).toBe(a.node.store.maxOrd());
   });
 
+  it('works on stopped nodes’ data directories too (--dir): heads, export and import without a server', async () => {
+    const { a, b } = await pair();
+    expect((await post(`${a.url}/v1/admissions`, { child: b.node.hubId, level: 'county', region: '421102' }, a.token)).status).toBe(201);
+    const need = ((await (await post(`${a.url}/v1/needs`, needBody({ quantity: 3 }), a.token)).json()) as { id: string }).id;
+    const aHeads = a.node.store.heads();
+    await a.node.close();
+    await b.node.close();
+    const heads = join(work, 'dir.heads.json');
+    const file = join(work, 'dir.bundle.gz');
+    expect((await shuniu(['bundle', 'heads', '--dir', b.dir, '--out', heads])).status).toBe(0);
+    const e = await shuniu(['bundle', 'export', '--since-heads', heads, '--dir', a.dir, '--out', file]);
+    expect(e.status, e.stderr).toBe(0);
+    const i = await shuniu(['bundle', 'import', file, '--dir', b.dir]);
+    expect(i.status, i.stderr).toBe(0);
+    expect(JSON.parse(i.stdout.toString('utf8')).refused).toEqual([]);
+    const b2 = await reopen(b.dir);
+    running.push(b2);
+    expect(b2.node.store.hasRecord(need)).toBe(true);
+    // Every record of A is now at B (B's own chain aside, which A never saw).
+    const bHeads = b2.node.store.heads();
+    for (const [hub, seq] of Object.entries(aHeads)) expect(bHeads[hub]).toBe(seq);
+    const needs = (await (await fetch(`${b2.url}/v1/state/needs`, { headers: { authorization: `Bearer ${b2.token}` } })).json()) as { needs: { id: string }[] };
+    expect(needs.needs.map((n) => n.id)).toContain(need);
+  });
+
   it('an import verifies every record: a forged one is refused with its code, the rest stored; a bad file is a typed error', async () => {
     const { a, b } = await pair();
     expect((await post(`${a.url}/v1/admissions`, { child: b.node.hubId, level: 'county', region: '421102' }, a.token)).status).toBe(201);
