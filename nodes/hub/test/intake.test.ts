@@ -5,7 +5,7 @@ import { eventually, post, startNode } from './helpers.js';
 
 // Issue 18 point 3: needs from groups that run no node (spec/node.md §8.7). A public intake form,
 // a verification queue the operator decides, a published need with the contact sealed, and a
-// tracking token that shows progress and nothing private; every bound of the public route.
+// tracking token that shows progress (submitted → verified → open → allocated → in transit → delivered) and nothing private; every bound of the public route.
 
 type Running = Awaited<ReturnType<typeof startNode>>;
 const nodes: Running[] = [];
@@ -49,7 +49,7 @@ const showsNothingPrivate = (text: string) => {
 };
 
 describe('intake: submit, verify, publish, track', () => {
-  it('a submission waits, is published as a signed need with its contact sealed, and its token tracks it to allocated without anything private', async () => {
+  it('a submission waits, is published as a signed need with its contact sealed, and its token tracks it to delivered without anything private', async () => {
     const n = await start();
     const sent = await post(`${n.url}/v1/intake`, submission());
     expect(sent.status).toBe(201);
@@ -140,10 +140,39 @@ describe('intake: submit, verify, publish, track', () => {
     );
     expect(offer.status).toBe(201);
     const offerId = ((await offer.json()) as { id: string }).id;
-    expect((await post(`${n.url}/v1/allocations`, { offer: offerId, need: pub.id, quantity: 300 }, n.token)).status).toBe(201);
+    const allocated = await post(`${n.url}/v1/allocations`, { offer: offerId, need: pub.id, quantity: 300 }, n.token);
+    expect(allocated.status).toBe(201);
+    const allocation = ((await allocated.json()) as { id: string }).id;
     await eventually(async () => JSON.parse(await trackText()).stage === 'allocated');
+    const at = await trackText();
+    expect(JSON.parse(at)).toMatchObject({ state: 'published', record: pub.id, progress: { allocated: 300, quantity: 300, delivered: 0 } });
+    showsNothingPrivate(at);
+    // Shipped, then delivered: the tracked stage follows the custody records.
+    const gown = { item: { code: 'PPE.GOWN.PROTECTIVE', name: '医用防护服' }, quantity: 300, unit: { name: '件', base: '件', size: 1 } };
+    const shipped = await post(
+      `${n.url}/v1/handoffs`,
+      { shipment: 'XN-INTAKE-1', from: n.node.hubId, to: n.node.hubId, lines: [gown], expectedArrival: '2030-02-09T00:00:00Z', allocations: [allocation] },
+      n.token,
+    );
+    expect(shipped.status).toBe(201);
+    const handoff = ((await shipped.json()) as { id: string }).id;
+    await eventually(async () => JSON.parse(await trackText()).stage === 'in_transit');
+    const delivered = await post(
+      `${n.url}/v1/deliveries`,
+      {
+        need: pub.id,
+        handoffs: [handoff],
+        lines: [gown],
+        recipient: { name: '孝南区第二人民医院', kind: 'hospital' },
+        peopleServed: 120,
+        delivered: '2030-02-09T08:00:00Z',
+      },
+      n.token,
+    );
+    expect(delivered.status).toBe(201);
+    await eventually(async () => JSON.parse(await trackText()).stage === 'delivered');
     const last = await trackText();
-    expect(JSON.parse(last)).toMatchObject({ state: 'published', record: pub.id, progress: { allocated: 300, quantity: 300, delivered: 0 } });
+    expect(JSON.parse(last)).toMatchObject({ progress: { delivered: 300, quantity: 300 } });
     showsNothingPrivate(last);
   });
 
