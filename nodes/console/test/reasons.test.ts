@@ -1,9 +1,12 @@
 import { propose, REASON_CODES, type ReasonCode, type ReasonParams } from '@shuniu/match';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { need, offer, state } from '../../../packages/match/test/fixtures.js';
 import { en, zh } from '../src/i18n.js';
 import { reasonText } from '../src/lib/reasons.js';
-import { enclosingRegions, regionPrefix } from '../src/lib/regions.js';
+import { enclosingRegions, loadDivisions, regionPrefix } from '../src/lib/regions.js';
+
+// Place names come from the region table the console loads before its first paint.
+beforeAll(() => loadDivisions());
 
 /** One reason of each code, with the parameters the engine gives (spec/matching.md §9). */
 const SAMPLES: { [K in ReasonCode]: ReasonParams[K] } = {
