@@ -3,7 +3,7 @@
 // SHUNIU_LONG=1 runs the long tier (more seeds, more steps).
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runSim, type SimOptions } from './lib/sim.js';
+import { runNational, runSim, type SimOptions } from './lib/sim.js';
 
 const LONG = process.env.SHUNIU_LONG === '1';
 const SEEDS = LONG ? 500 : 10;
@@ -67,4 +67,13 @@ describe(`${SEEDS} seeds of 5–12 nodes, ${STEPS} steps each`, () => {
     },
     LONG ? 24 * 3600_000 : 300_000,
   );
+});
+
+describe.runIf(LONG)('the long tier: a national-shaped network', () => {
+  it('34 provinces with their cities and foundations, county hubs on their cities: converges, every invariant kept', async () => {
+    const r = await runNational({ seed: 1, steps: 200, shape: { provinces: 34, citiesPerProvince: 1, countiesPerCity: 2, foundations: 3 } });
+    process.stderr.write(`[sim] national ${JSON.stringify({ ...r, failures: r.failures.length })}\n`);
+    expect(r.failures).toEqual([]);
+    expect(r.convergeS).toBeGreaterThanOrEqual(0);
+  }, 3600_000);
 });
