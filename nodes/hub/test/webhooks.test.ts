@@ -77,6 +77,19 @@ describe('outbound webhooks', () => {
     expect(await bad({ url: `${base}/wecom`, format: 'slack', events: ['proposal'] })).toEqual({ status: 400, code: 'E_SCHEMA' });
     expect(await bad({ url: `${base}/wecom`, format: 'wecom', events: [] })).toEqual({ status: 400, code: 'E_SCHEMA' });
     expect((await fetch(`${p.url}/v1/webhooks`)).status).toBe(401);
+    // Documented in the node's OpenAPI document with the bundle and export routes (spec/node.md §12).
+    const paths = Object.keys(((await (await fetch(`${p.url}/v1/openapi.json`)).json()) as { paths: object }).paths);
+    for (const path of [
+      '/v1/webhooks',
+      '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/test',
+      '/v1/webhooks/log',
+      '/v1/bundle/export',
+      '/v1/bundle/import',
+      '/v1/export/hxl/{kind}',
+      '/v1/export/epcis',
+    ])
+      expect(paths).toContain(path);
     expect((await fetch(`${p.url}/v1/webhooks/log`, { headers: { authorization: `Bearer ${await p.node.auth.issue('subscriber', 60)}` } })).status).toBe(403);
   });
 

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodySchemas, PROTOCOL_VERSION, signedRecordSchema } from '@shuniu/protocol';
 import { STATE_COLLECTIONS, stateHashAnswerSchema, statePageSchema } from '@shuniu/resolve/schema';
 import { z } from 'zod';
+import { registerExchangePaths } from '../../export/openapi.js';
 import { joinCodeBody, joinRequestBody, joinRequestFields } from '../../join.js';
 import { privateFields, SEALABLE, sealToSchema } from '../../privacy.js';
 import { ackSchema, problemSchema } from '../../wire.js';
@@ -385,6 +386,8 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: intakeRejectBody } } } },
     responses: { 200: json(z.object({ intake: intakeView }), 'rejected'), ...decided },
   });
+  // Offline bundles, exports and webhooks (spec/node.md §13-15).
+  registerExchangePaths(r);
   let cached: unknown;
   return () => {
     cached ??= doc.getOpenAPI31Document({
