@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseIJson, ShuniuError } from '@shuniu/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
 
 /** Refuses bodies over `max` bytes with E_TOO_LARGE before reading them whole. */
 export function limitBody(max: number): MiddlewareHandler {
@@ -67,6 +68,22 @@ async function discard(body: ReadableStream<Uint8Array> | null, max: number): Pr
 /** Reads a JSON body strictly (I-JSON): 415 unless application/json, 400 with E_JSON/E_IJSON otherwise. */
 export async function readJson(c: Context): Promise<unknown> {
   return parseIJson(await readJsonText(c));
+}
+
+/** An empty body is `{}` (for routes whose members are all optional); anything else is read as `readJson` does. */
+export async function optionalJson(c: Context): Promise<unknown> {
+  const len = c.req.header('content-length');
+  if (len === '0' || (len === undefined && c.req.header('content-type') === undefined)) return {};
+  return readJson(c);
+}
+
+/** A request body checked by a route's zod schema: its value, or E_SCHEMA naming the first issue's path (`$.a.b: message`) with every issue. */
+export function parseBody<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
+  const first = issues[0];
+  throw new ShuniuError('E_SCHEMA', first ? `$.${first.path.join('.')}: ${first.message}` : 'invalid request', { issues });
 }
 
 /** The text of a JSON body, unparsed (415 unless application/json). */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type Privacy, sealToSchema } from '../../privacy.js';
 import type { Publisher } from '../../publisher.js';
 import type { IntakeRow, Store } from '../../store/types.js';
-import { intParam, limitBody, listParam, rateLimit, readJson, readJsonText } from '../body.js';
+import { intParam, limitBody, listParam, optionalJson, parseBody, rateLimit, readJsonText } from '../body.js';
 import { publishWithPrivate } from './operator.js';
 
 /**
@@ -109,21 +109,6 @@ export interface IntakeDeps {
 const TOKEN = /^[A-Za-z0-9_-]{22}$/;
 const tokenHash = (token: string) => toBase64url(sha256(utf8(token)));
 
-function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
-  const first = issues[0];
-  throw new ShuniuError('E_SCHEMA', first ? `$.${first.path.join('.')}: ${first.message}` : 'invalid request', { issues });
-}
-
-/** An empty body is `{}`. */
-async function optionalJson(c: Context): Promise<unknown> {
-  const len = c.req.header('content-length');
-  if (len === '0' || (len === undefined && c.req.header('content-type') === undefined)) return {};
-  return readJson(c);
-}
-
 export function viewOf(r: IntakeRow): IntakeView {
   return {
     id: r.id,
@@ -203,7 +188,7 @@ export function intakeRoutes(deps: IntakeDeps) {
       const text = await readJsonText(c);
       if (Buffer.byteLength(text, 'utf8') > limits.bodyBytes)
         throw new ShuniuError('E_TOO_LARGE', `an intake submission is at most ${limits.bodyBytes} bytes (spec/node.md §8.7)`);
-      const { need, contact, address, note } = parseWith(intakeSubmission, parseIJson(text));
+      const { need, contact, address, note } = parseBody(intakeSubmission, parseIJson(text));
       const needText = JSON.stringify(need);
       const privateText = JSON.stringify({ contact, ...(address !== undefined ? { address } : {}), ...(note !== undefined ? { note } : {}) });
       const token = toBase64url(randomBytes(16));
@@ -247,14 +232,14 @@ export function intakeRoutes(deps: IntakeDeps) {
 
   // The operator called back and the need is real: marked verified (publishing marks it too).
   app.post('/v1/intake/:id/verify', async (c) => {
-    parseWith(z.strictObject({}), await optionalJson(c));
+    parseBody(z.strictObject({}), await optionalJson(c));
     const row = undecided(c.req.param('id'));
     deps.store.transaction(() => deps.store.updateIntake(row.id, { state: 'verified', verifiedMs: row.verifiedMs ?? now() }));
     return c.json({ intake: viewOf(deps.store.intake(row.id) as IntakeRow) });
   });
 
   app.post('/v1/intake/:id/publish', async (c) => {
-    const o = parseWith(intakePublishBody, await optionalJson(c));
+    const o = parseBody(intakePublishBody, await optionalJson(c));
     const row = undecided(c.req.param('id'));
     if (publishing.has(row.id)) throw new ShuniuError('E_ARGUMENT', `intake submission ${row.id} is being published`);
     publishing.add(row.id);
@@ -288,7 +273,7 @@ export function intakeRoutes(deps: IntakeDeps) {
   });
 
   app.post('/v1/intake/:id/reject', async (c) => {
-    const o = parseWith(intakeRejectBody, await optionalJson(c));
+    const o = parseBody(intakeRejectBody, await optionalJson(c));
     const row = undecided(c.req.param('id'));
     deps.store.transaction(() =>
       deps.store.updateIntake(row.id, { state: 'rejected', private: null, decidedMs: now(), ...(o.reason ? { reason: o.reason } : {}) }),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { JOIN_REQUEST_BYTES, type JoinCodes, joinCodeBody, joinRequestBody } from '../../join.js';
 import type { Publisher } from '../../publisher.js';
 import type { Store } from '../../store/types.js';
-import { readJson, readJsonText } from '../body.js';
+import { optionalJson, parseBody, readJsonText } from '../body.js';
 
 export interface JoinDeps {
   codes: JoinCodes;
@@ -20,21 +20,6 @@ export interface JoinDeps {
 const approveBody = z.strictObject({ level: hubLevel.optional(), region: regionCode.optional() });
 const refuseBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() });
 
-function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ code: i.code, path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message }));
-  const first = issues[0];
-  throw new ShuniuError('E_SCHEMA', first ? `$.${first.path.join('.')}: ${first.message}` : 'invalid request', { issues });
-}
-
-/** An empty body is `{}` (approve and refuse take optional members only). */
-async function optionalJson(c: Parameters<typeof readJson>[0]): Promise<unknown> {
-  const len = c.req.header('content-length');
-  if (len === '0' || (len === undefined && c.req.header('content-type') === undefined)) return {};
-  return readJson(c);
-}
-
 /**
  * Join codes and admission requests (spec/node.md §7.1): the operator makes
  * codes and decides requests (operator token); a child posts its signed
@@ -44,7 +29,7 @@ export function joinRoutes(deps: JoinDeps) {
   const app = new Hono();
 
   app.post('/v1/join-codes', async (c) => {
-    const o = parseWith(joinCodeBody, await optionalJson(c));
+    const o = parseBody(joinCodeBody, await optionalJson(c));
     const made = deps.codes.create(o);
     return c.json({ ...deps.codes.get(made.id), code: made.code, parent: deps.hubId }, 201);
   });
@@ -58,14 +43,14 @@ export function joinRoutes(deps: JoinDeps) {
     const text = await readJsonText(c);
     if (Buffer.byteLength(text, 'utf8') > JOIN_REQUEST_BYTES)
       throw new ShuniuError('E_TOO_LARGE', `a join request is at most ${JOIN_REQUEST_BYTES} bytes (spec/node.md §7.1)`);
-    const body = parseWith(joinRequestBody, parseIJson(text));
+    const body = parseBody(joinRequestBody, parseIJson(text));
     const v = deps.codes.submit(body);
     return c.json({ id: v.id, state: v.state, parent: deps.hubId }, 201);
   });
 
   // Approve: the node signs hub.admitted {child, level, region}; with the request's url the child becomes a peer.
   app.post('/v1/join-requests/:id/approve', async (c) => {
-    const o = parseWith(approveBody, await optionalJson(c));
+    const o = parseBody(approveBody, await optionalJson(c));
     const v = deps.codes.pending(c.req.param('id'));
     const level = o.level ?? v.request.level;
     const region = o.region ?? v.request.region;
@@ -88,7 +73,7 @@ export function joinRoutes(deps: JoinDeps) {
   });
 
   app.post('/v1/join-requests/:id/refuse', async (c) => {
-    const o = parseWith(refuseBody, await optionalJson(c));
+    const o = parseBody(refuseBody, await optionalJson(c));
     const v = deps.codes.pending(c.req.param('id'));
     return c.json({ request: deps.codes.decide(v.id, 'refused', o.reason !== undefined ? { reason: o.reason } : {}) });
   });
