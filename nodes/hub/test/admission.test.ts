@@ -238,7 +238,7 @@ describe('shuniu admit and shuniu join (CLI against a running node)', () => {
 
     const a = await shuniu(['admit', '--child', city.node.hubId, '--level', 'city', '--region', '420100', '--url', province.url, '--token', province.token]);
     expect(a.status, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(new RegExp(`admitted ${city.node.hubId} at level city, region 420100: hub.admitted [A-Za-z0-9_-]{43}`));
+    expect(a.stdout).toMatch(new RegExp(`admitted ${city.node.hubId} at level city, region 420100 \\(武汉市\\): hub.admitted [A-Za-z0-9_-]{43}`));
     expect(await admitted(province, city.node.hubId)).toBe(true);
     const r = await shuniu(['admit', '--revoke', '--child', city.node.hubId, '--reason', 'test', '--url', province.url], env);
     expect(r.status, r.stderr).toBe(0);

@@ -1,6 +1,10 @@
 import { ERROR_CODES, type ErrorCode, hubIdSchema, hubLevel, regionCode, ShuniuError } from '@shuniu/protocol';
+import { regionName } from '../regions.js';
 import { args } from './io.js';
 import { parseTtl } from './token.js';
+
+/** A region code with its place name: 420100 (武汉市). */
+const place = (code: string) => (regionName(code) === code ? code : `${code} (${regionName(code)})`);
 
 const USAGE = `usage: shuniu admit --child HUBID --level LEVEL --region CODE [--child-url URL]   admit a child (signs hub.admitted)
        shuniu admit --revoke --child HUBID [--reason TEXT]                     withdraw that admission (hub.admission.revoked)
@@ -103,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     out(r.code);
     process.stderr.write(
       [
-        `join code ${r.id}: single use, expires ${new Date(r.expiresMs).toISOString()}${r.level ? `, level ${r.level}` : ''}${r.region ? `, region ${r.region}` : ''}`,
+        `join code ${r.id}: single use, expires ${new Date(r.expiresMs).toISOString()}${r.level ? `, level ${r.level}` : ''}${r.region ? `, region ${place(r.region)}` : ''}`,
         "give it to the new hub's operator (by a channel you trust), who runs:",
         `  shuniu join --dir DIR --parent ${url} --code ${r.code}`,
         `then approve the request here (console: 网络 → 接纳申请) or: shuniu admit --request ${r.id} --url ${url}`,
@@ -122,8 +126,8 @@ export async function run(argv: string[]): Promise<number> {
           v.id,
           v.state.padEnd(9),
           q
-            ? `${q.name}  ${q.child}  ${q.level} ${q.region}${q.url ? `  ${q.url}` : ''}`
-            : `code for ${v.level ?? 'any level'} ${v.region ?? 'any region'}, expires ${new Date(v.expiresMs).toISOString()}`,
+            ? `${q.name}  ${q.child}  ${q.level} ${place(q.region)}${q.url ? `  ${q.url}` : ''}`
+            : `code for ${v.level ?? 'any level'} ${v.region ? place(v.region) : 'any region'}, expires ${new Date(v.expiresMs).toISOString()}`,
           v.admission ? `admission ${v.admission}` : '',
           v.reason ? `reason: ${v.reason}` : '',
           v.note ? `(${v.note})` : '',
@@ -153,7 +157,7 @@ export async function run(argv: string[]): Promise<number> {
       token,
     )) as { id: string; record: { body: { child: string; level: string; region: string } }; request: View };
     const b = r.record.body;
-    out(`admitted ${r.request.request?.name ?? ''} ${b.child} at level ${b.level}, region ${b.region}: hub.admitted ${r.id}`);
+    out(`admitted ${r.request.request?.name ?? ''} ${b.child} at level ${b.level}, region ${place(b.region)}: hub.admitted ${r.id}`);
     return 0;
   }
   if (!values.child) return usage(2);
@@ -177,6 +181,6 @@ export async function run(argv: string[]): Promise<number> {
     { child: values.child, level: values.level, region: values.region, ...(values['child-url'] ? { url: values['child-url'] } : {}) },
     token,
   )) as { id: string };
-  out(`admitted ${values.child} at level ${values.level}, region ${values.region}: hub.admitted ${r.id}`);
+  out(`admitted ${values.child} at level ${values.level}, region ${place(values.region)}: hub.admitted ${r.id}`);
   return 0;
 }
