@@ -268,7 +268,7 @@ export class BucketMap<V> {
     }
     this.dirtyBuckets = [];
     // {prefix: bucket digest} in JCS order, written like a bucket (jcsOfIJson would take its general
-    // path: an object lists integer-like prefixes such as "42" first, which cost 10 % of the state hash).
+    // path, as an object lists integer-like prefixes such as "42" first: 13-28 ms against 1 ms for 4,096 buckets).
     const ps = [...this.buckets.keys()].sort();
     let out = '{';
     for (let i = 0; i < ps.length; i++) out += `${i ? ',' : ''}${quoteKey(ps[i] as string)}:"${(this.buckets.get(ps[i] as string) as Bucket<V>).digest}"`;
