@@ -1,6 +1,7 @@
 export { type AdmissionEdge, admissionInScope, admittedHubs, LEVEL_RANK, regionScope } from './admission.js';
 export { BucketMap } from './buckets.js';
 export { DUPLICATE_WINDOW_MS } from './duplicates.js';
+export { type FinishedSets, finishedObjects } from './finished.js';
 export { Resolver } from './resolver.js';
 export type { ResolverSnapshot, ResolverSnapshotV1 } from './snapshot.js';
 export type * from './types.js';
