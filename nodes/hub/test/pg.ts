@@ -11,7 +11,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { libpq } from '../src/store/postgres.js';
+import { finishConnection, libpq } from '../src/store/postgres.js';
 
 /** The bin directory of the newest PostgreSQL installed the Debian way (or SHUNIU_PG_BIN), if any. */
 export function pgBin(): string | undefined {
@@ -101,7 +101,7 @@ export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<PgS
       pq.connectSync(`postgresql://shuniu@127.0.0.1:${port}/postgres`);
       pq.exec(`CREATE DATABASE ${name}`);
       const err = pq.resultErrorMessage();
-      pq.finish();
+      finishConnection(pq);
       if (err) throw new Error(err);
       return `postgresql://shuniu@127.0.0.1:${port}/${name}`;
     },

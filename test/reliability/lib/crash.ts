@@ -61,7 +61,17 @@ export interface CrashStats {
  * must verify from its inception, and the state must equal a fresh
  * resolver's over the same records.
  */
-export async function runCrash(o: { kills: number; hubs: number; perHub: number; batch: number; seed: number }): Promise<CrashStats> {
+export async function runCrash(o: {
+  kills: number;
+  hubs: number;
+  perHub: number;
+  batch: number;
+  seed: number;
+  /** A PostgreSQL URL (spec/node.md §10.5); SQLite in the data directory when absent. */
+  store?: string;
+}): Promise<CrashStats> {
+  const env: Record<string, string> = { SHUNIU_RATE_PER_SECOND: '0', ...(o.store ? { SHUNIU_STORE: o.store } : {}) };
+  const overrides = o.store ? { store: o.store } : {};
   const rand = prng(o.seed);
   const { dir, cleanup } = tempDir();
   try {
@@ -69,13 +79,13 @@ export async function runCrash(o: { kills: number; hubs: number; perHub: number;
     const clients: TestHub[] = [];
     for (let i = 0; i < o.hubs; i++) clients.push(await TestHub.make());
     {
-      const node = await HubNode.open(dir, { threads: 0, log: () => {} });
+      const node = await HubNode.open(dir, { threads: 0, log: () => {}, overrides });
       for (const c of clients) await node.publisher.publish('hub.admitted', { child: c.id, level: 'county', region: '420902' });
       await node.close();
     }
     for (const c of clients) for (let i = 1; i < o.perHub; i++) c.sign('need.posted', needBody({ quantity: 1 + (i % 900) }));
 
-    let proc = await startProcess(dir, 0, { SHUNIU_RATE_PER_SECOND: '0' });
+    let proc = await startProcess(dir, 0, env);
     const port = Number(new URL(proc.url).port);
     const acked = new Set<string>();
     let pushErrors = 0;
@@ -104,16 +114,16 @@ export async function runCrash(o: { kills: number; hubs: number; perHub: number;
     for (; kills < o.kills; kills++) {
       await sleep(100 + Math.floor(rand() * 900));
       await kill9(proc.child);
-      proc = await startProcess(dir, port, { SHUNIU_RATE_PER_SECOND: '0' });
+      proc = await startProcess(dir, port, env);
     }
     await pushing;
     stop = true;
     await kill9(proc.child);
     kills++;
 
-    const node = await HubNode.open(dir, { threads: 0, log: () => {} });
+    const node = await HubNode.open(dir, { threads: 0, log: () => {}, overrides });
     try {
-      const integrity = node.store instanceof SqliteStore ? String(node.store.db.pragma('integrity_check', { simple: true })) : 'not SQLite';
+      const integrity = node.store instanceof SqliteStore ? String(node.store.db.pragma('integrity_check', { simple: true })) : 'n/a (PostgreSQL)';
       const missing = [...acked].filter((id) => !node.store.hasRecord(id));
       const r = replay(node);
       const pushed = clients.reduce((n, c) => n + c.records.length, 0);

@@ -27,6 +27,18 @@ const MIGRATE_LOCK = 0x5348_0003;
 /** The channel every commit is announced on (payload: the highest ord it stored). */
 export const COMMIT_CHANNEL = 'shuniu_commit';
 
+/**
+ * Closes a connection. libpq's bindings close their socket watcher with uv_close and no callback:
+ * the handle lives inside the connection object, so the object is kept reachable until libuv has
+ * finished closing it (a later turn of the event loop), or a GC in between frees memory libuv still reads.
+ */
+const closing = new Set<PQ>();
+export function finishConnection(pq: PQ): void {
+  pq.finish();
+  closing.add(pq);
+  setTimeout(() => closing.delete(pq), 1000).unref();
+}
+
 /** Whether a store setting names PostgreSQL (a libpq connection URI). */
 export function isPostgresUrl(s: string | undefined): s is string {
   return s !== undefined && /^postgres(ql)?:\/\//.test(s);
@@ -137,7 +149,7 @@ export class PostgresStore implements Store {
     try {
       pq.connectSync(this.url);
     } catch (e) {
-      pq.finish();
+      finishConnection(pq);
       throw new ShuniuError('E_STORAGE', `cannot reach PostgreSQL: ${String((e as Error).message ?? e).trim()}`, { cause: e });
     }
     // Notices (CREATE … IF NOT EXISTS) would go to stderr.
@@ -151,7 +163,7 @@ export class PostgresStore implements Store {
     const pq = this.pq;
     if (pq && pq.transactionStatus() !== TX_UNKNOWN) return pq;
     if (this.depth > 0) throw new ShuniuError('E_STORAGE', 'the connection to PostgreSQL was lost inside a transaction');
-    if (pq) pq.finish();
+    if (pq) finishConnection(pq);
     this.pq = undefined;
     return this.connect();
   }
@@ -351,7 +363,7 @@ export class PostgresStore implements Store {
       l.exec(`LISTEN ${COMMIT_CHANNEL}`);
       if (l.resultStatus() !== 'PGRES_COMMAND_OK') throw new Error(l.resultErrorMessage());
     } catch {
-      l.finish();
+      finishConnection(l);
       return;
     }
     this.listener = l;
@@ -359,8 +371,7 @@ export class PostgresStore implements Store {
     l.on('readable', () => {
       if (!l.consumeInput()) {
         // The listening connection broke: dropped here, made again by the next poll.
-        l.stopReader();
-        l.finish();
+        finishConnection(l);
         if (this.listener === l) this.listener = undefined;
         return;
       }
@@ -928,12 +939,11 @@ export class PostgresStore implements Store {
     this.closed = true;
     if (this.poll) clearInterval(this.poll);
     if (this.listener) {
-      this.listener.stopReader();
-      this.listener.finish();
+      finishConnection(this.listener);
       this.listener = undefined;
     }
     this.foreign.clear();
-    this.pq?.finish();
+    if (this.pq) finishConnection(this.pq);
     this.pq = undefined;
   }
 }
