@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { formatTimestamp } from '@shuniu/protocol';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../nodes/hub/src/node.js';
@@ -14,6 +14,14 @@ import { haveChromium, launchBrowser, requireChromium } from './browser.js';
  */
 
 requireChromium('test/e2e/delivery-note.test.ts');
+
+/** jsqr's default export, however the CommonJS module is imported. */
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
+const CANVAS = 'article.delivery-note canvas';
 
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const WAIT = 30_000;
@@ -81,12 +89,13 @@ describe.skipIf(!haveChromium)('delivery note: printable, its QR code leads to t
     const expected = `${county.url}/#/custody?receive=${shipment}`;
     await expect.poll(() => note.locator('canvas').getAttribute('data-qr')).toBe(expected);
     // The QR code's pixels, read back from the canvas and decoded in Node.
-    await expect.poll(() => p.evaluate(() => (document.querySelector('article.delivery-note canvas') as HTMLCanvasElement).width)).toBeGreaterThan(50);
-    const img = await p.evaluate(() => {
-      const c = document.querySelector('article.delivery-note canvas') as HTMLCanvasElement;
-      const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height);
+    await expect.poll(() => p.evaluate<number>(`document.querySelector(${JSON.stringify(CANVAS)}).width`)).toBeGreaterThan(50);
+    // Evaluated as text: this file is compiled without the DOM's types.
+    const img = await p.evaluate<{ w: number; h: number; data: number[] }>(`(() => {
+      const c = document.querySelector(${JSON.stringify(CANVAS)});
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
       return { w: d.width, h: d.height, data: Array.from(d.data) };
-    });
+    })()`);
     const decoded = jsQR(Uint8ClampedArray.from(img.data), img.w, img.h);
     expect(decoded?.data).toBe(expected);
     // Printed, only the note is on the paper: the console's header and navigation are hidden.

@@ -94,7 +94,7 @@ describe.skipIf(!haveChromium)('数据交换 page: bundles, exports and webhooks
     expect(a.node.store.peers()).toEqual([]);
 
     // A webhook added in A's console; a critical need in A's province reaches the receiver and the log.
-    const port = (receiver?.address() as AddressInfo).port;
+    const port = ((receiver as Server).address() as AddressInfo).port;
     const form = pa.locator('form[data-form="webhook"]');
     await form.locator('input[type="url"]').fill(`http://127.0.0.1:${port}/robot?key=k`);
     await form.locator('button[type="submit"]').click();

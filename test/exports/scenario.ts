@@ -32,7 +32,7 @@ async function created(url: string, token: string, body: unknown): Promise<strin
 async function push(url: string, records: unknown[]): Promise<void> {
   const res = await post(`${url}/v1/records`, records);
   const out = (await res.json()) as { summary: Record<string, number> };
-  if (out.summary.accepted + out.summary.duplicate !== records.length) throw new Error(`push: ${JSON.stringify(out)}`);
+  if ((out.summary.accepted ?? 0) + (out.summary.duplicate ?? 0) !== records.length) throw new Error(`push: ${JSON.stringify(out)}`);
 }
 
 const at = (ms: number) => formatTimestamp(Math.floor(ms / 1000) * 1000);

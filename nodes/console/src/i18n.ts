@@ -79,7 +79,8 @@ export const zh = {
   'exchange.export.epcis': '交接与送达（EPCIS 2.0 JSON-LD）',
   'exchange.export.epcisHelp': '发货、签收（含拒收）和送达事件，供物流伙伴的追溯系统使用。',
   'exchange.hooks.title': '群机器人通知（Webhook）',
-  'exchange.hooks.help': '把本区紧急需求、本枢纽资源的对接建议、超时运单和有拒收的签收推送到企业微信、钉钉、飞书群，或发送带 HMAC 签名的 JSON。消息只含公开信息。',
+  'exchange.hooks.help':
+    '把本区紧急需求、本枢纽资源的对接建议、超时运单和有拒收的签收推送到企业微信、钉钉、飞书群，或发送带 HMAC 签名的 JSON。消息只含公开信息。',
   'exchange.hooks.url': '机器人地址：',
   'exchange.hooks.format': '格式：',
   'exchange.hooks.format.wecom': '企业微信',
@@ -665,7 +666,8 @@ export const en: Record<Key, string> = {
   'exchange.export.epcis': 'Custody events (EPCIS 2.0 JSON-LD)',
   'exchange.export.epcisHelp': 'Shipping, receiving (with rejections) and delivery events, for logistics partners’ traceability systems.',
   'exchange.hooks.title': 'Chat group robots (webhooks)',
-  'exchange.hooks.help': 'Critical needs in this region, matching proposals for this hub’s offers, overdue shipments and receipts with rejections, pushed to WeCom, DingTalk or Feishu groups, or as HMAC-signed JSON. Public information only.',
+  'exchange.hooks.help':
+    'Critical needs in this region, matching proposals for this hub’s offers, overdue shipments and receipts with rejections, pushed to WeCom, DingTalk or Feishu groups, or as HMAC-signed JSON. Public information only.',
   'exchange.hooks.url': 'Robot URL:',
   'exchange.hooks.format': 'Format:',
   'exchange.hooks.format.wecom': 'WeCom',

@@ -288,9 +288,14 @@ export class Webhooks {
     const me = this.deps.hubId;
     let needs: Map<string, NeedState> | undefined;
     let shipments: Map<string, ShipmentState> | undefined;
-    const needOf = (id: string) => (needs ??= new Map(((engine.collection('needs') ?? []) as NeedState[]).map((n) => [n.id, n]))).get(id);
-    const shipmentOf = (handoff: string) =>
-      (shipments ??= new Map(((engine.collection('shipments') ?? []) as ShipmentState[]).flatMap((x) => x.versions.map((v) => [v, x] as const)))).get(handoff);
+    const needOf = (id: string) => {
+      needs ??= new Map(((engine.collection('needs') ?? []) as NeedState[]).map((n) => [n.id, n]));
+      return needs.get(id);
+    };
+    const shipmentOf = (handoff: string) => {
+      shipments ??= new Map(((engine.collection('shipments') ?? []) as ShipmentState[]).flatMap((x) => x.versions.map((v) => [v, x] as const)));
+      return shipments.get(handoff);
+    };
     // New records, in ingest order, bounded per pass (the rest on the next).
     for (let pass = 0; pass < 20; pass++) {
       const rows = this.deps.store.since(this.lastOrd, 500);
