@@ -48,7 +48,13 @@ describe('saved seeds (test/sim/seeds): each a failure the simulator found, repl
   // Open findings: the run still breaks an invariant. When this test fails, the bug is fixed: drop `open` from the file.
   for (const s of seedFiles.filter((x) => x.open))
     it(`${s.file}: still breaks an invariant (open finding)`, async () => {
-      const r = await runSim({ seed: s.seed, nodes: s.nodes, steps: s.steps, ...(s.pullOnlyFollower ? { pullOnlyFollower: true } : {}) });
+      const r = await runSim({
+        seed: s.seed,
+        nodes: s.nodes,
+        steps: s.steps,
+        ...(s.faults ? { faults: s.faults } : {}),
+        ...(s.pullOnlyFollower ? { pullOnlyFollower: true } : {}),
+      });
       expect(r.failures.length).toBeGreaterThan(0);
     }, 180_000);
 });

@@ -62,11 +62,22 @@ export interface Faults {
   minDelayMs: number;
   maxDelayMs: number;
   crash: number;
+  /** Chance that a node dies while a push to it is read and waits for its commit (a separate stream of chance). */
+  midRequestCrash: number;
   partition: number;
   adversaries: boolean;
 }
 
-const DEFAULT_FAULTS: Faults = { loss: 0.03, dup: 0.03, minDelayMs: 1, maxDelayMs: 200, crash: 0.05, partition: 0.06, adversaries: true };
+const DEFAULT_FAULTS: Faults = {
+  loss: 0.03,
+  dup: 0.03,
+  minDelayMs: 1,
+  maxDelayMs: 200,
+  crash: 0.05,
+  midRequestCrash: 0.01,
+  partition: 0.06,
+  adversaries: true,
+};
 
 export interface SimResult {
   seed: number;
@@ -163,6 +174,7 @@ export class Sim {
   readonly f: Faults;
   readonly rng: Prng;
   private readonly net: Prng;
+  private readonly kill: Prng;
   readonly sched = new Scheduler(SIM_T0);
   readonly nodes: SimNode[] = [];
   private readonly byHost = new Map<string, SimNode>();
@@ -200,6 +212,7 @@ export class Sim {
     this.f = { ...DEFAULT_FAULTS, ...(o.faults ?? {}) };
     this.rng = new Prng(o.seed);
     this.net = this.rng.fork('net');
+    this.kill = this.rng.fork('kill');
     const root = o.baseDir ?? (isDir('/dev/shm') ? '/dev/shm' : undefined);
     this.base = mkdtempSync(join(root ?? tmpdir(), 'shuniu-sim-'));
   }
@@ -273,7 +286,22 @@ export class Sim {
               if (!copy) this.sched.after(this.delay(), () => no(new TypeError('fetch failed: network unreachable')));
               return;
             }
-            const res = await to.node.app.request(url, { method: init.method, headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+            const pending = Promise.resolve(
+              to.node.app.request(url, { method: init.method, headers: init.headers, ...(init.body !== undefined ? { body: init.body } : {}) }),
+            );
+            if (init.method === 'POST' && to.i !== 0 && this.f.midRequestCrash > 0 && this.kill.chance(this.f.midRequestCrash)) {
+              // Killed mid-batch: the push is read and waits for its group commit when the node dies.
+              this.log(`m${id} ${n.i}->${to.i} ${what}: target crashes mid-request`);
+              await this.crash(to);
+              const outcome = await pending.then(
+                (r) => `${r.status}`,
+                (e: unknown) => (e as Error)?.message ?? String(e),
+              );
+              this.log(`m${id} mid-request crash left: ${outcome}`);
+              if (!copy) this.sched.after(this.delay(), () => no(new TypeError('fetch failed: connection reset')));
+              return;
+            }
+            const res = await pending;
             const text = await res.text();
             this.log(`m${id}${copy ? '+' : ''} ${n.i}->${to.i} ${what} ${res.status} ${digest(text)}`);
             if (copy) return;
@@ -756,6 +784,8 @@ export class Sim {
     this.cut.clear();
     this.f.loss = 0;
     this.f.dup = 0;
+    this.f.crash = 0;
+    this.f.midRequestCrash = 0;
     this.log('final heal');
     for (const n of this.nodes) if (!n.up) await this.open(n);
     const t0 = this.sched.now;
