@@ -9,5 +9,5 @@ export * from './json-schema.js';
 export * from './record.js';
 export * from './schemas.js';
 export * from './sealed.js';
-export * from './verify.js';
 export * from './sheet.js';
+export * from './verify.js';
