@@ -1,29 +1,23 @@
 // Partitions and SSE load: in-process nodes on loopback.
 import type { HubLevel } from '@shuniu/protocol';
 import type { OpenOptions } from '../../../nodes/hub/src/node.js';
+import type { Transport } from '../../../nodes/hub/src/runtime.js';
 import { figure, needBody, post, prng, reopen, sleep, startNode, TestHub } from './harness.js';
 
 type Running = Awaited<ReturnType<typeof startNode>>;
 
 /**
- * Cut links: the federation's requests carry the sender's URL in
- * `shuniu-peer`; a request between two nodes whose link is cut fails as a
- * refused connection would. The nodes' own code runs unchanged.
+ * Cut links: each node is opened with a transport of its own (runtime.ts)
+ * that knows the node's URL; a request between two nodes whose link is cut
+ * fails as a refused connection would, any other goes out with the real
+ * fetch over loopback. The nodes' own code runs unchanged.
  */
 const cut = new Set<string>();
-const realFetch = globalThis.fetch;
-let installed = false;
-function installLinkCutter(): void {
-  if (installed) return;
-  installed = true;
-  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const from = new Headers(init?.headers).get('shuniu-peer');
-    if (from) {
-      const to = new URL(input instanceof Request ? input.url : String(input)).origin;
-      if (cut.has(`${new URL(from).origin}|${to}`)) throw new TypeError('fetch failed (link cut)');
-    }
-    return realFetch(input, init);
-  }) as typeof fetch;
+function linkCutter(self: () => string): Transport {
+  return async (url, init) => {
+    if (cut.has(`${new URL(self()).origin}|${new URL(url).origin}`)) throw new TypeError('fetch failed (link cut)');
+    return fetch(url, init);
+  };
 }
 const link = (a: string, b: string) => [`${new URL(a).origin}|${new URL(b).origin}`, `${new URL(b).origin}|${new URL(a).origin}`];
 
@@ -41,6 +35,8 @@ interface Member {
   parent?: Member;
   up: boolean;
   port: number;
+  /** Its options, with its own link-cutting transport: the same at every restart (same port, same URL). */
+  opts: OpenOptions;
 }
 
 async function hashes(ms: Member[]): Promise<{ hash: string; heads: string }[]> {
@@ -55,13 +51,15 @@ async function hashes(ms: Member[]): Promise<{ hash: string; heads: string }[]> 
  * same heads and state hash is measured.
  */
 export async function runPartitions(o: { cities: number; perCity: number; chaosMs: number; seed: number }) {
-  installLinkCutter();
   const rand = prng(o.seed);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)] as T;
   const members: Member[] = [];
   const add = async (name: string, level: HubLevel, region: string, parent?: Member, follow?: Member) => {
-    const n = await startNode({ name, level, region, ...(parent ? { parent: parent.n.url } : {}), ...(follow ? { follow: [follow.n.url] } : {}) }, FAST);
-    const m: Member = { n, name, up: true, port: Number(new URL(n.url).port), ...(parent ? { parent } : {}) };
+    const self = { url: '' };
+    const opts: OpenOptions = { ...FAST, runtime: { transport: linkCutter(() => self.url) } };
+    const n = await startNode({ name, level, region, ...(parent ? { parent: parent.n.url } : {}), ...(follow ? { follow: [follow.n.url] } : {}) }, opts);
+    self.url = n.url;
+    const m: Member = { n, name, up: true, port: Number(new URL(n.url).port), opts, ...(parent ? { parent } : {}) };
     const admitter = parent ?? follow;
     if (admitter) {
       const res = await post(`${admitter.n.url}/v1/admissions`, { child: n.node.hubId, level, region, url: n.url }, admitter.n.token);
@@ -108,7 +106,7 @@ export async function runPartitions(o: { cities: number; perCity: number; chaosM
     } else if (r < 0.46) {
       const m = members.find((x) => !x.up);
       if (m) {
-        m.n = await reopen(m.n.dir, FAST, m.port);
+        m.n = await reopen(m.n.dir, m.opts, m.port);
         m.up = true;
       }
     } else {
@@ -135,7 +133,7 @@ export async function runPartitions(o: { cities: number; perCity: number; chaosM
   cut.clear();
   for (const m of members)
     if (!m.up) {
-      m.n = await reopen(m.n.dir, FAST, m.port);
+      m.n = await reopen(m.n.dir, m.opts, m.port);
       m.up = true;
     }
   // The outside hub's full chain reaches at least one node.
