@@ -64,3 +64,47 @@ describe('a forked hub seen from two sides of the network', () => {
     }
   });
 });
+
+/**
+ * A foundation follows the province and is never pushed to: it learns only by
+ * pulling. A fork proof is stored beside the chain, in no log, so the pull
+ * fetches it from GET /v1/offchain (spec/node.md §9.3; found by the simulator,
+ * test/sim/seeds/pull-only-follower.json).
+ */
+describe('a follower that only pulls', () => {
+  it('gets the fork proofs the province holds, and marks the hub forked as the province does', async () => {
+    const province = await startNode({ name: '湖北省枢纽', level: 'province', region: '420000' }, fast);
+    nodes.push(province);
+    const foundation = await startNode({ name: '壹基金', level: 'national', region: '100000', follow: [province.url] }, fast);
+    nodes.push(foundation);
+    const county = await TestHub.make();
+    expect((await post(`${province.url}/v1/admissions`, { child: county.id, level: 'county', region: '420902' }, province.token)).status).toBe(201);
+    county.sign('need.posted', needBody({ quantity: 10 }));
+    expect((await post(`${province.url}/v1/records`, county.records)).status).toBe(200);
+    const thief = new Author({ hub: county.id, secretKey: county.hub.keys.signing.secretKey, head: { ...county.author.head }, wall: () => Date.now() + 5 });
+    const owner = county.sign('need.posted', needBody({ quantity: 20 }));
+    const stolen = thief.sign('need.posted', needBody({ quantity: 900 })).record;
+    expect((await post(`${province.url}/v1/records`, [owner])).status).toBe(200);
+    // The second record at the same seq: refused E_FORK, kept beside the chain as the proof.
+    const forked = await post(`${province.url}/v1/records`, [stolen]);
+    expect(JSON.stringify(await forked.json())).toContain('E_FORK');
+    const heads = await json<{ offChain: { count: number; last: number } }>(province, '/v1/heads');
+    expect(heads.offChain.count).toBe(1);
+    const page = await json<{ records: SignedRecord[]; next: number | null }>(province, '/v1/offchain?after=0&limit=5');
+    expect(page.records.map(recordId)).toEqual([recordId(stolen)]);
+    expect(page.next).toBeNull();
+
+    await eventually(async () => (await fetch(`${foundation.url}/v1/records/${recordId(stolen)}`)).status === 200, 200);
+    // The foundation's own hub is not in the province's set, so the two state hashes differ by it; what the fork decides is the same on both.
+    const forkOf = async (n: Running) => {
+      const conflicts = (await json<{ conflicts: { rule: string; records: string[] }[] }>(n, '/v1/state/conflicts')).conflicts;
+      return conflicts.filter((c) => c.rule === 'fork');
+    };
+    expect(await forkOf(foundation)).toEqual(await forkOf(province));
+    expect((await forkOf(foundation))[0]?.records).toEqual([recordId(owner), recordId(stolen)].sort());
+    for (const n of [province, foundation]) {
+      const hubs = (await json<{ hubs: { id: string; status: string }[] }>(n, '/v1/state/hubs')).hubs;
+      expect(hubs.find((h) => h.id === county.id)?.status).toBe('forked');
+    }
+  }, 60_000);
+});

@@ -41,6 +41,8 @@ export interface FederationStats {
  * record), a discovery document — below maxAnswerBytes, which log pages need.
  */
 const SMALL_ANSWER_BYTES = 2 * 1024 * 1024;
+/** Pages of a peer's records beside the chains fetched in one pull (spec/node.md §9.3); the rest in the next. */
+const OFFCHAIN_PAGES = 20;
 
 /** Counts-only semaphore bounding concurrent outbound requests. */
 class Semaphore {
@@ -403,10 +405,13 @@ export class Federation {
    */
   async pullFrom(url: string): Promise<{ accepted: number }> {
     let accepted = 0;
+    let offChain: { count: number; last: number } | undefined;
     for (let round = 0; round < 6 && !this.stopped; round++) {
       const res = await this.exchange(`${url}/v1/heads`);
       if (!res.ok) throw new Error(`heads: HTTP ${res.status}`);
-      const theirs = (JSON.parse(res.text) as { heads: Record<string, number> }).heads;
+      const answer = JSON.parse(res.text) as { heads: Record<string, number>; offChain?: { count: number; last: number } };
+      const theirs = answer.heads;
+      offChain = answer.offChain;
       let progress = 0;
       // Hubs already trusted first: their admissions open the others' logs,
       // which then need no holding and releasing.
@@ -452,8 +457,44 @@ export class Federation {
       accepted += progress;
       if (progress === 0) break;
     }
+    if (!this.stopped) accepted += await this.pullOffChain(url, offChain);
     if (accepted > 0) this.events.log?.(`pull ← ${url}: ${accepted} records`);
     return { accepted };
+  }
+
+  /** Per peer, the peer's ingest order up to which its records beside the chains were fetched (in memory: after a restart they are fetched once more; they are few). */
+  private readonly offChainSeen = new Map<string, number>();
+
+  /**
+   * After the chain logs, the records the peer stores beside the chains (fork proofs, a forked
+   * hub's other branch, what a recovery cut off), which no log has: without them a node that
+   * only pulls would never hold the same set as its peers (spec/node.md §9.3). Fetched when the
+   * peer's heads name some past what was fetched from it, at most OFFCHAIN_PAGES pages a pull.
+   */
+  private async pullOffChain(url: string, theirs: { count: number; last: number } | undefined): Promise<number> {
+    if (!theirs || !(theirs.count > 0)) return 0;
+    let after = this.offChainSeen.get(url) ?? 0;
+    if (!(theirs.last > after)) return 0;
+    let accepted = 0;
+    for (let page = 0; page < OFFCHAIN_PAGES && !this.stopped; page++) {
+      const res = await this.exchange(`${url}/v1/offchain?after=${after}&limit=${this.cfg.pullPage}`);
+      if (!res.ok) throw new Error(`offchain: HTTP ${res.status}`);
+      const text = res.text;
+      const offs = memberArraySpans(text, 'records');
+      if (!offs) throw new Error('offchain: not a page of records');
+      const next = (JSON.parse(text) as { next?: unknown }).next;
+      if (offs.length > 0) {
+        const acks = this.ingestor.commit(await this.ingestor.prepareText(text, offs, 'pull'), url);
+        accepted += acks.filter((a) => a.status === 'accepted').length;
+      }
+      if (typeof next !== 'number' || !(next > after)) {
+        after = Math.max(after, theirs.last);
+        break;
+      }
+      after = next;
+    }
+    this.offChainSeen.set(url, after);
+    return accepted;
   }
 }
 

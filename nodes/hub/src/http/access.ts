@@ -45,6 +45,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Reads.
   'GET /v1/heads': 'read',
   'GET /v1/hubs/:hub/log': 'read',
+  'GET /v1/offchain': 'read',
   'GET /v1/records/:id': 'read',
   'GET /v1/feed': 'read',
   'GET /v1/feed/live': 'read',

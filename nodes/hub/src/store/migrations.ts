@@ -230,4 +230,14 @@ CREATE TABLE intake (
 CREATE INDEX intake_state ON intake(state, bytes);
 `,
   },
+  {
+    version: 11,
+    name: '011-offchain',
+    // The records stored beside the chains (superseded = 1), which a pull fetches by ingest
+    // order (GET /v1/offchain, spec/node.md §9.3), and their count in GET /v1/heads, from this
+    // partial index alone: they are few (forks and recoveries), the records many.
+    sql: `
+CREATE INDEX records_offchain ON records(ord) WHERE superseded = 1;
+`,
+  },
 ];

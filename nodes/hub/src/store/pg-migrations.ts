@@ -143,4 +143,12 @@ CREATE TABLE intake (
 CREATE INDEX intake_state ON intake(state, bytes);
 `,
   },
+  {
+    version: 3,
+    name: '003-offchain',
+    // The records stored beside the chains, by ingest order (SQLite migration 11, spec/node.md §9.3).
+    sql: `
+CREATE INDEX records_offchain ON records(ord) WHERE superseded = 1;
+`,
+  },
 ];

@@ -574,6 +574,18 @@ export class PostgresStore implements Store {
     return { rows, through };
   }
 
+  offChain(ord: number, limit: number): StoredRecord[] {
+    return this.all('SELECT ord, id, hub, seq, type, json FROM records WHERE superseded = 1 AND ord > $1 ORDER BY ord LIMIT $2', [
+      ord,
+      limit,
+    ]) as unknown as StoredRecord[];
+  }
+
+  offChainSummary(): { count: number; last: number } {
+    const r = this.one('SELECT COUNT(*) AS count, COALESCE(MAX(ord), 0) AS last FROM records WHERE superseded = 1');
+    return { count: Number(r?.count ?? 0), last: Number(r?.last ?? 0) };
+  }
+
   maxOrd(): number {
     return (this.one('SELECT COALESCE(MAX(ord), 0) AS m FROM records')?.m as number) ?? 0;
   }

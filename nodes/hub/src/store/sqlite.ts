@@ -80,6 +80,8 @@ export class SqliteStore implements Store {
         "SELECT COUNT(*) AS n, MAX(seq) AS last, CAST(group_concat(json, ',' ORDER BY seq) AS BLOB) AS joined FROM (SELECT seq, json FROM records WHERE hub = ? AND seq > ? AND superseded = 0 ORDER BY seq LIMIT ?)",
       ),
       since: p('SELECT ord, id, hub, seq, type, source, json FROM records WHERE ord > ? ORDER BY ord LIMIT ?'),
+      offChain: p('SELECT ord, id, hub, seq, type, json FROM records WHERE superseded = 1 AND ord > ? ORDER BY ord LIMIT ?'),
+      offChainSummary: p('SELECT COUNT(*) AS count, COALESCE(MAX(ord), 0) AS last FROM records WHERE superseded = 1'),
       outbound: p('SELECT ord, id, hub, seq, type, json FROM records WHERE ord > ? AND source NOT IN (SELECT value FROM json_each(?)) ORDER BY ord LIMIT ?'),
       maxOrd: p('SELECT COALESCE(MAX(ord), 0) AS m FROM records'),
       heads: p('SELECT hub, head_seq FROM hubs'),
@@ -280,6 +282,14 @@ export class SqliteStore implements Store {
     // Fewer than `limit`: every record up to the newest was looked at.
     const through = rows.length === limit ? (rows[rows.length - 1] as StoredRecord).ord : Math.max(ord, this.maxOrd());
     return { rows, through };
+  }
+
+  offChain(ord: number, limit: number): StoredRecord[] {
+    return this.st.offChain!.all(ord, limit) as StoredRecord[];
+  }
+
+  offChainSummary(): { count: number; last: number } {
+    return this.st.offChainSummary!.get() as { count: number; last: number };
   }
 
   maxOrd(): number {

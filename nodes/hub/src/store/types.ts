@@ -145,6 +145,14 @@ export interface Store {
   /** Records after `ord`, any filter, for push queues and replay. */
   since(ord: number, limit: number): StoredRecord[];
   /**
+   * Records stored beside the chains (fork proofs, a forked hub's other branch, what a recovery
+   * cut off: `superseded`) after `ord`, at most `limit`, in ingest order; a pull fetches them
+   * (spec/node.md §9.3).
+   */
+  offChain(ord: number, limit: number): StoredRecord[];
+  /** How many records are stored beside the chains, and the highest ingest order among them (0 when none). */
+  offChainSummary(): { count: number; last: number };
+  /**
    * A push queue's next batch: at most `limit` records after `ord` whose
    * source is not `skip` (the peer itself: its URL, for pulled records, and
    * `hub:<id>` for records it pushed signed), in ingest order, and `through`,

@@ -58,7 +58,28 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
     method: 'get',
     path: '/v1/heads',
     summary: 'Last sequence number of every hub held',
-    responses: { 200: json(z.object({ heads: z.record(z.string(), z.int()) }), 'heads') },
+    responses: {
+      200: json(
+        z.object({
+          heads: z.record(z.string(), z.int()),
+          offChain: z.object({ count: z.int(), last: z.int() }).describe('records stored beside the chains: how many, and the highest ingest order among them'),
+        }),
+        'heads',
+      ),
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/v1/offchain',
+    summary: 'Records stored beside the chains (fork proofs, a forked hub’s other branch, what a recovery cut off), by ingest order',
+    request: { query: z.object({ after: z.string().optional(), limit: z.string().optional() }) },
+    responses: {
+      200: json(
+        z.object({ records: z.array(signedRecordSchema), next: z.int().nullable() }),
+        'a page of them; next is the ingest order to ask after, null at the end',
+      ),
+      400: problemResponse('bad after or limit'),
+    },
   });
   r.registerPath({
     method: 'get',

@@ -64,7 +64,18 @@ export function recordRoutes(deps: RecordsDeps) {
     return c.body(stripSealed(c, mayRead, r.json), 200, { 'content-type': 'application/json' });
   });
 
-  app.get('/v1/heads', (c) => c.json({ heads: deps.store.heads() }));
+  app.get('/v1/heads', (c) => c.json({ heads: deps.store.heads(), offChain: deps.store.offChainSummary() }));
+
+  // The records stored beside the chains (fork proofs, a forked hub's other branch, what a
+  // recovery cut off), by this node's ingest order: what a pull fetches besides the chain logs (spec/node.md §9.3).
+  app.get('/v1/offchain', (c) => {
+    const after = intParam(c.req.query('after'), 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(c.req.query('limit'), 'limit', 500, 1, 5000);
+    const rows = deps.store.offChain(after, limit);
+    const last = rows.length === limit ? Number((rows[rows.length - 1] as { ord: number }).ord) : null;
+    const body = `{"records":[${rows.map((r) => stripSealed(c, mayRead, r.json)).join(',')}],"next":${last === null ? 'null' : last}}`;
+    return c.body(body, 200, { 'content-type': 'application/json' });
+  });
 
   app.get('/v1/hubs/:hub/log', (c) => {
     const hub = c.req.param('hub');
