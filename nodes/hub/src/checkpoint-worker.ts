@@ -4,10 +4,9 @@
 // checkpoint file. The node's own state is never touched or copied.
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { assumeVerified, parseRecord, type Verified } from '@shuniu/protocol';
 import type DatabaseT from 'better-sqlite3';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
-import { defaultStateFactory, type StateEngine } from './state.js';
+import { defaultStateFactory, type StateEngine, storedRecord } from './state.js';
 
 export interface CheckpointJob {
   dir: string;
@@ -42,7 +41,7 @@ async function run(job: CheckpointJob): Promise<CheckpointReply> {
     for (;;) {
       const rows = since.all(after, job.ord) as { ord: number; id: string; json: string }[];
       if (rows.length === 0) break;
-      for (const r of rows) state.apply(assumeVerified(parseRecord(JSON.parse(r.json)), r.id) as Verified);
+      for (const r of rows) state.apply(storedRecord(r.json, r.id));
       replayed += rows.length;
       after = (rows[rows.length - 1] as { ord: number }).ord;
     }

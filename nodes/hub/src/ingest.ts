@@ -22,7 +22,7 @@ import {
   type Verified,
   verifyRecord,
 } from '@shuniu/protocol';
-import type { StateEngine } from './state.js';
+import { type StateEngine, storedRecord } from './state.js';
 import type { Store } from './store/types.js';
 import type { Trust } from './trust.js';
 import type { SigJob, VerifyPool } from './verify-pool.js';
@@ -514,7 +514,7 @@ export class Ingestor {
    * queues) told, as after a commit here.
    */
   applyCommitted(rows: readonly { id: string; json: string }[], maxOrd: number): void {
-    for (const r of rows) this.state.apply(assumeVerified(parseRecord(JSON.parse(r.json)), r.id) as Verified);
+    for (const r of rows) this.state.apply(storedRecord(r.json, r.id));
     this.views.clear();
     this.heldHubs = undefined;
     this.blockedHubs = undefined;

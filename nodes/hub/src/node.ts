@@ -13,13 +13,11 @@ import {
   type HubLevel,
   type HubSeeds,
   type KeyPair,
-  parseRecord,
   publicKeysOf,
   ready,
   recordId,
   ShuniuError,
   signingKeyPairFromSeed,
-  type Verified,
 } from '@shuniu/protocol';
 import type { AdmissionEdge, HubState } from '@shuniu/resolve';
 import { Hono } from 'hono';
@@ -55,7 +53,7 @@ import { MatchService, type MatchSource } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { type Runtime, runtimeOf } from './runtime.js';
-import { defaultStateFactory, type StateEngine, type StateFactory } from './state.js';
+import { defaultStateFactory, type StateEngine, type StateFactory, storedRecord } from './state.js';
 import { type NodeStore, openStore } from './store/open.js';
 import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -251,7 +249,7 @@ export class HubNode {
     for (;;) {
       const rows = store.since(after, 5000);
       if (rows.length === 0) break;
-      for (const r of rows) state.apply(assumeVerified(parseRecord(JSON.parse(r.json)), r.id) as Verified);
+      for (const r of rows) state.apply(storedRecord(r.json, r.id));
       after = (rows[rows.length - 1] as { ord: number }).ord;
     }
     return state;
