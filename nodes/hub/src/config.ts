@@ -62,11 +62,6 @@ export interface NodeConfig {
     stateReadsTotal?: number;
     /** Join codes open or pending at once (spec/node.md §7.1); default 100. */
     joinCodes?: number;
-  };
-  federation: {
-    pushBatch: number;
-    pushParallel: number;
-    pullIntervalMs: number;
     /** Public intake form (spec/node.md §8.7): largest body, bytes; default 16384. */
     intakeBodyBytes?: number;
     /** Submissions one client may make an hour, and in a burst; defaults 30 and 10 (0 = no per-client limit). */
@@ -75,6 +70,11 @@ export interface NodeConfig {
     /** Undecided (pending or verified) submissions kept at once, in rows and in bytes; defaults 1000 and 4194304. */
     intakePending?: number;
     intakePendingBytes?: number;
+  };
+  federation: {
+    pushBatch: number;
+    pushParallel: number;
+    pullIntervalMs: number;
     pullPage: number;
     /** Deadline of one whole exchange with a peer: request, headers and body (spec/node.md §9). */
     requestTimeoutMs: number;

@@ -436,28 +436,6 @@ export class HubNode {
         ...(this.privacy ? { privacy: this.privacy } : {}),
       }),
     );
-    // Join codes and admission requests (spec/node.md §7.1).
-    app.route(
-      '/',
-      joinRoutes({
-        codes: new JoinCodes(store.db, { hubId: this.hubId, max: config.limits.joinCodes ?? JOIN_CODES_DEFAULT }),
-        publisher: this.publisher,
-        store,
-        hubId: this.hubId,
-        standing: () => {
-          const me = (ingestor.engine.collection('hubs') as { id: string; level?: HubLevel; region?: string }[] | undefined)?.find((h) => h.id === this.hubId);
-          // Its admission's word once admitted (a root: its profile's); before that, its own config (the admission counts once this hub's does).
-          return { root: config.roots.includes(this.hubId), level: me?.level ?? config.level, region: me?.region ?? config.region };
-        },
-        onPeersChanged: () => this.federation.kickAll(),
-      }),
-    );
-    // Proposals are planned in a worker, once per state version, within limits.matchBudgetMs (spec/node.md §Matching proposals).
-    this.matchService = new MatchService({
-      // The engine behind the ingestor can be replaced (a reload): read it at each call.
-      source: {
-        clock: () => ingestor.engine.clock(),
-        entries: ((name: 'needs' | 'offers' | 'conflicts') => ingestor.engine.entries(name)) as MatchSource['entries'],
     // Needs from groups that run no node: public intake form, verification queue, tracking (spec/node.md §8.7).
     app.route(
       '/',
@@ -480,6 +458,28 @@ export class HubNode {
         },
       }),
     );
+    // Join codes and admission requests (spec/node.md §7.1).
+    app.route(
+      '/',
+      joinRoutes({
+        codes: new JoinCodes(store.db, { hubId: this.hubId, max: config.limits.joinCodes ?? JOIN_CODES_DEFAULT }),
+        publisher: this.publisher,
+        store,
+        hubId: this.hubId,
+        standing: () => {
+          const me = (ingestor.engine.collection('hubs') as { id: string; level?: HubLevel; region?: string }[] | undefined)?.find((h) => h.id === this.hubId);
+          // Its admission's word once admitted (a root: its profile's); before that, its own config (the admission counts once this hub's does).
+          return { root: config.roots.includes(this.hubId), level: me?.level ?? config.level, region: me?.region ?? config.region };
+        },
+        onPeersChanged: () => this.federation.kickAll(),
+      }),
+    );
+    // Proposals are planned in a worker, once per state version, within limits.matchBudgetMs (spec/node.md §Matching proposals).
+    this.matchService = new MatchService({
+      // The engine behind the ingestor can be replaced (a reload): read it at each call.
+      source: {
+        clock: () => ingestor.engine.clock(),
+        entries: ((name: 'needs' | 'offers' | 'conflicts') => ingestor.engine.entries(name)) as MatchSource['entries'],
       },
       version: () => ingestor.engine.stateHash(),
       budgetMs: config.limits.matchBudgetMs ?? 10_000,
