@@ -443,10 +443,7 @@ export class HubNode {
         store,
         publisher: this.publisher,
         ...(this.privacy ? { privacy: this.privacy } : {}),
-        need: (id) => {
-          for (const [k, v] of ingestor.engine.entries('needs')) if (k === id) return v;
-          return undefined;
-        },
+        need: (id) => ingestor.engine.need(id),
         clientOf: (c) => clientKey(c, addr(c)),
         publicUrl: () => this.publicUrl(),
         limits: {

@@ -28,6 +28,8 @@ export interface StateEngine {
   resolved(): ResolvedState;
   /** One map of the resolved state without copying (values are replaced, never mutated: the matching worker is sent what changed). */
   entries<K extends 'needs' | 'offers' | 'conflicts'>(name: K): Iterable<[string, ResolvedState[K][string]]>;
+  /** One need of the resolved state by id, or undefined (the intake tracking route, spec/node.md §8.7). */
+  need(id: string): ResolvedState['needs'][string] | undefined;
   /** The state's record clock (its `clock`). */
   clock(): number;
   /** The admissions that count (spec/resolution.md §1); the node's trust is admittedHubs(roots, these, blocked). */
@@ -53,6 +55,9 @@ export class ResolverState implements StateEngine {
   }
   entries<K extends 'needs' | 'offers' | 'conflicts'>(name: K): Iterable<[string, ResolvedState[K][string]]> {
     return this.resolver.entries(name);
+  }
+  need(id: string): ResolvedState['needs'][string] | undefined {
+    return this.resolver.entry('needs', id);
   }
   clock(): number {
     return this.resolver.recordClock();

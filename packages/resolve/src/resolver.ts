@@ -101,6 +101,17 @@ export class Resolver {
     return this.#s[name].entries() as IterableIterator<[string, ResolvedState[K][string]]>;
   }
 
+  /**
+   * One entry of one map of the resolved state by its id, without walking or
+   * copying the map (a node's intake tracking route looks up one need).
+   *
+   * @example resolver.entry('needs', needId)?.status
+   */
+  entry<K extends StateMapName>(name: K, id: string): ResolvedState[K][string] | undefined {
+    flush(this.#s);
+    return this.#s[name].get(id) as ResolvedState[K][string] | undefined;
+  }
+
   /** The record clock of the state (its `clock`: the greatest hlc.ms applied). */
   recordClock(): number {
     flush(this.#s);
