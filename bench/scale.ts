@@ -40,6 +40,8 @@
 //   records 1,000,000, peak_rss_mb 2,388 (restart; ingest 2,188), restart_s 84.8, ingest ratio
 //   0.691 at the start and 0.271 at the end (bare Ed25519 2,338/s then 5,997/s as the load fell from
 //   14 to 8), open_share 0.069, ingest 537 s, signing the history 1,137 s (then cached).
+//   Second run, same history: peak_rss_mb 2,278 (ingest; restart 1,863), restart_s 41.8, ingest ratio
+//   1.874 at the start and 0.780 at the end (bare 1,226/s then 4,348/s), open_share (§11) 0.110, ingest 322 s.
 import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
