@@ -3,6 +3,6 @@ export { BucketMap } from './buckets.js';
 export { DUPLICATE_WINDOW_MS } from './duplicates.js';
 export { type FinishedSets, finishedObjects } from './finished.js';
 export { Resolver } from './resolver.js';
-export type { ResolverSnapshot, ResolverSnapshotV1 } from './snapshot.js';
+export type { ResolverSnapshot } from './snapshot.js';
 export type * from './types.js';
 export type { StateMapName } from './views.js';

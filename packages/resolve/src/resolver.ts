@@ -163,7 +163,7 @@ export class Resolver {
    * The snapshot's records were verified before they were stored; they are
    * trusted, not re-verified. When `opts.roots` differ from the snapshot's,
    * the derived state does not apply and the held records are re-applied.
-   * A v1 snapshot (records only, from earlier versions) is replayed.
+   * Snapshots of other formats are refused (the node then replays its records).
    *
    * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or from an incompatible version)
    */

@@ -13,7 +13,7 @@
  * with a way to read the older ones. The encoding of values is
  * snapshot-codec.ts.
  */
-import { ShuniuError, type SignedRecord, type Verified } from '@shuniu/protocol';
+import { ShuniuError, type Verified } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
 import { BucketMap } from './buckets.js';
 import { DeadlineHeap, Group, SmallMap, type TimedStage } from './collections.js';
@@ -51,14 +51,6 @@ export interface ResolverSnapshot {
   shapes: number[][];
   /** The value stream (snapshot-codec.ts). */
   chunks: number[][];
-}
-
-/** Snapshots of earlier versions: the records only, replayed by fromJSON(). */
-export interface ResolverSnapshotV1 {
-  v: 1;
-  roots: string[];
-  stateHash: string;
-  records: { id: string; record: SignedRecord }[];
 }
 
 /** `true` when `L` names every key of `T` (but those in `Skip`); a compile error names the missing ones otherwise. */
@@ -306,8 +298,6 @@ const REGISTRY: Registry = {
   },
 };
 
-const B64_32 = /^[A-Za-z0-9_-]{43}$/;
-
 /** The snapshot of a flushed state whose hash is `stateHash`. */
 export function toSnapshot(s: State, stateHash: string): ResolverSnapshot {
   const e = new Encoder(REGISTRY);
@@ -355,22 +345,13 @@ function setState(s: State, nodes: Map<string, Obj>, records: number, f: Record<
  * resolver's roots and hasher). The snapshot's records were verified before
  * they were stored; they are trusted, not re-verified. When the roots differ
  * from the snapshot's, the derived state does not apply and the held records
- * are re-applied. A v1 snapshot (records only, from earlier versions) is
- * replayed.
+ * are re-applied. Snapshots of other formats (the records-only v1 of early
+ * versions among them) are refused: the node then replays its records.
  *
  * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or of a format this version does not read)
  */
 export function fromSnapshot(snapshot: unknown, target: State): State {
-  const s = snapshot as Partial<ResolverSnapshot> | Partial<ResolverSnapshotV1> | null;
-  if (s && typeof s === 'object' && s.v === 1 && Array.isArray(s.records)) {
-    s.records.forEach((e, i) => {
-      if (!e || typeof e !== 'object' || typeof e.id !== 'string' || !B64_32.test(e.id) || !e.record || typeof e.record !== 'object') {
-        throw new ShuniuError('E_ARGUMENT', `snapshot record ${i} is not {id, record}`, { path: ['records', i] });
-      }
-      fileRecord(target, { id: e.id, record: e.record } as Verified);
-    });
-    return target;
-  }
+  const s = snapshot as Partial<ResolverSnapshot> | null;
   if (
     !s ||
     typeof s !== 'object' ||
@@ -380,7 +361,7 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
     !Array.isArray(s.roots) ||
     !Array.isArray(s.chunks)
   ) {
-    throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, layout, roots, strings, shapes, chunks} (or {v:1, records})');
+    throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: expected {v:2, layout, roots, strings, shapes, chunks}');
   }
   const format = typeof s.layout === 'string' ? Number.parseInt(s.layout, 10) : Number.NaN;
   if (FORMATS[format] === undefined || s.layout !== FORMATS[format]) {
