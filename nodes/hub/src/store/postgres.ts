@@ -15,7 +15,18 @@ let pqClass: typeof PQ | undefined;
  * imported as ESM the package prints its include directory on stdout.
  */
 export function libpq(): typeof PQ {
-  pqClass ??= createRequire(import.meta.url)('libpq') as typeof PQ;
+  if (pqClass === undefined) {
+    try {
+      pqClass = createRequire(import.meta.url)('libpq') as typeof PQ;
+    } catch (e) {
+      // An optional dependency: its build needs libpq's headers (Debian: libpq-dev), which a machine on SQLite may lack.
+      throw new ShuniuError(
+        'E_STORAGE',
+        `the PostgreSQL store needs the libpq package, which is not built here (${(e as Error).message.split('\n')[0]}): install libpq-dev (apt-get install -y libpq-dev) and run pnpm install again`,
+        { cause: e },
+      );
+    }
+  }
   return pqClass;
 }
 type Param = string | number | boolean | null | undefined;
