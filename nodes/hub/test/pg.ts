@@ -3,8 +3,10 @@
  * (/usr/lib/postgresql/<major>/bin, installed by .ci/run), initdb into a
  * temporary directory, a free loopback port, run as the `postgres` user when
  * the tests run as root (PostgreSQL refuses to run as root). Each caller gets
- * its own database. Without the binaries the PostgreSQL tests are skipped
- * with a message, except under CI=true, where they fail.
+ * its own database. Without the binaries, or without the libpq binding (an
+ * optional dependency, built only where libpq-dev is installed), the
+ * PostgreSQL tests are skipped with a message, except under CI=true, where
+ * they fail.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -27,8 +29,16 @@ export function pgBin(): string | undefined {
 
 /** Whether PostgreSQL tests can run here; prints why not (under CI=true a missing server is an error). */
 export const PG_AVAILABLE: boolean = (() => {
-  if (pgBin()) return true;
-  const msg = 'PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb; apt-get install postgresql): PostgreSQL tests skipped';
+  let binding = true;
+  try {
+    libpq();
+  } catch {
+    binding = false;
+  }
+  if (pgBin() && binding) return true;
+  const msg = binding
+    ? 'PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb; apt-get install postgresql): PostgreSQL tests skipped'
+    : 'the libpq binding is not built (apt-get install libpq-dev, then pnpm install): PostgreSQL tests skipped';
   if (process.env.CI === 'true') throw new Error(`${msg.replace(': PostgreSQL tests skipped', '')}, and CI=true requires them`);
   process.stderr.write(`${msg}\n`);
   return false;
