@@ -4,7 +4,7 @@ import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protoco
 import { ShuniuError } from '@shuniu/protocol';
 import type PQ from 'libpq';
 import { PG_MIGRATIONS } from './pg-migrations.js';
-import { hasSealed, withoutSealed } from './sqlite.js';
+import { hasSealed, INTAKE_COLUMNS, intakeRowOf, PEER_COLUMNS, withoutSealed } from './sqlite.js';
 import type { FeedFilter, FeedRow, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, IntakeRow, PeerRow, SqlDb, Store, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -784,18 +784,10 @@ export class PostgresStore implements Store {
   }
 
   updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void {
-    const cols: Record<string, string> = {
-      cursor: 'cursor',
-      failures: 'failures',
-      nextAttemptMs: 'next_attempt_ms',
-      parked: 'parked',
-      lastError: 'last_error',
-      hub: 'hub',
-    };
     const sets: string[] = [];
     const args: Param[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      const col = cols[k];
+      const col = PEER_COLUMNS[k];
       if (!col || v === undefined) continue;
       args.push(typeof v === 'boolean' ? (v ? 1 : 0) : (v as Param));
       sets.push(`${col} = $${args.length}`);
@@ -899,19 +891,10 @@ export class PostgresStore implements Store {
   }
 
   updateIntake(id: string, patch: Partial<Pick<IntakeRow, 'state' | 'need' | 'private' | 'verifiedMs' | 'decidedMs' | 'record' | 'reason'>>): void {
-    const cols: Record<string, string> = {
-      state: 'state',
-      need: 'need',
-      private: 'private',
-      verifiedMs: 'verified_ms',
-      decidedMs: 'decided_ms',
-      record: 'record',
-      reason: 'reason',
-    };
     const sets: string[] = [];
     const args: Param[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      const col = cols[k];
+      const col = INTAKE_COLUMNS[k];
       if (!col || v === undefined) continue;
       args.push(v as Param);
       sets.push(`${col} = $${args.length}`);
@@ -969,20 +952,4 @@ export class PostgresStore implements Store {
     if (this.pq) finishConnection(this.pq);
     this.pq = undefined;
   }
-}
-
-function intakeRowOf(r: Row): IntakeRow {
-  return {
-    id: r.id as string,
-    tokenHash: r.token_hash as string,
-    state: r.state as IntakeRow['state'],
-    need: r.need as string,
-    private: (r.private as string | null) ?? null,
-    bytes: r.bytes as number,
-    submittedMs: r.submitted_ms as number,
-    verifiedMs: (r.verified_ms as number | null) ?? null,
-    decidedMs: (r.decided_ms as number | null) ?? null,
-    record: (r.record as string | null) ?? null,
-    reason: (r.reason as string | null) ?? null,
-  };
 }

@@ -450,18 +450,10 @@ export class SqliteStore implements Store {
   }
 
   updatePeer(url: string, patch: Partial<Pick<PeerRow, 'cursor' | 'failures' | 'nextAttemptMs' | 'parked' | 'lastError' | 'hub'>>): void {
-    const cols: Record<string, string> = {
-      cursor: 'cursor',
-      failures: 'failures',
-      nextAttemptMs: 'next_attempt_ms',
-      parked: 'parked',
-      lastError: 'last_error',
-      hub: 'hub',
-    };
     const sets: string[] = [];
     const args: unknown[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      const col = cols[k];
+      const col = PEER_COLUMNS[k];
       if (!col || v === undefined) continue;
       sets.push(`${col} = ?`);
       args.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
@@ -576,19 +568,10 @@ export class SqliteStore implements Store {
   }
 
   updateIntake(id: string, patch: Partial<Pick<IntakeRow, 'state' | 'need' | 'private' | 'verifiedMs' | 'decidedMs' | 'record' | 'reason'>>): void {
-    const cols: Record<string, string> = {
-      state: 'state',
-      need: 'need',
-      private: 'private',
-      verifiedMs: 'verified_ms',
-      decidedMs: 'decided_ms',
-      record: 'record',
-      reason: 'reason',
-    };
     const sets: string[] = [];
     const args: unknown[] = [];
     for (const [k, v] of Object.entries(patch)) {
-      const col = cols[k];
+      const col = INTAKE_COLUMNS[k];
       if (!col || v === undefined) continue;
       sets.push(`${col} = ?`);
       args.push(v);
@@ -615,7 +598,29 @@ export class SqliteStore implements Store {
   }
 }
 
-function intakeRowOf(r: Row): IntakeRow {
+/** The peer columns an update may set, by PeerRow member (one map for both stores). */
+export const PEER_COLUMNS: Readonly<Record<string, string>> = {
+  cursor: 'cursor',
+  failures: 'failures',
+  nextAttemptMs: 'next_attempt_ms',
+  parked: 'parked',
+  lastError: 'last_error',
+  hub: 'hub',
+};
+
+/** The intake columns an update may set, by IntakeRow member (one map for both stores). */
+export const INTAKE_COLUMNS: Readonly<Record<string, string>> = {
+  state: 'state',
+  need: 'need',
+  private: 'private',
+  verifiedMs: 'verified_ms',
+  decidedMs: 'decided_ms',
+  record: 'record',
+  reason: 'reason',
+};
+
+/** An intake row as stored (either store) to the Store interface's shape. */
+export function intakeRowOf(r: Record<string, unknown>): IntakeRow {
   return {
     id: r.id as string,
     tokenHash: r.token_hash as string,
