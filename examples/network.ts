@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubNode, initDataDir, readKeyFile, signJoinRequest } from '@shuniu/hub';
 import { formatTimestamp, signingKeyPairFromSeed } from '@shuniu/protocol';
+import { call, type Running, until } from './lib.js';
 
 const exitWhenDone = process.argv.includes('--exit');
 const root = mkdtempSync(join(tmpdir(), 'shuniu-demo-'));
@@ -20,13 +21,6 @@ const named = (m: string) => m.replace(/http:\/\/127\.0\.0\.1:\d+/g, (u) => labe
 
 const nodes: Running[] = [];
 let started = 0;
-
-interface Running {
-  label: string;
-  node: HubNode;
-  url: string;
-  token: string;
-}
 
 async function start(
   label: string,
@@ -44,25 +38,6 @@ async function start(
   labels.set(url, label);
   say(`${label.padEnd(9)} ${o.name} (${o.region}) hub ${node.hubId.slice(0, 10)}… at ${url}, data ${dir}`);
   return { label, node, url, token } satisfies Running;
-}
-
-async function call(n: Running, path: string, body: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${n.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${n.token}` },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as { id: string; detail?: string };
-  if (res.status !== 201) throw new Error(`${n.label} ${path}: ${res.status} ${json.detail ?? JSON.stringify(json)}`);
-  return json;
-}
-
-async function until(what: string, check: () => Promise<boolean>, seconds = 60): Promise<void> {
-  for (let i = 0; i < seconds * 5; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const has = async (n: Running, id: string) => (await fetch(`${n.url}/v1/records/${id}`)).status === 200;

@@ -15,6 +15,7 @@ import { HubNode, initDataDir } from '@shuniu/hub';
 import { formatTimestamp } from '@shuniu/protocol';
 import type { AllocationState, NeedState, OfferState } from '@shuniu/resolve';
 import { buildReport } from '../nodes/console/src/lib/reports.js';
+import { call, type Running, until as untilEvery } from './lib.js';
 
 const exitWhenDone = process.argv.includes('--exit');
 const root = mkdtempSync(join(tmpdir(), 'shuniu-shanghai-'));
@@ -30,12 +31,8 @@ const TARGET = QUICK
   ? { moneyFen: 2_721_000_000, goodsFen: 3_088_000_000, units: 42, people: 173_000, funds: 12, companies: 8 }
   : { moneyFen: 2_721_000_000, goodsFen: 3_088_000_000, units: 419, people: 1_730_000, funds: 12, companies: 80 };
 
-interface Running {
-  label: string;
-  node: HubNode;
-  url: string;
-  token: string;
-}
+/** The campaign's waits: up to 2 minutes, asking every 250 ms. */
+const until = (what: string, check: () => Promise<boolean>) => untilEvery(what, check, 120, 250);
 const nodes: Running[] = [];
 let started = 0;
 
@@ -50,25 +47,6 @@ async function start(label: string, o: { name: string; level: 'province' | 'coun
   const token = await node.auth.issue('operator', 8 * 3600);
   say(`${label.padEnd(9)} ${o.name} (${o.region}) at ${url}`);
   return { label, node, url, token };
-}
-
-async function call(n: Running, path: string, body: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${n.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${n.token}` },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as { id: string; detail?: string };
-  if (res.status !== 201) throw new Error(`${n.label} ${path}: ${res.status} ${json.detail ?? JSON.stringify(json)}`);
-  return json;
-}
-
-async function until(what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> {
-  for (let i = 0; i < seconds * 4; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function state<T>(n: Running, what: 'needs' | 'offers' | 'allocations'): Promise<T[]> {
