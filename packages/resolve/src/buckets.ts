@@ -87,6 +87,9 @@ function sortByKey<E extends { key: string }>(es: E[]): void {
   }
 }
 
+/** The value of an entry whose object left memory (objects.ts): its leaf digest stays, the value is read back through BucketMap.fetch. */
+const AWAY: unknown = Object.freeze({ away: true });
+
 interface Entry<V> {
   key: string;
   value: V;
@@ -126,6 +129,11 @@ export class BucketMap<V> {
    * large views, the protocol's canonicaliser (jcsOfIJson) otherwise. Not part
    * of a snapshot: the owner sets it again after restore().
    */
+  /** Reads back the value of an entry that left memory (set by objects.ts when a resolver lets finished objects go). */
+  fetch: ((key: string) => V) | undefined = undefined;
+  /** When set, the keys set() since the owner last cleared it (objects.ts: the candidates for letting go). */
+  changed: Set<string> | undefined = undefined;
+
   constructor(public json: (value: V) => string = jcsOfIJson as (value: V) => string) {}
 
   get size(): number {
@@ -133,7 +141,43 @@ export class BucketMap<V> {
   }
 
   get(key: string): V | undefined {
-    return this.map.get(key)?.value;
+    const e = this.map.get(key);
+    if (e === undefined) return undefined;
+    return e.value === AWAY ? this.away(key) : e.value;
+  }
+
+  private away(key: string): V {
+    if (this.fetch === undefined) throw new Error(`BucketMap: ${key} left memory and nothing reads it back`);
+    return this.fetch(key);
+  }
+
+  /**
+   * Lets the value of `key` leave memory, keeping its leaf digest (spec/resolution.md §11, the state
+   * hash without every object): get(), entries(), toObject() and snapshot() read it back through
+   * `fetch`. Only a hashed entry can go (root() first); returns whether it went.
+   */
+  evict(key: string): boolean {
+    const e = this.map.get(key);
+    if (e === undefined || e.leaf === '' || e.value === AWAY) return false;
+    e.value = AWAY as V;
+    return true;
+  }
+
+  /** Puts back the value of an entry that left memory, unchanged: its leaf digest stays (nothing is re-hashed). */
+  putBack(key: string, value: V): void {
+    const e = this.map.get(key);
+    if (e !== undefined && e.value === AWAY) e.value = value;
+  }
+
+  /** The cached leaf digest of `key` ('' while it needs re-hashing, undefined when there is no such key). */
+  leaf(key: string): string | undefined {
+    return this.map.get(key)?.leaf;
+  }
+
+  /** Whether the value of `key` is in memory (false when it left, or there is no such key). */
+  resident(key: string): boolean {
+    const e = this.map.get(key);
+    return e !== undefined && e.value !== AWAY;
   }
 
   has(key: string): boolean {
@@ -143,6 +187,7 @@ export class BucketMap<V> {
   set(key: string, value: V): void {
     const e = this.map.get(key);
     this.rootDigest = undefined;
+    this.changed?.add(key);
     if (e) {
       e.value = value;
       if (e.leaf !== '') {
@@ -184,14 +229,17 @@ export class BucketMap<V> {
   }
 
   *entries(): IterableIterator<[string, V]> {
-    for (const [k, e] of this.map) yield [k, e.value];
+    for (const [k, e] of this.map) yield [k, e.value === AWAY ? this.away(k) : e.value];
   }
 
   /** Plain object with keys in sorted order. */
   toObject(): Record<string, V> {
     const keys = [...this.map.keys()].sort();
     const out: Record<string, V> = {};
-    for (const k of keys) out[k] = (this.map.get(k) as Entry<V>).value;
+    for (const k of keys) {
+      const v = (this.map.get(k) as Entry<V>).value;
+      out[k] = v === AWAY ? this.away(k) : v;
+    }
     return out;
   }
 
@@ -203,7 +251,7 @@ export class BucketMap<V> {
   snapshot(digest: TextDigest = sha256Text): unknown[] {
     this.root(digest);
     const entries: unknown[] = [];
-    for (const e of this.map.values()) entries.push(e.key, e.value, e.leaf);
+    for (const e of this.map.values()) entries.push(e.key, e.value === AWAY ? this.away(e.key) : e.value, e.leaf);
     const buckets: unknown[] = [];
     for (const b of this.buckets.values()) buckets.push(b.prefix, b.digest);
     return [entries, buckets, this.rootDigest ?? null];

@@ -12,6 +12,7 @@ import { compareHlc, type Hlc, type RecordOf, type SignedRecord } from '@shuniu/
 import type { AdmissionEdge } from './admission.js';
 import { BucketMap, type TextDigest } from './buckets.js';
 import { DeadlineHeap, type Group, type SmallMap, type TimedStage } from './collections.js';
+import type { Objects } from './objects.js';
 import type { AllocationState, Conflict, HubState, NeedState, OfferState, ShipmentState } from './types.js';
 import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
@@ -278,6 +279,8 @@ export interface State {
   conflicts: BucketMap<Conflict>;
   held: BucketMap<string>;
   pending: BucketMap<string[]>;
+  /** Where finished objects go when ResolverOptions.objects is set (objects.ts); undefined: everything stays in memory. Not part of snapshots. */
+  objects: Objects | undefined;
 
   /** Objects queued per stage (Obj.mask has their bits); hubs queued for their chain and view. Transient: empty after a flush. */
   readonly queue: Obj[][];
@@ -314,6 +317,7 @@ export function createState(roots: Iterable<string>, hashText: TextDigest): Stat
     conflicts: new BucketMap<Conflict>(),
     held: new BucketMap<string>(),
     pending: new BucketMap<string[]>(),
+    objects: undefined,
     queue: Array.from({ length: STAGE_COUNT }, () => []),
     chainQueue: [],
     viewQueue: [],

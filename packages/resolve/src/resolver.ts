@@ -8,6 +8,7 @@
 import { ShuniuError, type Verified } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
 import { createState, type State } from './graph.js';
+import { attachObjects, letGo, type ObjectStore } from './objects.js';
 import { fileRecord } from './records.js';
 import { flush } from './scheduler.js';
 import { textHasher } from './sha256.js';
@@ -24,6 +25,9 @@ function checkOptions(opts: ResolverOptions): void {
   if (opts.sha256 !== undefined && typeof opts.sha256 !== 'function') throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256 must be a function');
   if (opts.sha256Text !== undefined && typeof opts.sha256Text !== 'function')
     throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.sha256Text must be a function');
+  const o = opts.objects as Partial<ObjectStore> | undefined;
+  if (o !== undefined && (o === null || typeof o.put !== 'function' || typeof o.get !== 'function' || typeof o.drop !== 'function'))
+    throw new ShuniuError('E_ARGUMENT', 'ResolverOptions.objects must be an ObjectStore (put, get, drop)');
 }
 
 /**
@@ -44,6 +48,28 @@ export class Resolver {
   constructor(opts: ResolverOptions) {
     checkOptions(opts);
     this.#s = createState(opts.roots, opts.sha256Text ?? textHasher(opts.sha256));
+    if (opts.objects !== undefined) attachObjects(this.#s, opts.objects);
+  }
+
+  /**
+   * Lets finished objects leave memory for `ResolverOptions.objects`
+   * (spec/resolution.md §11): those whose view changed or that came back since
+   * the last call, when the §11 rule finds them finished, with the records
+   * filed under them. They come back by themselves when a record or a read
+   * needs them; the state and its hash do not change. Nothing without
+   * `objects`. Returns how many nodes (objects and records) left.
+   *
+   * @example resolver.apply(v); resolver.letGo()
+   */
+  letGo(): number {
+    flush(this.#s);
+    return letGo(this.#s);
+  }
+
+  /** Nodes (objects and records) that left memory and that came back since the resolver started (0 without `objects`). */
+  objectCounts(): { out: number; back: number } {
+    const x = this.#s.objects;
+    return { out: x?.out ?? 0, back: x?.back ?? 0 };
   }
 
   /** Number of distinct records applied. */
@@ -170,6 +196,8 @@ export class Resolver {
   static fromJSON(snapshot: unknown, opts: ResolverOptions): Resolver {
     const r = new Resolver(opts);
     fromSnapshot(snapshot, r.#s);
+    // The restored maps are new: they read views that leave memory back from the store too.
+    if (opts.objects !== undefined) attachObjects(r.#s, opts.objects);
     return r;
   }
 }

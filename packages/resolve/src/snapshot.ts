@@ -86,7 +86,7 @@ const STATE_FIELDS = [
   'deadlines',
 ] as const satisfies readonly (keyof State)[];
 /** Not written: options (roots are the snapshot's own member), the nodes (the node table), the record count (recounted) and the queues (empty after a flush). */
-type StateNotWritten = 'roots' | 'hashText' | 'nodes' | 'records' | 'queue' | 'chainQueue' | 'viewQueue';
+type StateNotWritten = 'roots' | 'hashText' | 'nodes' | 'records' | 'queue' | 'chainQueue' | 'viewQueue' | 'objects';
 const stateCovered: Covers<State, typeof STATE_FIELDS, StateNotWritten> = true;
 
 /** The fields of each node in the node table (its id and record are written there first). */
@@ -297,6 +297,34 @@ const REGISTRY: Registry = {
     (o as unknown as Record<string, unknown>)[NODE_FIELDS[i] as string] = v;
   },
 };
+
+/**
+ * One node alone in the snapshot encoding (its record, then its NODE_FIELDS; other nodes by id): what
+ * a finished object leaves in the ObjectStore (objects.ts). Read back by decodeNode into the same node.
+ */
+export function encodeNode(o: Obj): string {
+  const e = new Encoder(REGISTRY);
+  e.nodes(new Map([[o.id, o]]), NODE_FIELDS);
+  return JSON.stringify([LAYOUT, e.strings, e.shapes, e.chunks]);
+}
+
+/**
+ * Reads encodeNode's text into the node `node(id)` gives for its id (the caller's node, in memory and
+ * emptied), with references to other nodes through `node` too.
+ *
+ * @throws ShuniuError E_ARGUMENT when the text is not a node of this layout
+ */
+export function decodeNode(text: string, node: (id: string) => Obj): Obj {
+  const parts = JSON.parse(text) as unknown;
+  if (!Array.isArray(parts) || parts.length !== 4 || parts[0] !== LAYOUT || !parts.slice(1).every((p) => Array.isArray(p)))
+    throw new ShuniuError('E_ARGUMENT', 'not a resolver node of this layout');
+  const [, strings, shapes, chunks] = parts as [string, unknown[], unknown[], unknown[]];
+  const d = new Decoder(strings, shapes, chunks, REGISTRY, node);
+  const m = d.dec() as Map<string, Obj>;
+  if (!(m instanceof Map) || m.size !== 1 || d.nodeFields?.join() !== NODE_FIELDS.join()) throw new ShuniuError('E_ARGUMENT', 'not a resolver node');
+  d.end();
+  return m.values().next().value as Obj;
+}
 
 /** The snapshot of a flushed state whose hash is `stateHash`. */
 export function toSnapshot(s: State, stateHash: string): ResolverSnapshot {

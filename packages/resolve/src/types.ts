@@ -1,4 +1,5 @@
 import type { BeneficiaryGroup, DonorIntent, Hlc, HubLevel, Item, Unit, Urgency } from '@shuniu/protocol';
+import type { ObjectStore } from './objects.js';
 
 /**
  * The resolved state: what every replica computes from the same SET of
@@ -26,6 +27,14 @@ export interface ResolverOptions {
    * encoding step of `sha256`. Takes precedence over `sha256`; same digests.
    */
   sha256Text?: (text: string) => string;
+  /**
+   * Where finished objects (spec/resolution.md §11) go when `Resolver.letGo()`
+   * is called: they leave memory and come back from here when a record or a
+   * derivation reads them; the state and its hash are the same as without.
+   * Default: none, everything stays in memory. `MapObjectStore` is the
+   * in-memory reference; a node passes one over its store.
+   */
+  objects?: ObjectStore;
 }
 
 /** active: admitted and not forked; forked: two records at one seq and no recovery yet; suspended: not admitted (its records are held). */

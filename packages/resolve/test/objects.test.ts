@@ -1,0 +1,277 @@
+/**
+ * spec/resolution.md §11 and docs/scale-memory.md step 3: finished objects
+ * leave memory for an ObjectStore (Resolver.letGo) and come back when a
+ * record or a derivation reads them. What must hold is that nothing shows:
+ * the state and its hash are those of a resolver that keeps everything, on
+ * every resolution vector, on random histories in any order, and in the late
+ * records the design names (a receipt correction after the need closed, a
+ * decline reopening an exhausted offer, a fork of a hub whose records are all
+ * finished, a new need joining a duplicate group of finished needs).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assumeVerified, parseRecord, ready, type Verified } from '@shuniu/protocol';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ResolutionVector } from '../../../spec/tools/resolution/vectors.js';
+import { DAY, iso, T0, World } from '../../../spec/tools/resolution/world.js';
+import { finishedObjects } from '../src/finished.js';
+import { MapObjectStore, type ResolvedState, Resolver } from '../src/index.js';
+import { buildRecords, shuffled, stepsArb } from './model/arbitrary.js';
+
+beforeAll(ready);
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'spec', 'vectors', 'resolution');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+const MAPS = ['hubs', 'needs', 'offers', 'allocations', 'shipments', 'conflicts', 'held', 'pending'] as const;
+const KINDS = ['needs', 'offers', 'allocations', 'shipments'] as const;
+
+function loadVector(file: string): { v: ResolutionVector; verified: Verified[] } {
+  const v = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ResolutionVector;
+  return { v, verified: v.records.map((e) => assumeVerified(parseRecord(e.record), e.id)) };
+}
+
+function plain(roots: string[], records: Verified[]): Resolver {
+  const r = new Resolver({ roots });
+  for (const x of records) r.apply(x);
+  return r;
+}
+
+/** Objects of the state in the store: each must be finished by §11 in `state` (letting go never takes an open one). */
+function storedObjectsFinished(store: MapObjectStore, state: ResolvedState): number {
+  const fin = finishedObjects(state);
+  let n = 0;
+  for (const id of store.ids()) {
+    const x = store.get(id);
+    if (x?.map === undefined) continue;
+    n++;
+    expect(fin[x.map as (typeof KINDS)[number]].has(id), `${x.map} ${id} is in the store but not finished`).toBe(true);
+  }
+  return n;
+}
+
+/** Applies `records`, letting go after every `every` records; checks the store holds only finished objects each time. */
+function evicting(roots: string[], records: Verified[], every = 1): { r: Resolver; store: MapObjectStore } {
+  const store = new MapObjectStore();
+  const r = new Resolver({ roots, objects: store });
+  records.forEach((x, i) => {
+    r.apply(x);
+    if ((i + 1) % every === 0) r.letGo();
+  });
+  r.letGo();
+  return { r, store };
+}
+
+describe('finished objects leave memory and come back (spec/resolution.md §11)', () => {
+  it('every resolution vector, letting go after every record, in order and reversed: the vector state and hash', () => {
+    let out = 0;
+    let back = 0;
+    for (const file of files) {
+      const { v, verified } = loadVector(file);
+      for (const order of [verified, [...verified].reverse()]) {
+        const { r, store } = evicting(v.roots, order);
+        expect(r.stateHash(), file).toBe(v.stateHash);
+        expect(r.state(), file).toEqual(v.state);
+        for (const name of MAPS) expect(r.collection(name), `${file} ${name}`).toEqual((v.state as ResolvedState)[name]);
+        for (const [id, need] of r.entries('needs')) expect(r.entry('needs', id)).toEqual(need);
+        storedObjectsFinished(store, r.state());
+        out += r.objectCounts().out;
+        back += r.objectCounts().back;
+        // A snapshot of a resolver with objects in the store holds everything: it restores the same state.
+        const restored = Resolver.fromJSON(JSON.parse(JSON.stringify(r.toJSON())), { roots: v.roots });
+        expect(restored.stateHash(), `${file} snapshot`).toBe(v.stateHash);
+      }
+    }
+    // Not vacuous: objects left memory and came back.
+    expect(out).toBeGreaterThan(20);
+    expect(back).toBeGreaterThan(0);
+  });
+
+  it('random histories, shuffled, letting go after every k records: the same state and hash as never letting go', () => {
+    let out = 0;
+    let back = 0;
+    fc.assert(
+      fc.property(stepsArb, fc.array(fc.nat(1000), { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), (steps, perm, k) => {
+        const { roots, records } = buildRecords(steps);
+        const order = shuffled(records, perm);
+        const want = plain(roots, order);
+        const { r, store } = evicting(roots, order, k);
+        expect(r.stateHash()).toBe(want.stateHash());
+        const st = r.state();
+        expect(st).toEqual(want.state());
+        storedObjectsFinished(store, st);
+        // Another order of the same records, letting go every record: the same again.
+        expect(evicting(roots, [...order].reverse(), 1).r.stateHash()).toBe(want.stateHash());
+        out += r.objectCounts().out;
+        back += r.objectCounts().back;
+      }),
+      { numRuns: process.env.SHUNIU_LONG ? 1000 : 120, seed: 1117 },
+    );
+    expect(out).toBeGreaterThan(100);
+    expect(back).toBeGreaterThan(10);
+  });
+
+  it('random histories: the state hash after each letGo is the hash without letting go, record by record', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.array(fc.nat(1000), { maxLength: 40 }), (steps, perm) => {
+        const { roots, records } = buildRecords(steps);
+        const order = shuffled(records, perm);
+        const want = new Resolver({ roots });
+        const store = new MapObjectStore();
+        const r = new Resolver({ roots, objects: store });
+        for (const x of order) {
+          want.apply(x);
+          r.apply(x);
+          r.letGo();
+          expect(r.stateHash()).toBe(want.stateHash());
+        }
+      }),
+      { numRuns: 40, seed: 2217 },
+    );
+  });
+});
+
+/** A county, a foundation and a root; a need, an offer of 100 boxes all allocated to it and accepted, shipped and received in full, the need closed. */
+function finishedStory() {
+  const w = new World();
+  const root = w.hub('root');
+  const county = w.hub('county');
+  const found = w.hub('found');
+  w.admit(root, county, 'city', '420900');
+  w.admit(root, found, 'org', '420000');
+  const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+  const offer = w.offer(found, { quantity: 100 });
+  const alloc = w.allocate(found, offer, need, 5000);
+  w.sign(county, 'allocation.accepted', { allocation: alloc });
+  const handoff = w.handoff(found, county, [alloc], 100);
+  const receipt = w.receipt(county, handoff, 100);
+  w.sign(county, 'need.closed', { need, reason: 'fulfilled' });
+  return { w, root, county, found, need, offer, alloc, handoff, receipt };
+}
+
+const verifiedOf = (w: World): Verified[] => w.records.map((e) => assumeVerified(e.record, e.id));
+
+/**
+ * Applies `before` letting go after each record, checks that `gone` left memory, then applies `late`
+ * (letting go again) and compares with a resolver that never let anything go.
+ */
+function lateRecord(roots: string[], before: Verified[], late: Verified[], gone: { map: string; id: string }[]): { r: Resolver; store: MapObjectStore } {
+  const { r, store } = evicting(roots, before);
+  for (const g of gone) expect(store.get(g.id)?.map, `${g.map} ${g.id} left memory before the late record`).toBe(g.map);
+  const backBefore = r.objectCounts().back;
+  for (const x of late) {
+    r.apply(x);
+    r.letGo();
+  }
+  const want = plain(roots, [...before, ...late]);
+  expect(r.stateHash()).toBe(want.stateHash());
+  expect(r.state()).toEqual(want.state());
+  expect(r.objectCounts().back, 'the late record brought objects back').toBeGreaterThan(backBefore);
+  return { r, store };
+}
+
+describe('late records touching finished objects (docs/scale-memory.md, §11 coming back)', () => {
+  it('a receipt correction weeks after the need closed: the same state and hash as never letting go', () => {
+    const s = finishedStory();
+    const before = verifiedOf(s.w);
+    s.w.t += 21 * DAY;
+    s.w.receipt(s.county, s.handoff, 90, 0, 10);
+    const late = verifiedOf(s.w).slice(before.length);
+    const { r } = lateRecord([s.root.id], before, late, [
+      { map: 'needs', id: s.need },
+      { map: 'offers', id: s.offer },
+      { map: 'allocations', id: s.alloc },
+      { map: 'shipments', id: s.handoff },
+    ]);
+    expect(r.entry('shipments', s.handoff)?.missing).toBe(500);
+    expect(r.entry('needs', s.need)?.received).toBe(4500);
+  });
+
+  it('a decline reopens an exhausted offer: it comes back, stays in memory (open) and the hash is that of never letting go', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+    const offer = w.offer(found, { quantity: 100 });
+    const alloc = w.allocate(found, offer, need, 5000);
+    const before = verifiedOf(w);
+    w.sign(county, 'allocation.declined', { allocation: alloc });
+    const late = verifiedOf(w).slice(before.length);
+    // Exhausted (all 5,000 allocated, the allocation proposed) until the decline.
+    expect(plain([root.id], before).entry('offers', offer)?.available).toBe(0);
+    const { r, store } = lateRecord([root.id], before, late, [{ map: 'offers', id: offer }]);
+    expect(r.entry('offers', offer)?.available).toBe(5000);
+    expect(store.get(offer), 'the reopened offer stays in memory').toBeUndefined();
+  });
+
+  it('a fork of a hub whose records are all finished: every record of the hub comes back, the same state and hash', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    // A second writer with the county's key at its current head: its record will take a seq the county uses next.
+    const thief = w.thief(county);
+    const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+    const offer = w.offer(found, { quantity: 100 });
+    const alloc = w.allocate(found, offer, need, 5000);
+    w.sign(county, 'allocation.accepted', { allocation: alloc });
+    const handoff = w.handoff(found, county, [alloc], 100);
+    w.receipt(county, handoff, 100);
+    w.sign(county, 'need.closed', { need, reason: 'fulfilled' });
+    const before = verifiedOf(w);
+    w.need(thief, { quantity: 9999 });
+    const late = verifiedOf(w).slice(before.length);
+    const { r } = lateRecord([root.id], before, late, [
+      { map: 'needs', id: need },
+      { map: 'shipments', id: handoff },
+    ]);
+    expect(r.entry('hubs', county.id)?.status).toBe('forked');
+  });
+
+  it('a new need joins a duplicate group of finished needs: the same duplicate_need conflict and hash as never letting go', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const a = w.hub('county');
+    const b = w.hub('city');
+    w.admit(root, a, 'city', '420900');
+    w.admit(root, b, 'city', '420900');
+    const first = w.need(a, { neededBy: iso(T0 + 3 * DAY) });
+    const second = w.need(a, { neededBy: iso(T0 + 4 * DAY) });
+    w.sign(a, 'need.closed', { need: first, reason: 'fulfilled' });
+    w.sign(a, 'need.closed', { need: second, reason: 'fulfilled' });
+    const before = verifiedOf(w);
+    const third = w.need(b, { neededBy: iso(T0 + 5 * DAY) });
+    const late = verifiedOf(w).slice(before.length);
+    const { r } = lateRecord([root.id], before, late, [
+      { map: 'needs', id: first },
+      { map: 'needs', id: second },
+    ]);
+    const dup = Object.values(r.collection('conflicts')).find((c) => c.rule === 'duplicate_need');
+    expect(dup?.records).toEqual([first, second, third].sort());
+  });
+
+  it('a stored object is read back for the state routes without coming back into memory', () => {
+    const s = finishedStory();
+    const { r, store } = evicting([s.root.id], verifiedOf(s.w));
+    expect(store.get(s.need)?.map).toBe('needs');
+    const back = r.objectCounts().back;
+    expect(r.entry('needs', s.need)?.status).toBe('fulfilled');
+    expect(r.collection('shipments')[s.handoff]?.status).toBe('received');
+    expect(r.objectCounts().back).toBe(back);
+    expect(store.get(s.need)?.map).toBe('needs');
+  });
+
+  it('without an object store letGo lets nothing go; a bad store is refused with E_ARGUMENT', () => {
+    const s = finishedStory();
+    const r = plain([s.root.id], verifiedOf(s.w));
+    expect(r.letGo()).toBe(0);
+    expect(r.objectCounts()).toEqual({ out: 0, back: 0 });
+    expect(() => new Resolver({ roots: [s.root.id], objects: {} as unknown as MapObjectStore })).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }));
+  });
+});
