@@ -419,6 +419,33 @@ export async function buildVectors(): Promise<Vectors> {
     ['volunteers'],
   );
 
+  // Added for issue 18 (bundles, spec/records.md §5.20-5.22), at the end of the stream so earlier records keep their bytes.
+  const bundle = sign(
+    C,
+    'bundle.posted',
+    {
+      title: '孝南区社区团购群防护物资',
+      region: '420902',
+      needs: [N1, N2.id],
+      description: '两个社区群的需求，整体资助',
+      targetFen: 5_000_000,
+      campaign: 'covid19-hubei-2020',
+    },
+    "Xiaogan bundles two of Xiaonan's needs into one fundable project (needs: distinct need ids; its progress is derived by the resolver, never written)",
+    ['bundles'],
+  );
+  sign(
+    C,
+    'bundle.updated',
+    { bundle, remove: [N2.id], title: '孝南区社区团购群口罩' },
+    'the bundle author removes the cancelled need and renames the project',
+    ['bundles'],
+  );
+  sign(P, 'bundle.funded', { bundle, amountFen: 5_000_000, note: '整体资助' }, 'Hubei pledges 50,000 yuan for the whole bundle (amountFen in fen)', [
+    'bundles',
+    'money',
+  ]);
+
   for (const [region, gen, hub] of [
     ['420902', 2, D],
     ['420900', 2, C],
@@ -1048,6 +1075,66 @@ function invalidVectors(x: { P: HubState; C: HubState; D: HubState; D2: ReturnTy
     reteam((b) => {
       b.volunteers.availability.hours = { start: '08:00', end: '24:00' };
     }),
+    'E_SCHEMA',
+  );
+
+  // ---- added for issue 18 (bundles, spec/records.md §5.20-5.22): at the end ----
+  const c2Key = keyPairsFromSeeds(seedsFor('420900', 2)).signing.secretKey;
+  const posted = first(C, 'bundle.posted');
+  const postedCtx = chain(C, posted.seq - 1);
+  const listed = (posted.body as BodyOf<'bundle.posted'>).needs[0] as string;
+  add(
+    'a bundle listing the same need twice',
+    ['schema', 'bundles'],
+    postedCtx,
+    resign(
+      posted,
+      (u) => {
+        (u.body as BodyOf<'bundle.posted'>).needs = [listed, listed];
+      },
+      c2Key,
+    ),
+    'E_SCHEMA',
+  );
+  add(
+    'a bundle of no needs',
+    ['schema', 'bundles'],
+    postedCtx,
+    resign(
+      posted,
+      (u) => {
+        (u.body as BodyOf<'bundle.posted'>).needs = [] as never;
+      },
+      c2Key,
+    ),
+    'E_SCHEMA',
+  );
+  const updated = first(C, 'bundle.updated');
+  add(
+    'a bundle update that changes nothing',
+    ['schema', 'bundles'],
+    chain(C, updated.seq - 1),
+    resign(
+      updated,
+      (u) => {
+        u.body = { bundle: (updated.body as BodyOf<'bundle.updated'>).bundle };
+      },
+      c2Key,
+    ),
+    'E_SCHEMA',
+  );
+  const funded = first(P, 'bundle.funded');
+  add(
+    'a pledge of a fraction of a fen',
+    ['schema', 'bundles', 'money'],
+    chain(P, funded.seq - 1),
+    resign(
+      funded,
+      (u) => {
+        (u.body as { amountFen: number }).amountFen = 100.5;
+      },
+      P.hub.keys.signing.secretKey,
+    ),
     'E_SCHEMA',
   );
   return out;

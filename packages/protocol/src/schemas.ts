@@ -376,6 +376,60 @@ export const attestationBody = z.strictObject({
   ext: ext.optional(),
 });
 
+// ---- bundles -----------------------------------------------------------------
+
+/** Distinct ids (a bundle lists each need once). */
+const distinctIds = (max: number) =>
+  idList(max)
+    .min(1)
+    .refine((a) => new Set(a).size === a.length, { message: 'each id at most once' });
+
+/**
+ * A fundable project of many needs (spec/records.md §5.20): a hub groups needs,
+ * its own or other hubs', as Wuhan NPI passed the needs of community groups to
+ * foundations. Its progress is its needs' progress (spec/resolution.md §7.2).
+ */
+export const bundlePostedBody = z.strictObject({
+  title: text(200),
+  region: regionCode.describe('the area the project serves'),
+  needs: distinctIds(200).describe('1…200 need.posted ids, each at most once'),
+  description: text(2000).optional(),
+  targetFen: fen.optional().describe('the money the project asks for'),
+  campaign: text(64).optional(),
+  ext: ext.optional(),
+});
+
+export const bundleUpdatedBody = z
+  .strictObject({
+    bundle: recordIdSchema,
+    add: distinctIds(200).optional().describe('needs added to the bundle'),
+    remove: distinctIds(200).optional().describe('needs removed from the bundle'),
+    title: text(200).optional(),
+    description: text(2000).optional(),
+    targetFen: fen.optional(),
+    close: z.enum(['completed', 'cancelled']).optional().describe('closes the bundle'),
+    note: text(2000).optional(),
+    ext: ext.optional(),
+  })
+  .refine(
+    (b) =>
+      b.add !== undefined ||
+      b.remove !== undefined ||
+      b.title !== undefined ||
+      b.description !== undefined ||
+      b.targetFen !== undefined ||
+      b.close !== undefined ||
+      b.note !== undefined,
+    { message: 'bundle.updated must change at least one of add, remove, title, description, targetFen, close, note' },
+  );
+
+export const bundleFundedBody = z.strictObject({
+  bundle: recordIdSchema,
+  amountFen: fen.describe('the pledge in force of the author for the whole bundle; 0 withdraws an earlier pledge'),
+  note: text(2000).optional(),
+  ext: ext.optional(),
+});
+
 // ---- sealed parts ---------------------------------------------------------------
 
 export const sealedErasedBody = z.strictObject({
@@ -405,6 +459,9 @@ export const bodySchemas = {
   'custody.delivered': custodyDeliveredBody,
   attestation: attestationBody,
   'sealed.erased': sealedErasedBody,
+  'bundle.posted': bundlePostedBody,
+  'bundle.updated': bundleUpdatedBody,
+  'bundle.funded': bundleFundedBody,
 } as const;
 
 export type RecordType = keyof typeof bodySchemas;
@@ -467,6 +524,9 @@ export const recordSchemas = {
   'custody.delivered': recordSchemaFor('custody.delivered'),
   attestation: recordSchemaFor('attestation'),
   'sealed.erased': recordSchemaFor('sealed.erased'),
+  'bundle.posted': recordSchemaFor('bundle.posted'),
+  'bundle.updated': recordSchemaFor('bundle.updated'),
+  'bundle.funded': recordSchemaFor('bundle.funded'),
 } as const;
 
 /** A signed record of any type, as it travels on the wire. */
@@ -490,6 +550,9 @@ export const signedRecordSchema = z.discriminatedUnion('type', [
   recordSchemas['custody.delivered'],
   recordSchemas.attestation,
   recordSchemas['sealed.erased'],
+  recordSchemas['bundle.posted'],
+  recordSchemas['bundle.updated'],
+  recordSchemas['bundle.funded'],
 ]);
 
 export type SignedRecord = z.infer<typeof signedRecordSchema>;

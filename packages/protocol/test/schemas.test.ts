@@ -39,8 +39,9 @@ describe('record types added in the v1 draft (issue 10)', async () => {
   const id = 'CMHO_ziLWOa8n5V6397viuZu1RLiZcj0U-_M20LuwpM';
   const ok = (t: keyof typeof bodySchemas, b: unknown) => bodySchemas[t].safeParse(b).success;
 
-  it('lists 19 record types, hub.admission.revoked and sealed.erased among them', () => {
-    expect(types).toHaveLength(19);
+  it('lists 22 record types, hub.admission.revoked, sealed.erased and the bundle records among them', () => {
+    expect(types).toHaveLength(22);
+    expect(types).toEqual(expect.arrayContaining(['bundle.posted', 'bundle.updated', 'bundle.funded']));
     expect(types).toContain('hub.admission.revoked');
     expect(types).toContain('sealed.erased');
   });
@@ -53,6 +54,31 @@ describe('record types added in the v1 draft (issue 10)', async () => {
     expect(ok('hub.admission.revoked', { child: id, reason: '' })).toBe(false);
     expect(ok('hub.admission.revoked', { child: id, reason: 'x'.repeat(2001) })).toBe(false);
     expect(ok('hub.admission.revoked', { child: id, level: 'county' })).toBe(false);
+  });
+
+  it('bundle.posted: title, region, 1…200 distinct needs, optional description, targetFen, campaign; closed', () => {
+    const b = { title: '武昌社区团购群 12 个', region: '420106', needs: [id] };
+    expect(ok('bundle.posted', b)).toBe(true);
+    expect(ok('bundle.posted', { ...b, description: '社区志愿者汇总', targetFen: 5_000_000, campaign: 'wuhan-npi-2020' })).toBe(true);
+    expect(ok('bundle.posted', { ...b, needs: [] })).toBe(false);
+    expect(ok('bundle.posted', { ...b, needs: [id, id] })).toBe(false);
+    expect(ok('bundle.posted', { ...b, needs: Array.from({ length: 201 }, () => id) })).toBe(false);
+    expect(ok('bundle.posted', { ...b, targetFen: 1.5 })).toBe(false);
+    expect(ok('bundle.posted', { ...b, progress: 3 })).toBe(false);
+    expect(ok('bundle.posted', { title: 'x', needs: [id] })).toBe(false);
+  });
+
+  it('bundle.updated: names a bundle and changes at least one thing; bundle.funded: a pledge in fen', () => {
+    expect(ok('bundle.updated', { bundle: id, add: [id] })).toBe(true);
+    expect(ok('bundle.updated', { bundle: id, close: 'completed' })).toBe(true);
+    expect(ok('bundle.updated', { bundle: id })).toBe(false);
+    expect(ok('bundle.updated', { bundle: id, close: 'done' })).toBe(false);
+    expect(ok('bundle.updated', { bundle: id, remove: [] })).toBe(false);
+    expect(ok('bundle.funded', { bundle: id, amountFen: 0 })).toBe(true);
+    expect(ok('bundle.funded', { bundle: id, amountFen: 100, note: '整体资助' })).toBe(true);
+    expect(ok('bundle.funded', { bundle: id, amountFen: 100, donor: { name: '上海联合基金会', kind: 'foundation' } })).toBe(false);
+    expect(ok('bundle.funded', { bundle: id })).toBe(false);
+    expect(ok('bundle.funded', { bundle: id, amountFen: -1 })).toBe(false);
   });
 
   it('sealed.erased: {record, reason?, ext?}, closed', () => {

@@ -11,9 +11,10 @@
 import { compareHlc, type Hlc, type RecordOf, type SignedRecord } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
 import { BucketMap, type TextDigest } from './buckets.js';
+import type { BundleIndex } from './bundle-index.js';
 import { DeadlineHeap, type Group, type SmallMap, type TimedStage } from './collections.js';
 import type { Objects } from './objects.js';
-import type { AllocationState, Conflict, HubState, NeedState, OfferState, ShipmentState } from './types.js';
+import type { AllocationState, BundleState, Conflict, HubState, NeedState, OfferState, ShipmentState } from './types.js';
 import { allocationJson, needJson, offerJson, shipmentJson } from './views-json.js';
 
 export type Rec = SignedRecord;
@@ -281,6 +282,9 @@ export interface State {
   pending: BucketMap<string[]>;
   /** Where finished objects go when ResolverOptions.objects is set (objects.ts); undefined: everything stays in memory. Not part of snapshots. */
   objects: Objects | undefined;
+  /** Bundles (bundles.ts): not part of snapshots, rebuilt from the records on restore. */
+  bundles: BucketMap<BundleState>;
+  bundleIdx: BundleIndex;
 
   /** Objects queued per stage (Obj.mask has their bits); hubs queued for their chain and view. Transient: empty after a flush. */
   readonly queue: Obj[][];
@@ -318,6 +322,8 @@ export function createState(roots: Iterable<string>, hashText: TextDigest): Stat
     held: new BucketMap<string>(),
     pending: new BucketMap<string[]>(),
     objects: undefined,
+    bundles: new BucketMap<BundleState>(),
+    bundleIdx: { refs: new Map(), byNeed: new Map(), needsOf: new Map(), own: new Map(), dirty: new Set() },
     queue: Array.from({ length: STAGE_COUNT }, () => []),
     chainQueue: [],
     viewQueue: [],

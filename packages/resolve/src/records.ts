@@ -8,6 +8,7 @@
  * read.
  */
 import type { Verified } from '@shuniu/protocol';
+import { fileBundleRecord, touchBundle } from './bundle-index.js';
 import {
   ALLOC_BASE,
   add,
@@ -167,6 +168,10 @@ export function fileRecord(s: State, v: Verified): void {
       }
       break;
     }
+    case 'bundle.updated':
+    case 'bundle.funded':
+      fileBundleRecord(s, o);
+      break;
     default:
       break;
   }
@@ -245,6 +250,11 @@ export function touch(s: State, o: Obj): void {
       mark(s, o, DELIV);
       if (o.t2 !== undefined) mark(s, o.t2, DELIV);
       mark(s, o.t1 as Obj, PENDING);
+      break;
+    case 'bundle.posted':
+    case 'bundle.updated':
+    case 'bundle.funded':
+      touchBundle(s, o);
       break;
     default:
       break;

@@ -7,6 +7,7 @@
  */
 import { ShuniuError, type Verified } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
+import { indexBundles } from './bundle-index.js';
 import { createState, type State } from './graph.js';
 import { attachObjects, letGo, type ObjectStore } from './objects.js';
 import { fileRecord } from './records.js';
@@ -109,9 +110,9 @@ export class Resolver {
    *
    * @example resolver.collection('needs')
    */
-  collection<K extends StateMapName>(name: K): ResolvedState[K] {
+  collection<K extends StateMapName>(name: K): NonNullable<ResolvedState[K]> {
     flush(this.#s);
-    return this.#s[name].toObject() as ResolvedState[K];
+    return this.#s[name].toObject() as NonNullable<ResolvedState[K]>;
   }
 
   /**
@@ -122,9 +123,9 @@ export class Resolver {
    *
    * @example for (const [id, need] of resolver.entries('needs')) ...
    */
-  entries<K extends StateMapName>(name: K): IterableIterator<[string, ResolvedState[K][string]]> {
+  entries<K extends StateMapName>(name: K): IterableIterator<[string, NonNullable<ResolvedState[K]>[string]]> {
     flush(this.#s);
-    return this.#s[name].entries() as IterableIterator<[string, ResolvedState[K][string]]>;
+    return this.#s[name].entries() as IterableIterator<[string, NonNullable<ResolvedState[K]>[string]]>;
   }
 
   /**
@@ -133,9 +134,9 @@ export class Resolver {
    *
    * @example resolver.entry('needs', needId)?.status
    */
-  entry<K extends StateMapName>(name: K, id: string): ResolvedState[K][string] | undefined {
+  entry<K extends StateMapName>(name: K, id: string): NonNullable<ResolvedState[K]>[string] | undefined {
     flush(this.#s);
-    return this.#s[name].get(id) as ResolvedState[K][string] | undefined;
+    return this.#s[name].get(id) as NonNullable<ResolvedState[K]>[string] | undefined;
   }
 
   /** The record clock of the state (its `clock`: the greatest hlc.ms applied). */
@@ -198,6 +199,8 @@ export class Resolver {
     fromSnapshot(snapshot, r.#s);
     // The restored maps are new: they read views that leave memory back from the store too.
     if (opts.objects !== undefined) attachObjects(r.#s, opts.objects);
+    // Bundles are not in snapshots: their index is rebuilt from the records and derived at the next read.
+    indexBundles(r.#s);
     return r;
   }
 }

@@ -11,6 +11,7 @@
 import { refreshAdmission } from './admission.js';
 import { allocBase, allocView, needStage, offerStage } from './allocations.js';
 import { needBase, offerBase } from './authority.js';
+import { flushBundles, needViewAndBundles } from './bundles.js';
 import { pickRecovery, refreshChain } from './chains.js';
 import { delivery, shipment } from './custody.js';
 import { dbrCheck, dhCheck, lotCheck } from './custody-checks.js';
@@ -35,7 +36,7 @@ import {
   type State,
   TIMED,
 } from './graph.js';
-import { hubView, needView, offerView, pendingView } from './views.js';
+import { hubView, offerView, pendingView } from './views.js';
 
 /** Derives everything marked since the last flush; afterwards every view, conflict and pending entry of the state is current. */
 export function flush(s: State): void {
@@ -95,7 +96,7 @@ export function flush(s: State): void {
   run(s, NEED_STAGE, needStage);
   run(s, SHIP, shipment);
   run(s, DELIV, delivery);
-  run(s, NEED_VIEW, needView);
+  run(s, NEED_VIEW, needViewAndBundles);
   run(s, OFFER_VIEW, offerView);
   run(s, ALLOC_VIEW, allocView);
   for (const k of s.dirtyGroups.dup) dupGroup(s, k);
@@ -103,6 +104,7 @@ export function flush(s: State): void {
   for (const k of s.dirtyGroups.lot) lotCheck(s, k);
   for (const k of s.dirtyGroups.dbr) dbrCheck(s, k);
   for (const g of Object.values(s.dirtyGroups)) g.clear();
+  flushBundles(s);
   run(s, PENDING, pendingView);
 }
 

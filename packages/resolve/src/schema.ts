@@ -394,6 +394,74 @@ export const conflictSchema = z
   })
   .describe('A conflict the resolver found (spec/resolution.md §1–§6): recorded, never settled by dropping records.');
 
+// ---- bundles ---------------------------------------------------------------------------
+
+export const bundleStatusSchema = z
+  .enum(['open', 'partly_funded', 'funded', 'completed', 'cancelled'])
+  .describe(
+    'completed/cancelled when closed by its author; else funded when pledges in force sum above 0 and reach targetFen (or there is no target); partly_funded when they sum above 0 below targetFen; else open (spec/resolution.md §7.2)',
+  );
+
+const fenState = (what: string) => count.describe(`${what}, in CNY fen`);
+
+export const bundleProgressSchema = z
+  .strictObject({
+    needs: count.describe('how many needs the bundle lists'),
+    missing: count.describe('listed ids that are not needs of the state (not held yet, not counting, or not a need)'),
+    open: count.describe('listed needs with nothing allocated yet'),
+    allocated: count.describe('listed needs with allocations standing and nothing shipped or delivered yet'),
+    inTransit: count.describe('listed needs with goods on the way, received or partly delivered'),
+    delivered: count.describe('listed needs fulfilled'),
+    closed: count.describe('listed needs cancelled or expired'),
+    items: z
+      .array(
+        z.strictObject({
+          code: item.shape.code.describe('catalogue code'),
+          base: unit.shape.base.describe('the base unit of the figures (that of the need with the smallest id of this code)'),
+          requested: base('sum of the quantities of the listed needs of this code that are not cancelled'),
+          allocated: base('sum of their allocated (at most each need’s quantity)'),
+          inTransit: base('sum of their inTransit'),
+          delivered: base('sum of their delivered (at most each need’s quantity)'),
+        }),
+      )
+      .describe('per item code (sorted): quantities covered over requested'),
+  })
+  .describe('what the bundle’s needs have come to, derived from the needs of the state alone (spec/resolution.md §7.2)');
+
+export const bundleStateSchema = z
+  .strictObject({
+    id: recordId('the bundle.posted record id: the key of this object'),
+    hub: hubId('the hub that posted the bundle (its author, the only hub that may update it)'),
+    hlc: hlcSchema.describe('the bundle.posted record’s hybrid logical clock'),
+    title: z.string().describe('as posted or last updated'),
+    region: regionCode.describe('the area the project serves, as posted'),
+    description: z.string().describe('as posted or last updated').optional(),
+    targetFen: fenState('the money the project asks for, as posted or last updated').optional(),
+    campaign: z.string().describe('campaign tag, as posted').optional(),
+    needs: ids('the need ids listed: as posted, then each bundle.updated’s add and remove in seq order (sorted)'),
+    status: bundleStatusSchema,
+    closed: z
+      .strictObject({
+        reason: z.enum(['completed', 'cancelled']).describe('the close of the latest bundle.updated that closes the bundle'),
+        record: recordId('that bundle.updated record'),
+      })
+      .describe('present when its author closed the bundle')
+      .optional(),
+    updates: ids('ids of the bundle.updated records applied (by the author), in seq order'),
+    funding: z
+      .array(
+        z.strictObject({
+          hub: hubId('the funder'),
+          record: recordId('its bundle.funded record in force (its highest seq naming this bundle)'),
+          amountFen: fenState('its pledge for the whole bundle (above 0)'),
+        }),
+      )
+      .describe('the pledges in force, by funder hub (sorted); a pledge of 0 withdraws and is not listed'),
+    fundedFen: fenState('sum of the pledges in force'),
+    progress: bundleProgressSchema,
+  })
+  .describe('A bundle of needs funded as a whole (bundle.posted and what followed it), spec/resolution.md §7.2.');
+
 // ---- the whole state and what the routes serve -----------------------------------------
 
 export const heldSchema = z.record(recordIdSchema, hubIdSchema).describe('records of hubs not admitted: record id → author hub id');
@@ -413,6 +481,10 @@ export const resolvedStateSchema = z
     conflicts: z.record(z.string(), conflictSchema).describe('conflict id → conflict'),
     held: heldSchema,
     pending: pendingSchema,
+    bundles: z
+      .record(recordIdSchema, bundleStateSchema)
+      .describe('bundle id → bundle; present only when there is at least one (spec/resolution.md §7.2)')
+      .optional(),
   })
   .describe(
     'The resolved state (spec/resolution.md §7): what every replica computes from the same set of verified records; the state hash covers exactly this.',
@@ -437,6 +509,7 @@ export const stateItemSchemas = {
   conflicts: conflictSchema,
   held: heldItemSchema,
   pending: pendingItemSchema,
+  bundles: bundleStateSchema,
 } as const;
 export type StateCollection = keyof typeof stateItemSchemas;
 export const STATE_COLLECTIONS = Object.keys(stateItemSchemas) as StateCollection[];
@@ -471,6 +544,7 @@ const STATE_SCHEMA_FILES = {
   conflict: conflictSchema,
   'held-item': heldItemSchema,
   'pending-item': pendingItemSchema,
+  bundle: bundleStateSchema,
   state: resolvedStateSchema,
   hash: stateHashAnswerSchema,
 } as const;

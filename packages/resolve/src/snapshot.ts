@@ -85,8 +85,8 @@ const STATE_FIELDS = [
   'dirtyGroups',
   'deadlines',
 ] as const satisfies readonly (keyof State)[];
-/** Not written: options (roots are the snapshot's own member), the nodes (the node table), the record count (recounted) and the queues (empty after a flush). */
-type StateNotWritten = 'roots' | 'hashText' | 'nodes' | 'records' | 'queue' | 'chainQueue' | 'viewQueue' | 'objects';
+/** Not written: options (roots are the snapshot's own member), the nodes (the node table), the record count (recounted), the queues (empty after a flush) and the bundles (rebuilt from the records, bundles.ts indexBundles). */
+type StateNotWritten = 'roots' | 'hashText' | 'nodes' | 'records' | 'queue' | 'chainQueue' | 'viewQueue' | 'objects' | 'bundles' | 'bundleIdx';
 const stateCovered: Covers<State, typeof STATE_FIELDS, StateNotWritten> = true;
 
 /** The fields of each node in the node table (its id and record are written there first). */

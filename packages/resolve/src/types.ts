@@ -211,6 +211,52 @@ export interface ShipmentState {
   missing?: number;
 }
 
+export type BundleStatus = 'open' | 'partly_funded' | 'funded' | 'completed' | 'cancelled';
+
+/** A funder's pledge in force (its bundle.funded with the highest seq, when above 0). */
+export interface BundlePledge {
+  hub: string;
+  record: string;
+  amountFen: number;
+}
+
+/** What a bundle's needs have come to (spec/resolution.md §7.2): counts of needs by stage, and quantities per item code in base units. */
+export interface BundleProgress {
+  /** Needs listed. */
+  needs: number;
+  /** Listed ids that are not needs of the state (not held yet, not counting, or not a need). */
+  missing: number;
+  open: number;
+  allocated: number;
+  inTransit: number;
+  delivered: number;
+  closed: number;
+  /** Per item code (sorted), over the listed needs of the state that are not cancelled. */
+  items: { code: string; base: string; requested: number; allocated: number; inTransit: number; delivered: number }[];
+}
+
+export interface BundleState {
+  id: string;
+  hub: string;
+  hlc: Hlc;
+  title: string;
+  region: string;
+  description?: string;
+  targetFen?: number;
+  campaign?: string;
+  /** The needs listed: as posted, then each update's add and remove in seq order (sorted). */
+  needs: string[];
+  status: BundleStatus;
+  closed?: { reason: 'completed' | 'cancelled'; record: string };
+  /** bundle.updated records applied, in seq order. */
+  updates: string[];
+  /** Pledges in force, by funder hub (sorted). */
+  funding: BundlePledge[];
+  /** Sum of the pledges in force. */
+  fundedFen: number;
+  progress: BundleProgress;
+}
+
 export type ConflictRule =
   | 'unauthorised'
   | 'over_allocation'
@@ -250,4 +296,6 @@ export interface ResolvedState {
   held: Record<string, string>;
   /** Counting records that name an object not (yet) in the state: missing id → waiting record ids (sorted). */
   pending: Record<string, string[]>;
+  /** Bundles of needs (spec/resolution.md §7.2): present only when there is at least one, so a state without bundles is (and hashes) as before bundles existed. */
+  bundles?: Record<string, BundleState>;
 }

@@ -16,7 +16,7 @@ import { type AllocInfo, counts, type HubData, type Obj, objsAt, type State, sch
 import type { HubState, NeedState, OfferState, ResolvedState } from './types.js';
 
 /** The maps of a resolved state. */
-export type StateMapName = 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending';
+export type StateMapName = 'hubs' | 'needs' | 'offers' | 'allocations' | 'shipments' | 'conflicts' | 'held' | 'pending' | 'bundles';
 
 // The large views (needs, offers, allocations, shipments) share their
 // records' objects (item, unit, hlc, …): views-json.ts writes their members in
@@ -266,7 +266,7 @@ function countingIn(xs: Obj[] | undefined, out: string[]): void {
 
 /** The resolved state as plain JSON (maps keyed by id, in sorted key order). The caller flushes first. */
 export function stateOf(s: State): ResolvedState {
-  return {
+  const st: ResolvedState = {
     v: 1,
     clock: s.clock,
     hubs: s.hubs.toObject(),
@@ -278,6 +278,9 @@ export function stateOf(s: State): ResolvedState {
     held: s.held.toObject(),
     pending: s.pending.toObject(),
   };
+  // Present only when not empty (§7.2): a state without bundles is as before bundles existed.
+  if (s.bundles.size > 0) st.bundles = s.bundles.toObject();
+  return st;
 }
 
 /**
@@ -288,19 +291,19 @@ export function stateOf(s: State): ResolvedState {
  */
 export function stateHash(s: State): string {
   const h = s.hashText;
-  return stateDigest(
-    {
-      allocations: s.allocations.root(h),
-      clock: s.clock,
-      conflicts: s.conflicts.root(h),
-      held: s.held.root(h),
-      hubs: s.hubs.root(h),
-      needs: s.needs.root(h),
-      offers: s.offers.root(h),
-      pending: s.pending.root(h),
-      shipments: s.shipments.root(h),
-      v: 1,
-    },
-    h,
-  );
+  const top: Record<string, unknown> = {
+    allocations: s.allocations.root(h),
+    clock: s.clock,
+    conflicts: s.conflicts.root(h),
+    held: s.held.root(h),
+    hubs: s.hubs.root(h),
+    needs: s.needs.root(h),
+    offers: s.offers.root(h),
+    pending: s.pending.root(h),
+    shipments: s.shipments.root(h),
+    v: 1,
+  };
+  // `bundles` enters the hash only when there is one (§7.2): a state without bundles hashes as before they existed.
+  if (s.bundles.size > 0) top.bundles = s.bundles.root(h);
+  return stateDigest(top, h);
 }

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { schemaText } from '../../../spec/tools/gen-schemas.js';
 import {
   type AllocationState,
+  type BundleState,
   type Conflict,
   type HubState,
   type NeedState,
@@ -24,6 +25,7 @@ import {
 } from '../src/index.js';
 import {
   type allocationStateSchema,
+  type bundleStateSchema,
   CONFLICT_RULES,
   conflictDetailSchemas,
   type conflictSchema,
@@ -52,6 +54,7 @@ same<z.infer<typeof shipmentLineStateSchema>, ShipmentLineState>(true);
 same<z.infer<typeof shipmentStateSchema>, ShipmentState>(true);
 same<z.infer<typeof conflictSchema>, Conflict>(true);
 same<z.infer<typeof resolvedStateSchema>, ResolvedState>(true);
+same<z.infer<typeof bundleStateSchema>, BundleState>(true);
 // The check has teeth both ways: a member the type has and the schema lacks, and one the schema has and the type lacks.
 // @ts-expect-error the schema lacks `extra`
 same<z.infer<typeof needStateSchema>, NeedState & { extra: number }>(true);

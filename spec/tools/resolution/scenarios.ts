@@ -583,4 +583,77 @@ export const scenarios: Scenario[] = [
       };
     },
   },
+  {
+    name: 'bundles',
+    comment:
+      "A bundle (spec/resolution.md §7.2): Xiaogan groups five needs of Xiaonan's community groups and one id nobody posted into one project, as Wuhan NPI did for community chat groups; its progress is derived from the needs: one allocated, one delivered, one in transit, one cancelled, one added later and open, the ghost missing (then removed). The foundation pledges 3,000,000 fen and then 5,000,000 (its highest seq is in force), Hubei 1,000,000: 6,000,000 of a 8,000,000 target, partly_funded. Xiaonan's update of Xiaogan's bundle is unauthorised and changes nothing.",
+    tags: ['bundles', 'authority', 'unauthorised'],
+    build(w) {
+      const { hubei, xiaogan, xiaonan, found } = cast(w);
+      const group = (name: string) => ({ requester: { name, kind: 'community' as const } });
+      const allocated = w.need(xiaonan, group('孝南区书院街道第一社区团购群'));
+      const delivered = w.need(xiaonan, group('孝南区书院街道第二社区团购群'));
+      const inTransit = w.need(xiaonan, group('孝南区新华街道团购群'));
+      const cancelled = w.need(xiaonan, group('孝南区广场街道团购群'));
+      const later = w.need(xiaonan, {
+        ...group('孝南区车站街道团购群'),
+        item: { code: 'PPE.GOWN.SURGICAL', name: '手术衣' },
+        quantity: 20,
+        unit: { name: '件', base: '件', size: 1 },
+      });
+      const ghost = digest({ ghost: 'need' });
+      const bundle = w.sign(xiaogan, 'bundle.posted', {
+        title: '孝南区社区团购群防护物资',
+        region: '420902',
+        needs: [allocated, delivered, inTransit, cancelled, ghost],
+        description: '五个社区群的口罩需求，整体资助',
+        targetFen: 8_000_000,
+      });
+      const offer = w.offer(found);
+      w.allocate(found, offer, allocated, 5000);
+      const a2 = w.allocate(found, offer, delivered, 5000);
+      const a3 = w.allocate(found, offer, inTransit, 2500);
+      const h2 = w.handoff(found, xiaonan, [a2], 100);
+      w.receipt(xiaonan, h2, 100);
+      w.delivered(xiaonan, delivered, [h2], 100);
+      w.handoff(found, xiaonan, [a3], 50);
+      w.sign(xiaonan, 'need.closed', { need: cancelled, reason: 'cancelled' });
+      const upd = w.sign(xiaogan, 'bundle.updated', { bundle, add: [later], remove: [ghost], title: '孝南区社区团购群防护物资（第一批）' });
+      const bad = w.sign(xiaonan, 'bundle.updated', { bundle, remove: [allocated, delivered], close: 'cancelled' });
+      w.sign(found, 'bundle.funded', { bundle, amountFen: 3_000_000 });
+      const pledge = w.sign(found, 'bundle.funded', { bundle, amountFen: 5_000_000, note: '整体资助' });
+      const hubeiPledge = w.sign(hubei, 'bundle.funded', { bundle, amountFen: 1_000_000 });
+      const [first, second] = [found.id, hubei.id].sort();
+      const byHub: Record<string, { amountFen: number; hub: string; record: string }> = {
+        [found.id]: { amountFen: 5_000_000, hub: found.id, record: pledge },
+        [hubei.id]: { amountFen: 1_000_000, hub: hubei.id, record: hubeiPledge },
+      };
+      return {
+        roots: [hubei.id],
+        expect: {
+          [`bundles.${bundle}.hub`]: xiaogan.id,
+          [`bundles.${bundle}.title`]: '孝南区社区团购群防护物资（第一批）',
+          [`bundles.${bundle}.needs`]: [allocated, delivered, inTransit, cancelled, later].sort(),
+          [`bundles.${bundle}.updates`]: [upd],
+          [`bundles.${bundle}.status`]: 'partly_funded',
+          [`bundles.${bundle}.fundedFen`]: 6_000_000,
+          [`bundles.${bundle}.funding`]: [byHub[first as string], byHub[second as string]],
+          [`bundles.${bundle}.progress.needs`]: 5,
+          [`bundles.${bundle}.progress.missing`]: 0,
+          [`bundles.${bundle}.progress.open`]: 1,
+          [`bundles.${bundle}.progress.allocated`]: 1,
+          [`bundles.${bundle}.progress.inTransit`]: 1,
+          [`bundles.${bundle}.progress.delivered`]: 1,
+          [`bundles.${bundle}.progress.closed`]: 1,
+          [`bundles.${bundle}.progress.items`]: [
+            { allocated: 0, base: '件', code: 'PPE.GOWN.SURGICAL', delivered: 0, inTransit: 0, requested: 20 },
+            { allocated: 12_500, base: 'piece', code: 'PPE.MASK.N95', delivered: 5000, inTransit: 2500, requested: 15_000 },
+          ],
+          [`conflicts.${bad}/unauthorised.detail.expected`]: xiaogan.id,
+          [`bundles.${bundle}.closed`]: undefined,
+          [`pending.${ghost}`]: undefined,
+        },
+      };
+    },
+  },
 ];

@@ -26,10 +26,10 @@ import { DAY, iso, seedsFor, T0, World, type WorldHub } from '../../../../spec/t
 export type Step = [number, number, number, number];
 
 /** 16 kinds of step, each reading three numbers; the first number picks the kind, objects and allocations more often than the rest (KINDS). */
-export const stepsArb: fc.Arbitrary<Step[]> = fc.array(fc.tuple(fc.nat(31), fc.nat(60), fc.nat(60), fc.nat(60)), { minLength: 5, maxLength: 80, size: 'max' });
+export const stepsArb: fc.Arbitrary<Step[]> = fc.array(fc.tuple(fc.nat(33), fc.nat(60), fc.nat(60), fc.nat(60)), { minLength: 5, maxLength: 80, size: 'max' });
 
-/** Step kind by first number: 0 need, 1 offer, 2 allocation, 3 decision, 4 handoff, 5 receipt, 6 handoff correction, 7 delivery, 8 need change, 9 offer change, 10 fork and recovery, 11 admission, 12 revocation, 13 profile, 14 rotation or vouch, 15 time. */
-const KINDS = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 0, 2, 1];
+/** Step kind by first number: 0 need, 1 offer, 2 allocation, 3 decision, 4 handoff, 5 receipt, 6 handoff correction, 7 delivery, 8 need change, 9 offer change, 10 fork and recovery, 11 admission, 12 revocation, 13 profile, 14 rotation or vouch, 15 time, 16 bundle (post, update, fund). */
+const KINDS = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 0, 2, 1, 16, 16];
 
 const ITEMS = ['PPE.MASK.N95', 'MED.GLOVE'];
 const LEVELS: HubLevel[] = ['city', 'county', 'org', 'province', 'national'];
@@ -101,6 +101,7 @@ export function buildRecords(steps: Step[]): { roots: string[]; records: Verifie
   const receipts: { id: string; by: WorldHub; handoff: Handoff }[] = [];
   const deliveries: { id: string; by: WorldHub; need: Obj; handoff: Handoff }[] = [];
   const recoveries: { id: string; hub: WorldHub }[] = [];
+  const bundles: string[] = [];
   const pick = <T>(xs: T[], k: number): T | undefined => (xs.length === 0 ? undefined : xs[k % xs.length]);
 
   for (const [k, a, b, c] of steps) {
@@ -275,6 +276,20 @@ export function buildRecords(steps: Step[]): { roots: string[]; records: Verifie
           if (a % 4 === 1) w.t += 73 * HOUR;
           w.sign(by, 'attestation', { subject: r.id, kind: 'recovery_vouched', result: a % 7 === 6 ? 'fail' : 'pass' });
         }
+        break;
+      }
+      case 16: {
+        // Bundles (spec/resolution.md §7.2): posted over up to three needs (or a ghost id), updated by their author or another hub, funded.
+        const n = [pick(needs, b)?.id, pick(needs, c)?.id, pick(needs, a + c)?.id].filter((x): x is string => x !== undefined);
+        const listed = [...new Set(n.length > 0 ? n : [recordId(w.records[0]?.record as never)])];
+        const bundle = pick(bundles, b);
+        if (c % 4 < 2 || bundle === undefined)
+          bundles.push(w.sign(h, 'bundle.posted', { title: `B${c}`, region: '420902', needs: listed, ...(c % 3 === 0 ? { targetFen: 1000 } : {}) }));
+        else if (c % 4 === 2) {
+          const body: BodyOf<'bundle.updated'> = a % 2 === 0 ? { bundle, add: listed } : { bundle, remove: listed.slice(0, 1) };
+          if (a % 5 === 4) body.close = a % 2 === 0 ? 'completed' : 'cancelled';
+          w.sign(h, 'bundle.updated', body);
+        } else w.sign(h, 'bundle.funded', { bundle, amountFen: (a % 3) * 500 });
         break;
       }
       default:

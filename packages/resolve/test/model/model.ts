@@ -18,6 +18,7 @@
 import { digest, type HubLevel, type RecordOf, type RecordType, type SignedRecord, type Verified } from '@shuniu/protocol';
 import type {
   AllocationState,
+  BundleState,
   Conflict,
   DetailValue,
   ForkState,
@@ -918,6 +919,103 @@ function doubleHandoff(ships: Map<string, Shipment>, allocations: Map<string, Al
 }
 
 // ---------------------------------------------------------------------------
+// §7.2 Bundles
+// ---------------------------------------------------------------------------
+
+/** §7.2: a need's stage in its bundle's progress. */
+function bundleStage(n: NeedState): 'open' | 'allocated' | 'inTransit' | 'delivered' | 'closed' {
+  if (n.status === 'fulfilled') return 'delivered';
+  if (n.status === 'cancelled' || n.status === 'expired') return 'closed';
+  if (n.delivered > 0 || n.inTransit > 0 || n.received > 0) return 'inTransit';
+  return n.allocated > 0 ? 'allocated' : 'open';
+}
+
+/** §7.2: every counting bundle.posted, its author's updates in seq order (§2: others' are unauthorised), the pledges in force and the progress of its needs. */
+function bundlesOf(counting: Envelope[], needs: Record<string, NeedState>, conflicts: Conflict[]): BundleState[] {
+  const out: BundleState[] = [];
+  for (const p of ofType(counting, 'bundle.posted')) {
+    const b = p.record.body;
+    const updates = authorised(
+      ofType(counting, 'bundle.updated').filter((u) => u.record.body.bundle === p.id),
+      p.id,
+      p.record.hub,
+      conflicts,
+    ).sort((x, y) => x.record.seq - y.record.seq);
+    let listed = [...b.needs];
+    let { title, description, targetFen } = b;
+    let closed: BundleState['closed'];
+    for (const u of updates) {
+      const ub = u.record.body;
+      listed = [...listed, ...(ub.add ?? [])].filter((n) => !(ub.remove ?? []).includes(n));
+      title = ub.title ?? title;
+      description = ub.description ?? description;
+      targetFen = ub.targetFen ?? targetFen;
+      if (ub.close !== undefined) closed = { reason: ub.close, record: u.id };
+    }
+    const ids = sortedIds(listed);
+    const pledges = new Map<string, Rec<'bundle.funded'>>();
+    for (const f of ofType(counting, 'bundle.funded').filter((x) => x.record.body.bundle === p.id)) {
+      const prev = pledges.get(f.record.hub);
+      if (prev === undefined || prev.record.seq < f.record.seq) pledges.set(f.record.hub, f);
+    }
+    const funding = sortedIds(pledges.keys())
+      .map((hub) => pledges.get(hub) as Rec<'bundle.funded'>)
+      .filter((f) => f.record.body.amountFen > 0)
+      .map((f) => ({ hub: f.record.hub, record: f.id, amountFen: f.record.body.amountFen }));
+    const fundedFen = sum(funding.map((f) => f.amountFen));
+    const present = ids.map((id) => needs[id]).filter((n): n is NeedState => n !== undefined);
+    const progress: BundleState['progress'] = {
+      needs: ids.length,
+      missing: ids.length - present.length,
+      open: 0,
+      allocated: 0,
+      inTransit: 0,
+      delivered: 0,
+      closed: 0,
+      items: [],
+    };
+    for (const n of present) progress[bundleStage(n)]++;
+    const live = present.filter((n) => n.status !== 'cancelled');
+    progress.items = sortedIds(live.map((n) => n.item.code)).map((code) => {
+      const of = live.filter((n) => n.item.code === code);
+      return {
+        code,
+        base: (of[0] as NeedState).unit.base,
+        requested: sum(of.map((n) => n.quantity)),
+        allocated: sum(of.map((n) => Math.min(n.allocated, n.quantity))),
+        inTransit: sum(of.map((n) => n.inTransit)),
+        delivered: sum(of.map((n) => Math.min(n.delivered, n.quantity))),
+      };
+    });
+    const status: BundleState['status'] = closed
+      ? closed.reason
+      : fundedFen === 0
+        ? 'open'
+        : targetFen !== undefined && fundedFen < targetFen
+          ? 'partly_funded'
+          : 'funded';
+    out.push({
+      id: p.id,
+      hub: p.record.hub,
+      hlc: p.record.hlc,
+      title,
+      region: b.region,
+      ...(description !== undefined ? { description } : {}),
+      ...(targetFen !== undefined ? { targetFen } : {}),
+      ...(b.campaign !== undefined ? { campaign: b.campaign } : {}),
+      needs: ids,
+      status,
+      ...(closed ? { closed } : {}),
+      updates: updates.map((u) => u.id),
+      funding,
+      fundedFen,
+      progress,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // §7 The state
 // ---------------------------------------------------------------------------
 
@@ -1010,7 +1108,10 @@ export function modelState(rootList: readonly string[], input: Iterable<Verified
   for (const o of offers.values()) o.status = offerStatus(o, clock);
 
   const keyed = <T extends { id: string }>(xs: Iterable<T>): Record<string, T> => Object.fromEntries([...xs].map((x) => [x.id, x]));
+  // §7.2: bundles read the needs' final states.
+  const bundles = bundlesOf(counting, keyed([...needs.values()].map((n) => n.state)), conflicts);
   return {
+    ...(bundles.length > 0 ? { bundles: keyed(bundles) } : {}),
     v: 1,
     clock,
     hubs,
@@ -1055,6 +1156,8 @@ export function modelStateHash(s: ResolvedState): string {
     conflicts: treeRoot(s.conflicts),
     held: treeRoot(s.held),
     pending: treeRoot(s.pending),
+    // §7.2: only when there is a bundle.
+    ...(s.bundles !== undefined ? { bundles: treeRoot(s.bundles) } : {}),
   });
 }
 
