@@ -140,6 +140,9 @@ export class ResolverState implements StateEngine {
         const m = r.collection(name) as Record<string, unknown>;
         return Object.keys(m).map((id) => ({ id, value: m[id] }));
       }
+      // Few (spec/resolution.md §7.2): in key order from the resolver.
+      case 'bundles':
+        return Object.values(r.collection('bundles'));
       default:
         return undefined;
     }

@@ -184,7 +184,9 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
         403: problemResponse(
           w.type === 'allocation'
             ? 'E_FORBIDDEN: not an operator token; E_NOT_AUTHOR: the offer is another hub’s (only its author may allocate it)'
-            : 'not an operator token',
+            : w.type === 'bundle.updated'
+              ? 'E_FORBIDDEN: not an operator token; E_NOT_AUTHOR: the bundle is another hub’s (only its author may update it)'
+              : 'not an operator token',
         ),
       },
     });

@@ -35,6 +35,9 @@ export const WRITE_ROUTES: { path: string; type: RecordType; target?: string }[]
   { path: '/v1/deliveries', type: 'custody.delivered' },
   { path: '/v1/attestations', type: 'attestation' },
   { path: '/v1/profile', type: 'hub.profile' },
+  { path: '/v1/bundles', type: 'bundle.posted' },
+  { path: '/v1/bundles/:id/update', type: 'bundle.updated', target: 'bundle' },
+  { path: '/v1/bundles/:id/fund', type: 'bundle.funded', target: 'bundle' },
 ];
 
 const admissionRequest = z.strictObject({
@@ -79,6 +82,22 @@ function refuseOthersOffer(deps: OperatorDeps, offer: unknown): void {
     {
       detail: { offer, signer: posted.hub },
     },
+  );
+}
+
+/**
+ * Only a bundle's author may update it (spec/resolution.md §7.2): refused
+ * with E_NOT_AUTHOR before anything is signed, as an allocation of another
+ * hub's offer is (spec/node.md §8.4). A bundle this node does not hold yet is
+ * not refused.
+ */
+function refuseOthersBundle(deps: OperatorDeps, bundle: string): void {
+  const posted = deps.store.recordById(bundle);
+  if (posted === undefined || posted.type !== 'bundle.posted' || posted.hub === deps.hubId) return;
+  throw new ShuniuError(
+    'E_NOT_AUTHOR',
+    `bundle ${bundle} was posted by hub ${posted.hub}: only that hub may update it; this node signs for hub ${deps.hubId}`,
+    { detail: { bundle, signer: posted.hub } },
   );
 }
 
@@ -131,6 +150,7 @@ export function operatorRoutes(deps: OperatorDeps) {
       if (r.target) {
         const id = c.req.param('id') as string;
         if (!recordIdSchema.safeParse(id).success) throw new ShuniuError('E_ARGUMENT', 'not a record id');
+        if (r.type === 'bundle.updated') refuseOthersBundle(deps, id);
         return answer(c, r.type, { ...body, [r.target]: id });
       }
       if (r.type === 'allocation') refuseOthersOffer(deps, (body as { offer?: unknown }).offer);

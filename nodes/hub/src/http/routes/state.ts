@@ -17,7 +17,7 @@ export interface StateDeps {
   cache?: StateCache;
 }
 
-export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs', 'held', 'pending'] as const;
+export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs', 'held', 'pending', 'bundles'] as const;
 
 /** Items per page of /v1/state/{collection}: default and most (spec/node.md §6). */
 export const STATE_PAGE_DEFAULT = 1000;
