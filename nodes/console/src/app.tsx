@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { hubName } from './components/cards.js';
 import { type Route, useRoute } from './lib/router.js';
 import { setLang, signOut, t, useApp } from './lib/store.js';
+import { BundlesPage } from './pages/bundles.js';
 import { CustodyPage } from './pages/custody.js';
 import { DeliveryNotePage } from './pages/delivery-note.js';
 import { ExchangePage } from './pages/exchange.js';
@@ -16,7 +17,7 @@ import { PublicPage } from './pages/public.js';
 import { ReportsPage } from './pages/reports.js';
 import { SignInPage, SignOutEverywhere } from './pages/signin.js';
 
-const NAV = ['public', 'needs', 'offers', 'matching', 'custody', 'map', 'network', 'reports', 'exchange', 'import'] as const;
+const NAV = ['public', 'needs', 'offers', 'bundles', 'matching', 'custody', 'map', 'network', 'reports', 'exchange', 'import'] as const;
 
 function page(route: Route, signedIn: boolean) {
   switch (route.path) {
@@ -33,6 +34,8 @@ function page(route: Route, signedIn: boolean) {
       return <NeedsPage route={route} />;
     case '/offers':
       return <OffersPage route={route} />;
+    case '/bundles':
+      return <BundlesPage route={route} />;
     case '/matching':
       return <MatchingPage />;
     case '/custody':

@@ -1,4 +1,4 @@
-import type { AllocationState, Conflict, NeedState, OfferState, ShipmentState } from '@shuniu/resolve';
+import type { AllocationState, BundleState, Conflict, NeedState, OfferState, ShipmentState } from '@shuniu/resolve';
 import { useEffect, useState } from 'preact/hooks';
 import { type Lang, translate } from '../i18n.js';
 import { ApiError, api, setToken } from './api.js';
@@ -28,7 +28,7 @@ export interface HubRow {
   admissionChain?: string[];
 }
 
-export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs'] as const;
+export const COLLECTIONS = ['needs', 'offers', 'allocations', 'shipments', 'conflicts', 'hubs', 'bundles'] as const;
 export type Collection = (typeof COLLECTIONS)[number];
 
 export interface AppState {
@@ -42,6 +42,8 @@ export interface AppState {
   shipments?: ShipmentState[];
   conflicts?: Conflict[];
   hubs?: HubRow[];
+  /** Bundles of needs (spec/resolution.md §7.2). */
+  bundles?: BundleState[];
   /** Why a collection could not be read (the node may not serve it yet). */
   missing: Partial<Record<Collection, string>>;
   live: 'connecting' | 'open' | 'closed';
