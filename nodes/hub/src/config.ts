@@ -100,6 +100,12 @@ export interface NodeConfig {
   checkpointEvery: number;
   /** Above this many records no resolver snapshot is written (see HubNode.checkpoint); 0: no cap. */
   checkpointMaxRecords: number;
+  /**
+   * Finished objects (spec/resolution.md §11) leave the resolver's memory for the store's `finished`
+   * table after each commit, and come back when a record or a read needs them (spec/node.md §10.4).
+   * SQLite only; no checkpoints are written while it is on (a start replays). Default off until measured.
+   */
+  letGoFinished: boolean;
 }
 
 export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> = {
@@ -152,6 +158,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
   },
   checkpointEvery: 1000,
   checkpointMaxRecords: 500_000,
+  letGoFinished: false,
 };
 
 export const CONFIG_FILE = 'config.json';
@@ -181,6 +188,7 @@ export function envOverrides(env: NodeJS.ProcessEnv = process.env): ConfigOverri
   if (env.SHUNIU_PUBLIC_URL) o.publicUrl = env.SHUNIU_PUBLIC_URL;
   if (env.SHUNIU_STORE) o.store = env.SHUNIU_STORE;
   if (env.SHUNIU_PUBLIC_READ) o.publicRead = env.SHUNIU_PUBLIC_READ !== 'false' && env.SHUNIU_PUBLIC_READ !== '0';
+  if (env.SHUNIU_LET_GO_FINISHED) o.letGoFinished = env.SHUNIU_LET_GO_FINISHED !== 'false' && env.SHUNIU_LET_GO_FINISHED !== '0';
   const pull = num('SHUNIU_PULL_INTERVAL_MS');
   if (pull !== undefined) o.federation = { pullIntervalMs: pull };
   const rate = num('SHUNIU_RATE_PER_SECOND');

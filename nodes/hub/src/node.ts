@@ -53,7 +53,8 @@ import { MatchService, type MatchSource } from './match-service.js';
 import { Privacy } from './privacy.js';
 import { Publisher } from './publisher.js';
 import { type Runtime, runtimeOf } from './runtime.js';
-import { defaultStateFactory, type StateEngine, type StateFactory, storedRecord } from './state.js';
+import { defaultStateFactory, letGoStateFactory, type StateEngine, type StateFactory, storedRecord } from './state.js';
+import { SqliteObjectStore } from './store/finished.js';
 import { type NodeStore, openStore } from './store/open.js';
 import { PostgresStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -150,6 +151,16 @@ export class HubNode {
     });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
+    // Finished objects leave the resolver's memory after each commit (letGoFinished, spec/node.md §10.4), once its request is answered.
+    if (config.letGoFinished && this.ingestor.engine.letGo !== undefined)
+      ingestor.onCommit(() => {
+        if (this.lettingGo) return;
+        this.lettingGo = true;
+        setImmediate(() => {
+          this.lettingGo = false;
+          if (!this.closed) this.ingestor.engine.letGo?.();
+        });
+      });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
     if (store instanceof PostgresStore) store.onForeign((from, to) => this.applyForeign(store, from, to));
   }
@@ -166,7 +177,14 @@ export class HubNode {
     const store = openStore(dir, config.store);
     secureDataDir(dir);
     const hubId = keyFile.hub;
-    const factory = opts.state ?? defaultStateFactory;
+    // Finished objects out of memory (spec/node.md §10.4): on SQLite with the reference resolver; no snapshot is kept, a start replays.
+    const letGo = config.letGoFinished && store instanceof SqliteStore && opts.state === undefined;
+    if (config.letGoFinished && !letGo) config.letGoFinished = false;
+    if (letGo) {
+      removeCheckpoint(dir);
+      if (store.checkpoint()) store.clearCheckpoint();
+    }
+    const factory = opts.state ?? (letGo ? letGoStateFactory(new SqliteObjectStore((store as SqliteStore).db)) : defaultStateFactory);
     // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
     // Called once the ingestor exists (trust.recompute below), always on its current engine.
     const trust: Trust = new Trust(config.roots, hubId, store, (): AdmissionEdge[] => ingestor.engine.admissionEdges());
@@ -274,6 +292,8 @@ export class HubNode {
   private checkpointOrd: number | undefined;
   private checkpointRun: CheckpointRun | undefined;
   private closed = false;
+  /** A letGo of the resolver after a commit is scheduled (letGoFinished). */
+  private lettingGo = false;
 
   /**
    * The resolver's snapshot holds the whole state, so checkpoints come after
@@ -283,7 +303,7 @@ export class HubNode {
    */
   private maybeCheckpoint(max: number): void {
     // On PostgreSQL a start replays the records table (the checkpoint worker reads SQLite files only).
-    if (this.config.checkpointEvery <= 0 || this.checkpointRun || this.closed || this.store instanceof PostgresStore) return;
+    if (this.config.checkpointEvery <= 0 || this.checkpointRun || this.closed || this.store instanceof PostgresStore || this.config.letGoFinished) return;
     this.checkpointOrd ??= readCheckpointHeader(this.dir)?.ord ?? this.store.checkpoint()?.ord ?? 0;
     const at = this.checkpointOrd;
     if (max - at < Math.max(this.config.checkpointEvery, at)) return;
@@ -305,6 +325,8 @@ export class HubNode {
    * than the reference resolver's the snapshot is written here, as before.
    */
   checkpoint(): Promise<void> {
+    // Letting finished objects go, a snapshot would load them all back: none is kept (docs/scale-memory.md step 4).
+    if (this.config.letGoFinished) return Promise.resolve();
     if (this.checkpointRun) return this.checkpointRun.done.then(() => {});
     const max = this.store.maxOrd();
     const cap = this.config.checkpointMaxRecords;

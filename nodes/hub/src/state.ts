@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { assumeVerified, type SignedRecord, type Verified } from '@shuniu/protocol';
-import { type AdmissionEdge, type ResolvedState, Resolver } from '@shuniu/resolve';
+import { type AdmissionEdge, type ObjectStore, type ResolvedState, Resolver } from '@shuniu/resolve';
 
 /**
  * A record read back from this node's own store, for the resolver (a replay, a checkpoint, another
@@ -34,6 +34,8 @@ export interface StateEngine {
   clock(): number;
   /** The admissions that count (spec/resolution.md §1); the node's trust is admittedHubs(roots, these, blocked). */
   admissionEdges(): AdmissionEdge[];
+  /** Lets finished objects leave memory (spec/resolution.md §11), when the engine keeps them out of memory; returns how many left. */
+  letGo?(): number;
 }
 
 export type StateFactory = (roots: string[], snapshot?: unknown) => StateEngine;
@@ -64,6 +66,9 @@ export class ResolverState implements StateEngine {
   }
   admissionEdges(): AdmissionEdge[] {
     return this.resolver.admissionEdges();
+  }
+  letGo(): number {
+    return this.resolver.letGo();
   }
   /**
    * Keys of each large map in key order, kept between calls: a new snapshot
@@ -159,3 +164,16 @@ const sha256Text: (text: string) => string =
 
 export const defaultStateFactory: StateFactory = (roots, snapshot) =>
   new ResolverState(snapshot === undefined ? new Resolver({ roots, sha256Text }) : Resolver.fromJSON(snapshot, { roots, sha256Text }));
+
+/**
+ * The reference resolver letting finished objects go to `objects` (config letGoFinished, spec/node.md
+ * §10.4): the store is emptied whenever a resolver is made (a start or a reload replays the records).
+ */
+export function letGoStateFactory(objects: ObjectStore & { clear(): void }): StateFactory {
+  return (roots, snapshot) => {
+    objects.clear();
+    return new ResolverState(
+      snapshot === undefined ? new Resolver({ roots, sha256Text, objects }) : Resolver.fromJSON(snapshot, { roots, sha256Text, objects }),
+    );
+  };
+}

@@ -240,4 +240,20 @@ CREATE INDEX intake_state ON intake(state, bytes);
 CREATE INDEX records_offchain ON records(ord) WHERE superseded = 1;
 `,
   },
+  {
+    version: 12,
+    name: '012-finished',
+    // The resolver's finished objects out of memory (config letGoFinished, spec/node.md §10.4;
+    // spec/resolution.md §11): one row per node that left memory, its encoding (node), and for an
+    // object of the state its map, view (JCS) and leaf digest. Emptied at each start, which replays.
+    sql: `
+CREATE TABLE finished (
+  id TEXT PRIMARY KEY,
+  map TEXT,
+  view TEXT,
+  leaf TEXT,
+  node TEXT NOT NULL
+);
+`,
+  },
 ];
