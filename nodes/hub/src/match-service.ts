@@ -148,8 +148,14 @@ export class MatchService {
       return hit;
     }
     // The plan of the version asked for, even if the state moves on meanwhile: its answer names that version.
-    const job = await this.planFor(version, q.fresh);
-    const reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
+    let job = await this.planFor(version, q.fresh);
+    let reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
+    // The worker holds one plan: one begun since this was asked replaced it. The page is of the plan held now (its answer names its version).
+    for (let tries = 0; reply.t === 'gone' && tries < 3; tries++) {
+      if (this.held?.job === reply.job) this.held = undefined;
+      job = await this.planFor(this.versionToServe(q.fresh), q.fresh);
+      reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
+    }
     if (reply.t !== 'page') throw new Error(`match worker answered ${reply.t} to a page`);
     const page: Page = {
       version: job.version,

@@ -24,24 +24,26 @@ export type MatchRequest =
 export type MatchReply =
   | { t: 'planned'; id: number; job: number; size: number; ms: number }
   | { t: 'page'; id: number; job: number; total: number; count: number; next: number | null; body: string }
+  /** The plan of `job` is no longer held (a newer one replaced it): the service asks the newer plan. */
+  | { t: 'gone'; id: number; job: number }
   | { t: 'error'; id: number; message: string };
 
 interface Job {
   job: number;
   plan: Plan;
   /** Selected rows by filter, most recent last (a few filters page at a time). */
-  selected: Map<string, number[]>;
+  selected: Map<string, Int32Array>;
 }
 
 const replica: { [K in MatchCollection]: Map<string, unknown> } = { needs: new Map(), offers: new Map(), conflicts: new Map() };
-/** The plans held: the newest two (a page of the previous plan may still be asked while the next is made). */
+/**
+ * The plan held: the newest one only. The previous one goes when the next is
+ * begun (a plan of 60,000 needs × 2,000 offers is tens of megabytes; the
+ * worker answers one message at a time, so a page asked of it meanwhile would
+ * wait anyway), and a page asked of it is answered `gone`, which the service
+ * asks again of the newer plan (offsets refer to one version: spec/node.md §6.1).
+ */
 const jobs = new Map<number, Job>();
-
-function jobOf(job: number): Job {
-  const j = jobs.get(job);
-  if (j === undefined) throw new Error(`match worker: job ${job} is not held`);
-  return j;
-}
 
 /** The part of the resolved state the engine reads: open needs (and every need a duplicate conflict names), open offers, duplicate conflicts. */
 function stateOf(clock: number): ResolvedState {
@@ -74,13 +76,16 @@ function handle(m: MatchRequest): MatchReply | undefined {
       const options: { catalogue?: Catalogue; transit?: Partial<TransitTable> } = {};
       if (m.catalogue !== undefined) options.catalogue = m.catalogue;
       if (m.transit !== undefined) options.transit = m.transit;
+      // The previous plan goes first: the worker answers one message at a time, so pages asked of
+      // it meanwhile would wait for this plan anyway, and two plans at once are the worker's peak.
+      jobs.clear();
       const p = plan(stateOf(m.clock), options);
       jobs.set(m.job, { job: m.job, plan: p, selected: new Map() });
-      for (const k of jobs.keys()) if (jobs.size > 2) jobs.delete(k);
       return { t: 'planned', id: m.id, job: m.job, size: p.size, ms: performance.now() - t0 };
     }
     case 'page': {
-      const j = jobOf(m.job);
+      const j = jobs.get(m.job);
+      if (j === undefined) return { t: 'gone', id: m.id, job: m.job };
       const p = j.plan;
       const key = JSON.stringify(m.filters);
       let rows = j.selected.get(key);

@@ -161,6 +161,17 @@ export class HubNode {
           if (!this.closed) this.ingestor.engine.letGo?.();
         });
       });
+    // The resolved state's views and hash are brought up to date after each commit (coalesced, once the
+    // commit's request is answered), in work proportional to the commit: otherwise the first reader after
+    // a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes and a stall).
+    ingestor.onCommit(() => {
+      if (this.resolving) return;
+      this.resolving = true;
+      setImmediate(() => {
+        this.resolving = false;
+        if (!this.closed) this.ingestor.engine.stateHash();
+      });
+    });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
     if (store instanceof PostgresStore) store.onForeign((from, to) => this.applyForeign(store, from, to));
   }
@@ -294,6 +305,8 @@ export class HubNode {
   private closed = false;
   /** A letGo of the resolver after a commit is scheduled (letGoFinished). */
   private lettingGo = false;
+  /** A resolve of the state after a commit is scheduled (see the constructor). */
+  private resolving = false;
 
   /**
    * The resolver's snapshot holds the whole state, so checkpoints come after

@@ -189,7 +189,7 @@ describe('the worker is sent what changed, and plans as if sent everything', () 
       expect(res.status).toBe(200);
       const served = (await res.json()) as Page;
       const fresh = plan(node.ingestor.engine.resolved());
-      const all = fresh.select({}).map((r) => fresh.proposal(r));
+      const all = Array.from(fresh.select({}), (r) => fresh.proposal(r));
       expect(served.proposals).toEqual(JSON.parse(JSON.stringify(all)));
       // One write changes a few entries (the new need or offer, the views it touches), never the whole state again.
       if (i > 0) expect(node.matchService?.stats.lastSent).toBeLessThanOrEqual(3);
@@ -265,5 +265,33 @@ describe('a plan over its time budget', () => {
     const again = await get(`${url}/v1/match/proposals?region=42`, operator);
     expect(again.status).toBe(503);
     expect(node.matchService?.stats.overBudget).toBe(n);
+  });
+});
+
+describe('the matching worker holds one plan', () => {
+  it('a page asked of a plan a newer one replaced is answered `gone` (the service then pages the newer plan)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { compiledWorker } = await import('../src/worker-file.js');
+    const [file, opts] = compiledWorker('match-worker', new URL('../src/match-service.ts', import.meta.url).href);
+    const w = new Worker(file, opts);
+    const replies: Record<string, unknown>[] = [];
+    const next = () => new Promise<Record<string, unknown>>((res) => w.once('message', res));
+    try {
+      const s = large(300, 20, 5);
+      w.postMessage({ t: 'upsert', coll: 'needs', json: JSON.stringify(Object.entries(s.needs)) });
+      w.postMessage({ t: 'upsert', coll: 'offers', json: JSON.stringify(Object.entries(s.offers)) });
+      const page = (id: number, job: number) => ({ t: 'page', id, job, filters: {}, offset: 0, limit: 5, maxBytes: 1 << 20 });
+      for (const m of [{ t: 'plan', id: 1, job: 1, clock: s.clock }, page(2, 1), { t: 'plan', id: 3, job: 2, clock: s.clock }, page(4, 1), page(5, 2)]) {
+        w.postMessage(m);
+        replies.push(await next());
+      }
+    } finally {
+      await w.terminate();
+    }
+    expect(replies.map((r) => r.t)).toEqual(['planned', 'page', 'planned', 'gone', 'page']);
+    expect(replies[3]).toMatchObject({ id: 4, job: 1 });
+    // The same state planned twice: the newer plan's page is the one the replaced plan gave.
+    expect(replies[4]?.body).toBe(replies[1]?.body);
+    expect((replies[1]?.count as number) > 0).toBe(true);
   });
 });

@@ -108,10 +108,20 @@ class Rows {
     this.level[k] = level;
   }
 
+  /** Columns cut to the rows held (a finished plan keeps no spare capacity: up to half its memory). */
+  trim(): this {
+    this.resize(this.n);
+    return this;
+  }
+
   private grow(): void {
+    this.resize(this.offer.length * 2);
+  }
+
+  private resize(size: number): void {
     const more = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a.subarray(0, Math.min(a.length, size)));
       return b;
     };
     this.offer = more(this.offer);
@@ -196,14 +206,17 @@ export class Plan {
     return out;
   }
 
-  /** Row indices, in output order, of the proposals that pass every filter (spec/matching.md §Filters). */
-  select(f: MatchFilters | undefined): number[] {
+  /**
+   * Row indices, in output order, of the proposals that pass every filter
+   * (spec/matching.md §Filters). Without a filter, the plan's own order (not a
+   * copy: do not write to it).
+   */
+  select(f: MatchFilters | undefined): Int32Array {
     const order = this.order();
-    const out: number[] = [];
-    if (f === undefined) {
-      for (let k = 0; k < order.length; k++) out.push(order[k] as number);
-      return out;
-    }
+    if (f === undefined || (f.region === undefined && f.item === undefined && f.urgency === undefined && f.offers === undefined && f.needs === undefined))
+      return order;
+    let out = new Int32Array(Math.min(order.length, 1024));
+    let count = 0;
     const urg = f.urgency === undefined ? undefined : Array.isArray(f.urgency) ? f.urgency : [f.urgency];
     const offers = f.offers === undefined ? undefined : new Set(f.offers);
     const needs = f.needs === undefined ? undefined : new Set(f.needs);
@@ -215,9 +228,14 @@ export class Plan {
       if (urg !== undefined && !urg.includes(n.urgency)) continue;
       if (offers !== undefined && !offers.has((this.offers[this.rows.offer[i] as number] as OfferPlan).offer.id)) continue;
       if (needs !== undefined && !needs.has(n.id)) continue;
-      out.push(i);
+      if (count === out.length) {
+        const more = new Int32Array(Math.min(order.length, out.length * 2));
+        more.set(out);
+        out = more;
+      }
+      out[count++] = i;
     }
-    return out;
+    return out.slice(0, count);
   }
 
   /** The proposal of row `i`, written out with its reasons. */
@@ -287,7 +305,7 @@ export class Plan {
  */
 export function propose(state: ResolvedState, opts: MatchOptions = {}): Proposal[] {
   const p = plan(state, opts);
-  return p.select(opts.filters).map((i) => p.proposal(i));
+  return Array.from(p.select(opts.filters), (i) => p.proposal(i));
 }
 
 /**
@@ -551,5 +569,5 @@ export function plan(state: ResolvedState, opts: Omit<MatchOptions, 'filters'> =
       }
     }
   }
-  return new Plan(plans, slots, scales, rows, transit, clock, offerIds.length);
+  return new Plan(plans, slots, scales, rows.trim(), transit, clock, offerIds.length);
 }
