@@ -6,6 +6,9 @@
 // their communities' and units' needs; the foundation ships to each district, which signs for the goods and hands
 // them over; donors' live totals (money raised, goods value, units served, people reached) are computed after each
 // step from the foundation's resolved state by the reports' one function, buildReport (spec/resolution.md §10).
+// Xuhui bundles ten of its community groups' needs into one project, which the foundation funds as a whole (as
+// Wuhan NPI passed community groups' needs to foundations, issue 18 point 5); the bundle's progress, derived by the
+// resolver from its needs (spec/resolution.md §7.2), is printed as they are delivered.
 // Keeps serving until Ctrl-C; with --exit stops once every node agrees and the totals are the campaign's (exit 0
 // only then); --quick plays a tenth of the units, people and companies (the test). Ports 7430-7433 when free.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HubNode, initDataDir } from '@shuniu/hub';
 import { formatTimestamp } from '@shuniu/protocol';
-import type { AllocationState, NeedState, OfferState } from '@shuniu/resolve';
+import type { AllocationState, BundleState, NeedState, OfferState } from '@shuniu/resolve';
 import { buildReport } from '../nodes/console/src/lib/reports.js';
 import { call, type Running, until as untilEvery } from './lib.js';
 
@@ -61,6 +64,20 @@ async function state<T>(n: Running, what: 'needs' | 'offers' | 'allocations'): P
     if (typeof r.next !== 'string' || !r.next) return out;
     cursor = r.next;
   }
+}
+/** The bundle as the node's resolved state has it (GET /v1/state/bundles), or undefined. */
+async function bundleAt(n: Running, id: string): Promise<BundleState | undefined> {
+  const r = (await (await fetch(`${n.url}/v1/state/bundles`)).json()) as { bundles: BundleState[] };
+  return r.bundles.find((b) => b.id === id);
+}
+const BUNDLE_FEN = 60_000_000;
+async function showBundle(n: Running, id: string): Promise<BundleState> {
+  const b = (await bundleAt(n, id)) as BundleState;
+  const p = b.progress;
+  say(
+    `   bundle ${b.title}: ${p.needs} needs, ${b.status} (pledged ${yuan(b.fundedFen)} of ${yuan(b.targetFen ?? 0)}) · open ${p.open} · allocated ${p.allocated} · in transit ${p.inTransit} · delivered ${p.delivered}`,
+  );
+  return b;
 }
 const hash = async (n: Running) => ((await (await fetch(`${n.url}/v1/state/hash`)).json()) as { stateHash: string }).stateHash;
 
@@ -210,6 +227,26 @@ try {
   await until('every need to reach the foundation', async () => (await state<NeedState>(fund, 'needs')).length === TARGET.units);
   await live('needs in, nothing delivered yet', fund);
 
+  say("\n== 2b. Xuhui bundles its community groups' needs into one project; the foundation funds it as a whole");
+  const xuhui = districts[1] as (typeof districts)[number];
+  const groupNeeds = (needsOf.get(xuhui.label) ?? [])
+    .filter(({ i }) => i % 5 !== 4)
+    .sort((a, b) => a.i - b.i)
+    .slice(0, 10)
+    .map((x) => x.id);
+  const bundle = await call(xuhui, '/v1/bundles', {
+    title: '徐汇区社区团购群保供项目',
+    region: xuhui.region,
+    needs: groupNeeds,
+    description: '徐汇区各居委会团购群的保供需求，打包请基金会整体资助',
+    targetFen: BUNDLE_FEN,
+    campaign: CAMPAIGN,
+  });
+  await until('the bundle to reach the foundation', async () => (await bundleAt(fund, bundle.id)) !== undefined);
+  await call(fund, `/v1/bundles/${bundle.id}/fund`, { amountFen: BUNDLE_FEN, note: '联劝整体资助' });
+  await until('the pledge to count', async () => (await bundleAt(fund, bundle.id))?.status === 'funded');
+  await showBundle(fund, bundle.id);
+
   say('\n== 3. The foundation ships to each district; the district signs for the goods and hands them to its communities');
   for (const d of districts) {
     const mine = needsOf.get(d.label) ?? [];
@@ -254,6 +291,7 @@ try {
       return needs.filter((n) => n.region === d.region && n.delivered > 0).length === reached;
     });
     await live(`${d.name} delivered`, fund);
+    if (d === xuhui) await showBundle(fund, bundle.id);
   }
 
   say('\n== waiting for every node to agree');
@@ -264,7 +302,9 @@ try {
   say(
     `campaign ${CAMPAIGN}: money raised ${yuan(c?.moneyFen ?? 0)}, goods ${yuan(c?.goodsFen ?? 0)}, units ${c?.units ?? 0}, people ${(c?.people ?? 0).toLocaleString('en')}`,
   );
-  const ok = t.moneyFen === TARGET.moneyFen && t.goodsFen === TARGET.goodsFen && t.units === TARGET.units && t.people === TARGET.people;
+  const b = await showBundle(fund, bundle.id);
+  const bundleDone = b.status === 'funded' && b.fundedFen === BUNDLE_FEN && b.progress.delivered === groupNeeds.length;
+  const ok = bundleDone && t.moneyFen === TARGET.moneyFen && t.goodsFen === TARGET.goodsFen && t.units === TARGET.units && t.people === TARGET.people;
   say(
     ok
       ? `totals match the campaign${QUICK ? ' (a tenth of its units and people: --quick)' : ''}: 27.21 M raised, 30.88 M goods, ${TARGET.units} units, ${TARGET.people.toLocaleString('en')} people`

@@ -29,5 +29,14 @@ describe('pnpm demo:shanghai', () => {
     expect(live.map(([u]) => u)).toEqual([0, 0, 14, 28, 42, 42]);
     expect(live.at(-1)).toEqual([42, 173_000]);
     expect(r.stdout).toContain('campaign 2022 上海联劝抗疫行动: money raised ¥27.21 M, goods ¥30.88 M, units 42, people 173,000');
+    // Xuhui's bundle of its community groups' needs: funded as a whole, its progress following the deliveries (issue 18 point 5).
+    const bundle = [
+      ...r.stdout.matchAll(/bundle 徐汇区社区团购群保供项目: (\d+) needs, (\w+) \(pledged ¥0\.60 M of ¥0\.60 M\) · open (\d+) .* delivered (\d+)$/gm),
+    ].map((m) => m.slice(1).map((x) => (/^\d+$/.test(x as string) ? Number(x) : x)));
+    expect(bundle).toEqual([
+      [10, 'funded', 10, 0],
+      [10, 'funded', 0, 10],
+      [10, 'funded', 0, 10],
+    ]);
   }, 240_000);
 });
