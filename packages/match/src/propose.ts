@@ -65,20 +65,53 @@ function startsWithAny(region: string, prefixes: readonly string[]): boolean {
 
 const cmpSlot = (a: Slot, b: Slot) => a.neededByMs - b.neededByMs || cmpStr(a.need.id, b.need.id);
 
-/** Plan rows as growable typed columns: no object per proposal, nothing for the collector to trace. */
+const SHIFT = 15;
+const CHUNK = 1 << SHIFT;
+const MASK = CHUNK - 1;
+
+/** `size` rows of the plan's columns. */
+class Chunk {
+  readonly offer: Int32Array;
+  readonly slot: Int32Array;
+  readonly scale: Int32Array;
+  readonly round: Uint8Array;
+  readonly flags: Uint8Array;
+  readonly competing: Int32Array;
+  readonly before: Float64Array;
+  readonly quantity: Float64Array;
+  readonly amount: Float64Array;
+  readonly arrival: Float64Array;
+  readonly level: Float64Array;
+
+  constructor(size: number, from?: Chunk) {
+    const col = <T extends Int32Array | Uint8Array | Float64Array>(make: new (n: number) => T, old: T | undefined): T => {
+      const a = new make(size);
+      if (old !== undefined) a.set(old.subarray(0, size));
+      return a;
+    };
+    this.offer = col(Int32Array, from?.offer);
+    this.slot = col(Int32Array, from?.slot);
+    this.scale = col(Int32Array, from?.scale);
+    this.round = col(Uint8Array, from?.round);
+    this.flags = col(Uint8Array, from?.flags);
+    this.competing = col(Int32Array, from?.competing);
+    this.before = col(Float64Array, from?.before);
+    this.quantity = col(Float64Array, from?.quantity);
+    this.amount = col(Float64Array, from?.amount);
+    this.arrival = col(Float64Array, from?.arrival);
+    this.level = col(Float64Array, from?.level);
+  }
+}
+
+/**
+ * Plan rows as typed columns in fixed chunks of 32,768 rows: no object per
+ * proposal, nothing for the collector to trace, and no copy as the plan grows
+ * (a doubling array would hold its old and new columns at once: the worker's
+ * peak at national scale).
+ */
 class Rows {
   n = 0;
-  offer = new Int32Array(1024);
-  slot = new Int32Array(1024);
-  scale = new Int32Array(1024);
-  round = new Uint8Array(1024);
-  flags = new Uint8Array(1024);
-  competing = new Int32Array(1024);
-  before = new Float64Array(1024);
-  quantity = new Float64Array(1024);
-  amount = new Float64Array(1024);
-  arrival = new Float64Array(1024);
-  level = new Float64Array(1024);
+  readonly chunks: Chunk[] = [];
 
   add(
     offer: number,
@@ -93,48 +126,41 @@ class Rows {
     arrival: number,
     level: number,
   ): void {
-    if (this.n === this.offer.length) this.grow();
-    const k = this.n++;
-    this.offer[k] = offer;
-    this.slot[k] = slot;
-    this.scale[k] = scale;
-    this.round[k] = round;
-    this.flags[k] = flags;
-    this.competing[k] = competing;
-    this.before[k] = before;
-    this.quantity[k] = quantity;
-    this.amount[k] = amount;
-    this.arrival[k] = arrival;
-    this.level[k] = level;
+    const k = this.n & MASK;
+    if (k === 0) this.chunks.push(new Chunk(CHUNK));
+    const c = this.chunks[this.chunks.length - 1] as Chunk;
+    this.n++;
+    c.offer[k] = offer;
+    c.slot[k] = slot;
+    c.scale[k] = scale;
+    c.round[k] = round;
+    c.flags[k] = flags;
+    c.competing[k] = competing;
+    c.before[k] = before;
+    c.quantity[k] = quantity;
+    c.amount[k] = amount;
+    c.arrival[k] = arrival;
+    c.level[k] = level;
   }
 
-  /** Columns cut to the rows held (a finished plan keeps no spare capacity: up to half its memory). */
+  /** The last chunk cut to the rows it holds. */
   trim(): this {
-    this.resize(this.n);
+    const k = this.n & MASK;
+    if (k !== 0) this.chunks[this.chunks.length - 1] = new Chunk(k, this.chunks[this.chunks.length - 1]);
     return this;
   }
 
-  private grow(): void {
-    this.resize(this.offer.length * 2);
+  /** The chunk holding row `i` (its index there is `i & MASK`). */
+  at(i: number): Chunk {
+    return this.chunks[i >> SHIFT] as Chunk;
   }
 
-  private resize(size: number): void {
-    const more = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a.subarray(0, Math.min(a.length, size)));
-      return b;
-    };
-    this.offer = more(this.offer);
-    this.slot = more(this.slot);
-    this.scale = more(this.scale);
-    this.round = more(this.round);
-    this.flags = more(this.flags);
-    this.competing = more(this.competing);
-    this.before = more(this.before);
-    this.quantity = more(this.quantity);
-    this.amount = more(this.amount);
-    this.arrival = more(this.arrival);
-    this.level = more(this.level);
+  slot(i: number): number {
+    return (this.chunks[i >> SHIFT] as Chunk).slot[i & MASK] as number;
+  }
+
+  offer(i: number): number {
+    return (this.chunks[i >> SHIFT] as Chunk).offer[i & MASK] as number;
   }
 }
 
@@ -181,14 +207,14 @@ export class Plan {
     let maxOut = 0;
     const outOf = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const o = (this.slots[this.rows.slot[i] as number] as Slot).out;
+      const o = (this.slots[this.rows.slot(i)] as Slot).out;
       outOf[i] = o;
       if (o > maxOut) maxOut = o;
     }
     if ((maxOut + 1) * nOffers * n < 2 ** 53) {
       const keys = new Float64Array(n);
       for (let i = 0; i < n; i++) {
-        const o = this.offers[this.rows.offer[i] as number] as OfferPlan;
+        const o = this.offers[this.rows.offer(i)] as OfferPlan;
         keys[i] = ((outOf[i] as number) * nOffers + o.idRank) * n + i;
       }
       keys.sort();
@@ -198,7 +224,7 @@ export class Plan {
       idx.sort(
         (a, b) =>
           (outOf[a] as number) - (outOf[b] as number) ||
-          (this.offers[this.rows.offer[a] as number] as OfferPlan).idRank - (this.offers[this.rows.offer[b] as number] as OfferPlan).idRank,
+          (this.offers[this.rows.offer(a)] as OfferPlan).idRank - (this.offers[this.rows.offer(b)] as OfferPlan).idRank,
       );
       out.set(idx);
     }
@@ -222,11 +248,11 @@ export class Plan {
     const needs = f.needs === undefined ? undefined : new Set(f.needs);
     for (let k = 0; k < order.length; k++) {
       const i = order[k] as number;
-      const n = (this.slots[this.rows.slot[i] as number] as Slot).need;
+      const n = (this.slots[this.rows.slot(i)] as Slot).need;
       if (f.region !== undefined && !n.region.startsWith(f.region)) continue;
       if (f.item !== undefined && n.item.code !== f.item) continue;
       if (urg !== undefined && !urg.includes(n.urgency)) continue;
-      if (offers !== undefined && !offers.has((this.offers[this.rows.offer[i] as number] as OfferPlan).offer.id)) continue;
+      if (offers !== undefined && !offers.has((this.offers[this.rows.offer(i)] as OfferPlan).offer.id)) continue;
       if (needs !== undefined && !needs.has(n.id)) continue;
       if (count === out.length) {
         const more = new Int32Array(Math.min(order.length, out.length * 2));
@@ -240,15 +266,17 @@ export class Plan {
 
   /** The proposal of row `i`, written out with its reasons. */
   proposal(i: number): Proposal {
-    const offer = (this.offers[this.rows.offer[i] as number] as OfferPlan).offer;
-    const slot = this.slots[this.rows.slot[i] as number] as Slot;
-    const scale = this.scales[this.rows.scale[i] as number] as Scale;
+    const c = this.rows.at(i);
+    const k = i & MASK;
+    const offer = (this.offers[c.offer[k] as number] as OfferPlan).offer;
+    const slot = this.slots[c.slot[k] as number] as Slot;
+    const scale = this.scales[c.scale[k] as number] as Scale;
     const n = slot.need;
-    const before = this.rows.before[i] as number;
-    const quantity = this.rows.quantity[i] as number;
-    const arrival = this.rows.arrival[i] as number;
-    const flags = this.rows.flags[i] as number;
-    const level = this.rows.level[i] as number;
+    const before = c.before[k] as number;
+    const quantity = c.quantity[k] as number;
+    const arrival = c.arrival[k] as number;
+    const flags = c.flags[k] as number;
+    const level = c.level[k] as number;
     const onTime = arrival <= slot.neededByMs;
     const after = before + quantity;
     return {
@@ -260,7 +288,7 @@ export class Plan {
       itemName: n.item.name,
       quantity,
       unit: n.unit.base,
-      offerQuantity: (this.rows.amount[i] as number) / scale.offer,
+      offerQuantity: (c.amount[k] as number) / scale.offer,
       offerUnit: offer.unit.base,
       item: n.item.code,
       urgency: n.urgency,
@@ -277,7 +305,7 @@ export class Plan {
         scale,
         arrival,
         onTime,
-        round: this.rows.round[i] as number,
+        round: c.round[k] as number,
         rounds: ROUNDS,
         demand: slot.quantity,
         before,
@@ -285,7 +313,7 @@ export class Plan {
         capped: (flags & CAPPED) !== 0,
         bonus: (flags & BONUS) !== 0,
         level: Number.isNaN(level) ? undefined : level,
-        competing: this.rows.competing[i] as number,
+        competing: c.competing[k] as number,
         lot: scale.lot,
         transit: this.transit,
         clock: this.clock,
