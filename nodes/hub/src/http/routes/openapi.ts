@@ -25,9 +25,18 @@ const feedQuery = z.object({
 
 /**
  * The OpenAPI 3.1 document of the node's API (spec/node.md §12), built once
- * from the protocol's zod schemas and the route tables.
+ * from the protocol's zod schemas and the route tables, on its first request
+ * (registering every path costs a few milliseconds a node start would pay).
  */
 export function openApiDocument(serverUrl: () => string): () => unknown {
+  let cached: unknown;
+  return () => {
+    cached ??= buildDocument(serverUrl());
+    return cached;
+  };
+}
+
+function buildDocument(serverUrl: string): unknown {
   const doc = new OpenAPIHono();
   const r = doc.openAPIRegistry;
   r.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -411,13 +420,9 @@ export function openApiDocument(serverUrl: () => string): () => unknown {
   });
   // Offline bundles, exports and webhooks (spec/node.md §13-15).
   registerExchangePaths(r);
-  let cached: unknown;
-  return () => {
-    cached ??= doc.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: { title: 'Shuniu hub node', version: `protocol ${PROTOCOL_VERSION}`, description: 'spec/node.md' },
-      servers: [{ url: serverUrl() }],
-    });
-    return cached;
-  };
+  return doc.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: { title: 'Shuniu hub node', version: `protocol ${PROTOCOL_VERSION}`, description: 'spec/node.md' },
+    servers: [{ url: serverUrl }],
+  });
 }
