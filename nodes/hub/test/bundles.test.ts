@@ -1,7 +1,8 @@
 import { recordId } from '@shuniu/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpointHeader } from '../src/checkpoint-file.js';
 import type { HubNode } from '../src/node.js';
-import { eventually, needBody, post, startNode, TestHub } from './helpers.js';
+import { eventually, needBody, post, reopen, startNode, TestHub } from './helpers.js';
 
 /**
  * Bundles through a node (issue 18 point 5, spec/node.md §6 and §8.4): a
@@ -14,6 +15,7 @@ import { eventually, needBody, post, startNode, TestHub } from './helpers.js';
 let node: HubNode;
 let url: string;
 let token: string;
+let dir: string;
 let community: TestHub;
 let needA: string;
 let needB: string;
@@ -35,7 +37,7 @@ const bundles = async (auth = true): Promise<Bundle[]> => ((await (await get('/v
 const theBundle = async (): Promise<Bundle | undefined> => (await bundles()).find((b) => b.id === bundle);
 
 beforeAll(async () => {
-  ({ node, url, token } = await startNode({ name: '上海联合基金会', level: 'province', region: '310000' }));
+  ({ node, url, token, dir } = await startNode({ name: '上海联合基金会', level: 'province', region: '310000' }));
   community = await TestHub.make();
   community.sign('hub.profile', { name: { zh: '徐汇区社区团购群联络组' }, level: 'org', region: '310104', endpoints: [] });
   const group = (name: string) => ({ region: '310104', requester: { name, kind: 'community' as const, region: '310104' }, neededBy: '2099-05-01T00:00:00Z' });
@@ -160,5 +162,19 @@ describe('bundles through a node', () => {
     expect(text).not.toMatch(/sealed|private|contact/);
     // The page's version is the state hash, which covers the bundles.
     expect(page.version).toBe(((await (await get('/v1/state/hash')).json()) as { stateHash: string }).stateHash);
+  });
+
+  it('restarts from its checkpoint (which carries no bundles) with the same bundles, derived again from the records', async () => {
+    const before = await bundles();
+    await node.checkpoint();
+    await node.checkpoint();
+    expect(readCheckpointHeader(dir)?.ord).toBe(node.store.maxOrd());
+    await node.close();
+    ({ node, url, token } = await reopen(dir));
+    expect(await bundles()).toEqual(before);
+    // The restart signs a new hub.profile: the state equals a replay of every record the node holds.
+    const rebuilt = node.stateFactory(node.config.roots);
+    for (const r of node.store.since(0, 1_000_000)) rebuilt.apply({ id: r.id, record: JSON.parse(r.json) } as never);
+    expect(node.ingestor.engine.stateHash()).toBe(rebuilt.stateHash());
   });
 });
