@@ -42,7 +42,13 @@ describe('the simulator replays a run from its seed', () => {
 describe('saved seeds (test/sim/seeds): each a failure the simulator found, replayed forever', () => {
   for (const s of seedFiles.filter((x) => !x.open))
     it(`${s.file}: no invariant broken`, async () => {
-      const r = await runSim({ seed: s.seed, nodes: s.nodes, steps: s.steps, ...(s.faults ? { faults: s.faults } : {}) });
+      const r = await runSim({
+        seed: s.seed,
+        nodes: s.nodes,
+        steps: s.steps,
+        ...(s.faults ? { faults: s.faults } : {}),
+        ...(s.pullOnlyFollower ? { pullOnlyFollower: true } : {}),
+      });
       expect(r.failures, explain(r)).toEqual([]);
     }, 120_000);
   // Open findings: the run still breaks an invariant. When this test fails, the bug is fixed: drop `open` from the file.

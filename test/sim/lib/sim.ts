@@ -3,7 +3,7 @@
 // other through `app.request` over a simulated network driven by one seeded PRNG and a virtual
 // clock. Same seed → same run → same trace hash.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -165,6 +165,68 @@ interface Subscriber {
   open: boolean;
 }
 
+/** A small tree set up once, its nodes closed: runs of that shape start from copies of its data directories. */
+export interface Template {
+  dir: string;
+  now: number;
+  digest: string;
+  trace: string[];
+  nodes: {
+    i: number;
+    name: string;
+    host: string;
+    level: HubLevel;
+    region: string;
+    hubId: string;
+    seeds: HubSeeds;
+    token: string;
+    parent?: number;
+    follow?: number;
+    sub?: { lastOrd: number; ids: string[]; events: number; faults: string[] };
+  }[];
+  acked: [string, string][];
+  forkedOnPurpose: string[];
+  counter: number;
+  captured: { to: number; url: string; init: { method: string; headers: Record<string, string>; body?: string } }[];
+  rogue?: { hub: NewHub; records: SignedRecord[]; t: number };
+  stats: SimResult['stats'];
+}
+
+/** The seed every template is set up from. */
+export const SETUP_SEED = 0x5e7;
+
+const templates = new Map<string, Promise<Template>>();
+/** The templates' data directories, removed when the process exits. */
+const templateDirs = new Set<string>();
+
+/** The template of a run's shape (node count, follower mode, pull interval, faults), set up on first use in this process. */
+function templateOf(o: SimOptions): Promise<Template> {
+  const f = { ...DEFAULT_FAULTS, ...(o.faults ?? {}) };
+  const key = JSON.stringify([o.nodes, o.pullOnlyFollower ?? false, o.pullIntervalMs ?? PULL_MS, o.baseDir ?? '', f]);
+  let t = templates.get(key);
+  if (!t) {
+    t = (async () => {
+      const sim = new Sim({ ...o, seed: SETUP_SEED, steps: 0, keepTrace: true });
+      try {
+        await sim.setupTree();
+        const snap = await sim.snapshot();
+        if (templateDirs.size === 0)
+          process.once('exit', () => {
+            for (const d of templateDirs) rmSync(d, { recursive: true, force: true });
+          });
+        templateDirs.add(snap.dir);
+        return snap;
+      } catch (e) {
+        await sim.close();
+        throw e;
+      }
+    })();
+    templates.set(key, t);
+    t.catch(() => templates.delete(key));
+  }
+  return t;
+}
+
 function fmt(n: number): string {
   return String(n).padStart(2, '0');
 }
@@ -190,6 +252,8 @@ export class Sim {
   /** Bodies of pushes seen on the wire, for replays. */
   private readonly captured: { to: SimNode; init: { method: string; headers: Record<string, string>; body?: string }; url: string }[] = [];
   private rogue: { hub: NewHub; author: Author; records: SignedRecord[]; t: number } | undefined;
+  /** Record ids of the texts the feed readers saw (each text parsed and hashed once per run). */
+  private readonly feedIds = new Map<string, string>();
   private counter = 0;
   readonly stats: SimResult['stats'] = {
     events: 0,
@@ -378,7 +442,8 @@ export class Sim {
     n.skew = Math.round((n.rng.next() * 2 - 1) * (MAX_SKEW_MS / 4));
     n.node = await HubNode.open(n.dir, NODE_OPTIONS(this.runtimeOf(n), this.o.pullIntervalMs ?? PULL_MS));
     n.up = true;
-    n.token = await n.node.auth.issue('operator', 7 * 24 * 3600);
+    // One operator token per node: it stays valid across restarts (the same token key, recorded in the store).
+    if (!n.token) n.token = await n.node.auth.issue('operator', 7 * 24 * 3600);
     await n.node.start();
     this.log(`up ${n.i} skew ${n.skew}`);
     if (n.subscriber) this.subscribe(n.subscriber);
@@ -532,7 +597,11 @@ export class Sim {
       .filter((l) => l.startsWith('data: '))
       .map((l) => l.slice(6))
       .join('\n');
-    const id = recordId(parseRecord(JSON.parse(data)));
+    let id = this.feedIds.get(data);
+    if (id === undefined) {
+      id = recordId(parseRecord(JSON.parse(data)));
+      this.feedIds.set(data, id);
+    }
     s.events++;
     this.stats.feedEvents++;
     if (ord <= s.lastOrd) s.faults.push(`feed of node ${s.node.i}: ord ${ord} after ${s.lastOrd} (out of order or again)`);
@@ -595,9 +664,22 @@ export class Sim {
     this.log(`isolate ${a.i}`);
   }
 
+  /**
+   * The network before the workload. The small tree is set up once per shape in a process (from
+   * SETUP_SEED: its keys, admissions and first exchanges, under the same network faults) and kept
+   * as a template; each run copies the template's data directories and starts every node from
+   * them with its own clock skew and randomness (a restart of the whole network), then the seed's
+   * workload and faults begin. The national shape is set up by its one run.
+   */
   async setup(): Promise<void> {
     await ready();
     if (this.o.national) return this.setupNational(this.o.national);
+    await this.restore(await templateOf(this.o));
+  }
+
+  /** The small tree from nothing: the root, its cities, their counties, a foundation, the feed readers and the rogue hub. */
+  async setupTree(): Promise<void> {
+    await ready();
     const N = this.o.nodes;
     const root = await this.makeNode(0, '湖北省枢纽', 'province', '420000');
     const foundation = N >= 6;
@@ -777,6 +859,102 @@ export class Sim {
     }
   }
 
+  // ---- templates -----------------------------------------------------------------------------------
+
+  /** Closes every node (its data directory stays) and returns what a run needs to start from them. */
+  async snapshot(): Promise<Template> {
+    for (const n of this.nodes)
+      if (n.node) {
+        const node = n.node;
+        n.node = undefined;
+        n.up = false;
+        await node.close();
+      }
+    const rogue = this.rogue;
+    return {
+      dir: this.base,
+      now: this.sched.now,
+      digest: this.digest(),
+      trace: [...this.trace],
+      nodes: this.nodes.map((n) => ({
+        i: n.i,
+        name: n.name,
+        host: n.host,
+        level: n.level,
+        region: n.region,
+        hubId: n.hubId,
+        seeds: n.seeds,
+        token: n.token,
+        ...(n.parent ? { parent: n.parent.i } : {}),
+        ...(n.follow ? { follow: n.follow.i } : {}),
+        ...(n.subscriber
+          ? { sub: { lastOrd: n.subscriber.lastOrd, ids: [...n.subscriber.ids], events: n.subscriber.events, faults: [...n.subscriber.faults] } }
+          : {}),
+      })),
+      acked: [...this.acked],
+      forkedOnPurpose: [...this.forkedOnPurpose],
+      counter: this.counter,
+      captured: this.captured.map((c) => ({
+        to: c.to.i,
+        url: c.url,
+        init: { method: c.init.method, headers: c.init.headers, ...(c.init.body !== undefined ? { body: c.init.body } : {}) },
+      })),
+      ...(rogue ? { rogue: { hub: rogue.hub, records: [...rogue.records], t: rogue.t } } : {}),
+      stats: { ...this.stats },
+    };
+  }
+
+  /** This run's network from a template: its data directories copied, every node started with this seed's skew and randomness. */
+  private async restore(t: Template): Promise<void> {
+    this.sched.now = t.now;
+    if (this.o.keepTrace) this.trace.push(...t.trace);
+    this.log(`setup ${t.digest}`);
+    for (const k of ['events', 'messages', 'lost', 'duplicated', 'crashes', 'acked', 'maxPendingEvents', 'maxInFlight', 'feedEvents'] as const)
+      this.stats[k] = t.stats[k];
+    for (const m of t.nodes) {
+      const dir = join(this.base, `n${fmt(m.i)}`);
+      cpSync(join(t.dir, `n${fmt(m.i)}`), dir, { recursive: true });
+      const parent = m.parent === undefined ? undefined : this.nodes[m.parent];
+      const follow = m.follow === undefined ? undefined : this.nodes[m.follow];
+      const n: SimNode = {
+        i: m.i,
+        name: m.name,
+        host: m.host,
+        url: `http://${m.host}`,
+        dir,
+        level: m.level,
+        region: m.region,
+        hubId: m.hubId,
+        seeds: m.seeds,
+        node: undefined,
+        up: false,
+        life: 0,
+        skew: 0,
+        token: m.token,
+        rng: this.rng.fork(`node${m.i}`),
+        inFlight: 0,
+        ...(parent ? { parent } : {}),
+        ...(follow ? { follow } : {}),
+      };
+      if (m.sub)
+        n.subscriber = { node: n, lastOrd: m.sub.lastOrd, ids: new Set(m.sub.ids), faults: [...m.sub.faults], events: m.sub.events, buffer: '', open: false };
+      this.nodes.push(n);
+      this.byHost.set(n.host, n);
+    }
+    for (const [id, hub] of t.acked) this.acked.set(id, hub);
+    for (const h of t.forkedOnPurpose) this.forkedOnPurpose.add(h);
+    this.counter = t.counter;
+    for (const c of t.captured) this.captured.push({ to: this.nodes[c.to] as SimNode, url: c.url, init: { ...c.init } });
+    if (t.rogue) {
+      const author = Author.fromNewHub(t.rogue.hub, () => this.sched.now);
+      // The template's rogue signed its inception only.
+      if (t.rogue.records.length !== 1) throw new Error('a template whose rogue hub signed more than its inception');
+      this.rogue = { hub: t.rogue.hub, author, records: [...t.rogue.records], t: t.rogue.t };
+    }
+    for (const n of this.nodes) await this.open(n);
+    await this.advance(500);
+  }
+
   // ---- the end -----------------------------------------------------------------------------------
 
   /** Every link back, every node up, no more loss; runs until the nodes agree (or gives up). */
@@ -797,8 +975,26 @@ export class Sim {
         break;
       }
     }
-    // Time for the push queues to reach their ends and the feeds to be read.
-    await this.advance(3 * (this.o.pullIntervalMs ?? PULL_MS));
+    // Time for the push queues to reach their ends and the feeds to be read: until they have
+    // (checked each virtual second), at most three pull intervals.
+    const tail = this.sched.now + 3 * (this.o.pullIntervalMs ?? PULL_MS);
+    while (this.sched.now < tail) {
+      await this.advance(1000);
+      if (this.drained()) break;
+    }
+  }
+
+  /** Every push queue at its end and every live-feed reader at its node's last record. */
+  private drained(): boolean {
+    for (const n of this.nodes) {
+      const node = n.node;
+      if (!node) return false;
+      const max = node.store.maxOrd();
+      if (n.subscriber && (!n.subscriber.open || n.subscriber.lastOrd < max)) return false;
+      for (const p of node.store.peers())
+        if (p.push && p.cursor < max && node.store.outbound(p.cursor, p.hub ? [p.url, `hub:${p.hub}`] : p.url, 1).rows.length > 0) return false;
+    }
+    return true;
   }
 
   private agree(): boolean {
@@ -851,10 +1047,20 @@ export class Sim {
     if (this.stats.maxInFlight > bound) this.fail(`${this.stats.maxInFlight} requests in flight from one node (bound ${bound})`);
     // 5. No conflict the records do not justify: a fresh resolver over each node's records agrees with its state,
     // and the only forks are the ones the adversaries made.
+    // Each stored text is parsed once for all the nodes that hold it (the resolver does not change what it applies).
+    const parsed = new Map<string, Verified>();
     for (const n of this.nodes) {
       const node = n.node as HubNode;
       const fresh = new Resolver({ roots: node.config.roots });
-      for (const row of node.store.since(0, Number.MAX_SAFE_INTEGER)) fresh.apply(assumeVerified(parseRecord(JSON.parse(row.json)), row.id) as Verified);
+      for (const row of node.store.since(0, Number.MAX_SAFE_INTEGER)) {
+        const key = `${row.id} ${row.json}`;
+        let v = parsed.get(key);
+        if (!v) {
+          v = assumeVerified(parseRecord(JSON.parse(row.json)), row.id) as Verified;
+          parsed.set(key, v);
+        }
+        fresh.apply(v);
+      }
       if (fresh.stateHash() !== node.ingestor.engine.stateHash()) this.fail(`node ${n.i}: state differs from a fresh resolver over its own records`);
       for (const [, c] of node.ingestor.engine.entries('conflicts')) {
         const conflict = c as { rule: string; hubs: string[]; records: string[] };
