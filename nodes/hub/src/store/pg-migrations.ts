@@ -151,4 +151,15 @@ CREATE INDEX intake_state ON intake(state, bytes);
 CREATE INDEX records_offchain ON records(ord) WHERE superseded = 1;
 `,
   },
+  {
+    version: 4,
+    name: '004-ord-given',
+    // Ords are given by the process that stores the rows, under the write lock (the next after the
+    // highest stored), so a batch's rows go in one INSERT. No default: a row stored without its ord
+    // (a process of an older version) fails instead of taking a number out of order.
+    sql: `
+ALTER TABLE records ALTER COLUMN ord DROP DEFAULT;
+DROP SEQUENCE IF EXISTS records_ord_seq;
+`,
+  },
 ];

@@ -69,15 +69,42 @@ function param(v: Param): string | null {
   return String(v);
 }
 
-/** The record's columns, as SqliteStore's recordRow (feed filter columns pulled out of the body). */
-function recordParams(v: Verified, meta: { source: string; now: number; json?: string }): Param[] {
+/**
+ * A record's row: its ord, the columns of SqliteStore's recordRow (feed filter columns pulled out
+ * of the body) and superseded, in the order of INSERT_RECORDS's arrays.
+ */
+function recordRow(ord: number, v: Verified, meta: { source: string; now: number; json?: string }, superseded: 0 | 1): Param[] {
   const r = v.record;
   const b = r.body as Record<string, unknown>;
   const region = typeof b.region === 'string' ? b.region : null;
   const urgency = typeof b.urgency === 'string' ? b.urgency : null;
   const ben = b.beneficiaries as { group?: unknown } | undefined;
   const grp = ben && typeof ben.group === 'string' ? ben.group : null;
-  return [v.id, r.hub, r.seq, r.type, region, urgency, grp, meta.source, meta.now, meta.json ?? JSON.stringify(r)];
+  return [ord, v.id, r.hub, r.seq, r.type, region, urgency, grp, meta.source, meta.now, meta.json ?? JSON.stringify(r), superseded];
+}
+
+/**
+ * The record rows appended in one transaction, sent as one statement: one array per column
+ * (element types in RECORD_ARRAYS), unnested into rows by the server.
+ */
+const RECORD_ARRAYS = ['bigint', 'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'integer'] as const;
+const INSERT_RECORDS = `INSERT INTO records (ord, id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded)
+  SELECT * FROM unnest(${RECORD_ARRAYS.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+
+/** A PostgreSQL array literal of `values` (text elements quoted, `\` and `"` escaped; null as NULL). */
+function arrayLiteral(values: Param[], quote: boolean): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else if (!quote) out += String(v);
+    else {
+      const t = String(v);
+      out += `"${t.includes('"') || t.includes('\\') ? t.replace(/["\\]/g, '\\$&') : t}"`;
+    }
+  }
+  return `${out}}`;
 }
 
 /** `?` placeholders (SQLite style, outside quotes) as `$1, $2, …`. */
@@ -118,8 +145,19 @@ export class PostgresStore implements Store {
   private depth = 0;
   /** Highest ord this process wrote or has handed to `onForeign`. */
   private knownOrd = 0;
-  /** Highest ord stored by the transaction under way. */
+  /**
+   * Highest ord in the database during the transaction under way: read under the write lock
+   * when it begins, then moved on by each row this transaction stores (ords are given here,
+   * in order, under the lock: nobody else writes meanwhile).
+   */
   private txMax = 0;
+  /**
+   * Record rows appended in the transaction under way and not sent yet: sent as one
+   * statement (INSERT_RECORDS) before the next statement of any kind, so every read sees them.
+   */
+  private pendingRecords: Param[][] = [];
+  /** Whether a transaction was begun and its write lock taken by `tryBegin`, for the next `transaction` call. */
+  private begun = false;
   private readonly foreign = new Set<(from: number, to: number) => void>();
   private closed = false;
   /** SQL adapter for the token and join-code tables (`?` placeholders). */
@@ -131,7 +169,7 @@ export class PostgresStore implements Store {
   ) {
     this.connect();
     this.migrate();
-    this.knownOrd = this.maxOrd();
+    this.knownOrd = this.readMaxOrd();
     this.db = {
       prepare: (sql: string) => {
         const text = numbered(sql);
@@ -181,6 +219,7 @@ export class PostgresStore implements Store {
 
   /** Runs one statement (prepared once per connection); the connection holds its result. */
   private query(sql: string, params: Param[]): PQ {
+    if (this.pendingRecords.length > 0) this.flushRecords();
     const pq = this.conn();
     let name = this.names.get(sql);
     if (name === undefined) {
@@ -256,6 +295,7 @@ export class PostgresStore implements Store {
 
   /** Several statements, no parameters (migrations, transaction control). */
   private exec(sql: string): void {
+    if (this.pendingRecords.length > 0) this.flushRecords();
     const pq = this.conn();
     pq.exec(sql);
     const st = pq.resultStatus();
@@ -299,6 +339,7 @@ export class PostgresStore implements Store {
       const sp = `sp${this.depth}`;
       this.flushHubs();
       this.exec(`SAVEPOINT ${sp}`);
+      const savedMax = this.txMax;
       this.depth++;
       try {
         const out = fn();
@@ -306,7 +347,10 @@ export class PostgresStore implements Store {
         this.exec(`RELEASE SAVEPOINT ${sp}`);
         return out;
       } catch (e) {
+        // What the savepoint stored is undone: its unsent rows go, and their ords are given again.
         this.pendingHubs.clear();
+        this.pendingRecords = [];
+        this.txMax = savedMax;
         const tx = this.pq?.transactionStatus();
         if (tx === TX_INERROR || tx === TX_INTRANS) this.exec(`ROLLBACK TO SAVEPOINT ${sp}`);
         throw e;
@@ -314,15 +358,21 @@ export class PostgresStore implements Store {
         this.depth--;
       }
     }
-    this.exec('BEGIN');
+    // Begun and locked by tryBegin (txMax read under the lock), unless its connection has broken since.
+    const locked = this.begun && this.pq?.transactionStatus() === TX_INTRANS;
+    if (this.begun && !locked) this.rollbackQuietly();
+    this.begun = false;
+    if (!locked) this.exec('BEGIN');
     this.depth = 1;
     let committed = false;
     try {
-      this.query(`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`, []);
       // Under the lock nobody else writes: what is past knownOrd now was committed by another process.
-      const before = this.maxOrd();
+      // (The lock and the read are two statements: each statement reads the database as it is when it starts.)
+      if (!locked) this.exec(`SELECT pg_advisory_xact_lock(${WRITE_LOCK}); SELECT COALESCE(MAX(ord), 0) AS m FROM records`);
+      const before = locked ? this.txMax : Number((this.pq as PQ).getvalue(0, 0));
       this.txMax = before;
       const out = fn();
+      this.flushRecords();
       this.flushHubs();
       if (this.txMax > before) this.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, this.txMax]);
       this.exec('COMMIT');
@@ -334,9 +384,34 @@ export class PostgresStore implements Store {
       this.depth = 0;
       if (!committed) {
         this.pendingHubs.clear();
+        this.pendingRecords = [];
         this.rollbackQuietly();
       }
     }
+  }
+
+  /**
+   * Begins the next transaction if the write lock is free now (another process may hold it
+   * for its commit): true when it is begun and locked, and the next `transaction` call, which
+   * must come before anything else uses the store, runs in it; false when the lock is held, so
+   * the caller can wait without blocking its event loop and try again.
+   */
+  tryBegin(): boolean {
+    if (this.depth > 0 || this.begun) return true;
+    this.exec(`BEGIN; SELECT pg_try_advisory_xact_lock(${WRITE_LOCK}) AS ok`);
+    const pq = this.pq as PQ;
+    if (pq.ntuples() === 1 && pq.getvalue(0, 0) === 't') {
+      try {
+        this.txMax = this.readMaxOrd();
+      } catch (e) {
+        this.rollbackQuietly();
+        throw e;
+      }
+      this.begun = true;
+      return true;
+    }
+    this.rollbackQuietly();
+    return false;
   }
 
   /**
@@ -358,7 +433,7 @@ export class PostgresStore implements Store {
   catchUp(): void {
     if (this.depth > 0 || this.closed || this.foreign.size === 0) return;
     try {
-      const max = this.maxOrd();
+      const max = this.readMaxOrd();
       if (max > this.knownOrd) this.announce(this.knownOrd, max);
       if (!this.listener) this.listen();
     } catch {
@@ -486,36 +561,47 @@ export class PostgresStore implements Store {
     return this.exists('SELECT 1 FROM records WHERE id = $1', [id]);
   }
 
-  private noteOrd(ord: number): number {
-    if (ord > this.txMax) this.txMax = ord;
-    // Outside a transaction (tests, init): nothing else was written under it.
-    if (this.depth === 0 && ord > this.knownOrd) this.knownOrd = ord;
+  /**
+   * Sends the record rows appended since the last statement, in one INSERT. Its failure (a row
+   * already stored) fails whichever call sent it, inside the transaction, which then rolls back.
+   */
+  private flushRecords(): void {
+    const rows = this.pendingRecords;
+    if (rows.length === 0) return;
+    this.pendingRecords = [];
+    const arrays = RECORD_ARRAYS.map((t, c) =>
+      arrayLiteral(
+        rows.map((r) => r[c] as Param),
+        t === 'text',
+      ),
+    );
+    this.query(INSERT_RECORDS, arrays);
+  }
+
+  /** Queues a record row under the next ord (see txMax); sent by flushRecords. */
+  private addRecordRow(v: Verified, meta: { source: string; now: number; json?: string }, superseded: 0 | 1): number {
+    const ord = ++this.txMax;
+    this.pendingRecords.push(recordRow(ord, v, meta, superseded));
     return ord;
   }
 
   appendRecord(v: Verified, keys: HubKeys, meta: { source: string; recovery: boolean; now: number; json?: string }): number {
+    // Ords are given under the write lock: outside a transaction (tests, init) this is one.
+    if (this.depth === 0) return this.transaction(() => this.appendRecord(v, keys, meta));
     const r = v.record;
     if (meta.recovery) this.run('UPDATE records SET superseded = 1 WHERE hub = $1 AND seq >= $2 AND superseded = 0', [r.hub, r.seq]);
-    const ord = this.one(
-      'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ord',
-      recordParams(v, meta),
-    )?.ord as number;
-    const head: Param[] = [r.hub, r.seq, v.id, r.hlc.ms, r.hlc.c, keys.signingKey, keys.encryptionKey, keys.recoveryCommitment];
-    if (this.depth > 0) this.pendingHubs.set(r.hub, head);
-    else this.upsertHub(head);
+    const ord = this.addRecordRow(v, meta, 0);
+    this.pendingHubs.set(r.hub, [r.hub, r.seq, v.id, r.hlc.ms, r.hlc.c, keys.signingKey, keys.encryptionKey, keys.recoveryCommitment]);
     if (r.type === 'hub.profile') {
       this.flushHubs();
       this.run('UPDATE hubs SET profile = $1 WHERE hub = $2', [JSON.stringify(r.body), r.hub]);
     }
-    return this.noteOrd(ord);
+    return ord;
   }
 
   appendOffChain(v: Verified, meta: { source: string; now: number }): number {
-    const ord = this.one(
-      'INSERT INTO records (id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) RETURNING ord',
-      recordParams(v, meta),
-    )?.ord as number;
-    return this.noteOrd(ord);
+    if (this.depth === 0) return this.transaction(() => this.appendOffChain(v, meta));
+    return this.addRecordRow(v, meta, 1);
   }
 
   hasFork(hub: string): boolean {
@@ -597,7 +683,19 @@ export class PostgresStore implements Store {
     return { count: Number(r?.count ?? 0), last: Number(r?.last ?? 0) };
   }
 
+  /**
+   * The highest ord committed as this process knows it. Inside a transaction: what it read under
+   * the write lock and has stored since. Outside, while it listens for other processes' commits:
+   * the last one it has handed to onForeign (its resolver holds everything up to there; NOTIFY or
+   * the poll moves it on), so nothing reads past what its resolver and listeners were given.
+   */
   maxOrd(): number {
+    if (this.depth > 0 || this.begun) return this.txMax;
+    if (this.listener && this.foreign.size > 0) return this.knownOrd;
+    return this.readMaxOrd();
+  }
+
+  private readMaxOrd(): number {
     return (this.one('SELECT COALESCE(MAX(ord), 0) AS m FROM records')?.m as number) ?? 0;
   }
 
@@ -798,11 +896,12 @@ export class PostgresStore implements Store {
   }
 
   restoreSealed(id: string, json: string, source: string): number | undefined {
+    if (this.depth === 0) return this.transaction(() => this.restoreSealed(id, json, source));
     const row = this.one('SELECT json FROM records WHERE id = $1', [id]);
     if (!row || hasSealed(row.json as string)) return undefined;
-    const ord = this.one("UPDATE records SET ord = nextval('records_ord_seq'), json = $1, source = $2 WHERE id = $3 RETURNING ord", [json, source, id])
-      ?.ord as number;
-    return this.noteOrd(ord);
+    const ord = this.txMax + 1;
+    if (this.run('UPDATE records SET ord = $1, json = $2, source = $3 WHERE id = $4', [ord, json, source, id]) > 0) this.txMax = ord;
+    return ord;
   }
 
   addErasure(record: string, byHub: string, request: string, reason: string, now: number): void {
@@ -923,7 +1022,7 @@ export class PostgresStore implements Store {
     let n = 0;
     this.transaction(() => {
       // Under the write lock: a second process starting at the same time finds it done.
-      if (this.maxOrd() > 0) return;
+      if (this.txMax > 0) return;
       for (const t of tables) {
         for (const r of db.prepare(`SELECT * FROM ${t}`).all() as Row[]) {
           const cols = Object.keys(r);
@@ -934,8 +1033,7 @@ export class PostgresStore implements Store {
           n++;
         }
       }
-      this.exec("SELECT setval('records_ord_seq', GREATEST((SELECT COALESCE(MAX(ord), 0) FROM records), 1))");
-      this.txMax = this.maxOrd();
+      this.txMax = this.readMaxOrd();
     });
     return n;
   }
