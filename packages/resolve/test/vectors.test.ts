@@ -59,6 +59,8 @@ describe('resolution vectors (spec/vectors/resolution)', () => {
       for (const name of ['hubs', 'needs', 'offers', 'allocations', 'shipments', 'conflicts', 'held', 'pending'] as const) {
         expect(resolve(v.roots, verified).collection(name), name).toEqual((v.state as ResolvedState)[name]);
       }
+      // bundles: in the state only when there is one (spec/resolution.md §7.2); the collection is then {}.
+      expect(r.collection('bundles'), 'bundles').toEqual((v.state as ResolvedState).bundles ?? {});
       expect(r.stateHash()).toBe(v.stateHash);
       for (const [pointer, want] of Object.entries(v.expect)) expect(lookupPointer(r.state(), pointer), pointer).toEqual(want === null ? undefined : want);
 
