@@ -3,7 +3,8 @@
  * internal state object (graph.ts). Each rule lives in the module named after
  * its section: records.ts and chains.ts and admission.ts (§1), authority.ts
  * (§2, §3), allocations.ts (§4), duplicates.ts (§5), custody.ts and
- * custody-checks.ts (§6), views.ts (§7), scheduler.ts (§9) and snapshot.ts.
+ * custody-checks.ts (§6), views.ts (§7), bundles.ts and bundle-index.ts (§7.2),
+ * scheduler.ts (§9) and snapshot.ts.
  */
 import { ShuniuError, type Verified } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
