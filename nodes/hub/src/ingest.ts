@@ -23,6 +23,7 @@ import {
   verifyRecord,
 } from '@shuniu/protocol';
 import { type StateEngine, storedRecord } from './state.js';
+import { PostgresStore } from './store/postgres.js';
 import type { Store } from './store/types.js';
 import type { Trust } from './trust.js';
 import type { SigJob, VerifyPool } from './verify-pool.js';
@@ -76,6 +77,9 @@ export const DEFAULT_MAX_HELD_BYTES = 256 * 1024 * 1024;
 
 /** Batches this small are read on the main thread: a worker round trip costs more than it saves. */
 const INLINE_BELOW = 16;
+
+/** On PostgreSQL, the waits (ms) between tries of the write lock while another process commits; the last one repeats. */
+const LOCK_WAITS_MS = [0, 1, 1, 2, 2, 4, 4, 8];
 
 /**
  * An error that is not the sender's: a store failure is E_STORAGE (503), anything else not a
@@ -136,6 +140,8 @@ export class Ingestor {
   readonly timings = { parse: 0, verify: 0, commit: 0, records: 0 };
   /** How many times a failed transaction made the resolver rebuild from the store (only one that applied a trust record in it does). */
   rebuilds = 0;
+  /** How many times a group commit found the write lock held by another process's commit and waited (PostgreSQL; tests, benchmarks). */
+  lockWaits = 0;
   /**
    * Records stored by the transaction under way, applied to the resolver
    * once it commits (the resolver's state is a function of the set, so the
@@ -356,19 +362,41 @@ export class Ingestor {
       this.queue.push({ batch, source, sender, resolve, reject });
       if (this.flushing) return;
       this.flushing = true;
-      setImmediate(() => {
-        const group = this.queue;
-        this.queue = [];
-        this.flushing = false;
-        try {
-          this.commitAll(group);
-        } catch (e) {
-          for (const g of group) g.reject(e);
-          return;
-        }
-        for (const g of group) g.resolve(g.batch.acks as Ack[]);
-      });
+      setImmediate(() => this.flush(0));
     });
+  }
+
+  private flush(tries: number): void {
+    // Several processes on one PostgreSQL database: while another one holds the write lock for its
+    // commit, this one waits without blocking its event loop (its workers' results, its HTTP
+    // requests and the batches that join this group go on), then takes the lock in the same turn
+    // as the transaction. A process that waits for the lock blocking (an operator write) is
+    // queued by PostgreSQL and served first when it is released.
+    const store = this.store;
+    if (store instanceof PostgresStore) {
+      let free = true;
+      try {
+        free = store.tryBegin();
+      } catch {
+        // The store fails: the transaction below says how.
+      }
+      if (!free) {
+        this.lockWaits++;
+        setTimeout(() => this.flush(tries + 1), LOCK_WAITS_MS[Math.min(tries, LOCK_WAITS_MS.length - 1)]);
+        return;
+      }
+    }
+    const group = this.queue;
+    this.queue = [];
+    this.flushing = false;
+    try {
+      this.commitAll(group);
+    } catch (e) {
+      if (store instanceof PostgresStore) store.cancelBegin();
+      for (const g of group) g.reject(e);
+      return;
+    }
+    for (const g of group) g.resolve(g.batch.acks as Ack[]);
   }
 
   private commitAll(group: { batch: PreparedBatch; source: string; sender: string }[]): void {
@@ -510,15 +538,21 @@ export class Ingestor {
   /**
    * Records another node process committed to the same database (PostgreSQL,
    * docs/deploy.md): applied to the resolver (applying a record twice changes
-   * nothing), trust recomputed, and the commit listeners (live feed, push
-   * queues) told, as after a commit here.
+   * nothing), trust recomputed where they can change it (as after a commit
+   * here: a record of a type in TRUST_TYPES, or of a hub with a fork proof
+   * stored), and the commit listeners (live feed, push queues) told.
    */
-  applyCommitted(rows: readonly { id: string; json: string }[], maxOrd: number): void {
+  applyCommitted(rows: readonly { id: string; hub: string; type: string; json: string }[], maxOrd: number): void {
     for (const r of rows) this.state.apply(storedRecord(r.json, r.id));
     this.views.clear();
     this.heldHubs = undefined;
     this.blockedHubs = undefined;
-    this.trust.recompute();
+    let retrust = rows.some((r) => TRUST_TYPES.has(r.type));
+    if (!retrust && rows.length > 0) {
+      const forked = new Set(this.store.forks().map((f) => f.hub));
+      retrust = forked.size > 0 && rows.some((r) => forked.has(r.hub));
+    }
+    if (retrust) this.trust.recompute();
     for (const fn of this.listeners) fn(maxOrd);
   }
 

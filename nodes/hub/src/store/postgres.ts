@@ -414,6 +414,13 @@ export class PostgresStore implements Store {
     return false;
   }
 
+  /** Ends a transaction `tryBegin` began that no `transaction` call took up (its caller failed first): the lock is released. */
+  cancelBegin(): void {
+    if (!this.begun) return;
+    this.begun = false;
+    this.rollbackQuietly();
+  }
+
   /**
    * Calls `fn(from, to)` whenever records with `from < ord <= to` were committed by
    * another process (seen at this process's next transaction, on NOTIFY, or by the poll).
