@@ -199,7 +199,7 @@ export class HubNode {
     // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
     // Called once the ingestor exists (trust.recompute below), always on its current engine.
     const trust: Trust = new Trust(config.roots, hubId, store, (): AdmissionEdge[] => ingestor.engine.admissionEdges());
-    const pool = new VerifyPool(opts.threads === undefined ? {} : { threads: opts.threads });
+    const pool = new VerifyPool({ ...(opts.threads === undefined ? {} : { threads: opts.threads }), verify: runtime.verify });
     const loadState = () => HubNode.loadState(dir, store, config.roots, factory);
     const ingestor: Ingestor = new Ingestor(
       store,

@@ -1,3 +1,5 @@
+import { ed25519Verify } from '@shuniu/protocol';
+
 /**
  * What a node takes from its surroundings: the network (a fetch-like
  * transport), the wall clock, timers and a source of randomness. A running
@@ -23,6 +25,12 @@ export interface Runtime {
   timers: Timers;
   /** Uniform in [0, 1). */
   random: () => number;
+  /**
+   * The Ed25519 check of record signatures verified on the main thread (libsodium's, strict).
+   * The simulator, which runs many nodes checking the same records in one process, passes a
+   * memo of it: the same bytes get the same answer.
+   */
+  verify: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 }
 
 /** The real surroundings: `fetch`, `Date.now`, Node's timers, `Math.random`. */
@@ -34,6 +42,7 @@ export const REAL_RUNTIME: Runtime = {
     clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout | undefined),
   },
   random: () => Math.random(),
+  verify: ed25519Verify,
 };
 
 /** The real runtime with the given parts replaced. */

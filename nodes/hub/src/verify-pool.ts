@@ -40,10 +40,13 @@ export class VerifyPool {
   private closed = false;
   readonly size: number;
   private readonly inlineBelow: number;
+  /** The check run on this thread (runtime.ts `verify`). */
+  private readonly verifyHere: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 
-  constructor(opts: { threads?: number; inlineBelow?: number } = {}) {
+  constructor(opts: { threads?: number; inlineBelow?: number; verify?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean } = {}) {
     this.size = opts.threads ?? Math.max(1, availableParallelism());
     this.inlineBelow = opts.inlineBelow ?? 16;
+    this.verifyHere = opts.verify ?? ed25519Verify;
     const [file, options] = compiledWorker('ingest-worker', import.meta.url);
     for (let i = 0; i < this.size; i++) {
       const w = new Worker(file, options);
@@ -112,7 +115,7 @@ export class VerifyPool {
   /** Checks every job; resolves to one boolean per job, in order. */
   async verify(jobs: SigJob[]): Promise<boolean[]> {
     if (jobs.length < this.inlineBelow || this.closed || this.workers.length === 0) {
-      return jobs.map((j) => ed25519Verify(j.sig, j.message, j.publicKey));
+      return jobs.map((j) => this.verifyHere(j.sig, j.message, j.publicKey));
     }
     const chunks = Math.min(this.workers.length * 2, Math.ceil(jobs.length / 8));
     const per = Math.ceil(jobs.length / chunks);

@@ -11,6 +11,7 @@ import {
   assumeVerified,
   type BodyOf,
   createHub,
+  ed25519Verify,
   formatTimestamp,
   type HubLevel,
   type HubSeeds,
@@ -163,6 +164,23 @@ interface Subscriber {
   events: number;
   buffer: string;
   open: boolean;
+}
+
+/**
+ * libsodium's Ed25519 check of a record signature, remembered by the bytes checked (runtime.ts
+ * `verify`): the nodes of one process check the same records again and again, and the same bytes
+ * get the same answer.
+ */
+const verified = new Map<string, boolean>();
+function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  const key = createHash('sha256').update(`${signature.length} ${publicKey.length} `).update(signature).update(publicKey).update(message).digest('base64');
+  let ok = verified.get(key);
+  if (ok === undefined) {
+    ok = ed25519Verify(signature, message, publicKey);
+    if (verified.size >= 1 << 18) verified.clear();
+    verified.set(key, ok);
+  }
+  return ok;
 }
 
 /** A small tree set up once, its nodes closed: runs of that shape start from copies of its data directories. */
@@ -404,6 +422,7 @@ export class Sim {
         clearTimeout: (h) => this.sched.cancel(h as SimEvent | undefined),
       },
       random: () => n.rng.next(),
+      verify: memoVerify,
     };
   }
 
