@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ed25519Verify, ready } from '@shuniu/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubNode, initDataDir } from '../../nodes/hub/src/node.js';
 import type { Runtime } from '../../nodes/hub/src/runtime.js';
@@ -61,5 +62,59 @@ describe('a push queue after the clock went back', () => {
     for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
     expect(sent).toContain(`${peer}/v1/records`);
     await node.federation.stop();
+  });
+});
+
+describe('record signatures checked on the main thread go through runtime.verify', () => {
+  /** The simulator passes a memo of the check (its nodes check the same records in one process); a node uses the one it is given. */
+  it('a pushed record is accepted when verify says yes and refused when it says no', async () => {
+    await ready();
+    const now = Date.parse('2026-01-24T08:00:00Z');
+    const rootDir = mkdtempSync(join(tmpdir(), 'shuniu-runtime-'));
+    const childDir = mkdtempSync(join(tmpdir(), 'shuniu-runtime-'));
+    dirs.push(rootDir, childDir);
+    await initDataDir({ dir: rootDir, name: '湖北省枢纽', level: 'province', region: '420000', now, publicUrl: 'http://root.test' });
+    const checked: number[] = [];
+    let answer = true;
+    const verify = (s: Uint8Array, m: Uint8Array, p: Uint8Array) => {
+      checked.push(s.length);
+      return answer && ed25519Verify(s, m, p);
+    };
+    const overrides = { federation: { pullIntervalMs: 0 } };
+    const root = await HubNode.open(rootDir, { threads: 0, log: () => {}, runtime: { now: () => now, verify }, overrides });
+    open.push(root);
+    const { hubId } = await initDataDir({
+      dir: childDir,
+      name: '武汉市枢纽',
+      level: 'city',
+      region: '420100',
+      now,
+      publicUrl: 'http://city.test',
+      parent: 'http://root.test',
+      transport: async (url) => root.app.request(url),
+    });
+    const token = await root.auth.issue('operator', 3600);
+    const admit = await root.app.request('http://root.test/v1/admissions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ child: hubId, level: 'city', region: '420100', url: 'http://city.test' }),
+    });
+    expect(admit.status).toBe(201);
+    const child = await HubNode.open(childDir, { threads: 0, log: () => {}, runtime: { now: () => now }, overrides });
+    open.push(child);
+    const rows = child.store.since(0, 100);
+    const push = async (json: string) => {
+      const res = await root.app.request('http://root.test/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[${json}]` });
+      return ((await res.json()) as { acks: { status: string }[] }).acks.map((a) => a.status);
+    };
+    // The inception, checked with the node's verify and stored.
+    expect(await push(rows[0]?.json as string)).toEqual(['accepted']);
+    expect(checked.length).toBeGreaterThan(0);
+    // The profile, refused once verify says no.
+    answer = false;
+    const before = checked.length;
+    expect(await push(rows[1]?.json as string)).not.toEqual(['accepted']);
+    expect(checked.length).toBeGreaterThan(before);
+    expect(root.store.hasRecord(rows[1]?.id as string)).toBe(false);
   });
 });
