@@ -90,6 +90,29 @@ function recordRow(ord: number, v: Verified, meta: { source: string; now: number
 const RECORD_ARRAYS = ['bigint', 'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'integer'] as const;
 const INSERT_RECORDS = `INSERT INTO records (ord, id, hub, seq, type, region, urgency, grp, source, received_ms, json, superseded)
   SELECT * FROM unnest(${RECORD_ARRAYS.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+/** The chain heads a transaction moved (one row a hub), as arrays after the records' (see FINISH_WRITES). */
+const HUB_ARRAYS = ['text', 'bigint', 'text', 'bigint', 'bigint', 'text', 'text', 'text'] as const;
+/**
+ * The end of a write transaction in one statement before its COMMIT: the records not sent yet, the
+ * chain heads it moved, and the NOTIFY of its highest ord (none when its payload is NULL).
+ */
+const FINISH_WRITES = `WITH r AS (${INSERT_RECORDS}),
+  h AS (INSERT INTO hubs (hub, head_seq, head_id, hlc_ms, hlc_c, signing_key, encryption_key, recovery_commitment)
+    SELECT * FROM unnest(${HUB_ARRAYS.map((t, i) => `$${RECORD_ARRAYS.length + i + 1}::${t}[]`).join(', ')})
+    ON CONFLICT (hub) DO UPDATE SET head_seq = EXCLUDED.head_seq, head_id = EXCLUDED.head_id, hlc_ms = EXCLUDED.hlc_ms, hlc_c = EXCLUDED.hlc_c,
+      signing_key = EXCLUDED.signing_key, encryption_key = EXCLUDED.encryption_key, recovery_commitment = EXCLUDED.recovery_commitment)
+  SELECT pg_notify($${RECORD_ARRAYS.length + HUB_ARRAYS.length + 1}, $${RECORD_ARRAYS.length + HUB_ARRAYS.length + 2}::text)
+  WHERE $${RECORD_ARRAYS.length + HUB_ARRAYS.length + 2}::text IS NOT NULL`;
+
+/** One array literal a column of `rows`, typed as `types` (text quoted). */
+function columns(rows: Param[][], types: readonly string[]): string[] {
+  return types.map((t, c) =>
+    arrayLiteral(
+      rows.map((r) => r[c] as Param),
+      t === 'text',
+    ),
+  );
+}
 
 /** A PostgreSQL array literal of `values` (text elements quoted, `\` and `"` escaped; null as NULL). */
 function arrayLiteral(values: Param[], quote: boolean): string {
@@ -372,9 +395,7 @@ export class PostgresStore implements Store {
       const before = locked ? this.txMax : Number((this.pq as PQ).getvalue(0, 0));
       this.txMax = before;
       const out = fn();
-      this.flushRecords();
-      this.flushHubs();
-      if (this.txMax > before) this.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, this.txMax]);
+      this.finishWrites(this.txMax > before ? this.txMax : null);
       this.exec('COMMIT');
       committed = true;
       if (before > this.knownOrd) this.announce(this.knownOrd, before);
@@ -576,13 +597,17 @@ export class PostgresStore implements Store {
     const rows = this.pendingRecords;
     if (rows.length === 0) return;
     this.pendingRecords = [];
-    const arrays = RECORD_ARRAYS.map((t, c) =>
-      arrayLiteral(
-        rows.map((r) => r[c] as Param),
-        t === 'text',
-      ),
-    );
-    this.query(INSERT_RECORDS, arrays);
+    this.query(INSERT_RECORDS, columns(rows, RECORD_ARRAYS));
+  }
+
+  /** Sends the records and chain heads not sent yet and the NOTIFY of `notify` (an ord, or null) in one statement (FINISH_WRITES). */
+  private finishWrites(notify: number | null): void {
+    if (this.pendingRecords.length === 0 && this.pendingHubs.size === 0 && notify === null) return;
+    const rows = this.pendingRecords;
+    this.pendingRecords = [];
+    const hubs = [...this.pendingHubs.values()];
+    this.pendingHubs.clear();
+    this.query(FINISH_WRITES, [...columns(rows, RECORD_ARRAYS), ...columns(hubs, HUB_ARRAYS), COMMIT_CHANNEL, notify]);
   }
 
   /** Queues a record row under the next ord (see txMax); sent by flushRecords. */
