@@ -9,11 +9,15 @@
 // - kill -9 of one of two processes while clients push through both, failing over to the other:
 //   records acknowledged but missing from the database (lost, must be 0).
 // The clients are child processes of nothing: they run in this process, as cheaply as in
-// bench/ingest.ts (bodies serialised before the clock starts, 4 connections, 500 records a batch).
+// bench/ingest.ts (records signed and bodies serialised before the clock starts, 4 connections,
+// 500 records a batch). Each push also reports the CPU time a record costs in the node processes
+// (every thread), the PostgreSQL server and this client (cpu_us_per_record_*): the client's share
+// is measured, not assumed (about 20 µs a record against several hundred in the node), and the
+// figures survive a loaded machine better than records/s. The load average is reported with them.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ready, recordId, recordJson } from '@shuniu/protocol';
@@ -37,6 +41,8 @@ const READ_SECONDS = quick ? 3 : 10;
 // Connections of the reader: at most limits.stateReadsPerClient (8), the reads one client may have
 // open at once (spec/node.md §6); more from one address are refused with 429 by design.
 const READERS = 8;
+// Extra Node.js flags for the node processes, to profile them: SHUNIU_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+const NODE_ARGS = (process.env.SHUNIU_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Proc {
   child: ChildProcess;
@@ -44,10 +50,41 @@ interface Proc {
   token: string;
 }
 
+/** CPU seconds (user + system, every thread) of process `pid` and, with `children`, of its exited children; 0 once it is gone. */
+function cpuOf(pid: number, children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const v = f
+      .slice(f.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // Fields 14-17 of proc(5) (utime, stime, cutime, cstime), counted from field 3 here.
+    return ((v[11] as number) + (v[12] as number) + (children ? (v[13] as number) + (v[14] as number) : 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of the PostgreSQL server: its postmaster, the backends alive now and those that exited. */
+function pgCpu(dir: string): number {
+  const master = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuOf(master, true);
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const f = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]) === master) total += cpuOf(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
 /** `shuniu start` on `dir` (a copy of one data directory), on `store`; its URL and sign-in token. */
 async function start(dir: string, store: string | undefined): Promise<Proc> {
   rmSync(join(dir, 'signin-link.txt'), { force: true });
-  const child = spawn(process.execPath, [CLI, 'start', '--dir', dir, '--port', '0', '--quiet'], {
+  const child = spawn(process.execPath, [...NODE_ARGS, CLI, 'start', '--dir', dir, '--port', '0', '--quiet'], {
     env: { ...process.env, SHUNIU_PULL_INTERVAL_MS: '0', SHUNIU_RATE_PER_SECOND: '0', ...(store ? { SHUNIU_STORE: store } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -161,13 +198,21 @@ async function push(procs: Proc[], bodies: string[][]): Promise<number> {
   return total / s;
 }
 
-/** One ingest run: `n` processes on `store` (undefined: SQLite in each data directory, n = 1). */
+/** CPU microseconds per record spent during a push by the node processes, the PostgreSQL server and this client. */
+interface CpuPerRecord {
+  node: number;
+  pg: number;
+  client: number;
+}
+
+/** One ingest run: `n` processes on `store` (undefined: SQLite in each data directory, n = 1), PostgreSQL's directory `pgDir`. */
 async function ingestRun(
   label: string,
   n: number,
   store: string | undefined,
   chains: Chain[],
-): Promise<{ rate: number; procs: Proc[]; cleanup: () => Promise<void> }> {
+  pgDir?: string,
+): Promise<{ rate: number; cpu: CpuPerRecord; procs: Proc[]; cleanup: () => Promise<void> }> {
   const { dirs, cleanup } = await dataDirs(n);
   const procs: Proc[] = [];
   // The first fills an empty database from its data directory; the others find it filled.
@@ -184,10 +229,24 @@ async function ingestRun(
     }
   }
   await new Promise((r) => setTimeout(r, 1500));
-  const rate = await push(procs, bodiesOf(chains));
-  progress(`${label}: ${rate.toFixed(0)} records/s`);
+  const bodies = bodiesOf(chains);
+  const records = chains.reduce((k, c) => k + c.records.length, 0);
+  const nodeCpu = () => procs.reduce((t, p) => t + cpuOf(p.child.pid as number), 0);
+  const c0 = { node: nodeCpu(), pg: pgDir ? pgCpu(pgDir) : 0, client: process.cpuUsage() };
+  const rate = await push(procs, bodies);
+  const us = (sec: number) => Math.round((sec * 1e6) / records);
+  const clientUs = process.cpuUsage(c0.client);
+  const cpu = {
+    node: us(nodeCpu() - c0.node),
+    pg: pgDir ? us(pgCpu(pgDir) - c0.pg) : 0,
+    client: Math.round((clientUs.user + clientUs.system) / records),
+  };
+  progress(
+    `${label}: ${rate.toFixed(0)} records/s; CPU µs a record: node ${cpu.node}, PostgreSQL ${cpu.pg}, client ${cpu.client} (load ${loadavg()[0]?.toFixed(2)})`,
+  );
   return {
     rate,
+    cpu,
     procs,
     cleanup: async () => {
       for (const p of procs) await stop(p);
@@ -205,10 +264,10 @@ try {
 
   const lite = await ingestRun('SQLite, one process', 1, undefined, sets[0] as Chain[]);
   await lite.cleanup();
-  const one = await ingestRun('PostgreSQL, one process', 1, pg.database(), sets[1] as Chain[]);
+  const one = await ingestRun('PostgreSQL, one process', 1, pg.database(), sets[1] as Chain[], pg.dir);
   await one.cleanup();
   const twoUrl = pg.database();
-  const two = await ingestRun('PostgreSQL, two processes on one database', 2, twoUrl, sets[2] as Chain[]);
+  const two = await ingestRun('PostgreSQL, two processes on one database', 2, twoUrl, sets[2] as Chain[], pg.dir);
 
   const after = bareVerifyRate(sets[0] as Chain[], BARE);
   progress(`bare Ed25519 verify, one core, after: ${after.toFixed(0)}/s`);
@@ -290,6 +349,14 @@ try {
     sqlite_ingest_per_s: Math.round(lite.rate),
     two_process_ingest_per_s: Math.round(two.rate),
     verify_per_s_1core: Math.round(verify),
+    // CPU µs per record during the push (every thread of the node processes; the PostgreSQL server; this client).
+    cpu_us_per_record_node_pg: one.cpu.node,
+    cpu_us_per_record_server_pg: one.cpu.pg,
+    cpu_us_per_record_client_pg: one.cpu.client,
+    cpu_us_per_record_node_two: two.cpu.node,
+    cpu_us_per_record_server_two: two.cpu.pg,
+    cpu_us_per_record_node_sqlite: lite.cpu.node,
+    load_average_1min: Number((loadavg()[0] as number).toFixed(2)),
   });
 } finally {
   pg.destroy();
