@@ -106,6 +106,24 @@ describe.skipIf(!haveChromium)('bundles: a foundation funds many small needs as 
     await detail.getByTestId('bundle-stages').filter({ hasText: '共 2 项 · 待分配 1 · 已分配 1' }).waitFor();
     expect(await detail.getByTestId('bundle-item').textContent()).toBe('PPE.MASK.SURGICAL：已送达 0 / 需求 5,000 piece（已分配 2,000，在途 0）');
 
+    // A district operator bundles open needs from the console (here the same node: needs of another hub).
+    await op.getByRole('link', { name: '打包项目', exact: true }).click();
+    await op.getByRole('button', { name: '新建打包项目' }).click();
+    await op.fill('#f-title', '康健街道两个团购群');
+    await op.selectOption('#f-region', '310104');
+    await op.fill('#f-targetFen', '5000');
+    await op.getByRole('button', { name: '签名并发布' }).click();
+    await op.getByText('请至少选择一项需求。').waitFor();
+    const pick = op.locator('fieldset.bundle-needs');
+    await pick.getByLabel(/康健街道第一团购群/).check();
+    await pick.getByLabel(/康健街道第二团购群/).check();
+    await op.getByRole('button', { name: '签名并发布' }).click();
+    await op.getByText(/已签名发布/).waitFor();
+    const mine = op.locator('article.bundle').filter({ hasText: '康健街道两个团购群' });
+    await mine.getByTestId('bundle-stages').filter({ hasText: '共 2 项 · 待分配 1 · 已分配 1' }).waitFor();
+    expect(await mine.getByTestId('bundle-status').textContent()).toBe('待资助');
+    await op.screenshot({ path: join(shots, '18-bundle-new.png'), fullPage: true });
+
     // Anyone, without signing in: the bundle and its progress, no fund form, nothing private.
     const anon = await open(`${n.url}/#/bundles`);
     const pub = anon.locator(`article.bundle[data-bundle="${bundle}"]`);

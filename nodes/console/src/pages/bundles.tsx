@@ -1,7 +1,10 @@
-import { bundleFundedBody } from '@shuniu/protocol';
+import { bundleFundedBody, bundlePostedBody } from '@shuniu/protocol';
 import type { BundleState } from '@shuniu/resolve';
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { BoardHead } from '../components/board.js';
 import { hubName, NeedCard } from '../components/cards.js';
+import { RegionSelect } from '../components/region.js';
 import { Badge, ErrorSummary, Field, Notice, Submit, useRecordForm } from '../components/ui.js';
 import { publish } from '../lib/api.js';
 import { num, shortId, yuan } from '../lib/format.js';
@@ -21,6 +24,7 @@ const STAGES = ['open', 'allocated', 'inTransit', 'delivered', 'closed'] as cons
  */
 export function BundlesPage({ route }: { route: Route }) {
   const s = useApp();
+  const [creating, setCreating] = useState(false);
   const id = route.params.get('id') ?? '';
   const list = [...(s.bundles ?? [])].sort((a, b) => a.title.localeCompare(b.title) || (a.id < b.id ? -1 : 1));
   const one = id ? list.find((b) => b.id === id) : undefined;
@@ -36,9 +40,17 @@ export function BundlesPage({ route }: { route: Route }) {
   }
   return (
     <>
-      <h1>{t('bundles.title')}</h1>
+      <BoardHead
+        title={t('bundles.title')}
+        missing={s.missing.bundles}
+        signedIn={s.signedIn}
+        newLabel={t('bundles.new')}
+        formId="new-bundle"
+        creating={creating}
+        setCreating={setCreating}
+      />
       <p class="lead">{t('bundles.intro')}</p>
-      {s.missing.bundles ? <Notice kind="warn">{t('common.notAvailable', { what: s.missing.bundles })}</Notice> : null}
+      {creating ? <NewBundleForm onDone={() => setCreating(false)} /> : null}
       <p class="muted" aria-live="polite">
         {s.bundles ? t('common.count', { n: list.length }) : t('common.loading')}
       </p>
@@ -168,6 +180,84 @@ function FundForm({ b }: { b: BundleState }) {
         <Field name="note" type="textarea" optional {...common} />
       </div>
       <Submit busy={f.busy} label={t('bundles.fundSubmit')} />
+    </form>
+  );
+}
+
+/** yuan as typed → fen, or −1 (refused by the schema) when it is not a number. */
+function fenOf(v: string | undefined): number | undefined {
+  const x = (v ?? '').trim();
+  if (x === '') return undefined;
+  const n = Number(x);
+  return Number.isFinite(n) ? Math.round(n * 100) : -1;
+}
+
+/** A new bundle: a title, the area, optional description and target, and the open needs it groups (any hub's). */
+function NewBundleForm({ onDone }: { onDone: () => void }) {
+  const s = useApp();
+  const open = (s.needs ?? []).filter((n) => !n.closed && !['fulfilled', 'expired', 'cancelled'].includes(n.status));
+  const f = useRecordForm(
+    bundlePostedBody,
+    { title: '', region: '', description: '', targetFen: '', needs: '' },
+    (v) => {
+      const target = fenOf(v.targetFen);
+      const description = v.description?.trim();
+      return {
+        title: v.title?.trim(),
+        region: v.region,
+        needs: (v.needs ?? '').split(',').filter(Boolean),
+        ...(description ? { description } : {}),
+        ...(target !== undefined ? { targetFen: target } : {}),
+      };
+    },
+    (body) => publish('/v1/bundles', body),
+  );
+  const common = { values: f.values, set: f.set, issues: f.fieldIssues };
+  const chosen = new Set((f.values.needs ?? '').split(',').filter(Boolean));
+  const toggle = (id: string) => {
+    if (chosen.has(id)) chosen.delete(id);
+    else chosen.add(id);
+    f.set('needs', [...chosen].join(','));
+  };
+  return (
+    <form id="new-bundle" class="record-form" onSubmit={f.submit} noValidate aria-labelledby="new-bundle-h">
+      <h2 id="new-bundle-h">{t('bundles.new')}</h2>
+      <ErrorSummary issues={f.issues} error={f.error} />
+      {f.done ? <Notice kind="ok">{t('common.published', { id: shortId(f.done) })}</Notice> : null}
+      <div class="grid">
+        <Field name="title" label={t('bundles.titleField')} {...common} />
+        <RegionSelect
+          id="f-region"
+          label={t('field.region')}
+          value={f.values.region ?? ''}
+          onChange={(v) => f.set('region', v)}
+          empty="—"
+          issues={f.fieldIssues.region ?? []}
+        />
+        <Field name="targetFen" label={t('bundles.target')} type="number" inputMode="decimal" min={0} optional {...common} />
+        <Field name="description" label={t('bundles.description')} type="textarea" optional {...common} />
+      </div>
+      <fieldset class="bundle-needs" aria-describedby={f.fieldIssues.needs?.length ? 'f-needs-err' : undefined}>
+        <legend>{t('bundles.pick', { n: chosen.size })}</legend>
+        {f.fieldIssues.needs?.length ? (
+          <p class="error" id="f-needs-err">
+            {t('bundles.pickOne')}
+          </p>
+        ) : null}
+        {open.length === 0 ? <p class="muted">{t('common.none')}</p> : null}
+        {open.map((n) => (
+          <label key={n.id} class="check">
+            <input type="checkbox" checked={chosen.has(n.id)} onChange={() => toggle(n.id)} /> {n.requester.name} · {n.item.name} ·{' '}
+            {regionName(n.region, s.lang)}
+          </label>
+        ))}
+      </fieldset>
+      <div class="form-actions">
+        <Submit busy={f.busy} />
+        <button type="button" onClick={onDone}>
+          {t('common.cancel')}
+        </button>
+      </div>
     </form>
   );
 }
