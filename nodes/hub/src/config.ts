@@ -22,6 +22,8 @@ export interface NodeConfig {
   publicRead: boolean;
   limits: {
     bodyBytes: number;
+    /** Bytes of request bodies over 64 KiB handled at once; a large one past it is answered 503 E_BUSY before it is read (spec/node.md §7 Limits); default 16 MiB, 0 = off. */
+    bodyBytesInFlight?: number;
     batchRecords: number;
     ratePerSecond: number;
     rateBurst: number;
@@ -114,6 +116,7 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
   publicRead: true,
   limits: {
     bodyBytes: 8 * 1024 * 1024,
+    bodyBytesInFlight: 16 * 1024 * 1024,
     batchRecords: 2000,
     ratePerSecond: 200,
     rateBurst: 400,

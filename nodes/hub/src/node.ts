@@ -28,7 +28,7 @@ import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY
 import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
 import { accessControl, principalOf, tokenPrincipal } from './http/access.js';
-import { drainUnread, limitBody, rateLimit, unstoredBytes } from './http/body.js';
+import { bodiesInFlight, drainUnread, limitBody, rateLimit, unstoredBytes } from './http/body.js';
 import { LiveFeed } from './http/live-feed.js';
 import { matchRoutes } from './http/match-routes.js';
 import { clientKey, inceptionKey, peerAuth } from './http/peer-auth.js';
@@ -391,6 +391,8 @@ export class HubNode {
       }
     };
     app.use('*', drainUnread(config.limits.bodyBytes));
+    // Large bodies handled at once are bounded in bytes, before any is read (spec/node.md §7 Limits).
+    app.use('*', bodiesInFlight({ budget: config.limits.bodyBytesInFlight ?? 16 << 20, max: config.limits.bodyBytes }));
     // Signed peer requests first (spec/node.md §9.4): limits and shares count per hub for them.
     app.use(
       '*',

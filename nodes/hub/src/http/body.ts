@@ -15,6 +15,37 @@ export function limitBody(max: number): MiddlewareHandler {
 }
 
 /**
+ * Request bodies being handled at once, in bytes (spec/node.md §7 Limits): a
+ * request whose declared body (Content-Length, or `max` when it streams
+ * without one) would take the total past `budget` is answered 503 E_BUSY with
+ * `Retry-After` before its body is read, unless it is small (at most `small`
+ * bytes: an operator's form, a peer's few records) or nothing else is in
+ * flight. Its share is given back when its answer has been made. What a
+ * node holds while it reads, parses and checks bodies (several times their
+ * size) is so bounded whatever many clients send at once.
+ */
+export function bodiesInFlight(opts: { budget: number; max: number; small?: number }): MiddlewareHandler {
+  const small = opts.small ?? 64 * 1024;
+  let inFlight = 0;
+  return async (c, next) => {
+    if (opts.budget <= 0 || c.req.raw.body === null) return next();
+    const declared = c.req.header('content-length');
+    const size = declared !== undefined && /^\d+$/.test(declared) ? Math.min(Number(declared), opts.max) : opts.max;
+    if (size <= small) return next();
+    if (inFlight > 0 && inFlight + size > opts.budget)
+      throw new ShuniuError('E_BUSY', `request bodies in flight would pass limits.bodyBytesInFlight (${opts.budget} bytes); send it again shortly`, {
+        detail: { retryAfter: 1 },
+      });
+    inFlight += size;
+    try {
+      await next();
+    } finally {
+      inFlight -= size;
+    }
+  };
+}
+
+/**
  * Keeps a kept-alive connection usable after a request whose body was not
  * read (refused first: 401, 413, 415, 429, 404…). Left unread, the rest of
  * the body sits on the connection and the server closes it after the
