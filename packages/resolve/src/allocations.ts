@@ -54,16 +54,15 @@ export function fill(cands: AllocInfo[], capacity: number, stand: (i: AllocInfo)
 export function allocBase(s: State, o: Obj): void {
   const r = o.rec;
   const own: Conflict[] = [];
-  if (r?.type === 'allocation') {
-    mark(s, o.t1 as Obj, OFFER_STAGE);
-    mark(s, o.t2 as Obj, NEED_STAGE);
-    if (o.allocShip !== undefined) for (const sh of o.allocShip) mark(s, sh, SHIP);
-  }
+  // Letting finished objects go (objects.ts), the neighbours are marked only when what they read of this allocation changed (below).
+  const old = s.objects === undefined ? undefined : { info: o.alloc };
+  if (r?.type === 'allocation' && old === undefined) neighbours(s, o);
   mark(s, o, ALLOC_VIEW);
   mark(s, o, PENDING);
   if (r?.type !== 'allocation' || !counts(o)) {
     o.alloc = undefined;
     setConflicts(s, 'a', o, own);
+    if (old !== undefined) changedBase(s, o, old.info);
     return;
   }
   const offerO = o.t1 as Obj;
@@ -73,12 +72,14 @@ export function allocBase(s: State, o: Obj): void {
   if (!offer || !need) {
     o.alloc = undefined;
     setConflicts(s, 'a', o, own);
+    if (old !== undefined) changedBase(s, o, old.info);
     return;
   }
   if (r.hub !== offer.hub) {
     o.alloc = undefined;
     own.push(unauthorised(r, o.id, offerO.id, offer.hub));
     setConflicts(s, 'a', o, own);
+    if (old !== undefined) changedBase(s, o, old.info);
     return;
   }
   let decision: Obj | undefined;
@@ -115,30 +116,61 @@ export function allocBase(s: State, o: Obj): void {
   else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
   o.alloc = info;
   setConflicts(s, 'a', o, own);
+  if (old !== undefined) changedBase(s, o, old.info);
+}
+
+/** What reads an allocation's base: its offer's and need's capacity passes, the shipments listing it. */
+function neighbours(s: State, o: Obj): void {
+  mark(s, o.t1 as Obj, OFFER_STAGE);
+  mark(s, o.t2 as Obj, NEED_STAGE);
+  if (o.allocShip !== undefined) for (const sh of o.allocShip) mark(s, sh, SHIP);
+}
+
+/**
+ * Letting finished objects go (objects.ts): the neighbours of an allocation are marked only when its
+ * base changed in what they read (whether it exists, its decision, its void reason; the rest is its
+ * record's), so that re-deriving an allocation does not bring back every finished object around it.
+ * When nothing changed, the capacity passes would give it the same standing: it keeps the old one.
+ */
+function changedBase(s: State, o: Obj, old: AllocInfo | undefined): void {
+  const info = o.alloc;
+  if (old !== undefined && info !== undefined && old.decided === info.decided && old.decision === info.decision && old.voidReason === info.voidReason) {
+    info.s1 = old.s1;
+    info.s2 = old.s2;
+    return;
+  }
+  if (old === undefined && info === undefined) return;
+  if (recOf(o).type === 'allocation') neighbours(s, o);
 }
 
 /** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
 export function offerStage(s: State, o: Obj): void {
   const offer = o.offer;
   const cands: AllocInfo[] = [];
+  // Letting finished objects go (objects.ts): only the allocations whose first-pass standing changed mark what reads it.
+  const was: [AllocInfo, boolean][] | undefined = s.objects === undefined ? undefined : [];
   if (o.offerAlloc !== undefined) {
     for (const a of o.offerAlloc) {
       const i = a.alloc;
       if (!i) continue;
+      if (was === undefined) {
+        mark(s, a, ALLOC_VIEW);
+        mark(s, i.needO, NEED_STAGE);
+      } else was.push([i, i.s1]);
       i.s1 = false;
-      mark(s, a, ALLOC_VIEW);
-      mark(s, i.needO, NEED_STAGE);
       if (!i.voidReason && i.decided !== 'declined') cands.push(i);
     }
   }
   mark(s, o, OFFER_VIEW);
   if (!offer) {
+    if (was !== undefined) for (const [i, w] of was) if (w) stoodChanged(s, i, NEED_STAGE);
     setConflicts(s, 'os', o, []);
     return;
   }
   const { used, requested, surplus } = fill(cands, offer.quantity, (i) => {
     i.s1 = true;
   });
+  if (was !== undefined) for (const [i, w] of was) if (i.s1 !== w) stoodChanged(s, i, NEED_STAGE);
   const own: Conflict[] = [];
   if (surplus.length > 0) {
     own.push(
@@ -163,18 +195,23 @@ export function offerStage(s: State, o: Obj): void {
 export function needStage(s: State, o: Obj): void {
   const need = o.need;
   const cands: AllocInfo[] = [];
+  // Letting finished objects go (objects.ts): only the allocations whose second-pass standing changed mark what reads it.
+  const was: [AllocInfo, boolean][] | undefined = s.objects === undefined ? undefined : [];
   if (o.needAlloc !== undefined) {
     for (const a of o.needAlloc) {
       const i = a.alloc;
       if (!i) continue;
+      if (was === undefined) {
+        mark(s, a, ALLOC_VIEW);
+        mark(s, i.offerO, OFFER_VIEW);
+      } else was.push([i, i.s2]);
       i.s2 = false;
-      mark(s, a, ALLOC_VIEW);
-      mark(s, i.offerO, OFFER_VIEW);
       if (i.s1) cands.push(i);
     }
   }
   mark(s, o, NEED_VIEW);
   if (!need) {
+    if (was !== undefined) for (const [i, w] of was) if (w) stoodChanged(s, i, OFFER_VIEW);
     setConflicts(s, 'ns', o, []);
     return;
   }
@@ -183,6 +220,7 @@ export function needStage(s: State, o: Obj): void {
     i.s2 = true;
     standing.push(i.o.id);
   });
+  if (was !== undefined) for (const [i, w] of was) if (i.s2 !== w) stoodChanged(s, i, OFFER_VIEW);
   need.allocated = used;
   // Exact-size copies: an array grown by push() from empty reserves 16 slots, and these live in the state.
   need.standing = standing.slice();
@@ -198,6 +236,12 @@ export function needStage(s: State, o: Obj): void {
     );
   }
   setConflicts(s, 'ns', o, own);
+}
+
+/** An allocation's standing in one capacity pass changed: its view, and the other side's stage (`NEED_STAGE` after the offer's pass) or view (`OFFER_VIEW` after the need's). */
+function stoodChanged(s: State, i: AllocInfo, other: number): void {
+  mark(s, i.o, ALLOC_VIEW);
+  mark(s, other === NEED_STAGE ? i.needO : i.offerO, other);
 }
 
 export function allocView(s: State, o: Obj): void {
