@@ -1,7 +1,9 @@
 // `pnpm bench sim [--quick]` (issue 15): the deterministic network simulator (test/sim).
 //
 // seeds_per_min_10_nodes: whole simulator runs (setup, 30 steps of workload and faults, final heal
-// and drain, invariants) of 10 real nodes, per minute of wall time, one process.
+// and drain, invariants) of 10 real nodes, per minute of wall time, one process. The first run
+// also sets up the 10-node template every run starts from (test/sim/lib/sim.ts, once per shape
+// and process), so it is counted in the figure.
 // national_*: a national-shaped network — a national root, 34 provinces, their cities and 3
 // foundations as full nodes; county hubs hosted by their city's process (they sign and push to
 // it). Every node stores every record, so the whole shape (300 cities, 2,800 counties) does not
