@@ -161,7 +161,7 @@ export class HubNode {
           if (!this.closed) this.ingestor.engine.letGo?.();
         });
       });
-    // The resolved state's views and hash are brought up to date after each commit (coalesced, once the
+    // The resolved state's views are brought up to date after each commit (coalesced, once the
     // commit's request is answered), in work proportional to the commit: otherwise the first reader after
     // a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes and a stall).
     ingestor.onCommit(() => {
@@ -169,7 +169,8 @@ export class HubNode {
       this.resolving = true;
       setImmediate(() => {
         this.resolving = false;
-        if (!this.closed) this.ingestor.engine.stateHash();
+        // Reading the entries brings the resolver's views up to date (its pending work); the hash is left to whoever asks.
+        if (!this.closed) this.ingestor.engine.entries('needs');
       });
     });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
