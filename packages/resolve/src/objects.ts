@@ -47,7 +47,7 @@ export interface ObjectStore {
   put(batch: readonly StoredObject[]): void;
   /** The stored node of `id`, if it is stored. */
   get(id: string): StoredObject | undefined;
-  /** Removes nodes that came back into memory. */
+  /** Removes nodes that came back into memory (called by the next letGo, for all that came back since the last). */
   drop(ids: readonly string[]): void;
 }
 
@@ -83,7 +83,7 @@ export interface Objects {
   store: ObjectStore;
   /** The prototype of this resolver's stubs: accessors that load the node before any field is read or written. */
   proto: object;
-  /** Nodes loaded back since the last letGo (candidates to leave again). */
+  /** Nodes loaded back since the last letGo (candidates to leave again); their rows are dropped from the store at the next letGo, in one call. */
   loaded: Obj[];
   /** Counters: nodes that left memory and that came back, since the resolver started. */
   out: number;
@@ -155,7 +155,6 @@ export function ensure(s: State, o: Obj): void {
   decodeNode(stored.node, (nid) => node(s, nid));
   o.h = o.rec === undefined ? undefined : s.hubData.get(o.rec.hub);
   if (stored.map !== undefined && stored.view !== undefined) (s[stored.map] as BucketMap<unknown>).putBack(id, JSON.parse(stored.view));
-  x.store.drop([id]);
   x.loaded.push(o);
   x.back++;
 }
@@ -193,6 +192,8 @@ export function letGo(s: State): number {
     changed.clear();
   }
   for (const o of x.loaded) add(o);
+  // What came back leaves the store (in one call: one transaction on a database), before anything goes in again.
+  if (x.loaded.length > 0) x.store.drop(x.loaded.map((o) => o.id));
   x.loaded = [];
   // Neighbours whose rule reads a candidate: a shipment's allocations, an allocation's need and offer.
   for (const o of [...cands]) {

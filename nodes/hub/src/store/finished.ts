@@ -14,6 +14,7 @@ export class SqliteObjectStore implements ObjectStore {
   private readonly sel: Database.Statement;
   private readonly del: Database.Statement;
   private readonly putAll: (batch: readonly StoredObject[]) => void;
+  private readonly dropAll: (ids: readonly string[]) => void;
 
   constructor(private readonly db: Database.Database) {
     this.ins = db.prepare('INSERT OR REPLACE INTO finished (id, map, view, leaf, node) VALUES (?, ?, ?, ?, ?)');
@@ -21,6 +22,9 @@ export class SqliteObjectStore implements ObjectStore {
     this.del = db.prepare('DELETE FROM finished WHERE id = ?');
     this.putAll = db.transaction((batch: readonly StoredObject[]) => {
       for (const x of batch) this.ins.run(x.id, x.map ?? null, x.view ?? null, x.leaf ?? null, x.node);
+    });
+    this.dropAll = db.transaction((ids: readonly string[]) => {
+      for (const id of ids) this.del.run(id);
     });
   }
 
@@ -44,6 +48,6 @@ export class SqliteObjectStore implements ObjectStore {
   }
 
   drop(ids: readonly string[]): void {
-    for (const id of ids) this.del.run(id);
+    this.dropAll(ids);
   }
 }
