@@ -227,6 +227,7 @@ function templateOf(o: SimOptions): Promise<Template> {
       const sim = new Sim({ ...o, seed: SETUP_SEED, steps: 0, keepTrace: true });
       try {
         await sim.setupTree();
+        await sim.settleSetup();
         const snap = await sim.snapshot();
         if (templateDirs.size === 0)
           process.once('exit', () => {
@@ -1000,6 +1001,15 @@ export class Sim {
     while (this.sched.now < tail) {
       await this.advance(1000);
       if (this.drained()) break;
+    }
+  }
+
+  /** A template's network runs on until its nodes agree and their queues are at their ends (at most a virtual minute), once for every run of its shape. */
+  async settleSetup(): Promise<void> {
+    const limit = this.sched.now + 60_000;
+    while (this.sched.now < limit) {
+      await this.advance(1000);
+      if (this.agree() && this.drained()) break;
     }
   }
 
