@@ -161,17 +161,17 @@ export class HubNode {
           if (!this.closed) this.ingestor.engine.letGo?.();
         });
       });
-    // The resolved state's views are brought up to date after each commit (coalesced, once the
-    // commit's request is answered), in work proportional to the commit: otherwise the first reader after
+    // The resolved state's views are brought up to date after commits (at most every 100 ms, once the
+    // commits' requests are answered), in work proportional to them: otherwise the first reader after
     // a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes and a stall).
     ingestor.onCommit(() => {
       if (this.resolving) return;
       this.resolving = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.resolving = false;
         // Reading the entries brings the resolver's views up to date (its pending work); the hash is left to whoever asks.
         if (!this.closed) this.ingestor.engine.entries('needs');
-      });
+      }, 100).unref();
     });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
     if (store instanceof PostgresStore) store.onForeign((from, to) => this.applyForeign(store, from, to));

@@ -102,6 +102,17 @@ describe('live feed under load (issue 11 point 3)', () => {
     }
   });
 
+  it('with no stream open, a commit reads nothing back for the live feed', async () => {
+    // The stream of the test before is released once its connection has closed.
+    await eventually(() => node.liveFeed.open === 0);
+    const shared = node.liveFeed.counters.sharedScanned;
+    const head = node.store.maxOrd();
+    for (let i = 0; i < 3; i++) expect((await post(`${url}/v1/needs`, needBody({ quantity: 7000 + i }), token)).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(node.store.maxOrd()).toBeGreaterThan(head);
+    expect(node.liveFeed.counters.sharedScanned).toBe(shared);
+  });
+
   it('GET /v1/feed returns a cursor past the rows it looked at, so a filtered poller moves on', async () => {
     const head = node.store.maxOrd();
     const r = (await (await fetch(`${url}/v1/feed?after=0&region=11&limit=500`)).json()) as { records: unknown[]; cursor: number; head: number };

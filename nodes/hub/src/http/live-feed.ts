@@ -118,6 +118,18 @@ export class LiveFeed {
       return;
     }
     const from = this.dispatched;
+    let caughtUp = false;
+    for (const s of this.streams)
+      if (!s.closed && s.cursor >= from) {
+        caughtUp = true;
+        break;
+      }
+    if (!caughtUp) {
+      // No stream to hand the rows to (a stream behind reads its own backlog): nothing is read.
+      this.dispatched = this.store.maxOrd();
+      this.pumping = false;
+      return;
+    }
     const { rows, through } = this.store.feedPage(from, this.page, {}, this.page);
     this.counters.sharedScanned += through - from;
     // Each row's frame is made once per kind of reader (with or without sealed parts), shared by the streams.
