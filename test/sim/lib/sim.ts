@@ -3,7 +3,7 @@
 // other through `app.request` over a simulated network driven by one seeded PRNG and a virtual
 // clock. Same seed → same run → same trace hash.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -185,7 +185,8 @@ function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8
 
 /** A small tree set up once, its nodes closed: runs of that shape start from copies of its data directories. */
 export interface Template {
-  dir: string;
+  /** Each node's data directory (n00, n01, …): its files, held in memory (nothing is left on disk). */
+  files: Map<string, { name: string; data: Buffer; mode: number }[]>;
   now: number;
   digest: string;
   trace: string[];
@@ -214,8 +215,6 @@ export interface Template {
 export const SETUP_SEED = 0x5e7;
 
 const templates = new Map<string, Promise<Template>>();
-/** The templates' data directories, removed when the process exits. */
-const templateDirs = new Set<string>();
 
 /** The template of a run's shape (node count, follower mode, pull interval, faults), set up on first use in this process. */
 function templateOf(o: SimOptions): Promise<Template> {
@@ -228,16 +227,9 @@ function templateOf(o: SimOptions): Promise<Template> {
       try {
         await sim.setupTree();
         await sim.settleSetup();
-        const snap = await sim.snapshot();
-        if (templateDirs.size === 0)
-          process.once('exit', () => {
-            for (const d of templateDirs) rmSync(d, { recursive: true, force: true });
-          });
-        templateDirs.add(snap.dir);
-        return snap;
-      } catch (e) {
+        return await sim.snapshot();
+      } finally {
         await sim.close();
-        throw e;
       }
     })();
     templates.set(key, t);
@@ -881,7 +873,7 @@ export class Sim {
 
   // ---- templates -----------------------------------------------------------------------------------
 
-  /** Closes every node (its data directory stays) and returns what a run needs to start from them. */
+  /** Closes every node and returns what a run needs to start from their data directories (read into memory). */
   async snapshot(): Promise<Template> {
     for (const n of this.nodes)
       if (n.node) {
@@ -891,8 +883,21 @@ export class Sim {
         await node.close();
       }
     const rogue = this.rogue;
+    const files: Template['files'] = new Map();
+    for (const n of this.nodes) {
+      const d = `n${fmt(n.i)}`;
+      files.set(
+        d,
+        readdirSync(join(this.base, d))
+          .sort()
+          .map((name) => {
+            const path = join(this.base, d, name);
+            return { name, data: readFileSync(path), mode: statSync(path).mode & 0o777 };
+          }),
+      );
+    }
     return {
-      dir: this.base,
+      files,
       now: this.sched.now,
       digest: this.digest(),
       trace: [...this.trace],
@@ -933,7 +938,8 @@ export class Sim {
       this.stats[k] = t.stats[k];
     for (const m of t.nodes) {
       const dir = join(this.base, `n${fmt(m.i)}`);
-      cpSync(join(t.dir, `n${fmt(m.i)}`), dir, { recursive: true });
+      mkdirSync(dir, { mode: 0o700 });
+      for (const f of t.files.get(`n${fmt(m.i)}`) ?? []) writeFileSync(join(dir, f.name), f.data, { mode: f.mode });
       const parent = m.parent === undefined ? undefined : this.nodes[m.parent];
       const follow = m.follow === undefined ? undefined : this.nodes[m.follow];
       const n: SimNode = {
