@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { runNational, runSim, type SimOptions } from './lib/sim.js';
 
 const LONG = process.env.SHUNIU_LONG === '1';
-// 48 seeds in CI (6 of each size): 39 s on this 2-core machine at load 5.5, minutes when it is
+// 80 seeds in CI (10 of each size): 49 s on this 2-core machine at load 3-4.7, minutes when it is
 // heavily shared (docs/simulator.md); SHUNIU_SIM_SEEDS=n runs n.
-const SEEDS = Number(process.env.SHUNIU_SIM_SEEDS ?? '') || (LONG ? 500 : 48);
+const SEEDS = Number(process.env.SHUNIU_SIM_SEEDS ?? '') || (LONG ? 500 : 80);
 const STEPS = LONG ? 120 : 30;
 
 interface SeedFile extends Omit<SimOptions, 'keepTrace' | 'baseDir'> {
