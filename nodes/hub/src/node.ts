@@ -161,16 +161,16 @@ export class HubNode {
           if (!this.closed) this.ingestor.engine.letGo?.();
         });
       });
-    // The resolved state's views are brought up to date after commits (at most every 100 ms, once the
-    // commits' requests are answered), in work proportional to them: otherwise the first reader after
-    // a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes and a stall).
+    // The resolved state's views and hash are brought up to date after commits (at most every 100 ms,
+    // once the commits' requests are answered), in work proportional to them: otherwise the first reader
+    // after a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes
+    // and a stall of over half a second while the node answers nothing).
     ingestor.onCommit(() => {
       if (this.resolving) return;
       this.resolving = true;
       setTimeout(() => {
         this.resolving = false;
-        // Reading the entries brings the resolver's views up to date (its pending work); the hash is left to whoever asks.
-        if (!this.closed) this.ingestor.engine.entries('needs');
+        if (!this.closed) this.ingestor.engine.stateHash();
       }, 100).unref();
     });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
