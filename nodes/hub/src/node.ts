@@ -161,17 +161,27 @@ export class HubNode {
           if (!this.closed) this.ingestor.engine.letGo?.();
         });
       });
-    // The resolved state's views and hash are brought up to date after commits (at most every 100 ms,
-    // once the commits' requests are answered), in work proportional to them: otherwise the first reader
+    // The resolved state's views and hash are brought up to date once commits pause for 100 ms (and at
+    // least every second while they do not), in work proportional to them: otherwise the first reader
     // after a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes
-    // and a stall of over half a second while the node answers nothing).
+    // and a stall of over half a second while the node answers nothing). Not after every commit: a
+    // busy ingest would re-derive the same groups and re-hash the same buckets again and again.
     ingestor.onCommit(() => {
-      if (this.resolving) return;
-      this.resolving = true;
-      setTimeout(() => {
-        this.resolving = false;
-        if (!this.closed) this.ingestor.engine.stateHash();
-      }, 100).unref();
+      const now = performance.now();
+      this.lastCommitMs = now;
+      if (this.resolving !== undefined) return;
+      this.resolving = now;
+      const tick = () => {
+        const t = performance.now();
+        if (this.closed) return;
+        if (t - (this.lastCommitMs ?? 0) < 100 && t - (this.resolving ?? t) < 1000) {
+          setTimeout(tick, 100).unref();
+          return;
+        }
+        this.resolving = undefined;
+        this.ingestor.engine.stateHash();
+      };
+      setTimeout(tick, 100).unref();
     });
     // Several processes on one PostgreSQL database: what the others commit reaches this one's resolver, live feed and push queues.
     if (store instanceof PostgresStore) store.onForeign((from, to) => this.applyForeign(store, from, to));
@@ -306,8 +316,9 @@ export class HubNode {
   private closed = false;
   /** A letGo of the resolver after a commit is scheduled (letGoFinished). */
   private lettingGo = false;
-  /** A resolve of the state after a commit is scheduled (see the constructor). */
-  private resolving = false;
+  /** When the resolve of the state after commits was scheduled (see the constructor), and the last commit. */
+  private resolving: number | undefined;
+  private lastCommitMs: number | undefined;
 
   /**
    * The resolver's snapshot holds the whole state, so checkpoints come after
