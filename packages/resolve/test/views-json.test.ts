@@ -215,6 +215,31 @@ describe('BucketMap root', () => {
     );
   });
 
+  it('a root taken after each step of sets and deletes (buckets made and emptied on the way) is the root of a fresh map of what is left', () => {
+    const k = fc.string({ unit: fc.constantFrom('A', 'b', 'C', 'd', '4', '2'), minLength: 2, maxLength: 4 });
+    const step = fc.oneof(fc.record({ set: k, v: int }), fc.record({ del: k }));
+    fc.assert(
+      fc.property(fc.array(fc.array(step, { maxLength: 8 }), { minLength: 1, maxLength: 12 }), (steps) => {
+        const m = new BucketMap<unknown>();
+        const now = new Map<string, unknown>();
+        for (const batch of steps) {
+          for (const op of batch)
+            if ('set' in op) {
+              m.set(op.set, op.v);
+              now.set(op.set, op.v);
+            } else {
+              m.delete(op.del);
+              now.delete(op.del);
+            }
+          const fresh = new BucketMap<unknown>();
+          for (const [key, v] of now) fresh.set(key, v);
+          expect(m.root()).toBe(fresh.root());
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('orders a bucket of keys sharing a prefix, ties on the next characters and shorter keys included', () => {
     const tail = fc.string({ unit: fc.constantFrom('A', 'a', '-', '_', '0', '/', 'é'), maxLength: 8 });
     fc.assert(
