@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Catalogue, MatchFilters, TransitTable } from '@shuniu/match';
+import { ShuniuError } from '@shuniu/protocol';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
 import type { MatchCollection, MatchReply, MatchRequest } from './match-worker.js';
 import { compiledWorker } from './worker-file.js';
@@ -156,6 +157,9 @@ export class MatchService {
       job = await this.planFor(this.versionToServe(q.fresh), q.fresh);
       reply = await this.call({ t: 'page', id: 0, job: job.job, filters: q.filters, offset: q.offset, limit: q.limit, maxBytes: q.maxBytes }, job.version);
     }
+    if (reply.t === 'gone')
+      // Plans replaced faster than a page could be asked of one: the node declines now, the caller asks again.
+      throw new ShuniuError('E_BUSY', 'matching plans were replaced while this page was asked; ask again', { detail: { retryAfter: 1 } });
     if (reply.t !== 'page') throw new Error(`match worker answered ${reply.t} to a page`);
     const page: Page = {
       version: job.version,
