@@ -104,7 +104,7 @@ export interface NodeConfig {
   checkpointMaxRecords: number;
   /**
    * Finished objects (spec/resolution.md §11) leave the resolver's memory for the store's `finished`
-   * table after each commit, and come back when a record or a read needs them (spec/node.md §10.4).
+   * table once commits pause, and come back when a record or a read needs them (spec/node.md §10.4).
    * SQLite only; no checkpoints are written while it is on (a start replays). Default off until measured.
    */
   letGoFinished: boolean;

@@ -151,21 +151,12 @@ export class HubNode {
     });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));
-    // Finished objects leave the resolver's memory after each commit (letGoFinished, spec/node.md §10.4), once its request is answered.
-    if (config.letGoFinished && this.ingestor.engine.letGo !== undefined)
-      ingestor.onCommit(() => {
-        if (this.lettingGo) return;
-        this.lettingGo = true;
-        setImmediate(() => {
-          this.lettingGo = false;
-          if (!this.closed) this.ingestor.engine.letGo?.();
-        });
-      });
-    // The resolved state's views and hash are brought up to date once commits pause for 100 ms (and at
-    // least every second while they do not), in work proportional to them: otherwise the first reader
-    // after a large ingest pays for all of it at once on the main thread (60,000 needs: tens of megabytes
-    // and a stall of over half a second while the node answers nothing). Not after every commit: a
-    // busy ingest would re-derive the same groups and re-hash the same buckets again and again.
+    // The resolver's upkeep after commits, once they pause for 100 ms (and at least every second while
+    // they do not), in work proportional to them: its views and state hash brought up to date (else the
+    // first reader after a large ingest pays for all of it at once on the main thread: 60,000 needs,
+    // tens of megabytes and over half a second answering nothing), and with letGoFinished its finished
+    // objects leaving memory (spec/node.md §10.4). Not after every commit: a busy ingest would
+    // re-derive the same groups and re-hash the same buckets again and again.
     ingestor.onCommit(() => {
       const now = performance.now();
       this.lastCommitMs = now;
@@ -179,6 +170,7 @@ export class HubNode {
           return;
         }
         this.resolving = undefined;
+        if (this.config.letGoFinished) this.ingestor.engine.letGo?.();
         this.ingestor.engine.stateHash();
       };
       setTimeout(tick, 100).unref();
@@ -314,9 +306,7 @@ export class HubNode {
   private checkpointOrd: number | undefined;
   private checkpointRun: CheckpointRun | undefined;
   private closed = false;
-  /** A letGo of the resolver after a commit is scheduled (letGoFinished). */
-  private lettingGo = false;
-  /** When the resolve of the state after commits was scheduled (see the constructor), and the last commit. */
+  /** When the resolver's upkeep after commits was scheduled (see the constructor), and the last commit. */
   private resolving: number | undefined;
   private lastCommitMs: number | undefined;
 
