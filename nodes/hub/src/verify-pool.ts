@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ed25519Verify } from '@shuniu/protocol';
 import type { PrepMessage, PrepReply } from './ingest-worker.js';
+import type { Runtime } from './runtime.js';
 import { compiledWorker } from './worker-file.js';
 
 /** One Ed25519 check: does `sig` sign `message` under `publicKey`? */
@@ -41,9 +42,9 @@ export class VerifyPool {
   readonly size: number;
   private readonly inlineBelow: number;
   /** The check run on this thread (runtime.ts `verify`). */
-  private readonly verifyHere: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+  private readonly verifyHere: Runtime['verify'];
 
-  constructor(opts: { threads?: number; inlineBelow?: number; verify?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean } = {}) {
+  constructor(opts: { threads?: number; inlineBelow?: number; verify?: Runtime['verify'] } = {}) {
     this.size = opts.threads ?? Math.max(1, availableParallelism());
     this.inlineBelow = opts.inlineBelow ?? 16;
     this.verifyHere = opts.verify ?? ed25519Verify;

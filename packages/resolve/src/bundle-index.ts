@@ -41,12 +41,8 @@ export function touchBundle(s: State, o: Obj): void {
 export function indexBundles(s: State): void {
   s.bundleIdx.refs.clear();
   for (const o of s.nodes.values()) {
-    const r = o.rec;
-    if (r === undefined) continue;
-    if (r.type === 'bundle.posted') s.bundleIdx.dirty.add(o.id);
-    else if (r.type === 'bundle.updated' || r.type === 'bundle.funded') {
-      fileBundleRecord(s, o);
-      s.bundleIdx.dirty.add(r.body.bundle);
-    }
+    if (o.rec === undefined) continue;
+    fileBundleRecord(s, o);
+    touchBundle(s, o);
   }
 }
