@@ -4,7 +4,7 @@ import type { ChainView, HubKeys, SignedRecord, Verified } from '@shuniu/protoco
 import { ShuniuError } from '@shuniu/protocol';
 import type PQ from 'libpq';
 import { PG_MIGRATIONS } from './pg-migrations.js';
-import { hasSealed, INTAKE_COLUMNS, intakeRowOf, PEER_COLUMNS, withoutSealed } from './sqlite.js';
+import { hasSealed, INTAKE_COLUMNS, intakeRowOf, PEER_COLUMNS, recordRow as sqliteRecordRow, withoutSealed } from './sqlite.js';
 import type { FeedFilter, FeedRow, HeldFilter, HeldLimits, HeldLink, HeldRow, HoldOutcome, IntakeRow, PeerRow, SqlDb, Store, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -74,13 +74,7 @@ function param(v: Param): string | null {
  * of the body) and superseded, in the order of INSERT_RECORDS's arrays.
  */
 function recordRow(ord: number, v: Verified, meta: { source: string; now: number; json?: string }, superseded: 0 | 1): Param[] {
-  const r = v.record;
-  const b = r.body as Record<string, unknown>;
-  const region = typeof b.region === 'string' ? b.region : null;
-  const urgency = typeof b.urgency === 'string' ? b.urgency : null;
-  const ben = b.beneficiaries as { group?: unknown } | undefined;
-  const grp = ben && typeof ben.group === 'string' ? ben.group : null;
-  return [ord, v.id, r.hub, r.seq, r.type, region, urgency, grp, meta.source, meta.now, meta.json ?? JSON.stringify(r), superseded];
+  return [ord, ...(sqliteRecordRow(v, meta) as Param[]), superseded];
 }
 
 /**

@@ -25,7 +25,8 @@ export function withoutSealed(json: string): string {
  * region, urgency, grp, source, received_ms, json): bound by position, ~1 µs a record cheaper than
  * binding an object's members by name.
  */
-function recordRow(v: Verified, meta: { source: string; now: number; json?: string }): unknown[] {
+/** A record's row: id, hub, seq, type, the feed's filter columns, source, received, text (the PostgreSQL store adds its ord and superseded around it). */
+export function recordRow(v: Verified, meta: { source: string; now: number; json?: string }): unknown[] {
   const r = v.record;
   // Columns the feed filters on, pulled out of the body at insert time.
   const b = r.body as Record<string, unknown>;
