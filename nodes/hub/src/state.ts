@@ -77,22 +77,15 @@ export class ResolverState implements StateEngine {
    */
   private readonly order = new Map<string, { keys: string[]; seen: Set<string> }>();
 
-  /** The map behind `collection(name)` when the resolver exposes one (entries in insertion order, get by key). */
-  private mapOf(name: string): { size: number; get(k: string): unknown; entries(): IterableIterator<[string, unknown]> } | undefined {
-    const m = (this.resolver as unknown as Record<string, unknown>)[name] as { entries?: unknown; get?: unknown; size?: unknown } | undefined;
-    return m && typeof m.entries === 'function' && typeof m.get === 'function' && typeof m.size === 'number' ? (m as never) : undefined;
-  }
-
   /** The values of a map in key order: the keys added since the last call sorted and merged, the rest kept. */
   private sortedValues(name: 'needs' | 'offers' | 'shipments' | 'conflicts' | 'allocations' | 'hubs'): unknown[] {
-    const r = this.resolver;
-    const m = this.mapOf(name);
-    if (m === undefined) return Object.values(r.collection(name));
-    r.stats(); // settles pending changes (flush), as collection() would
+    // One walk of the resolver's map (no copy into an object, no sort of every key: it did both on
+    // every snapshot of a state route, issue 11 point 4), then the values by key in the kept order.
+    const current = new Map<string, unknown>(this.resolver.entries(name));
     const prev = this.order.get(name);
     const added: string[] = [];
     let kept = 0;
-    for (const [k] of m.entries()) {
+    for (const k of current.keys()) {
       if (prev?.seen.has(k)) kept++;
       else added.push(k);
     }
@@ -100,9 +93,7 @@ export class ResolverState implements StateEngine {
     let seen: Set<string>;
     if (prev === undefined || kept !== prev.keys.length) {
       // First call, or keys went away: the whole order again.
-      keys = [];
-      for (const [k] of m.entries()) keys.push(k);
-      keys.sort();
+      keys = [...current.keys()].sort();
       seen = new Set(keys);
     } else {
       keys = prev.keys;
@@ -122,7 +113,7 @@ export class ResolverState implements StateEngine {
     }
     this.order.set(name, { keys, seen });
     const values: unknown[] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) values[i] = m.get(keys[i] as string);
+    for (let i = 0; i < keys.length; i++) values[i] = current.get(keys[i] as string);
     return values;
   }
 

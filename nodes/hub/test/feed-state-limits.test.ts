@@ -370,4 +370,31 @@ describe('state pages (issue 11 point 4)', () => {
     expect(cache.snapshot('needs', () => version, build, 5001, 0).version).toBe('v3');
     expect(builds).toBe(3);
   });
+
+  it('serves a replaced snapshot to the reader still walking it without counting or keeping its blocks', () => {
+    const cache = new StateCache(1 << 20, 0);
+    let version = 'v1';
+    const build = () => Array.from({ length: 300 }, (_, i) => ({ id: `n${String(i).padStart(4, '0')}`, v: version }));
+    const old = cache.snapshot('needs', () => version, build, 0);
+    cache.block(old, 0, false, { built: false });
+    const one = cache.size;
+    expect(one).toBeGreaterThan(0);
+    version = 'v2';
+    const now = cache.snapshot('needs', () => version, build, 1);
+    expect(now).not.toBe(old);
+    // The old snapshot's bytes left the cache with it.
+    expect(cache.size).toBe(0);
+    // A reader still on the old snapshot gets its blocks, written now, but the cache neither keeps nor counts them
+    // (it did: its size grew for ever, and once past the cap nothing was kept, every page written anew).
+    for (let b = 0; b < 3; b++) expect(cache.block(old, b, false, { built: false }).bytes.length).toBeGreaterThan(0);
+    expect(cache.size).toBe(0);
+    // The current snapshot's blocks are kept and counted, and served again from the cache.
+    const fresh = { built: false };
+    const first = cache.block(now, 0, false, fresh);
+    expect(fresh.built).toBe(true);
+    expect(cache.size).toBe(first.bytes.length);
+    const again = { built: false };
+    expect(cache.block(now, 0, false, again)).toBe(first);
+    expect(again.built).toBe(false);
+  });
 });

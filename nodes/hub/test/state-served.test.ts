@@ -99,4 +99,17 @@ describe('GET /v1/state/{collection} serves the hashed objects', () => {
     };
     expect(none.allocations).toEqual([]);
   });
+
+  it('keeps serving every need in key order as needs are added between snapshots (the kept order merged with the new keys)', async () => {
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) expect((await post(`${n.url}/v1/needs`, needBody({ quantity: 10 + round * 10 + i }), n.token)).status).toBe(201);
+      // An operator's read is always of the current version: a new snapshot, ordered from the last one's keys.
+      const page = await served(n.url, n.token, 'needs');
+      const ids = page.items.map((it) => it.id as string);
+      const want = Object.keys(n.node.ingestor.engine.resolved().needs);
+      expect(ids).toEqual([...want].sort());
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(page.items).toEqual(ids.map((id) => n.node.ingestor.engine.resolved().needs[id]));
+    }
+  });
 });

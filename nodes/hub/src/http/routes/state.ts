@@ -59,6 +59,8 @@ interface Block {
 
 /** The sorted, filtered items of one (collection, filter) at one state version, and their written blocks. */
 interface Snapshot {
+  /** Its (collection, filter) key in the cache. */
+  key: string;
   version: string;
   /** The state's record clock at that version (the state hash covers it, so one per version). */
   clock?: number;
@@ -153,7 +155,7 @@ export class StateCache {
       return s;
     }
     const items = build();
-    const n: Snapshot = { version: v, at: now, items, keys: items.map(keyOf), blocks: { named: [], public: [] }, bytes: 0 };
+    const n: Snapshot = { key, version: v, at: now, items, keys: items.map(keyOf), blocks: { named: [], public: [] }, bytes: 0 };
     this.counters.snapshots++;
     if (s) this.drop(key, s);
     if (this.snaps.size >= 32) {
@@ -174,6 +176,11 @@ export class StateCache {
     this.bytes -= s.bytes;
     s.bytes = 0;
     s.blocks = { named: [], public: [] };
+  }
+
+  /** Whether a snapshot is still the cache's (not replaced by a newer one nor dropped). */
+  private current(s: Snapshot): boolean {
+    return this.snaps.get(s.key) === s;
   }
 
   /** Whether every block holding items [from, to) of a snapshot is written already. */
@@ -204,6 +211,9 @@ export class StateCache {
     }
     offsets[texts.length] = at;
     const block: Block = { bytes: enc.encode(texts.join(',')), offsets };
+    // A snapshot already replaced (a reader still walking it): its block is served, not kept nor
+    // counted — nothing would ever take its bytes off the cache's size again.
+    if (!this.current(s)) return block;
     // Room for it: older snapshots' blocks go first; past the cap it is served, not kept.
     for (const old of this.snaps.values()) {
       if (this.bytes + block.bytes.length <= this.maxBytes || old === s) break;
