@@ -94,3 +94,27 @@ for (const backend of storeBackends())
       expect(store.outbound(ords[6] as number, 'peer', 10)).toEqual({ rows: [], through: ords[6] });
     });
   });
+
+// A peer's row is soft state (spec/node.md §10.3): written without an fsync of its own, and the
+// connection back to synchronous = FULL after it, inside a transaction or not, so records stay durable.
+describe('sqlite store: peer soft state', () => {
+  const tmp = tempDir();
+  it('updates a peer under synchronous NORMAL and leaves the connection at FULL for records', () => {
+    const store = new SqliteStore(join(tmp.dir, 'peers.db'));
+    try {
+      store.upsertPeer({ url: 'http://127.0.0.1:9/', role: 'child' });
+      const level = () => store.db.pragma('synchronous', { simple: true });
+      expect(level()).toBe(2);
+      store.updatePeer('http://127.0.0.1:9/', { cursor: 5, failures: 0, lastError: null });
+      expect(level()).toBe(2);
+      store.transaction(() => store.updatePeer('http://127.0.0.1:9/', { cursor: 7 }));
+      expect(level()).toBe(2);
+      expect(store.peers().find((p) => p.url === 'http://127.0.0.1:9/')?.cursor).toBe(7);
+      // A failing update (no such column) still puts FULL back.
+      expect(() => store.updatePeer('http://127.0.0.1:9/', { cursor: 'x' as unknown as number, hub: {} as unknown as string })).toThrow();
+      expect(level()).toBe(2);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -467,7 +467,19 @@ export class SqliteStore implements Store {
       stmt = this.db.prepare(sql);
       this.peerUpdates.set(sql, stmt);
     }
-    stmt.run(...args, url);
+    // Soft state (spec/node.md §10.3): committed without waiting for an fsync of its own — a commit
+    // blocks the event loop for as long as the disk takes, and this one runs after every push and pull.
+    // Inside a transaction it commits with it (SQLite does not change the level there).
+    if (this.db.inTransaction) {
+      stmt.run(...args, url);
+      return;
+    }
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      stmt.run(...args, url);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   private readonly peerUpdates = new Map<string, Database.Statement>();
