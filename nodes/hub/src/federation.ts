@@ -233,7 +233,7 @@ export class Federation {
         'shuniu-peer': this.self.url(),
         ...(init.headers ?? {}),
         ...(signed && this.self.secretKey
-          ? signRequest({ hub: this.self.hubId, secretKey: this.self.secretKey }, { method, url, body: init.body }, this.rt.now())
+          ? signRequest({ hub: this.self.hubId, secretKey: this.self.secretKey }, { method, url, body: init.body }, this.rt.now(), this.rt.sign)
           : {}),
       };
       return this.rt.transport(url, { method, headers, signal: ctl.signal, ...(init.body !== undefined ? { body: init.body } : {}) });

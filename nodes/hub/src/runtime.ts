@@ -1,4 +1,4 @@
-import { ed25519Verify } from '@shuniu/protocol';
+import { ed25519Sign, ed25519Verify } from '@shuniu/protocol';
 
 /**
  * What a node takes from its surroundings: the network (a fetch-like
@@ -31,6 +31,12 @@ export interface Runtime {
    * memo of it: the same bytes get the same answer.
    */
   verify: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+  /**
+   * The Ed25519 signature of a peer request (spec/node.md §9.4; libsodium's, deterministic); the
+   * receiving node checks it with `verify`. The simulator passes one that gives the same bytes and
+   * lets its `verify` memo know them, so a request signed in the process is not checked again.
+   */
+  sign: (message: Uint8Array, secretKey: Uint8Array) => Uint8Array;
 }
 
 /** The real surroundings: `fetch`, `Date.now`, Node's timers, `Math.random`. */
@@ -43,6 +49,7 @@ export const REAL_RUNTIME: Runtime = {
   },
   random: () => Math.random(),
   verify: ed25519Verify,
+  sign: ed25519Sign,
 };
 
 /** The real runtime with the given parts replaced. */

@@ -138,6 +138,7 @@ export function signRequest(
   key: PeerKey,
   req: { method: string; url: string; body?: string | Uint8Array | undefined },
   now: number = Date.now(),
+  sign: (message: Uint8Array, secretKey: Uint8Array) => Uint8Array = ed25519Sign,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   const components: string[] = [...REQUIRED_COMPONENTS];
@@ -148,7 +149,7 @@ export function signRequest(
   const created = Math.floor(now / 1000);
   const params = signatureParamsValue(components, { created, expires: created + MAX_AGE_S, keyid: key.hub, alg: 'ed25519', tag: SIGNATURE_TAG });
   const base = signatureBase(components, params, partsOf(req.method, req.url, headers));
-  const sig = ed25519Sign(utf8(base), key.secretKey);
+  const sig = sign(utf8(base), key.secretKey);
   headers['signature-input'] = `${SIGNATURE_LABEL}=${params}`;
   headers.signature = `${SIGNATURE_LABEL}=:${Buffer.from(sig).toString('base64')}:`;
   return headers;
@@ -172,7 +173,14 @@ export type VerifyOutcome =
  */
 export function verifyRequest(
   r: RequestParts,
-  opts: { keyOf: (hub: string) => string | undefined; now: number; hasBody: boolean; authorities?: readonly string[] },
+  opts: {
+    keyOf: (hub: string) => string | undefined;
+    now: number;
+    hasBody: boolean;
+    authorities?: readonly string[];
+    /** The Ed25519 check (libsodium's, strict, by default). */
+    verify?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+  },
 ): VerifyOutcome {
   const inputHeader = r.header('signature-input');
   const sigHeader = r.header('signature');
@@ -218,7 +226,7 @@ export function verifyRequest(
   const candidates = [...new Set([r.authority, ...(opts.authorities ?? [])])];
   for (const authority of candidates) {
     const base = signatureBase(components, paramsValue, { ...r, authority });
-    if (ed25519Verify(sigBytes, utf8(base), publicKey)) {
+    if ((opts.verify ?? ed25519Verify)(sigBytes, utf8(base), publicKey)) {
       const digest = components.includes('content-digest') ? r.header('content-digest') : undefined;
       return digest === undefined ? { kind: 'peer', hub: keyid } : { kind: 'peer', hub: keyid, digest };
     }
@@ -345,6 +353,8 @@ export function peerAuth(opts: {
   /** `@authority` values accepted besides the Host header (the node's public URL's host). */
   authorities?: () => readonly string[];
   now?: () => number;
+  /** The Ed25519 check of signatures (runtime.ts `verify`; libsodium's by default). */
+  verify?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 }): MiddlewareHandler {
   const now = opts.now ?? (() => Date.now());
   return async (c, next) => {
@@ -352,7 +362,14 @@ export function peerAuth(opts: {
     const r = receivedParts(c);
     if (r.header('signature-input') === undefined && r.header('signature') === undefined) return next();
     const hasBody = c.req.raw.body !== null && (c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? '0') > 0);
-    const verify = (keyOf: (hub: string) => string | undefined) => verifyRequest(r, { keyOf, now: now(), hasBody, authorities: opts.authorities?.() ?? [] });
+    const verify = (keyOf: (hub: string) => string | undefined) =>
+      verifyRequest(r, {
+        keyOf,
+        now: now(),
+        hasBody,
+        authorities: opts.authorities?.() ?? [],
+        ...(opts.verify ? { verify: opts.verify } : {}),
+      });
     let out = verify(opts.keyOf);
     let body: Uint8Array | undefined;
     if (out.kind === 'unknown' && hasBody) {
