@@ -198,19 +198,26 @@ export class StateCache {
     fresh.built = true;
     this.counters.blocks++;
     const items = s.items.slice(b * BLOCK, (b + 1) * BLOCK);
-    const texts = items.map((it) => {
+    // The items' UTF-8 JSON, kept per view (itemBytes), copied into one buffer with commas between:
+    // no join, no encoding again when a new snapshot holds the same views.
+    const parts = items.map((it) => {
       const v = anonymous ? publicOffer(it) : it;
-      if (!jsonOf.has(v)) this.counters.itemsWritten++;
-      return itemJson(v);
+      if (!bytesOf.has(v)) this.counters.itemsWritten++;
+      return itemBytes(v);
     });
-    const offsets = new Uint32Array(texts.length + 1);
+    const offsets = new Uint32Array(parts.length + 1);
     let at = 0;
-    for (let i = 0; i < texts.length; i++) {
+    for (let i = 0; i < parts.length; i++) {
       offsets[i] = at;
-      at += Buffer.byteLength(texts[i] as string) + 1;
+      at += (parts[i] as Uint8Array).length + 1;
     }
-    offsets[texts.length] = at;
-    const block: Block = { bytes: enc.encode(texts.join(',')), offsets };
+    offsets[parts.length] = at;
+    const bytes = new Uint8Array(Math.max(0, at - 1));
+    for (let i = 0; i < parts.length; i++) {
+      bytes.set(parts[i] as Uint8Array, offsets[i] as number);
+      if (i + 1 < parts.length) bytes[(offsets[i + 1] as number) - 1] = 0x2c;
+    }
+    const block: Block = { bytes, offsets };
     // A snapshot already replaced (a reader still walking it): its block is served, not kept nor
     // counted — nothing would ever take its bytes off the cache's size again.
     if (!this.current(s)) return block;
@@ -240,16 +247,18 @@ function notModified(header: string | undefined, etag: string): boolean {
 }
 
 /**
- * JSON text of resolver views, per object: the resolver replaces a view
+ * UTF-8 JSON of resolver views, per object: the resolver replaces a view
  * (Buckets.set) whenever it changes — the state hash relies on it too — so
- * an unchanged need is serialized once, not once per page and version.
+ * an unchanged need is serialized and encoded once, not once per page and
+ * version. Kept as bytes (Buffer.from: small ones share pooled slabs outside
+ * the JS heap), not as strings the collector walks.
  */
-const jsonOf = new WeakMap<object, string>();
-function itemJson(it: Item): string {
-  let j = jsonOf.get(it);
+const bytesOf = new WeakMap<object, Uint8Array>();
+function itemBytes(it: Item): Uint8Array {
+  let j = bytesOf.get(it);
   if (j === undefined) {
-    j = JSON.stringify(it);
-    jsonOf.set(it, j);
+    j = Buffer.from(JSON.stringify(it));
+    bytesOf.set(it, j);
   }
   return j;
 }
@@ -264,7 +273,7 @@ export const ANONYMOUS_DONOR = '爱心人士';
 export function publicOffer(item: Item): Item {
   const d = item.donor as { name?: string; kind?: string; named?: boolean } | undefined;
   if (!d || d.kind !== 'individual' || d.named === true) return item;
-  // One redacted copy per view, so that its JSON (itemJson) is written once too.
+  // One redacted copy per view, so that its JSON (itemBytes) is written once too.
   let p = publicOf.get(item);
   if (p === undefined) {
     p = { ...item, donor: { kind: 'individual', name: ANONYMOUS_DONOR } };
