@@ -276,7 +276,8 @@ export class Ingestor {
     const acks: (Ack | undefined)[] = new Array(n);
     const prepared: Prepared[] = [];
     const checked = new Map<string, boolean>();
-    const blocked = new Map<string, boolean>();
+    // The block list read once a batch (one statement, not one a hub); checked again when storing.
+    let blocked: Set<string> | undefined;
     const keyOf = new Map<string, string | undefined>();
     const jobs: SigJob[] = [];
     const jobKeys: string[] = [];
@@ -293,12 +294,8 @@ export class Ingestor {
         const id = r;
         const json = text.slice(offs[2 * index], offs[2 * index + 1]);
         const record = JSON.parse(json) as SignedRecord;
-        let isBlocked = blocked.get(record.hub);
-        if (isBlocked === undefined) {
-          isBlocked = this.store.isBlocked(record.hub);
-          blocked.set(record.hub, isBlocked);
-        }
-        if (isBlocked) {
+        blocked ??= new Set(this.store.blocked().map((b) => b.hub));
+        if (blocked.has(record.hub)) {
           acks[index] = blockedAck(index, id, record.hub);
           continue;
         }

@@ -72,6 +72,35 @@ describe.skipIf(!pg.available)('PostgreSQL store: one INSERT a transaction, ords
     expect(other(s, 0)).toBe(start + 5);
   });
 
+  it('stores each record text of one INSERT exactly as given: quotes, backslashes, escapes, non-ASCII (the texts go joined by U+001F)', async () => {
+    const s = store();
+    const h = await TestHub.make();
+    const names = ['引号 "quoted" \\ back\\slash', 'line\nbreak\ttab \u0001 \u2028 \ud83d\ude91', '', 'a,b{c}"NULL"'];
+    for (const name of names) h.sign('need.posted', needBody({ requester: { name: name || 'x', kind: 'hospital', region: '420902' } }));
+    const inc = h.records[0] as { body: { signingKey: string; encryptionKey: string; recoveryCommitment: string } };
+    const keys = { signingKey: inc.body.signingKey, encryptionKey: inc.body.encryptionKey, recoveryCommitment: inc.body.recoveryCommitment };
+    // Texts as a pushed batch may carry them: compact JSON, escapes as JSON.stringify writes them or not.
+    const texts = h.records.map((r, i) => (i === 2 ? JSON.stringify(r).replace('\\n', '\\u000a') : JSON.stringify(r)));
+    s.transaction(() => {
+      h.records.forEach((r, i) => {
+        s.appendRecord(assumeVerified(r, recordId(r)), keys, { source: 'src "1" \\ \n', recovery: false, now: 1, json: texts[i] as string });
+      });
+    });
+    h.records.forEach((r, i) => {
+      expect(s.recordById(recordId(r))?.json).toBe(texts[i]);
+    });
+    expect(s.since(0, 1000).find((r) => r.id === recordId(h.records[1] as (typeof h.records)[0]))?.source).toBe('src "1" \\ \n');
+    // A text holding U+001F raw (never a JSON text) is refused before anything is sent.
+    const bad = h.records[1] as (typeof h.records)[0];
+    const { append } = await hub(1);
+    expect(() =>
+      s.transaction(() => {
+        append(s, 0);
+        s.appendOffChain(assumeVerified(bad, 'x'.repeat(43)), { source: 'test', now: 1, json: '{"a":"\u001f"}' } as never);
+      }),
+    ).toThrow('U+001F');
+  });
+
   it('refuses a record row stored without its ord (a process of an older version): no number out of order', () => {
     const pq = new (libpq())();
     try {
