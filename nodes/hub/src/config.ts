@@ -62,6 +62,10 @@ export interface NodeConfig {
     stateReadsPerClient?: number;
     /** State responses in flight in total; default 16. */
     stateReadsTotal?: number;
+    /** Bytes a second of state answers to one reader that is not named (spec/node.md §6); 0: not paced. */
+    stateBytesPerSecond?: number;
+    /** Bytes a second of state answers to all readers that are not named, together. */
+    stateBytesTotalPerSecond?: number;
     /** Join codes open or pending at once (spec/node.md §7.1); default 100. */
     joinCodes?: number;
     /** Public intake form (spec/node.md §8.7): largest body, bytes; default 16384. */
@@ -138,6 +142,8 @@ export const DEFAULTS: Omit<NodeConfig, 'name' | 'level' | 'region' | 'roots'> =
     stateSnapshotMs: 5000,
     stateReadsPerClient: 8,
     stateReadsTotal: 32,
+    stateBytesPerSecond: 4 << 20,
+    stateBytesTotalPerSecond: 16 << 20,
   },
   federation: {
     pushBatch: 500,

@@ -148,6 +148,8 @@ export class HubNode {
     this.stateCache = new StateCache(l.stateCacheBytes ?? 64 * 1024 * 1024, l.stateSnapshotMs ?? 5000, {
       ...(l.stateReadsPerClient !== undefined ? { readsPerClient: l.stateReadsPerClient } : {}),
       ...(l.stateReadsTotal !== undefined ? { readsTotal: l.stateReadsTotal } : {}),
+      bytesPerSecond: l.stateBytesPerSecond ?? 4 << 20,
+      bytesTotalPerSecond: l.stateBytesTotalPerSecond ?? 16 << 20,
     });
     this.app = this.buildApp();
     ingestor.onCommit((max) => this.maybeCheckpoint(max));

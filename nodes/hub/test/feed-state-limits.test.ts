@@ -371,6 +371,30 @@ describe('state pages (issue 11 point 4)', () => {
     expect(builds).toBe(3);
   });
 
+  it('paces readers that are not named in bytes a second, per client and in all; operators are not paced', async () => {
+    const c = node.stateCache.counters;
+    const before = c.pacedBytes;
+    const anon = await (await fetch(`${url}/v1/state/needs?limit=300`)).arrayBuffer();
+    // The items' bytes are counted (not the few of the page's head and tail).
+    expect(c.pacedBytes - before).toBeGreaterThan(anon.byteLength * 0.95);
+    expect(c.pacedBytes - before).toBeLessThanOrEqual(anon.byteLength);
+    const mid = c.pacedBytes;
+    await (await fetch(`${url}/v1/state/needs?limit=300`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer();
+    expect(c.pacedBytes).toBe(mid);
+    // The buckets: 1000 B/s a client (bursts of 2000), 1500 B/s in all (bursts of 3000), on a clock of our own.
+    let t = 0;
+    const cache = new StateCache(1 << 20, 0, { bytesPerSecond: 1000, bytesTotalPerSecond: 1500, now: () => t });
+    expect(cache.pace('addr:a', 1500)).toBe(0);
+    // a: 500 left of its 2000, the shared one 1500 of 3000; 1000 more puts a at -500: half a second.
+    expect(cache.pace('addr:a', 1000)).toBe(500);
+    // b has its own 2000, but the shared bucket is at 500: 1000 more is -500 of 1500 B/s, a third of a second.
+    expect(cache.pace('addr:b', 1000)).toBe(334);
+    t = 1000;
+    // A second on: a back at +500, the shared one at +1000.
+    expect(cache.pace('addr:a', 500)).toBe(0);
+    expect(new StateCache(1 << 20, 0).pace('addr:a', 1 << 30)).toBe(0);
+  });
+
   it('serves a replaced snapshot to the reader still walking it without counting or keeping its blocks', () => {
     const cache = new StateCache(1 << 20, 0);
     let version = 'v1';

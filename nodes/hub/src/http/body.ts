@@ -128,7 +128,7 @@ export async function readJsonText(c: Context): Promise<string> {
  * Token buckets by key, refilled at `rate` a second up to `burst`. A key
  * whose bucket is full again is forgotten once more than 10,000 are kept.
  */
-class Buckets {
+export class Buckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
     readonly rate: number,
@@ -151,6 +151,21 @@ class Buckets {
     b.tokens -= cost;
     if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (v.tokens >= this.burst) this.buckets.delete(k);
     return undefined;
+  }
+
+  /**
+   * Takes `cost` from the bucket of `key` whatever it holds (it may go below
+   * zero) and gives the milliseconds until it is back at zero: 0 when it did
+   * not go below. A paced writer waits that long before it goes on.
+   */
+  debit(key: string, cost: number): number {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate) - cost;
+    b.at = t;
+    this.buckets.set(key, b);
+    if (this.buckets.size > 10_000) for (const [k, v] of this.buckets) if (v.tokens >= this.burst) this.buckets.delete(k);
+    return b.tokens >= 0 ? 0 : Math.ceil((-b.tokens / this.rate) * 1000);
   }
 }
 

@@ -5,7 +5,7 @@ import type { Ingestor } from '../../ingest.js';
 import type { Store } from '../../store/types.js';
 import type { Trust } from '../../trust.js';
 import { principalOf } from '../access.js';
-import { intParam } from '../body.js';
+import { Buckets, intParam } from '../body.js';
 import { clientKey } from '../peer-auth.js';
 import { feedFilter } from './feed.js';
 
@@ -84,7 +84,7 @@ interface Snapshot {
  * a hit when every block it needed was already written.
  */
 export class StateCache {
-  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0, snapshots: 0, blocks: 0, itemsWritten: 0, refused: 0 };
+  readonly counters = { hits: 0, misses: 0, notModified: 0, evicted: 0, snapshots: 0, blocks: 0, itemsWritten: 0, refused: 0, pacedBytes: 0, pacedWaits: 0 };
   private bytes = 0;
   private readonly snaps = new Map<string, Snapshot>();
   /** State responses being written, per client and in total. */
@@ -95,14 +95,43 @@ export class StateCache {
   /** Most state responses in flight in total. */
   readsTotal: number;
 
+  /** Bytes a second written to readers that are not named (pace), per client and in all; undefined: not paced. */
+  private readonly paced?: { client: Buckets; all: Buckets };
+
   constructor(
     readonly maxBytes: number,
     /** A snapshot younger than this is served without asking the state for its version. */
     readonly maxAgeMs = 5000,
-    caps: { readsPerClient?: number; readsTotal?: number } = {},
+    caps: {
+      readsPerClient?: number;
+      readsTotal?: number;
+      /** Bytes a second of state answers to one unnamed client (0: not paced), bursts of twice that. */
+      bytesPerSecond?: number;
+      /** Bytes a second of state answers to all unnamed clients together, bursts of twice that. */
+      bytesTotalPerSecond?: number;
+      now?: () => number;
+    } = {},
   ) {
     this.readsPerClient = caps.readsPerClient ?? 8;
     this.readsTotal = caps.readsTotal ?? 32;
+    const per = caps.bytesPerSecond ?? 0;
+    const all = caps.bytesTotalPerSecond ?? 0;
+    const now = caps.now ?? (() => Date.now());
+    if (per > 0 && all > 0) this.paced = { client: new Buckets(per, 2 * per, now), all: new Buckets(all, 2 * all, now) };
+  }
+
+  /**
+   * Milliseconds a state answer to `client`, a reader that is not named
+   * (spec/node.md §6), waits before it writes `bytes` more: the bytes are
+   * taken from the client's bucket and the shared one, and the answer waits
+   * until both are back at zero. Always 0 when pacing is off.
+   */
+  pace(client: string, bytes: number): number {
+    if (!this.paced) return 0;
+    this.counters.pacedBytes += bytes;
+    const wait = Math.max(this.paced.client.debit(client, bytes), this.paced.all.debit('*', bytes));
+    if (wait > 0) this.counters.pacedWaits++;
+    return wait;
   }
 
   get size(): number {
@@ -307,16 +336,26 @@ export function stateRoutes(deps: StateDeps) {
     const filterKey = JSON.stringify([f.region ?? '', f.urgency ?? [], f.group ?? []]);
     // At most readsPerClient responses in flight per client and readsTotal in all (spec/node.md §6, §11):
     // 429 beyond, before any work. The slot is held until the answer is written or the client goes.
-    const release = cache.acquire(clientKey(c, remoteAddr(c)));
+    const client = clientKey(c, remoteAddr(c));
+    const release = cache.acquire(client);
     try {
-      return answer(c, name, f, limit, after, filterKey, release);
+      return answer(c, name, f, limit, after, filterKey, release, client);
     } catch (e) {
       release();
       throw e;
     }
   });
 
-  const answer = (c: Context, name: string, f: ReturnType<typeof feedFilter>, limit: number, after: string, filterKey: string, release: () => void) => {
+  const answer = (
+    c: Context,
+    name: string,
+    f: ReturnType<typeof feedFilter>,
+    limit: number,
+    after: string,
+    filterKey: string,
+    release: () => void,
+    client: string,
+  ) => {
     // The snapshot of this (collection, filter): rebuilt at most once per maxAgeMs, and only when the
     // state version moved; an operator always gets the current version (a rebuild only when it moved).
     let builtClock: number | undefined;
@@ -391,6 +430,7 @@ export function stateRoutes(deps: StateDeps) {
     const fresh = { built: false };
     let at = lo;
     let state: 'head' | 'items' | 'tail' | 'done' = 'head';
+    let gone = false;
     const body = new ReadableStream<Uint8Array>({
       async pull(ctl) {
         // One block per turn of the event loop: pulls chained in microtasks (the socket taking every
@@ -408,6 +448,13 @@ export function stateRoutes(deps: StateDeps) {
             const first = at - b * BLOCK;
             const last = Math.min(end - b * BLOCK, block.offsets.length - 1);
             const part = block.bytes.subarray(block.offsets[first] as number, (block.offsets[last] as number) - 1);
+            // Readers that are not named are paced in bytes a second, per client and in all (spec/node.md §6):
+            // however many of them read, the node's time writing to them stays bounded.
+            const wait = named ? 0 : cache.pace(client, part.length);
+            if (wait > 0) {
+              await new Promise<void>((r) => setTimeout(r, wait));
+              if (gone) return;
+            }
             if (at > lo) ctl.enqueue(COMMA);
             ctl.enqueue(part);
             at = b * BLOCK + last;
@@ -428,6 +475,7 @@ export function stateRoutes(deps: StateDeps) {
         }
       },
       cancel() {
+        gone = true;
         release();
       },
     });
