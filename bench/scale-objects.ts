@@ -25,6 +25,11 @@ const db = new SqliteStore(join(tmpdir(), 'shuniu-scale-objects.db')).db;
 const sq = new SqliteObjectStore(db);
 const store = mode === 'letgo-map' ? new MapObjectStore() : sq;
 const r = new Resolver(mode !== 'keep' ? { roots, objects: store } : { roots });
+const trace = process.argv.includes('--trace');
+if (trace) {
+  Error.stackTraceLimit = 20;
+  r.traceLoads();
+}
 let n = 0;
 const t0 = performance.now();
 let lastBack = 0;
@@ -50,6 +55,7 @@ for (const f of ['a', 'b']) {
   lines.close();
 }
 const hash = r.stateHash();
+if (trace) for (const [site, k] of r.loadSites().slice(0, 40)) console.error(`${k}\t${site}`);
 if (mode !== 'keep') r.letGo();
 (globalThis as { gc?: () => void }).gc?.();
 const storeMb = (db.prepare('SELECT coalesce(sum(length(node) + coalesce(length(view), 0)), 0) AS n FROM finished').get() as { n: number }).n / 1e6;
@@ -59,6 +65,7 @@ console.log(
     mode,
     records: n,
     s: Math.round((performance.now() - t0) / 1000),
+    cpu_s: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
     hash,
     heap_mb: Math.round(heap.heapUsed / 1e6),
     store_text_mb: Math.round(storeMb),

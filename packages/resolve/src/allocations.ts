@@ -26,6 +26,7 @@ import {
   SHIP,
   type State,
 } from './graph.js';
+import { factsOf } from './objects.js';
 import type { AllocationState, Conflict } from './types.js';
 
 const allocHlcId = (a: AllocInfo, b: AllocInfo): number => compareHlc(a.hlc, b.hlc) || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0);
@@ -67,8 +68,8 @@ export function allocBase(s: State, o: Obj): void {
   }
   const offerO = o.t1 as Obj;
   const needO = o.t2 as Obj;
-  const offer = offerO.offer;
-  const need = needO.need;
+  const offer = offerSide(s, offerO);
+  const need = needSide(s, needO);
   if (!offer || !need) {
     o.alloc = undefined;
     setConflicts(s, 'a', o, own);
@@ -104,19 +105,42 @@ export function allocBase(s: State, o: Obj): void {
     s1: false,
     s2: false,
   };
-  if (offer.body.item.code !== need.body.item.code) {
+  if (offer.code !== need.code) {
     info.voidReason = 'item_mismatch';
     own.push(
       conflict(`${o.id}/item_mismatch`, 'item_mismatch', [o.id, offerO.id, needO.id], [offer.hub, need.hub], {
-        offerItem: offer.body.item.code,
-        needItem: need.body.item.code,
+        offerItem: offer.code,
+        needItem: need.code,
       }),
     );
-  } else if (info.decided !== 'accepted' && offer.withdrawn !== undefined) info.voidReason = 'offer_withdrawn';
-  else if (info.decided !== 'accepted' && need.closed !== undefined) info.voidReason = 'need_closed';
+  } else if (info.decided !== 'accepted' && offer.ended) info.voidReason = 'offer_withdrawn';
+  else if (info.decided !== 'accepted' && need.ended) info.voidReason = 'need_closed';
   o.alloc = info;
   setConflicts(s, 'a', o, own);
   if (old !== undefined) changedBase(s, o, old.info);
+}
+
+/** What an allocation's base reads of its offer or need: author, item code, and whether withdrawn or closed. */
+interface Side {
+  hub: string;
+  code: string;
+  ended: boolean;
+}
+
+/** An allocation's offer as its base reads it (from a stub's facts when the offer left memory: objects.ts). */
+function offerSide(s: State, o: Obj): Side | undefined {
+  const f = factsOf(s, o);
+  if (f?.k === 'offer') return { hub: f.hub, code: f.code, ended: f.withdrawn };
+  const x = o.offer;
+  return x && { hub: x.hub, code: x.body.item.code, ended: x.withdrawn !== undefined };
+}
+
+/** An allocation's need as its base reads it (from a stub's facts when the need left memory: objects.ts). */
+function needSide(s: State, o: Obj): Side | undefined {
+  const f = factsOf(s, o);
+  if (f?.k === 'need') return { hub: f.hub, code: f.code, ended: f.closed };
+  const x = o.need;
+  return x && { hub: x.hub, code: x.body.item.code, ended: x.closed !== undefined };
 }
 
 /** What reads an allocation's base: its offer's and need's capacity passes, the shipments listing it. */
@@ -143,6 +167,12 @@ function changedBase(s: State, o: Obj, old: AllocInfo | undefined): void {
   if (recOf(o).type === 'allocation') neighbours(s, o);
 }
 
+/** A declined or void allocation that left memory standing in neither pass: a pass gives it nothing and changes nothing of it, so it is not loaded. */
+export function idleStub(s: State, a: Obj): boolean {
+  const f = factsOf(s, a);
+  return f?.k === 'alloc' && f.idle;
+}
+
 /** First pass: the offer's capacity, accepted allocations first, then by hlc and id. */
 export function offerStage(s: State, o: Obj): void {
   const offer = o.offer;
@@ -151,6 +181,7 @@ export function offerStage(s: State, o: Obj): void {
   const was: [AllocInfo, boolean][] | undefined = s.objects === undefined ? undefined : [];
   if (o.offerAlloc !== undefined) {
     for (const a of o.offerAlloc) {
+      if (idleStub(s, a)) continue;
       const i = a.alloc;
       if (!i) continue;
       if (was === undefined) {
@@ -199,6 +230,7 @@ export function needStage(s: State, o: Obj): void {
   const was: [AllocInfo, boolean][] | undefined = s.objects === undefined ? undefined : [];
   if (o.needAlloc !== undefined) {
     for (const a of o.needAlloc) {
+      if (idleStub(s, a)) continue;
       const i = a.alloc;
       if (!i) continue;
       if (was === undefined) {

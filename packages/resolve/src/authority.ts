@@ -99,8 +99,15 @@ export function needBase(s: State, o: Obj): void {
   }
   const allocs = o.needAlloc;
   if (allocs !== undefined) {
+    // Letting finished objects go (objects.ts), only what read a changed fact is marked, so that an update of an
+    // open need does not bring back its finished allocations and shipments: an allocation's base reads whether the
+    // need exists and is closed (its author and item come with its record); a shipment whether it exists and its neededBy.
+    const both = s.objects !== undefined && old !== undefined && info !== undefined;
+    const reAlloc = !both || (old?.closed === undefined) !== (info?.closed === undefined);
+    const reShip = !both || old?.neededByMs !== info?.neededByMs;
     for (const a of allocs) {
-      mark(s, a, ALLOC_BASE);
+      if (reAlloc) mark(s, a, ALLOC_BASE);
+      if (!reShip) continue;
       const ships = a.allocShip;
       if (ships !== undefined) for (const sh of ships) mark(s, sh, SHIP);
     }
@@ -111,6 +118,7 @@ export function needBase(s: State, o: Obj): void {
 }
 
 export function offerBase(s: State, o: Obj): void {
+  const old = o.offer;
   const p = o.rec;
   const own: Conflict[] = [];
   let info: OfferInfo | undefined;
@@ -143,7 +151,10 @@ export function offerBase(s: State, o: Obj): void {
   }
   o.offer = info;
   setConflicts(s, 'o', o, own);
-  if (o.offerAlloc !== undefined) for (const a of o.offerAlloc) mark(s, a, ALLOC_BASE);
+  // Letting finished objects go (objects.ts), the allocations are marked only when what their base reads of the
+  // offer changed: whether it exists and is withdrawn (its author and item come with its record).
+  const same = s.objects !== undefined && old !== undefined && info !== undefined && (old.withdrawn === undefined) === (info.withdrawn === undefined);
+  if (o.offerAlloc !== undefined && !same) for (const a of o.offerAlloc) mark(s, a, ALLOC_BASE);
   mark(s, o, OFFER_STAGE);
   mark(s, o, OFFER_VIEW);
   mark(s, o, PENDING);

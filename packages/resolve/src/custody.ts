@@ -28,6 +28,7 @@ import {
   type State,
   schedule,
 } from './graph.js';
+import { factsOf } from './objects.js';
 import type { Conflict, ShipmentLineState, ShipmentState } from './types.js';
 
 /** Derives one shipment (o: its first handoff): versions, receipt, figures, status, attribution and its contributions to the custody groups. */
@@ -186,8 +187,10 @@ export function shipment(s: State, o: Obj): void {
       const a = (effAllocs[j] as Obj).alloc;
       if (a === undefined) continue;
       allocs.push(a);
-      const n = a.needO.need;
-      codes.push(n?.body.item.code);
+      // A need that left memory is read from its stub's facts (objects.ts), not loaded.
+      const nf = factsOf(s, a.needO);
+      const n = nf?.k === 'need' ? nf : a.needO.need && { code: a.needO.need.body.item.code, neededByMs: a.needO.need.neededByMs };
+      codes.push(n?.code);
       if (receivedMs !== undefined && n && receivedMs > n.neededByMs) view.late = true;
     }
     for (let i = 0; i < lines.length; i++) {

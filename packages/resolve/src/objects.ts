@@ -19,6 +19,7 @@
  */
 import { ShuniuError } from '@shuniu/protocol';
 import type { BucketMap } from './buckets.js';
+import type { SmallMap } from './collections.js';
 import { node, Obj, type State } from './graph.js';
 import { decodeNode, encodeNode } from './snapshot.js';
 import type { AllocationState, NeedState, OfferState, ShipmentState } from './types.js';
@@ -88,6 +89,62 @@ export interface Objects {
   /** Counters: nodes that left memory and that came back, since the resolver started. */
   out: number;
   back: number;
+  /** Loads counted by where they came from (Resolver.traceLoads: the first frame outside this file, the kind of node and the field read); undefined: not traced. */
+  sites: Map<string, number> | undefined;
+}
+
+/**
+ * What a stub keeps of its node: the few derived facts its neighbours' derivation reads of a finished
+ * object, so that reading them does not load it (the capacity passes of an open offer or need skip its
+ * declined and void allocations; a need's view sums its received shipments and its deliveries; an
+ * allocation's base reads its offer's and need's author, item and closing). Taken when the node leaves
+ * and exact while it is a stub: a stub's fields cannot change without loading it (every write goes
+ * through its accessors), and loading removes them.
+ */
+export type Facts =
+  | { k: 'need'; hub: string; code: string; closed: boolean; neededByMs: number }
+  | { k: 'offer'; hub: string; code: string; withdrawn: boolean }
+  /** idle: declined or void, and standing in neither capacity pass (a pass gives it nothing and changes nothing of it). */
+  | { k: 'alloc'; idle: boolean; ships: Obj[] | undefined }
+  /** per: [allocation id, shipped, accepted] triples of the shipment's perAlloc. */
+  | { k: 'ship'; to: string; received: boolean; per: (string | number)[] }
+  /** A delivery record's contribution per item code (undefined: none). */
+  | { k: 'deliv'; byItem: SmallMap<number> | undefined };
+
+/** The facts of a stub (undefined for a node in memory, or a stub that keeps none). Reads no accessor, loads nothing. */
+export function factsOf(s: State, o: Obj): Facts | undefined {
+  const x = s.objects;
+  if (x === undefined || Object.getPrototypeOf(o) !== x.proto) return undefined;
+  return (o as unknown as { f?: Facts }).f;
+}
+
+/** The facts a node keeps once it is a stub (see Facts), taken before it leaves; `m` is its map if it is an object of the state. */
+function factsFor(o: Obj, m: ObjectMap | undefined): Facts | undefined {
+  if (m === 'needs') {
+    const n = o.need;
+    return n && { k: 'need', hub: n.hub, code: n.body.item.code, closed: n.closed !== undefined, neededByMs: n.neededByMs };
+  }
+  if (m === 'offers') {
+    const f = o.offer;
+    return f && { k: 'offer', hub: f.hub, code: f.body.item.code, withdrawn: f.withdrawn !== undefined };
+  }
+  if (m === 'allocations') {
+    const a = o.alloc;
+    return a && { k: 'alloc', idle: (a.voidReason !== undefined || a.decided === 'declined') && !a.s1 && !a.s2, ships: o.allocShip };
+  }
+  if (m === 'shipments') {
+    const c = o.ship;
+    if (c === undefined) return undefined;
+    const per: (string | number)[] = [];
+    const pa = c.perAlloc;
+    for (let i = 0; i < pa.k.length; i++) {
+      const x = pa.v[i];
+      if (x !== undefined) per.push(pa.k[i] as string, x.shipped, x.accepted);
+    }
+    return { k: 'ship', to: c.to, received: c.received, per };
+  }
+  if (o.rec?.type === 'custody.delivered') return { k: 'deliv', byItem: o.deliv?.byItem };
+  return undefined;
 }
 
 const MAPS: readonly ObjectMap[] = ['needs', 'offers', 'allocations', 'shipments'];
@@ -109,22 +166,41 @@ export function attachObjects(s: State, store: ObjectStore): void {
       if (k === 'id') continue;
       Object.defineProperty(proto, k, {
         get(this: Obj) {
+          if (s.objects?.sites !== undefined) site(s.objects.sites, k);
           ensure(s, this);
           return (this as unknown as Record<string, unknown>)[k];
         },
         set(this: Obj, v: unknown) {
+          if (s.objects?.sites !== undefined) site(s.objects.sites, k);
           ensure(s, this);
           (this as unknown as Record<string, unknown>)[k] = v;
         },
       });
     }
-    s.objects = { store, proto, loaded: [], out: 0, back: 0 };
+    s.objects = { store, proto, loaded: [], out: 0, back: 0, sites: undefined };
   }
   for (const m of MAPS) {
     const map = s[m] as BucketMap<unknown>;
     map.fetch = (key) => viewOf(s, key);
     if (map.changed === undefined) map.changed = new Set();
   }
+}
+
+/** Counts one load by its call site (diagnostics only: Resolver.traceLoads). */
+function site(sites: Map<string, number>, k: string): void {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const at = frames
+    .filter((l) => !l.includes('objects.ts') && !l.includes('objects.js'))
+    .slice(0, 2)
+    .map((f) =>
+      f
+        .trim()
+        .replace(/^at /, '')
+        .replace(/\(.*[\\/]/, '('),
+    )
+    .join(' < ');
+  const key = `${at} .${k}`;
+  sites.set(key, (sites.get(key) ?? 0) + 1);
 }
 
 /** The view of an object whose view left memory, read from the store. */
@@ -148,6 +224,7 @@ export function ensure(s: State, o: Obj): void {
   const stored = x.store.get(id);
   if (stored === undefined) throw new ShuniuError('E_STORAGE', `object ${id} left memory and is not in the object store`);
   const r = o as unknown as Record<string, unknown>;
+  delete r.f;
   delete r.id;
   Object.setPrototypeOf(o, Obj.prototype);
   const fresh = new Obj(id) as unknown as Record<string, unknown>;
@@ -159,12 +236,13 @@ export function ensure(s: State, o: Obj): void {
   x.back++;
 }
 
-/** Strips a node to a stub (its id, and the prototype that loads it back). */
-function stub(x: Objects, o: Obj): void {
+/** Strips a node to a stub (its id, its facts, and the prototype that loads it back). */
+function stub(x: Objects, o: Obj, f: Facts | undefined): void {
   const id = o.id;
   const r = o as unknown as Record<string, unknown>;
   for (let i = KEYS.length - 1; i >= 0; i--) delete r[KEYS[i] as string];
   r.id = id;
+  if (f !== undefined) r.f = f;
   Object.setPrototypeOf(o, x.proto);
 }
 
@@ -217,6 +295,8 @@ export function letGo(s: State): number {
     return false;
   };
   const busy = (allocs: Obj[] | undefined): boolean => (allocs ?? []).some(underWay);
+  /** A resident allocation standing and not yet accepted or declined (its need's author will decide it). */
+  const proposed = (a: Obj): boolean => !isStub(s, a) && s.allocations.resident(a.id) && s.allocations.get(a.id)?.status === 'proposed';
   const needDone = new Map<Obj, boolean>();
   const needFinished = (n: Obj): boolean => {
     if (isStub(s, n)) return true;
@@ -234,7 +314,8 @@ export function letGo(s: State): number {
     let f = offerDone.get(o);
     if (f === undefined) {
       const v: OfferState | undefined = s.offers.resident(o.id) ? s.offers.get(o.id) : undefined;
-      f = v !== undefined && (v.withdrawn !== undefined || v.available === 0) && !busy(o.offerAlloc);
+      // An offer with a proposed allocation stays: its author's acceptance reorders the offer's standing allocations (its view), so it would come back at once.
+      f = v !== undefined && (v.withdrawn !== undefined || v.available === 0) && !busy(o.offerAlloc) && !(o.offerAlloc ?? []).some(proposed);
       offerDone.set(o, f);
     }
     return f;
@@ -272,8 +353,13 @@ export function letGo(s: State): number {
 
   const batch: StoredObject[] = [];
   const maps: (ObjectMap | undefined)[] = [];
+  const facts: (Facts | undefined)[] = [];
   for (const o of go) {
     const m = MAPS.find((k) => s[k].resident(o.id));
+    facts.push(factsFor(o, m));
+    // A finished object's view does not follow the record clock (§11): a deadline it was queued for would
+    // re-derive the same view, so it leaves without one (the deadline then finds it stale, loading nothing).
+    o.sched = undefined;
     const item: StoredObject = { id: o.id, node: encodeNode(o) };
     if (m !== undefined) {
       const map = s[m] as BucketMap<unknown>;
@@ -287,9 +373,10 @@ export function letGo(s: State): number {
   x.store.put(batch);
   let i = 0;
   for (const o of go) {
-    const m = maps[i++];
+    const m = maps[i];
     if (m !== undefined) s[m].evict(o.id);
-    stub(x, o);
+    stub(x, o, facts[i]);
+    i++;
   }
   x.out += go.size;
   return go.size;

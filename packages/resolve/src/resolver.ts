@@ -68,6 +68,21 @@ export class Resolver {
     return letGo(this.#s);
   }
 
+  /**
+   * Diagnostics of letting go: counts, from now on, each load of a node that
+   * left memory by the place that read it (function and file:line, and the
+   * field read); `loadSites()` returns them, most frequent first. Slow (a
+   * stack trace per load): for benches, never in a node.
+   */
+  traceLoads(): void {
+    if (this.#s.objects !== undefined) this.#s.objects.sites ??= new Map();
+  }
+
+  /** The loads counted since traceLoads(), by site, most frequent first. */
+  loadSites(): [string, number][] {
+    return [...(this.#s.objects?.sites ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]);
+  }
+
   /** Nodes (objects and records) that left memory and that came back since the resolver started (0 without `objects`). */
   objectCounts(): { out: number; back: number } {
     const x = this.#s.objects;

@@ -36,6 +36,7 @@ import {
   type State,
   TIMED,
 } from './graph.js';
+import { isStub } from './objects.js';
 import { hubView, offerView, pendingView } from './views.js';
 
 /** Derives everything marked since the last flush; afterwards every view, conflict and pending entry of the state is current. */
@@ -44,8 +45,8 @@ export function flush(s: State): void {
     s.deadlines.pop();
     const [ms, stage, id] = top;
     const o = s.nodes.get(id);
-    // An entry superseded by a later schedule of the same object is stale.
-    if (o === undefined || o.sched !== ms) continue;
+    // An entry superseded by a later schedule of the same object is stale; so is one of an object that left memory (it left without one: objects.ts).
+    if (o === undefined || isStub(s, o) || o.sched !== ms) continue;
     o.sched = undefined;
     mark(s, o, TIMED[stage]);
   }

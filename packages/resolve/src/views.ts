@@ -6,13 +6,14 @@
  * three-level bucket tree of every map (buckets.ts).
  */
 import { type RecordOf, timestampMs } from '@shuniu/protocol';
-import { allocOrder } from './allocations.js';
+import { allocOrder, idleStub } from './allocations.js';
 import { stateDigest } from './buckets.js';
 import { latestOnChain } from './chains.js';
 import { NONE, sat, sorted } from './collections.js';
 import { conflict, setGroupConflicts } from './conflicts.js';
 import { isVersion } from './custody.js';
 import { type AllocInfo, counts, type HubData, type Obj, objsAt, type State, schedule } from './graph.js';
+import { factsOf } from './objects.js';
 import type { HubState, NeedState, OfferState, ResolvedState } from './types.js';
 
 /** The maps of a resolved state. */
@@ -116,9 +117,19 @@ export function needView(s: State, o: Obj): void {
   let inTransit = 0;
   let received = 0;
   for (const a of o.needAlloc ?? NONE) {
-    const ships = a.allocShip;
+    // Allocations and shipments that left memory are read from their stubs' facts (objects.ts), not loaded.
+    const af = factsOf(s, a);
+    const ships = af?.k === 'alloc' ? af.ships : a.allocShip;
     if (ships === undefined) continue;
     for (const sh of ships) {
+      const f = factsOf(s, sh);
+      if (f?.k === 'ship') {
+        const j = f.per.indexOf(a.id);
+        if (j < 0 || f.to !== info.hub) continue;
+        if (f.received) received = sat(received + (f.per[j + 2] as number));
+        else inTransit = sat(inTransit + (f.per[j + 1] as number));
+        continue;
+      }
       const c = sh.ship;
       const pa = c?.perAlloc.get(a.id);
       if (!c || !pa || c.to !== info.hub) continue;
@@ -129,8 +140,9 @@ export function needView(s: State, o: Obj): void {
   let delivered = 0;
   const deliveries: string[] = [];
   for (const x of o.needDeliv ?? NONE) {
-    const c = x.deliv;
-    if (!c) continue;
+    const f = factsOf(s, x);
+    const c = f?.k === 'deliv' ? f : x.deliv;
+    if (!c?.byItem) continue;
     deliveries.push(x.id);
     delivered = sat(delivered + (c.byItem.get(info.body.item.code) ?? 0));
   }
@@ -183,6 +195,7 @@ export function offerView(s: State, o: Obj): void {
   }
   const standing: AllocInfo[] = [];
   for (const a of o.offerAlloc ?? NONE) {
+    if (idleStub(s, a)) continue;
     const i = a.alloc;
     if (i?.s1 && i.s2 && !i.voidReason && i.decided !== 'declined') standing.push(i);
   }

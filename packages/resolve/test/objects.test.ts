@@ -198,10 +198,12 @@ describe('late records touching finished objects (docs/scale-memory.md, §11 com
     const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
     const offer = w.offer(found, { quantity: 100 });
     const alloc = w.allocate(found, offer, need, 5000);
+    // Accepted first: an offer whose standing allocation is still proposed stays in memory (its acceptance would bring it back).
+    w.sign(county, 'allocation.accepted', { allocation: alloc });
     const before = verifiedOf(w);
     w.sign(county, 'allocation.declined', { allocation: alloc });
     const late = verifiedOf(w).slice(before.length);
-    // Exhausted (all 5,000 allocated, the allocation proposed) until the decline.
+    // Exhausted (all 5,000 allocated, the allocation accepted) until the decline, which the need's author makes later.
     expect(plain([root.id], before).entry('offers', offer)?.available).toBe(0);
     const { r, store } = lateRecord([root.id], before, late, [{ map: 'offers', id: offer }]);
     expect(r.entry('offers', offer)?.available).toBe(5000);
@@ -254,6 +256,91 @@ describe('late records touching finished objects (docs/scale-memory.md, §11 com
     ]);
     const dup = Object.values(r.collection('conflicts')).find((c) => c.rule === 'duplicate_need');
     expect(dup?.records).toEqual([first, second, third].sort());
+  });
+
+  it('an open need re-derived next to finished neighbours reads their stubs, not the store: no load, the same state and hash', () => {
+    // The need stays open; around it: a received shipment of an accepted allocation of an exhausted offer, a declined
+    // allocation of an offer still open, a delivery. Then records re-derive the need, its capacity pass, the open
+    // offer's pass, the allocations' bases and the shipment's attribution: before stubs kept their facts (objects.ts
+    // Facts), each of these loaded the finished neighbours back.
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    const need = w.need(county, { quantity: 400, neededBy: iso(T0 + 20 * DAY) });
+    const closedNeed = w.need(county, { neededBy: iso(T0 + 3 * DAY) });
+    const exhausted = w.offer(found, { quantity: 100 });
+    const open = w.offer(found, { quantity: 1000 });
+    const a1 = w.allocate(found, exhausted, need, 5000);
+    w.sign(county, 'allocation.accepted', { allocation: a1 });
+    const a2 = w.allocate(found, open, need, 1000);
+    w.sign(county, 'allocation.declined', { allocation: a2 });
+    const h1 = w.handoff(found, county, [a1], 100);
+    w.receipt(county, h1, 100);
+    w.delivered(county, need, [h1], 60);
+    w.sign(county, 'need.closed', { need: closedNeed, reason: 'cancelled' });
+    // A need delivered and closed: a late note loads it, but not its delivery (read from the stub's facts).
+    const doneNeed = w.need(county, { quantity: 10, requester: { name: '孝感市中心医院', kind: 'hospital' } });
+    const d2 = w.delivered(county, doneNeed, [h1], 10);
+    w.sign(county, 'need.closed', { need: doneNeed, reason: 'fulfilled' });
+    const before = verifiedOf(w);
+    w.t += 10 * DAY;
+    w.sign(county, 'need.updated', { need, urgency: 'high' });
+    w.sign(found, 'offer.updated', { offer: open, valueFen: 1000 });
+    const a3 = w.allocate(found, open, need, 500);
+    w.sign(county, 'need.updated', { need, quantity: 300 });
+    w.sign(county, 'need.updated', { need: doneNeed, note: 'late note' });
+    const late = verifiedOf(w).slice(before.length);
+
+    const { r, store } = evicting([root.id], before);
+    for (const [name, id] of Object.entries({ exhausted, a2, h1, closedNeed, doneNeed, d2 })) expect(store.get(id), `${name} left memory`).toBeDefined();
+    r.traceLoads();
+    for (const x of late) {
+      r.apply(x);
+      r.letGo();
+    }
+    const want = plain([root.id], [...before, ...late]);
+    expect(r.stateHash()).toBe(want.stateHash());
+    expect(r.state()).toEqual(want.state());
+    // Only the need the note names came back, and its closing (its author's changes are read in seq order).
+    expect(r.loadSites()).toEqual([
+      [expect.stringMatching(/^fileRecord .*\.needUpd$/), 1],
+      [expect.stringMatching(/^counts .*authorChanges .*\.rec$/), 1],
+    ]);
+    expect(r.entry('needs', need)).toMatchObject({ received: 5000, delivered: 3000, status: 'partly_delivered' });
+    expect(r.entry('allocations', a3)?.status).toBe('proposed');
+    expect(r.entry('needs', doneNeed)).toMatchObject({ delivered: 500, status: 'fulfilled', deliveries: [d2] });
+  });
+
+  it('an exhausted offer whose standing allocation is still proposed stays in memory: its acceptance brings nothing back', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+    const offer = w.offer(found, { quantity: 100 });
+    const other = w.allocate(found, offer, w.need(county, { quantity: 40 }), 2000);
+    w.sign(county, 'allocation.accepted', { allocation: other });
+    const alloc = w.allocate(found, offer, need, 3000);
+    const before = verifiedOf(w);
+    w.sign(county, 'allocation.accepted', { allocation: alloc });
+    const late = verifiedOf(w).slice(before.length);
+    expect(plain([root.id], before).entry('offers', offer)).toMatchObject({ available: 0, allocations: [other, alloc] });
+    const { r, store } = evicting([root.id], before);
+    expect(store.get(offer), 'the offer stays').toBeUndefined();
+    const back = r.objectCounts().back;
+    for (const x of late) {
+      r.apply(x);
+      r.letGo();
+    }
+    const want = plain([root.id], [...before, ...late]);
+    expect(r.stateHash()).toBe(want.stateHash());
+    expect(r.state()).toEqual(want.state());
+    expect(r.objectCounts().back).toBe(back);
   });
 
   it('a stored object is read back for the state routes without coming back into memory', () => {
