@@ -125,8 +125,8 @@ export class MatchService {
   };
   private syncs = 0;
   private closed = false;
-  /** Counters, for tests and benches: plans made, pages computed and served from cache, budget overruns, the last plan's time in the worker and size. */
-  readonly stats = { plans: 0, pagesComputed: 0, pagesCached: 0, overBudget: 0, lastPlanMs: 0, lastProposals: 0, lastSent: 0, lastRemoved: 0 };
+  /** Counters, for tests and benches: plans made, pages computed and served from cache, budget overruns, the last plan's time in the worker, its size and the worker's heap after it (MiB). */
+  readonly stats = { plans: 0, pagesComputed: 0, pagesCached: 0, overBudget: 0, lastPlanMs: 0, lastProposals: 0, lastSent: 0, lastRemoved: 0, lastPlanHeapMb: 0 };
 
   constructor(private readonly opts: MatchServiceOptions) {}
 
@@ -258,6 +258,7 @@ export class MatchService {
     this.stats.plans++;
     this.stats.lastPlanMs = reply.ms;
     this.stats.lastProposals = reply.size;
+    this.stats.lastPlanHeapMb = reply.heapMb;
   }
 
   /**

@@ -6,6 +6,7 @@
  * thread (spec/node.md §6.1). Started by match-service.ts from the compiled
  * match-worker.js next to it.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { type Catalogue, type MatchFilters, needIsOpen, offerIsOpen, type Plan, plan, type TransitTable } from '@shuniu/match';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
@@ -22,7 +23,7 @@ export type MatchRequest =
   | { t: 'page'; id: number; job: number; filters: MatchFilters; offset: number; limit: number; maxBytes: number };
 
 export type MatchReply =
-  | { t: 'planned'; id: number; job: number; size: number; ms: number }
+  | { t: 'planned'; id: number; job: number; size: number; ms: number; heapMb: number }
   | { t: 'page'; id: number; job: number; total: number; count: number; next: number | null; body: string }
   /** The plan of `job` is no longer held (a newer one replaced it): the service asks the newer plan. */
   | { t: 'gone'; id: number; job: number }
@@ -81,7 +82,7 @@ function handle(m: MatchRequest): MatchReply | undefined {
       jobs.clear();
       const p = plan(stateOf(m.clock), options);
       jobs.set(m.job, { job: m.job, plan: p, selected: new Map() });
-      return { t: 'planned', id: m.id, job: m.job, size: p.size, ms: performance.now() - t0 };
+      return { t: 'planned', id: m.id, job: m.job, size: p.size, ms: performance.now() - t0, heapMb: Math.round(getHeapStatistics().used_heap_size / 2 ** 20) };
     }
     case 'page': {
       const j = jobs.get(m.job);

@@ -101,6 +101,20 @@ describe('GET /v1/match/proposals on a running node', () => {
     expect(stats.plans).toBe((before.plans as number) + 1);
   });
 
+  it('tells an operator what the process and the matching worker hold (GET /v1/status memory), and no one else', async () => {
+    const mine = (await (await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${operator}` } })).json()) as {
+      memory: { rssMb: number; heapUsedMb: number; externalMb: number; matchWorkerHeapMb: number | null };
+    };
+    expect(mine.memory.rssMb).toBeGreaterThan(mine.memory.heapUsedMb);
+    expect(mine.memory.heapUsedMb).toBeGreaterThan(0);
+    // A plan was made above: the worker's heap after it.
+    expect(mine.memory.matchWorkerHeapMb).toBeGreaterThan(0);
+    expect(mine.memory.matchWorkerHeapMb).toBe(node.matchService?.stats.lastPlanHeapMb);
+    const theirs = (await (await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${subscriber}` } })).json()) as object;
+    expect(theirs).not.toHaveProperty('memory');
+    expect(await (await fetch(`${url}/v1/status`)).json()).not.toHaveProperty('memory');
+  });
+
   it('pages with limit and offset, next pointing at the following page', async () => {
     const first = (await (await proposals('?limit=2', subscriber)).json()) as Page;
     expect(first.count).toBe(2);
