@@ -416,10 +416,14 @@ export class Federation {
       // Hubs already trusted first: their admissions open the others' logs,
       // which then need no holding and releasing.
       const order = Object.entries(theirs).sort(([a], [b]) => Number(this.trusted(b)) - Number(this.trusted(a)));
+      // This store's heads, read once for the hubs met without waiting for anything, and again
+      // after a page was awaited (this pull's commits and others' may have moved them).
+      let mine: Record<string, number> | undefined;
       for (const [hub, head] of order) {
         if (this.stopped) break;
         if (this.store.isBlocked(hub)) continue;
-        let have = this.store.heads()[hub] ?? -1;
+        mine ??= this.store.heads();
+        let have = mine[hub] ?? -1;
         // Each page's records go to the worker pool as soon as the page
         // arrives, so the workers read page N+1 while page N commits.
         const fetchPage = async (after: number) => {
@@ -440,6 +444,7 @@ export class Federation {
           return { n, lastSeq, batch };
         };
         let next: ReturnType<typeof fetchPage> | undefined = have < head ? fetchPage(have) : undefined;
+        if (next) mine = undefined;
         while (next && !this.stopped) {
           const page = await next;
           if (!page.batch) break;

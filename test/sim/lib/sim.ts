@@ -1040,6 +1040,10 @@ export class Sim {
   async settleSetup(): Promise<void> {
     const limit = this.sched.now + 60_000;
     while (this.sched.now < limit) {
+      // A node the setup's faults killed (a crash mid-request) comes back at once: else the others
+      // push to it in vain for the whole minute (the 12-node template did), and every run of the
+      // shape restarts it anyway.
+      for (const n of this.nodes) if (!n.up) await this.open(n);
       await this.advance(1000);
       if (this.agree() && this.drained()) break;
     }
