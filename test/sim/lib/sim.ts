@@ -177,6 +177,8 @@ function memoKey(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Arr
 }
 function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   const key = memoKey(signature, message, publicKey);
+  // A peer request signed in this process: good, checked once (a duplicate is checked for real).
+  if (signedHere.delete(key)) return true;
   let ok = verified.get(key);
   if (ok === undefined) {
     ok = ed25519Verify(signature, message, publicKey);
@@ -189,11 +191,13 @@ function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8
 /**
  * The Ed25519 signature of a peer request (runtime.ts `sign`): OpenSSL's, which is the same
  * deterministic RFC 8032 signature as libsodium's (the same bytes, so the same trace), about three
- * times faster here; the signature is entered in the memo of `memoVerify` as good, since a
+ * times faster here; the signature is entered as good for `memoVerify`'s next check of it, since a
  * signature made with the key verifies with its public key, so the receiving node does not check
  * it again.
  */
 const signingKeys = new Map<string, KeyObject>();
+/** Signatures of peer requests made here and not checked yet (each is checked once; lost requests' are dropped at the bound). */
+const signedHere = new Map<string, true>();
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 function memoSign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   const id = Buffer.from(secretKey).toString('base64');
@@ -203,8 +207,8 @@ function memoSign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
     signingKeys.set(id, key);
   }
   const signature = new Uint8Array(cryptoSign(null, message, key));
-  if (verified.size >= 1 << 18) verified.clear();
-  verified.set(memoKey(signature, message, secretKey.subarray(32)), true);
+  if (signedHere.size >= 1 << 12) signedHere.clear();
+  signedHere.set(memoKey(signature, message, secretKey.subarray(32)), true);
   return signature;
 }
 
