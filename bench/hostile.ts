@@ -272,8 +272,11 @@ async function phase(attack: Attack): Promise<PhaseResult> {
   }
   const status = (await (await fetch(`${target.url}/v1/status`, { headers: { authorization: `Bearer ${target.token}` } })).json()) as {
     peers?: { url: string; lastError: string | null }[];
+    memory?: Record<string, number | null>;
   };
   for (const peer of status.peers ?? []) if (peer.lastError) progress(`  peer ${peer.url}: ${peer.lastError}`);
+  // Where the resident set is at the phase's end (MiB): the main heap, buffers, the matching worker's heap.
+  if (status.memory) progress(`  memory at the end: ${JSON.stringify(status.memory)} (resident when ready: ${rss0.toFixed(0)})`);
   // Shutdown with the attack still on.
   const ts = performance.now();
   child.kill('SIGTERM');

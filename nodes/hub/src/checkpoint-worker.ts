@@ -7,6 +7,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type DatabaseT from 'better-sqlite3';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-file.js';
 import { defaultStateFactory, type StateEngine, storedRecord } from './state.js';
+import { lowerThreadPriority } from './worker-file.js';
+
+// A checkpoint grows with the data: this thread yields the CPU to the main one.
+lowerThreadPriority();
 
 export interface CheckpointJob {
   dir: string;

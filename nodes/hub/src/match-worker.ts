@@ -10,6 +10,7 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { type Catalogue, type MatchFilters, needIsOpen, offerIsOpen, type Plan, plan, type TransitTable } from '@shuniu/match';
 import type { Conflict, NeedState, OfferState, ResolvedState } from '@shuniu/resolve';
+import { lowerThreadPriority } from './worker-file.js';
 
 /** The replicated collections. */
 export type MatchCollection = 'needs' | 'offers' | 'conflicts';
@@ -35,6 +36,9 @@ interface Job {
   /** Selected rows by filter, most recent last (a few filters page at a time). */
   selected: Map<string, Int32Array>;
 }
+
+// Plans grow with the data: this thread yields the CPU to the main one, which answers operators and peers.
+lowerThreadPriority();
 
 const replica: { [K in MatchCollection]: Map<string, unknown> } = { needs: new Map(), offers: new Map(), conflicts: new Map() };
 /**

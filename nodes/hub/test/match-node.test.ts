@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Proposal } from '@shuniu/match';
 import type { ResolvedState } from '@shuniu/resolve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +100,15 @@ describe('GET /v1/match/proposals on a running node', () => {
     const wuhan = (await (await proposals('?region=4201', subscriber)).json()) as Page;
     expect(wuhan.proposals.map((p) => p.region)).toEqual(['420102']);
     expect(stats.plans).toBe((before.plans as number) + 1);
+  });
+
+  it.skipIf(process.platform !== 'linux')('plans in a worker thread at a lower priority (nice 10) than the main thread', () => {
+    // Each thread's nice value: field 19 of /proc/self/task/<tid>/stat (after the command's closing parenthesis, the 17th).
+    const nice = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]);
+    const threads = readdirSync('/proc/self/task');
+    expect(nice(String(process.pid))).toBe(0);
+    // A plan was made above: its worker is alive, lowered.
+    expect(threads.filter((t) => nice(t) === 10).length).toBeGreaterThanOrEqual(1);
   });
 
   it('tells an operator what the process and the matching worker hold (GET /v1/status memory), and no one else', async () => {
