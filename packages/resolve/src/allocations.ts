@@ -26,7 +26,7 @@ import {
   SHIP,
   type State,
 } from './graph.js';
-import { factsOf } from './objects.js';
+import { factsOf } from './stubs.js';
 import type { AllocationState, Conflict } from './types.js';
 
 const allocHlcId = (a: AllocInfo, b: AllocInfo): number => compareHlc(a.hlc, b.hlc) || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0);

@@ -248,13 +248,15 @@ export class BucketMap<V> {
 
   /**
    * [[key, value, digest, …], [prefix, bucket digest, …], root digest or
-   * null]: what Resolver snapshots keep so that a restore re-hashes nothing.
+   * null]: what Resolver snapshots keep so that a restore re-hashes nothing
+   * (a value null: it left memory, its leaf digest is kept).
    * Taken after root(), so every digest is current.
    */
-  snapshot(digest: TextDigest = sha256Text): unknown[] {
+  snapshot(digest: TextDigest = sha256Text, away = false): unknown[] {
     this.root(digest);
     const entries: unknown[] = [];
-    for (const e of this.map.values()) entries.push(e.key, e.value === AWAY ? this.away(e.key) : e.value, e.leaf);
+    // With `away` (an open-state snapshot, objects.ts), a value that left memory is written as null (no value is null) and stays where it is.
+    for (const e of this.map.values()) entries.push(e.key, e.value === AWAY ? (away ? null : this.away(e.key)) : e.value, e.leaf);
     const buckets: unknown[] = [];
     for (const b of this.buckets.values()) buckets.push(b.prefix, b.digest);
     return [entries, buckets, this.rootDigest ?? null];
@@ -266,7 +268,8 @@ export class BucketMap<V> {
     const b = new BucketMap<V>(json);
     for (let i = 0; i < entries.length; i += 3) {
       const key = entries[i] as string;
-      b.set(key, entries[i + 1] as V);
+      const v = entries[i + 1];
+      b.set(key, (v === null ? AWAY : v) as V);
       (b.map.get(key) as Entry<V>).leaf = entries[i + 2] as string;
     }
     b.dirtyEntries = b.dirtyEntries.filter((e) => e.leaf === '');

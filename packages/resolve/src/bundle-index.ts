@@ -6,6 +6,7 @@
  * records a restored resolver holds.
  */
 import { type Obj, recOf, type State } from './graph.js';
+import { isStub } from './stubs.js';
 
 /** The bundles' own index, beside the graph (not part of snapshots: `indexBundles` rebuilds it). */
 export interface BundleIndex {
@@ -41,7 +42,8 @@ export function touchBundle(s: State, o: Obj): void {
 export function indexBundles(s: State): void {
   s.bundleIdx.refs.clear();
   for (const o of s.nodes.values()) {
-    if (o.rec === undefined) continue;
+    // A node that left memory (an open-state snapshot, objects.ts) is a need, offer, allocation or shipment or a record filed under one: never a bundle's.
+    if (isStub(s, o) || o.rec === undefined) continue;
     fileBundleRecord(s, o);
     touchBundle(s, o);
   }

@@ -28,7 +28,7 @@ import {
   type State,
   schedule,
 } from './graph.js';
-import { factsOf } from './objects.js';
+import { factsOf } from './stubs.js';
 import type { Conflict, ShipmentLineState, ShipmentState } from './types.js';
 
 /** Derives one shipment (o: its first handoff): versions, receipt, figures, status, attribution and its contributions to the custody groups. */

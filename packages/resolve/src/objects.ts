@@ -19,9 +19,10 @@
  */
 import { ShuniuError } from '@shuniu/protocol';
 import type { BucketMap } from './buckets.js';
-import type { SmallMap } from './collections.js';
 import { node, Obj, type State } from './graph.js';
 import { decodeNode, encodeNode } from './snapshot.js';
+import { type Facts, isStub } from './stubs.js';
+
 import type { AllocationState, NeedState, OfferState, ShipmentState } from './types.js';
 
 /** The maps of the state whose objects may leave memory. */
@@ -93,31 +94,6 @@ export interface Objects {
   sites: Map<string, number> | undefined;
 }
 
-/**
- * What a stub keeps of its node: the few derived facts its neighbours' derivation reads of a finished
- * object, so that reading them does not load it (the capacity passes of an open offer or need skip its
- * declined and void allocations; a need's view sums its received shipments and its deliveries; an
- * allocation's base reads its offer's and need's author, item and closing). Taken when the node leaves
- * and exact while it is a stub: a stub's fields cannot change without loading it (every write goes
- * through its accessors), and loading removes them.
- */
-export type Facts =
-  | { k: 'need'; hub: string; code: string; closed: boolean; neededByMs: number }
-  | { k: 'offer'; hub: string; code: string; withdrawn: boolean }
-  /** idle: declined or void, and standing in neither capacity pass (a pass gives it nothing and changes nothing of it). */
-  | { k: 'alloc'; idle: boolean; ships: Obj[] | undefined }
-  /** per: [allocation id, shipped, accepted] triples of the shipment's perAlloc. */
-  | { k: 'ship'; to: string; received: boolean; per: (string | number)[] }
-  /** A delivery record's contribution per item code (undefined: none). */
-  | { k: 'deliv'; byItem: SmallMap<number> | undefined };
-
-/** The facts of a stub (undefined for a node in memory, or a stub that keeps none). Reads no accessor, loads nothing. */
-export function factsOf(s: State, o: Obj): Facts | undefined {
-  const x = s.objects;
-  if (x === undefined || Object.getPrototypeOf(o) !== x.proto) return undefined;
-  return (o as unknown as { f?: Facts }).f;
-}
-
 /** The facts a node keeps once it is a stub (see Facts), taken before it leaves; `m` is its map if it is an object of the state. */
 function factsFor(o: Obj, m: ObjectMap | undefined): Facts | undefined {
   if (m === 'needs') {
@@ -152,11 +128,6 @@ const MAPS: readonly ObjectMap[] = ['needs', 'offers', 'allocations', 'shipments
 /** An Obj's own fields in the order a new one gets them (deleting them in reverse keeps the stub in V8's fast mode, about the size of the Obj alone). */
 const KEYS: readonly string[] = Object.keys(new Obj(''));
 if (!KEYS.includes('id')) throw new Error('objects.ts: Obj has no own id');
-
-/** Whether `o` is a stub (its node is in the store). Reads no field. */
-export function isStub(s: State, o: Obj): boolean {
-  return s.objects !== undefined && Object.getPrototypeOf(o) === s.objects.proto;
-}
 
 /** Lets a resolver's state put finished objects in `store` (idempotent; again after a restore, which makes new maps). */
 export function attachObjects(s: State, store: ObjectStore): void {
@@ -234,6 +205,16 @@ export function ensure(s: State, o: Obj): void {
   if (stored.map !== undefined && stored.view !== undefined) (s[stored.map] as BucketMap<unknown>).putBack(id, JSON.parse(stored.view));
   x.loaded.push(o);
   x.back++;
+}
+
+/** A node an open-state snapshot wrote as its id and facts, made a stub again (Resolver.fromJSON: snapshot.ts fromSnapshot). */
+export function restub(s: State, o: Obj, facts: unknown): void {
+  stub(s.objects as Objects, o, (facts ?? undefined) as Facts | undefined);
+}
+
+/** What an open-state snapshot writes of a node: its facts when it is a stub (snapshot.ts toSnapshot), undefined when it is in memory. */
+export function stubOf(s: State, o: Obj): { facts: unknown } | undefined {
+  return isStub(s, o) ? { facts: (o as unknown as { f?: Facts }).f ?? null } : undefined;
 }
 
 /** Strips a node to a stub (its id, its facts, and the prototype that loads it back). */

@@ -10,7 +10,7 @@ import { ShuniuError, type Verified } from '@shuniu/protocol';
 import type { AdmissionEdge } from './admission.js';
 import { indexBundles } from './bundle-index.js';
 import { createState, type State } from './graph.js';
-import { attachObjects, letGo, type ObjectStore } from './objects.js';
+import { attachObjects, letGo, type ObjectStore, restub, stubOf } from './objects.js';
 import { fileRecord } from './records.js';
 import { flush } from './scheduler.js';
 import { textHasher } from './sha256.js';
@@ -202,17 +202,36 @@ export class Resolver {
   }
 
   /**
+   * The open-state snapshot (spec/resolution.md §11, Restart): like toJSON(), but the finished objects
+   * stay in `ResolverOptions.objects` (letGo() first), written as their ids and what their neighbours
+   * read of them, their views as their leaf digests: its size follows the open work, and taking it reads
+   * nothing back from the store. Restored by fromJSON with the same store, holding what it held when the
+   * snapshot was taken (the node writes both at shutdown: spec/node.md §10.4).
+   *
+   * @throws ShuniuError E_ARGUMENT without `objects`
+   */
+  openSnapshot(): ResolverSnapshot {
+    const s = this.#s;
+    if (s.objects === undefined) throw new ShuniuError('E_ARGUMENT', 'an open-state snapshot needs ResolverOptions.objects');
+    this.letGo();
+    return toSnapshot(s, this.stateHash(), (o) => stubOf(s, o));
+  }
+
+  /**
    * Restores a resolver from toJSON() output without re-deriving anything.
    * The snapshot's records were verified before they were stored; they are
    * trusted, not re-verified. When `opts.roots` differ from the snapshot's,
    * the derived state does not apply and the held records are re-applied.
    * Snapshots of other formats are refused (the node then replays its records).
+   * An open-state snapshot (openSnapshot) needs `opts.objects`, the store its
+   * finished objects are in, and the same roots.
    *
-   * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or from an incompatible version)
+   * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or from an incompatible version, or open without its store)
    */
   static fromJSON(snapshot: unknown, opts: ResolverOptions): Resolver {
     const r = new Resolver(opts);
-    fromSnapshot(snapshot, r.#s);
+    const s = r.#s;
+    fromSnapshot(snapshot, s, opts.objects === undefined ? undefined : (o, facts) => restub(s, o, facts));
     // The restored maps are new: they read views that leave memory back from the store too.
     if (opts.objects !== undefined) attachObjects(r.#s, opts.objects);
     // Bundles are not in snapshots: their index is rebuilt from the records and derived at the next read.

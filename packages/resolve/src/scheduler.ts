@@ -36,7 +36,7 @@ import {
   type State,
   TIMED,
 } from './graph.js';
-import { isStub } from './objects.js';
+import { isStub } from './stubs.js';
 import { hubView, offerView, pendingView } from './views.js';
 
 /** Derives everything marked since the last flush; afterwards every view, conflict and pending entry of the state is current. */

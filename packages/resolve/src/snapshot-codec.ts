@@ -43,7 +43,13 @@ export interface Registry {
   classes: Record<string, ClassCodec>;
   /** Restores a BucketMap from the decoded snapshot() list. */
   bucketMap: (parts: unknown[]) => unknown;
-  isBucketMap: (x: object) => x is { snapshot(): unknown[] };
+  /** A BucketMap; snapshot(undefined, true) writes the values that left memory as null (open-state snapshots). */
+  isBucketMap: (x: object) => x is { snapshot(digest?: undefined, away?: boolean): unknown[] };
+  /**
+   * A node that left memory (objects.ts), for open-state snapshots: written in the node table as its
+   * id and its facts only (NODES' record flag 2), never read field by field. Undefined for any other node.
+   */
+  stub?: (o: GraphNode) => { facts: unknown } | undefined;
   /** The id of a graph node (written as a reference, never inline), or undefined for any other object. */
   nodeId?: (x: object) => string | undefined;
   /** Sets field `i` (of the node fields the snapshot lists) of a node being read. */
@@ -137,8 +143,16 @@ export class Encoder {
     this.put(nodes.size);
     this.put(fields.length);
     for (const f of fields) this.put(this.str(f));
+    const stubs = new Set<GraphNode>();
     for (const [id, o] of nodes) {
       this.put(this.str(id));
+      const stub = this.reg.stub?.(o);
+      if (stub !== undefined) {
+        stubs.add(o);
+        this.put(2);
+        this.enc(stub.facts ?? null);
+        continue;
+      }
       const r = o.rec;
       if (r === undefined) {
         this.put(0);
@@ -156,6 +170,7 @@ export class Encoder {
     }
     if (fields.length > 30) throw new ShuniuError('E_ARGUMENT', 'snapshot: at most 30 node fields');
     for (const o of nodes.values()) {
+      if (stubs.size > 0 && stubs.has(o)) continue;
       const x = o as unknown as Record<string, unknown>;
       let mask = 0;
       for (let i = 0; i < fields.length; i++) if (x[fields[i] as string] !== undefined) mask |= 1 << i;
@@ -211,7 +226,7 @@ export class Encoder {
         }
         if (this.reg.isBucketMap(x)) {
           this.put(BUCKETS);
-          this.enc(x.snapshot());
+          this.enc(x.snapshot(undefined, this.reg.stub !== undefined));
           return;
         }
         const body = inline ? undefined : this.bodies.get(x);
@@ -239,21 +254,21 @@ export class Encoder {
 
   private array(x: unknown[]): void {
     const n = x.length;
-    if (n > 64) {
-      let k = 0;
-      x.forEach(() => {
-        k++;
+    // An array with holes is written sparse whatever its length: a hole read back as an undefined element
+    // is not a hole (forEach visits it: a hub's records by seq, HubData.first, with a seq missing).
+    let k = 0;
+    x.forEach(() => {
+      k++;
+    });
+    if (k < n) {
+      this.put(SPARSE);
+      this.put(n);
+      this.put(k);
+      x.forEach((v, i) => {
+        this.put(i);
+        this.enc(v);
       });
-      if (k < n / 2) {
-        this.put(SPARSE);
-        this.put(n);
-        this.put(k);
-        x.forEach((v, i) => {
-          this.put(i);
-          this.enc(v);
-        });
-        return;
-      }
+      return;
     }
     this.put(ARRAY);
     this.put(n);
@@ -318,6 +333,8 @@ const bad = (what: string): never => {
 export class Decoder {
   /** The node field names of the node table read (NODES), for the caller to check against its own list. */
   nodeFields: string[] | undefined;
+  /** The nodes of the node table that left memory (record flag 2) and their facts: the caller makes them stubs (objects.ts). */
+  readonly stubs: [GraphNode, unknown][] = [];
   private readonly strings: string[];
   private readonly shapes: string[][];
   private readonly bodies = new Map<string, object>();
@@ -435,9 +452,13 @@ export class Decoder {
         for (let i = 0; i < n; i++) {
           const id = this.str(this.next());
           const o = this.node(id);
-          order.push(o);
           out.set(id, o);
           const has = this.next();
+          if (has === 2) {
+            this.stubs.push([o, this.dec()]);
+            continue;
+          }
+          order.push(o);
           if (has === 0) continue;
           if (has !== 1) bad('node record flag');
           const type = this.str(this.next());

@@ -46,6 +46,12 @@ export interface ResolverSnapshot {
   stateHash: string;
   /** Number of records held. */
   records: number;
+  /**
+   * An open-state snapshot (Resolver.openSnapshot, spec/resolution.md §11 Restart): the objects that
+   * left memory are in the resolver's ObjectStore, written here as their ids and facts (objects.ts), and
+   * their views as null with their leaf digests. Restored only with that store (Resolver.fromJSON's `objects`).
+   */
+  open?: true;
   /** Interned strings (code units for those with any above U+00FF). */
   strings: (string | number[])[];
   shapes: number[][];
@@ -326,13 +332,28 @@ export function decodeNode(text: string, node: (id: string) => Obj): Obj {
   return m.values().next().value as Obj;
 }
 
-/** The snapshot of a flushed state whose hash is `stateHash`. */
-export function toSnapshot(s: State, stateHash: string): ResolverSnapshot {
-  const e = new Encoder(REGISTRY);
+/**
+ * The snapshot of a flushed state whose hash is `stateHash`. With `stub` (an open-state snapshot), the
+ * nodes it names (those that left memory: objects.ts) are written as their ids and facts, and the views
+ * that left memory as null: nothing is read back from the object store.
+ */
+export function toSnapshot(s: State, stateHash: string, stub?: (o: Obj) => { facts: unknown } | undefined): ResolverSnapshot {
+  const e = new Encoder(stub === undefined ? REGISTRY : { ...REGISTRY, stub: stub as (o: object) => { facts: unknown } | undefined });
   // The nodes first, with their records: bodies are written there once and referenced after. Then the state's fields, in STATE_FIELDS order.
   e.nodes(s.nodes, NODE_FIELDS);
   for (const k of STATE_FIELDS) e.enc(s[k]);
-  return { v: 2, layout: LAYOUT, roots: [...s.roots].sort(), stateHash, records: s.records, strings: e.strings, shapes: e.shapes, chunks: e.chunks };
+  const snap: ResolverSnapshot = {
+    v: 2,
+    layout: LAYOUT,
+    roots: [...s.roots].sort(),
+    stateHash,
+    records: s.records,
+    strings: e.strings,
+    shapes: e.shapes,
+    chunks: e.chunks,
+  };
+  if (stub !== undefined) snap.open = true;
+  return snap;
 }
 
 /** The state's fields as a snapshot holds them, set one by one (the large views get their serialisers back: not part of a snapshot). */
@@ -378,7 +399,7 @@ function setState(s: State, nodes: Map<string, Obj>, records: number, f: Record<
  *
  * @throws ShuniuError E_ARGUMENT when the snapshot is not one (or of a format this version does not read)
  */
-export function fromSnapshot(snapshot: unknown, target: State): State {
+export function fromSnapshot(snapshot: unknown, target: State, makeStub?: (o: Obj, facts: unknown) => void): State {
   const s = snapshot as Partial<ResolverSnapshot> | null;
   if (
     !s ||
@@ -398,6 +419,8 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
       `resolver snapshot from an incompatible version (format ${Number.isNaN(format) ? '?' : format}; this version reads ${Object.keys(FORMATS).join(', ')})`,
     );
   }
+  if (s.open === true && makeStub === undefined)
+    throw new ShuniuError('E_ARGUMENT', 'an open-state resolver snapshot is restored only with the object store its finished objects left for');
   const d = new Decoder(s.strings, s.shapes, s.chunks, REGISTRY, (id) => new Obj(id));
   const nodes = d.dec() as Map<string, Obj>;
   if (!(nodes instanceof Map) || d.nodeFields?.join() !== NODE_FIELDS.join())
@@ -405,19 +428,23 @@ export function fromSnapshot(snapshot: unknown, target: State): State {
   const fields = {} as Record<(typeof STATE_FIELDS)[number], unknown>;
   for (const k of STATE_FIELDS) fields[k] = d.dec();
   d.end();
-  // Re-link each record to its author's chain data; count the records.
+  // Re-link each record to its author's chain data; count the records (each node that left memory is one: objects.ts).
   const hubData = fields.hubData as Map<string, HubData>;
-  let records = 0;
+  const stubs = new Set(d.stubs.map(([o]) => o as Obj));
+  let records = stubs.size;
   for (const o of nodes.values()) {
-    if (o.rec === undefined) continue;
+    if (stubs.has(o) || o.rec === undefined) continue;
     o.h = hubData.get(o.rec.hub);
     if (o.h === undefined) throw new ShuniuError('E_ARGUMENT', 'not a resolver snapshot: a record without its hub');
     records++;
   }
   if ([...target.roots].sort().join() === [...s.roots].sort().join()) {
     setState(target, nodes, records, fields);
+    // The nodes that left memory become stubs again, read back from the store when something reads them.
+    if (makeStub !== undefined) for (const [o, facts] of d.stubs) makeStub(o as Obj, facts);
     return target;
   }
+  if (stubs.size > 0) throw new ShuniuError('E_ARGUMENT', 'an open-state resolver snapshot is restored only with the roots it was taken with');
   // Other roots: the derived state does not apply; the records it holds are applied again.
   for (const [id, o] of nodes) if (o.rec !== undefined) fileRecord(target, { id, record: o.rec } as unknown as Verified);
   return target;

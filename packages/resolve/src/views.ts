@@ -13,7 +13,7 @@ import { NONE, sat, sorted } from './collections.js';
 import { conflict, setGroupConflicts } from './conflicts.js';
 import { isVersion } from './custody.js';
 import { type AllocInfo, counts, type HubData, type Obj, objsAt, type State, schedule } from './graph.js';
-import { factsOf } from './objects.js';
+import { factsOf } from './stubs.js';
 import type { HubState, NeedState, OfferState, ResolvedState } from './types.js';
 
 /** The maps of a resolved state. */
