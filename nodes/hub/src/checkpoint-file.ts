@@ -77,6 +77,19 @@ export function writeCheckpoint(dir: string, header: Omit<CheckpointHeader, 'v'>
   return n;
 }
 
+/**
+ * With letGoFinished (spec/node.md §10.4), at shutdown: the resolver's open-state snapshot (its finished
+ * objects stay in the store's `finished` table, which letGo() has just brought up to date) as DIR's
+ * checkpoint at the last stored ord. Returns its size in bytes, or 0 when the store holds no record.
+ */
+export function writeOpenCheckpoint(dir: string, maxOrd: number, idAt: (ord: number) => string | undefined, openSnapshot: () => unknown): number {
+  const id = idAt(maxOrd);
+  if (maxOrd <= 0 || id === undefined) return 0;
+  const snapshot = openSnapshot();
+  if (snapshot === undefined) return 0;
+  return writeCheckpoint(dir, { ord: maxOrd, id }, JSON.stringify(snapshot));
+}
+
 /** Removes DIR's checkpoint file and any half-written one. */
 export function removeCheckpoint(dir: string): void {
   rmSync(join(dir, CHECKPOINT_FILE), { force: true });

@@ -23,7 +23,7 @@ import type { AdmissionEdge, HubState } from '@shuniu/resolve';
 import { Hono } from 'hono';
 import { ensureTokenKeyFile, fileTokenKey, TokenAuth, tokenLimitsOf } from './auth.js';
 import { type CheckpointRun, checkpointInWorker } from './checkpoint.js';
-import { readCheckpoint, readCheckpointHeader, removeCheckpoint, writeCheckpoint } from './checkpoint-file.js';
+import { readCheckpoint, readCheckpointHeader, removeCheckpoint, writeCheckpoint, writeOpenCheckpoint } from './checkpoint-file.js';
 import { CONFIG_FILE, type ConfigOverrides, DB_FILE, DEFAULTS, envOverrides, KEY_FILE, mergeConfig, type NodeConfig, readConfig } from './config.js';
 import { Federation, type FederationEvents } from './federation.js';
 import { DIR_MODE, FILE_MODE, keyFileText, RECOVERY_KEY_FILE, readKeyFile, recoveryKeyText, secureDataDir, writePrivateFile } from './files.js';
@@ -199,13 +199,11 @@ export class HubNode {
     const store = openStore(dir, config.store);
     secureDataDir(dir);
     const hubId = keyFile.hub;
-    // Finished objects out of memory (spec/node.md §10.4): on SQLite with the reference resolver; no snapshot is kept, a start replays.
+    // Finished objects out of memory (spec/node.md §10.4): on SQLite with the reference resolver; a start reads the
+    // open-state checkpoint written at shutdown (else replays), and removes it once read (the table changes from then on).
     const letGo = config.letGoFinished && store instanceof SqliteStore && opts.state === undefined;
     if (config.letGoFinished && !letGo) config.letGoFinished = false;
-    if (letGo) {
-      removeCheckpoint(dir);
-      if (store.checkpoint()) store.clearCheckpoint();
-    }
+    if (letGo && store.checkpoint()) store.clearCheckpoint();
     const factory = opts.state ?? (letGo ? letGoStateFactory(new SqliteObjectStore((store as SqliteStore).db)) : defaultStateFactory);
     // One trust (spec/node.md §7): the admissions that count, minus the blocked hubs.
     // Called once the ingestor exists (trust.recompute below), always on its current engine.
@@ -228,6 +226,7 @@ export class HubNode {
       },
       loadState,
     );
+    if (letGo) removeCheckpoint(dir);
     trust.recompute();
     const view = store.chainView(hubId);
     if (!view) throw new ShuniuError('E_NOT_FOUND', `the store in ${dir} does not hold this hub's inception`);
@@ -584,7 +583,12 @@ export class HubNode {
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 2 ** 20);
     const plans = this.matchService?.stats;
-    return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), matchWorkerHeapMb: plans && plans.plans > 0 ? plans.lastPlanHeapMb : null };
+    return {
+      rssMb: mb(m.rss),
+      heapUsedMb: mb(m.heapUsed),
+      externalMb: mb(m.external),
+      matchWorkerHeapMb: plans && plans.plans > 0 ? plans.lastPlanHeapMb : null,
+    };
   }
 
   /** Serves on `port` (0 for any free port) and starts federation; resolves to the base URL. */
@@ -664,6 +668,21 @@ export class HubNode {
     await this.checkpointRun?.cancel();
     await this.matchService?.close();
     await this.pool.close();
+    // Letting finished objects go, the open state is written at shutdown (its size follows the open work), so that the next start need not replay.
+    if (this.config.letGoFinished) {
+      try {
+        const engine = this.ingestor.engine;
+        const max = this.store.maxOrd();
+        writeOpenCheckpoint(
+          this.dir,
+          max,
+          (ord) => this.store.since(ord - 1, 1).find((r) => r.ord === ord)?.id,
+          () => engine.openSnapshot?.(),
+        );
+      } catch (e) {
+        this.log(`open-state checkpoint not written (the next start replays): ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
     this.store.close();
   }
 }

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { assumeVerified, type SignedRecord, type Verified } from '@shuniu/protocol';
+import { assumeVerified, ShuniuError, type SignedRecord, type Verified } from '@shuniu/protocol';
 import { type AdmissionEdge, type ObjectStore, type ResolvedState, Resolver } from '@shuniu/resolve';
 
 /**
@@ -36,6 +36,8 @@ export interface StateEngine {
   admissionEdges(): AdmissionEdge[];
   /** Lets finished objects leave memory (spec/resolution.md §11), when the engine keeps them out of memory; returns how many left. */
   letGo?(): number;
+  /** The open-state snapshot (spec/resolution.md §11 Restart), when the engine keeps finished objects out of memory: its finished objects stay in their store. */
+  openSnapshot?(): unknown;
 }
 
 export type StateFactory = (roots: string[], snapshot?: unknown) => StateEngine;
@@ -69,6 +71,9 @@ export class ResolverState implements StateEngine {
   }
   letGo(): number {
     return this.resolver.letGo();
+  }
+  openSnapshot(): unknown {
+    return this.resolver.openSnapshot();
   }
   /**
    * Keys of each large map in key order, kept between calls: a new snapshot
@@ -158,13 +163,17 @@ export const defaultStateFactory: StateFactory = (roots, snapshot) =>
 
 /**
  * The reference resolver letting finished objects go to `objects` (config letGoFinished, spec/node.md
- * §10.4): the store is emptied whenever a resolver is made (a start or a reload replays the records).
+ * §10.4): from the open-state snapshot written at shutdown over the objects the store holds, or from
+ * nothing over an emptied store (a replay). Any other snapshot is refused (E_ARGUMENT: the caller replays).
  */
 export function letGoStateFactory(objects: ObjectStore & { clear(): void }): StateFactory {
   return (roots, snapshot) => {
-    objects.clear();
-    return new ResolverState(
-      snapshot === undefined ? new Resolver({ roots, sha256Text, objects }) : Resolver.fromJSON(snapshot, { roots, sha256Text, objects }),
-    );
+    if (snapshot === undefined) {
+      objects.clear();
+      return new ResolverState(new Resolver({ roots, sha256Text, objects }));
+    }
+    if ((snapshot as { open?: unknown } | null)?.open !== true)
+      throw new ShuniuError('E_ARGUMENT', 'with letGoFinished a start reads only the open-state snapshot written at shutdown');
+    return new ResolverState(Resolver.fromJSON(snapshot, { roots, sha256Text, objects }));
   };
 }
