@@ -7,7 +7,8 @@
  */
 import { sorted } from './collections.js';
 import { conflict, setGroupConflicts } from './conflicts.js';
-import type { NeedInfo, State } from './graph.js';
+import type { State } from './graph.js';
+import { factsOf } from './stubs.js';
 import type { Conflict } from './types.js';
 
 /** Needs for one requester and item whose consecutive neededBy (sorted) lie within this window form one cluster of likely duplicates (spec/resolution.md §5). */
@@ -21,11 +22,17 @@ export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600 * 1000;
  * in the group after the sort (no pairs), a pure function of the set.
  */
 export function dupGroup(s: State, key: string): void {
-  type Dup = { id: string; hub: string; neededByMs: number; body: NeedInfo['body'] };
+  type Dup = { id: string; hub: string; neededByMs: number; requester: string; code: string };
   const ids = s.dupGroups.get(key);
-  const infos: { id: string; hub: string; neededByMs: number; body: NeedInfo['body'] }[] = [];
+  const infos: Dup[] = [];
   if (ids !== undefined)
-    for (const o of ids) if (o.need !== undefined) infos.push({ id: o.id, hub: o.need.hub, neededByMs: o.need.neededByMs, body: o.need.body });
+    for (const o of ids) {
+      // A need that left memory is read from its stub's facts (objects.ts), not loaded.
+      const f = factsOf(s, o);
+      if (f?.k === 'need') infos.push({ id: o.id, hub: f.hub, neededByMs: f.neededByMs, requester: f.requester, code: f.code });
+      else if (o.need !== undefined)
+        infos.push({ id: o.id, hub: o.need.hub, neededByMs: o.need.neededByMs, requester: o.need.body.requester.name, code: o.need.body.item.code });
+    }
   infos.sort((a, b) => a.neededByMs - b.neededByMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const out: Conflict[] = [];
   let start = 0;
@@ -46,8 +53,8 @@ export function dupGroup(s: State, key: string): void {
             recs,
             members.map((n) => n.hub),
             {
-              requester: first.body.requester.name,
-              item: first.body.item.code,
+              requester: first.requester,
+              item: first.code,
               needs: recs.length,
             },
           ),

@@ -98,7 +98,7 @@ export interface Objects {
 function factsFor(o: Obj, m: ObjectMap | undefined): Facts | undefined {
   if (m === 'needs') {
     const n = o.need;
-    return n && { k: 'need', hub: n.hub, code: n.body.item.code, closed: n.closed !== undefined, neededByMs: n.neededByMs };
+    return n && { k: 'need', hub: n.hub, code: n.body.item.code, closed: n.closed !== undefined, neededByMs: n.neededByMs, requester: n.body.requester.name };
   }
   if (m === 'offers') {
     const f = o.offer;

@@ -15,6 +15,7 @@ import { fileRecord } from './records.js';
 import { flush } from './scheduler.js';
 import { textHasher } from './sha256.js';
 import { fromSnapshot, type ResolverSnapshot, toSnapshot } from './snapshot.js';
+import { isStub } from './stubs.js';
 import type { ResolvedState, ResolverOptions } from './types.js';
 import { type StateMapName, stateHash, stateOf } from './views.js';
 
@@ -76,6 +77,23 @@ export class Resolver {
    */
   traceLoads(): void {
     if (this.#s.objects !== undefined) this.#s.objects.sites ??= new Map();
+  }
+
+  /**
+   * Diagnostics of letting go: the nodes in memory by record type ('-' for an id no record held names),
+   * and the nodes that left (stubs). For benches: it walks every node.
+   */
+  residentByType(): Record<string, number> {
+    const s = this.#s;
+    const out: Record<string, number> = { stubs: 0 };
+    for (const o of s.nodes.values()) {
+      if (isStub(s, o)) out.stubs = (out.stubs as number) + 1;
+      else {
+        const t = o.rec?.type ?? '-';
+        out[t] = (out[t] ?? 0) + 1;
+      }
+    }
+    return out;
   }
 
   /** The loads counted since traceLoads(), by site, most frequent first. */

@@ -15,7 +15,8 @@ import type { Obj, State } from './graph.js';
  * through its accessors), and loading removes them.
  */
 export type Facts =
-  | { k: 'need'; hub: string; code: string; closed: boolean; neededByMs: number }
+  /** requester: its name (a duplicate group's conflict names it; the group's key has it with its kind and the item code). */
+  | { k: 'need'; hub: string; code: string; closed: boolean; neededByMs: number; requester: string }
   | { k: 'offer'; hub: string; code: string; withdrawn: boolean }
   /** idle: declined or void, and standing in neither capacity pass (a pass gives it nothing and changes nothing of it). */
   | { k: 'alloc'; idle: boolean; ships: Obj[] | undefined }
