@@ -158,10 +158,7 @@ export class HubNode {
     // first reader after a large ingest pays for all of it at once on the main thread: 60,000 needs,
     // tens of megabytes and over half a second answering nothing), and with letGoFinished its finished
     // objects leaving memory (spec/node.md §10.4). Not after every commit: a busy ingest would
-    // re-derive the same groups and re-hash the same buckets again and again. While they go on, at
-    // most a twentieth of the main thread: an upkeep re-hashes every bucket a second of commits
-    // touched, which at tens of thousands of records is nearly all of them (bench national: 14% of
-    // the main thread at one a second), so the next comes no sooner than 20 times the last one took.
+    // re-derive the same groups and re-hash the same buckets again and again.
     ingestor.onCommit(() => {
       const now = performance.now();
       this.lastCommitMs = now;
@@ -170,16 +167,13 @@ export class HubNode {
       const tick = () => {
         const t = performance.now();
         if (this.closed) return;
-        // Letting finished objects go bounds memory: that one stays at least every second.
-        const every = this.config.letGoFinished ? 1000 : Math.max(1000, 20 * this.upkeepMs);
-        if (t - (this.lastCommitMs ?? 0) < 100 && t - (this.resolving ?? t) < every) {
+        if (t - (this.lastCommitMs ?? 0) < 100 && t - (this.resolving ?? t) < 1000) {
           setTimeout(tick, 100).unref();
           return;
         }
         this.resolving = undefined;
         if (this.config.letGoFinished) this.ingestor.engine.letGo?.();
         this.ingestor.engine.stateHash();
-        this.upkeepMs = performance.now() - t;
       };
       setTimeout(tick, 100).unref();
     });
@@ -316,8 +310,6 @@ export class HubNode {
   /** When the resolver's upkeep after commits was scheduled (see the constructor), and the last commit. */
   private resolving: number | undefined;
   private lastCommitMs: number | undefined;
-  /** How long the last upkeep after commits took (ms). */
-  private upkeepMs = 0;
 
   /**
    * The resolver's snapshot holds the whole state, so checkpoints come after
