@@ -51,6 +51,11 @@ export interface ObjectStore {
   get(id: string): StoredObject | undefined;
   /** Removes nodes that came back into memory (called by the next letGo, for all that came back since the last). */
   drop(ids: readonly string[]): void;
+  /**
+   * Optional: runs `work`, whose puts and drops are one letGo's, as one unit (a database: one transaction).
+   * letGo then puts its nodes in small batches, so that their encoded text dies young instead of filling the heap.
+   */
+  batch?(work: () => void): void;
 }
 
 /** The reference ObjectStore: everything in one Map (tests, browsers, and a measure of what leaves memory). */
@@ -122,6 +127,9 @@ function factsFor(o: Obj, m: ObjectMap | undefined): Facts | undefined {
   if (o.rec?.type === 'custody.delivered') return { k: 'deliv', byItem: o.deliv?.byItem };
   return undefined;
 }
+
+/** Nodes encoded and put at a time by letGo. */
+const PUT_BATCH = 64;
 
 const MAPS: readonly ObjectMap[] = ['needs', 'offers', 'allocations', 'shipments'];
 
@@ -251,8 +259,8 @@ export function letGo(s: State): number {
     changed.clear();
   }
   for (const o of x.loaded) add(o);
-  // What came back leaves the store (in one call: one transaction on a database), before anything goes in again.
-  if (x.loaded.length > 0) x.store.drop(x.loaded.map((o) => o.id));
+  // What came back leaves the store (in one call), before anything goes in again (write() below).
+  const back = x.loaded.map((o) => o.id);
   x.loaded = [];
   // Neighbours whose rule reads a candidate: a shipment's allocations, an allocation's need and offer.
   for (const o of [...cands]) {
@@ -330,35 +338,44 @@ export function letGo(s: State): number {
       leave(o.shipReceipts);
     }
   }
-  if (go.size === 0) return 0;
-
-  const batch: StoredObject[] = [];
-  const maps: (ObjectMap | undefined)[] = [];
-  const facts: (Facts | undefined)[] = [];
-  for (const o of go) {
-    const m = MAPS.find((k) => s[k].resident(o.id));
-    facts.push(factsFor(o, m));
-    // A finished object's view does not follow the record clock (§11): a deadline it was queued for would
-    // re-derive the same view, so it leaves without one (the deadline then finds it stale, loading nothing).
-    o.sched = undefined;
-    const item: StoredObject = { id: o.id, node: encodeNode(o) };
-    if (m !== undefined) {
-      const map = s[m] as BucketMap<unknown>;
-      item.map = m;
-      item.view = map.json(map.get(o.id));
-      item.leaf = map.leaf(o.id);
+  // In batches of PUT_BATCH nodes, each stubbed once it is stored: the encoded text of a batch dies before the
+  // next is made (one batch of a whole letGo, thousands of nodes, lived long enough to reach V8's old space
+  // and grew the heap; with the store's `batch`, still one transaction).
+  const write = (): void => {
+    if (back.length > 0) x.store.drop(back);
+    const all = [...go];
+    for (let at = 0; at < all.length; at += PUT_BATCH) {
+      const part = all.slice(at, at + PUT_BATCH);
+      const batch: StoredObject[] = [];
+      const maps: (ObjectMap | undefined)[] = [];
+      const facts: (Facts | undefined)[] = [];
+      for (const o of part) {
+        const m = MAPS.find((k) => s[k].resident(o.id));
+        facts.push(factsFor(o, m));
+        // A finished object's view does not follow the record clock (§11): a deadline it was queued for would
+        // re-derive the same view, so it leaves without one (the deadline then finds it stale, loading nothing).
+        o.sched = undefined;
+        const item: StoredObject = { id: o.id, node: encodeNode(o) };
+        if (m !== undefined) {
+          const map = s[m] as BucketMap<unknown>;
+          item.map = m;
+          item.view = map.json(map.get(o.id));
+          item.leaf = map.leaf(o.id);
+        }
+        batch.push(item);
+        maps.push(m);
+      }
+      x.store.put(batch);
+      part.forEach((o, i) => {
+        const m = maps[i];
+        if (m !== undefined) s[m].evict(o.id);
+        stub(x, o, facts[i]);
+      });
     }
-    batch.push(item);
-    maps.push(m);
-  }
-  x.store.put(batch);
-  let i = 0;
-  for (const o of go) {
-    const m = maps[i];
-    if (m !== undefined) s[m].evict(o.id);
-    stub(x, o, facts[i]);
-    i++;
-  }
+  };
+  if (go.size === 0 && back.length === 0) return 0;
+  if (x.store.batch !== undefined) x.store.batch(write);
+  else write();
   x.out += go.size;
   return go.size;
 }

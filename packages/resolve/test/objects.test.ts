@@ -478,6 +478,47 @@ describe('late records touching finished objects (docs/scale-memory.md, §11 com
     expect(r.objectCounts().back).toBe(back);
   });
 
+  it('one letGo puts its nodes in batches of at most 64 inside one store batch (their text dies young), the same hash', () => {
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    for (let i = 0; i < 30; i++) {
+      const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+      const offer = w.offer(found, { quantity: 100 });
+      const alloc = w.allocate(found, offer, need, 5000);
+      w.sign(county, 'allocation.accepted', { allocation: alloc });
+      const handoff = w.handoff(found, county, [alloc], 100);
+      w.receipt(county, handoff, 100);
+      w.sign(county, 'need.closed', { need, reason: 'fulfilled' });
+    }
+    const puts: number[] = [];
+    const batches: number[] = [];
+    class Recording extends MapObjectStore {
+      override put(batch: Parameters<MapObjectStore['put']>[0]): void {
+        puts.push(batch.length);
+        super.put(batch);
+      }
+      batch(work: () => void): void {
+        batches.push(puts.length);
+        work();
+      }
+    }
+    const store = new Recording();
+    const records = verifiedOf(w);
+    const r = new Resolver({ roots: [root.id], objects: store });
+    for (const x of records) r.apply(x);
+    const left = r.letGo();
+    expect(left).toBeGreaterThan(200);
+    expect(batches).toEqual([0]);
+    expect(Math.max(...puts)).toBe(64);
+    expect(puts.reduce((a, b) => a + b, 0)).toBe(left);
+    expect(r.stateHash()).toBe(plain([root.id], records).stateHash());
+    expect(r.state()).toEqual(plain([root.id], records).state());
+  });
+
   it('a stored object is read back for the state routes without coming back into memory', () => {
     const s = finishedStory();
     const { r, store } = evicting([s.root.id], verifiedOf(s.w));
