@@ -30,6 +30,9 @@ interface Pending {
  * only runs chain checks, SQLite and the resolver. Also plain Ed25519 jobs.
  * Small jobs are checked inline: a round trip costs more than it saves.
  */
+/** A verify worker's heap, MiB (spec/node.md §7): old generation and young generation. */
+const VERIFY_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
+
 export class VerifyPool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
@@ -48,28 +51,53 @@ export class VerifyPool {
     this.size = opts.threads ?? Math.max(1, availableParallelism());
     this.inlineBelow = opts.inlineBelow ?? 16;
     this.verifyHere = opts.verify ?? ed25519Verify;
-    const [file, options] = compiledWorker('ingest-worker', import.meta.url);
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(file, options);
-      w.unref();
-      w.on('message', (m: { id?: number }) => {
-        if (m.id === undefined) return;
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        this.load[p.k] = (this.load[p.k] as number) - p.n;
-        p.resolve(m as never);
-      });
-      w.on('error', (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-        this.load.fill(0);
-      });
-      this.workers.push(w);
+      this.workers.push(this.spawn(i));
       this.sentVersion.push(0);
       this.load.push(0);
     }
   }
+
+  /**
+   * Worker `k`: its heap bounded (VERIFY_HEAP: a chunk of a body is a few
+   * megabytes at most, and a worker's heap that grew under a burst of large
+   * records would otherwise stay resident), and started again when it ends
+   * while the pool is open (its waiting jobs fail as internal errors, never
+   * left waiting for an answer that cannot come).
+   */
+  private spawn(k: number): Worker {
+    const [file, options] = compiledWorker('ingest-worker', import.meta.url);
+    const w = new Worker(file, { ...options, resourceLimits: VERIFY_HEAP });
+    w.unref();
+    w.on('message', (m: { id?: number }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      this.load[p.k] = (this.load[p.k] as number) - p.n;
+      p.resolve(m as never);
+    });
+    // 'error' is followed by 'exit': the jobs of this worker fail there.
+    w.on('error', () => {});
+    w.on('exit', () => {
+      if (this.workers[k] !== w) return;
+      for (const [id, p] of this.pending)
+        if (p.k === k) {
+          this.pending.delete(id);
+          p.reject(new Error('a verify worker ended'));
+        }
+      this.load[k] = 0;
+      this.sentVersion[k] = 0;
+      if (!this.closed) {
+        this.respawned++;
+        this.workers[k] = this.spawn(k);
+      }
+    });
+    return w;
+  }
+
+  /** Workers started again after they ended (tests, logs). */
+  respawned = 0;
 
   get threads(): number {
     return this.closed ? 0 : this.workers.length;
@@ -170,6 +198,11 @@ export class VerifyPool {
       jobs.length,
     );
     return r.out;
+  }
+
+  /** Ends worker `k` as a crash would (tests: the pool starts it again). */
+  async crash(k: number): Promise<void> {
+    await this.workers[k]?.terminate();
   }
 
   async close(): Promise<void> {
