@@ -17,7 +17,6 @@ import {
   mark,
   NEED_STAGE,
   NEED_VIEW,
-  type NeedInfo,
   type Obj,
   OFFER_STAGE,
   OFFER_VIEW,
@@ -209,7 +208,7 @@ export function offerStage(s: State, o: Obj): void {
         `${o.id}/over_allocation`,
         'over_allocation',
         [o.id, ...cands.map((i) => i.o.id)],
-        [offer.hub, ...cands.map((i) => (i.needO.need as NeedInfo).hub)],
+        [offer.hub, ...cands.map((i) => (needSide(s, i.needO) as Side).hub)],
         {
           offered: offer.quantity,
           requested,

@@ -270,7 +270,9 @@ export function shipGroups(s: State, id: string, c: ShipContrib, put: boolean): 
   const pa = c.perAlloc;
   for (let i = 0; i < pa.k.length; i++) {
     const x = pa.v[i] as PerAlloc;
-    mark(s, x.needO, NEED_VIEW);
+    // A need's view counts only the shipments to its own hub: a need that left memory is not loaded for a leg to another hub (its stub's facts: stubs.ts).
+    const nf = factsOf(s, x.needO);
+    if (nf?.k !== 'need' || nf.hub === c.to) mark(s, x.needO, NEED_VIEW);
     // The allocation's handoffs (double handoff, spec/resolution.md §6).
     const ao = x.ao;
     if (put) {

@@ -475,6 +475,45 @@ describe('late records touching finished objects (docs/scale-memory.md, §11 com
     expect(r.entry('needs', doneNeed)).toMatchObject({ delivered: 500, status: 'fulfilled', deliveries: [d2] });
   });
 
+  it('a late receipt correction of a leg to another hub does not bring back the need at the end of the route', () => {
+    // The foundation ships to the city, which ships on to the county's need: a need's view counts only shipments to its own hub.
+    const w = new World();
+    const root = w.hub('root');
+    const county = w.hub('county');
+    const city = w.hub('city');
+    const found = w.hub('found');
+    w.admit(root, county, 'city', '420900');
+    w.admit(root, city, 'city', '420900');
+    w.admit(root, found, 'org', '420000');
+    const need = w.need(county, { neededBy: iso(T0 + 20 * DAY) });
+    const offer = w.offer(found, { quantity: 100 });
+    const alloc = w.allocate(found, offer, need, 5000);
+    w.sign(county, 'allocation.accepted', { allocation: alloc });
+    const leg = w.handoff(found, city, [alloc], 100);
+    w.receipt(city, leg, 100);
+    const last = w.handoff(city, county, [alloc], 100);
+    w.receipt(county, last, 100);
+    w.sign(county, 'need.closed', { need, reason: 'fulfilled' });
+    const before = verifiedOf(w);
+    w.t += 21 * DAY;
+    w.receipt(city, leg, 98, 0, 2);
+    const late = verifiedOf(w).slice(before.length);
+    const { r, store } = evicting([root.id], before);
+    for (const id of [need, alloc, leg, last]) expect(store.get(id), `${id} left memory`).toBeDefined();
+    const needRow = store.get(need);
+    r.traceLoads();
+    for (const x of late) {
+      r.apply(x);
+      r.letGo();
+    }
+    const want = plain([root.id], [...before, ...late]);
+    expect(r.stateHash()).toBe(want.stateHash());
+    expect(r.state()).toEqual(want.state());
+    // The leg, its earlier receipt and its allocation (the leg's attribution) came back; the need did not: its row is the one it left with.
+    expect(r.loadSites().reduce((n, [, k]) => n + k, 0)).toBe(3);
+    expect(store.get(need)).toBe(needRow);
+  });
+
   it('an exhausted offer whose standing allocation is still proposed stays in memory: its acceptance brings nothing back', () => {
     const w = new World();
     const root = w.hub('root');
