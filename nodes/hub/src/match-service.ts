@@ -126,7 +126,17 @@ export class MatchService {
   private syncs = 0;
   private closed = false;
   /** Counters, for tests and benches: plans made, pages computed and served from cache, budget overruns, the last plan's time in the worker, its size and the worker's heap after it (MiB). */
-  readonly stats = { plans: 0, pagesComputed: 0, pagesCached: 0, overBudget: 0, lastPlanMs: 0, lastProposals: 0, lastSent: 0, lastRemoved: 0, lastPlanHeapMb: 0 };
+  readonly stats = {
+    plans: 0,
+    pagesComputed: 0,
+    pagesCached: 0,
+    overBudget: 0,
+    lastPlanMs: 0,
+    lastProposals: 0,
+    lastSent: 0,
+    lastRemoved: 0,
+    lastPlanHeapMb: 0,
+  };
 
   constructor(private readonly opts: MatchServiceOptions) {}
 
